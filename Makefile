@@ -1,0 +1,43 @@
+# Two commands for a newcomer: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export CONTACTS_DB ?= data/contacts.duckdb
+PORT ?= 8501
+
+.PHONY: run test lint bench demo clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test: requirements-test.txt requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
+## Start the app on localhost:$(PORT), creating the demo database on first start.
+run: $(VENV)/.runtime
+	@test -f "$(CONTACTS_DB)" || $(BIN)/python -m core demo --contacts 5000 --db "$(CONTACTS_DB)"
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address localhost
+
+## Run every test: core, pages (AppTest) and real-browser tests.
+test: $(VENV)/.test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(VENV)/.test
+	$(BIN)/python -m bench
+
+demo: $(VENV)/.runtime
+	$(BIN)/python -m core demo --contacts 5000 --db "$(CONTACTS_DB)"
+
+clean:
+	rm -rf $(VENV) data/*.duckdb data/*.wal

@@ -1,0 +1,105 @@
+"""Contacts list: one segment at a time, searched, sorted and paginated on the server."""
+
+import streamlit as st
+
+from core.contacts import delete_contacts, set_blocked
+from core.errors import ContactsError
+from core.fields import SORTABLE_KEYS, SYSTEM_FIELD_BY_KEY
+from core.queries import ListView, list_contacts
+from core.segments import SYSTEM_SEGMENTS
+from core.workspace import column_choices, set_table_columns, table_columns
+from ui.session import db, is_admin, user
+from ui.widgets import for_display, int_param, show_error
+
+con, me = db(), user()
+params = st.query_params
+segment_keys = list(SYSTEM_SEGMENTS)
+sort_keys = sorted(SORTABLE_KEYS, key=lambda key: SYSTEM_FIELD_BY_KEY[key].label)
+choices = column_choices(con)
+
+st.title("Contacts")
+
+# --- The view: segment, search and sort, mirrored in the URL so a view can be shared ---
+bar = st.columns([2, 4, 2, 1.4, 1.6], vertical_alignment="bottom")
+wanted_segment = params.get("segment", "all")
+segment = bar[0].selectbox(
+    "Segment", segment_keys, index=segment_keys.index(wanted_segment) if wanted_segment in segment_keys else 0,
+    format_func=lambda key: SYSTEM_SEGMENTS[key].name,
+)
+search = bar[1].text_input(
+    "Search", value=params.get("q", ""), placeholder="Name, email, phone or custom field",
+    icon=":material/search:",
+)
+wanted_sort = params.get("sort", "last_updated")
+sort = bar[2].selectbox(
+    "Sort by", sort_keys, index=sort_keys.index(wanted_sort) if wanted_sort in sort_keys else 0,
+    format_func=lambda key: SYSTEM_FIELD_BY_KEY[key].label,
+)
+descending = bar[3].toggle("Descending", value=params.get("dir", "desc") == "desc")
+
+with bar[4].popover("Customise table", icon=":material/view_column:", width="stretch"):
+    shown = st.multiselect(
+        "Fields visible in table (in this order)", list(choices), default=table_columns(con, me),
+        format_func=lambda key: choices[key],
+    )
+    if shown and shown != table_columns(con, me):
+        set_table_columns(con, me, shown)
+
+view_changed = (segment, search) != (wanted_segment, params.get("q", ""))
+page_number = 1 if view_changed else int_param("page", 1)
+view = ListView(
+    segment=segment, search=search, sort=sort, descending=descending, page=page_number,
+    columns=table_columns(con, me),
+)
+try:
+    result = list_contacts(con, view, me)
+except ContactsError as error:
+    show_error(error)
+    st.stop()
+st.query_params.from_dict(
+    {"segment": segment, "q": search, "sort": sort, "dir": "desc" if descending else "asc", "page": result.page}
+)
+
+# --- The table: one page of rows, each row linking to its contact ---
+rows = for_display(result.rows)
+table = rows.select(view.columns).with_columns(link=("contact?id=" + rows["contact_id"]))
+config = {key: st.column_config.Column(choices.get(key, key)) for key in view.columns}
+config["link"] = st.column_config.LinkColumn("Open", display_text="Open", width="small")
+st.caption(f"{result.total:,} contacts · page {result.page:,} of {result.page_count:,}")
+event = st.dataframe(
+    table, hide_index=True, column_config=config, on_select="rerun", selection_mode="multi-row",
+    key=f"table-{segment}-{search}-{result.page}", width="stretch",
+)
+selected = [rows["contact_id"][index] for index in event.selection.rows]
+
+pager = st.columns([1, 1, 6])
+if pager[0].button("Previous", icon=":material/chevron_left:", disabled=result.page <= 1):
+    st.query_params["page"] = result.page - 1
+    st.rerun()
+if pager[1].button("Next", icon=":material/chevron_right:", disabled=result.page >= result.page_count):
+    st.query_params["page"] = result.page + 1
+    st.rerun()
+
+# --- Actions on the selected rows ---
+if selected:
+    st.write(f"**{len(selected)} selected**")
+    actions = st.columns([1, 1, 1, 1, 4])
+    if len(selected) == 1 and actions[0].button("Open contact", type="primary", icon=":material/person:"):
+        st.switch_page("pages/contact.py", query_params={"id": selected[0]})
+    if is_admin(con):
+        if actions[1].button("Block", icon=":material/block:"):
+            st.toast(f"Blocked {set_blocked(con, selected, True, me)} contact(s).")
+            st.rerun()
+        if actions[2].button("Unblock", icon=":material/lock_open:"):
+            st.toast(f"Unblocked {set_blocked(con, selected, False, me)} contact(s).")
+            st.rerun()
+        with actions[3].popover("Delete", icon=":material/delete:"):
+            st.write(f"Deleting removes {len(selected)} contact(s) and everything that belongs to them. "
+                     "This cannot be undone.")
+            typed = st.text_input(f"Type {len(selected)} to confirm", key="confirm_delete_selected")
+            if st.button("Delete contacts", type="primary", disabled=typed.strip() != str(len(selected))):
+                try:
+                    st.toast(f"Deleted {delete_contacts(con, selected, me, typed)} contact(s).")
+                    st.rerun()
+                except ContactsError as error:
+                    show_error(error)
