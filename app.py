@@ -1,4 +1,4 @@
-"""Contacts: the navigation shell. Pages live in pages/, logic in core/."""
+"""Contacts: the navigation shell. Pages live in app_pages/ (a folder named pages/ would switch Streamlit to its old file-based navigation and skip this shell), logic in core/."""
 
 import streamlit as st
 
@@ -9,10 +9,14 @@ st.set_page_config(page_title="Contacts", page_icon=":material/contacts:", layou
 db()  # open (and migrate) the database once per process before any page runs
 
 pages = [
-    st.Page("pages/contacts.py", title="Contacts", icon=":material/group:", url_path="contacts", default=True),
+    st.Page("app_pages/contacts.py", title="Contacts", icon=":material/group:", default=True),
     st.Page(
-        "pages/contact.py", title="Contact details", icon=":material/person:", url_path="contact", visibility="hidden"
+        "app_pages/contact.py",
+        title="Contact details",
+        icon=":material/person:",
+        url_path="contact",
+        visibility="hidden",
     ),
-    st.Page("pages/new_contact.py", title="New contact", icon=":material/person_add:", url_path="new"),
+    st.Page("app_pages/new_contact.py", title="New contact", icon=":material/person_add:", url_path="new"),
 ]
 st.navigation(pages).run()

@@ -15,11 +15,13 @@ def int_param(name: str, default: int) -> int:
 
 
 def for_display(rows: pl.DataFrame) -> pl.DataFrame:
-    """Frame cells as people read them: tag lists joined, times to the minute."""
-    return rows.with_columns(
+    """Frame cells as people read them: tag lists joined, times to the minute, blanks blank."""
+    readable = rows.with_columns(
         [pl.col(name).list.join(", ") for name, dtype in rows.schema.items() if dtype == pl.List(pl.String)]
         + [pl.col(name).dt.strftime("%Y-%m-%d %H:%M") for name, dtype in rows.schema.items() if dtype == pl.Datetime]
+        + [pl.col(name).cast(pl.String) for name, dtype in rows.schema.items() if dtype in (pl.Date, pl.Boolean)]
     )
+    return readable.with_columns(pl.col(pl.String).fill_null(""))
 
 
 def show_error(error: ContactsError) -> None:

@@ -46,4 +46,4 @@ if create:
         st.session_state.field_error = (error.field or "_form", error.message)
         st.rerun()
     st.session_state.pop("field_error", None)
-    st.switch_page("pages/contact.py", query_params={"id": contact.contact_id})
+    st.switch_page("app_pages/contact.py", query_params={"id": contact.contact_id})

@@ -11,6 +11,8 @@ from core.workspace import column_choices, set_table_columns, table_columns
 from ui.session import db, is_admin, user
 from ui.widgets import for_display, int_param, show_error
 
+ROW_HEIGHT = 35  # Streamlit's default row height: the table shows the whole page without scrolling
+
 con, me = db(), user()
 params = st.query_params
 segment_keys = list(SYSTEM_SEGMENTS)
@@ -65,10 +67,10 @@ rows = for_display(result.rows)
 table = rows.select(view.columns).with_columns(link=("contact?id=" + rows["contact_id"]))
 config = {key: st.column_config.Column(choices.get(key, key)) for key in view.columns}
 config["link"] = st.column_config.LinkColumn("Open", display_text="Open", width="small")
-st.caption(f"{result.total:,} contacts · page {result.page:,} of {result.page_count:,}")
+st.caption(f"{result.total:,} contact{'' if result.total == 1 else 's'} · page {result.page:,} of {result.page_count:,}")
 event = st.dataframe(
     table, hide_index=True, column_config=config, on_select="rerun", selection_mode="multi-row",
-    key=f"table-{segment}-{search}-{result.page}", width="stretch",
+    key=f"table-{segment}-{search}-{result.page}", width="stretch", height=ROW_HEIGHT * (len(table) + 1) + 3,
 )
 selected = [rows["contact_id"][index] for index in event.selection.rows]
 
@@ -85,7 +87,7 @@ if selected:
     st.write(f"**{len(selected)} selected**")
     actions = st.columns([1, 1, 1, 1, 4])
     if len(selected) == 1 and actions[0].button("Open contact", type="primary", icon=":material/person:"):
-        st.switch_page("pages/contact.py", query_params={"id": selected[0]})
+        st.switch_page("app_pages/contact.py", query_params={"id": selected[0]})
     if is_admin(con):
         if actions[1].button("Block", icon=":material/block:"):
             st.toast(f"Blocked {set_blocked(con, selected, True, me)} contact(s).")

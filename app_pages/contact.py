@@ -19,7 +19,7 @@ KIND_ICONS = {"conversation": ":material/chat:", "ticket": ":material/confirmati
 
 con, me = db(), user()
 contact_id = st.query_params.get("id", "")
-st.page_link("pages/contacts.py", label="Back to contacts", icon=":material/arrow_back:")
+st.page_link("app_pages/contacts.py", label="Back to contacts", icon=":material/arrow_back:")
 contact = find_contact(con, contact_id) if contact_id else None
 if contact is None:
     st.error(f"There is no contact {plain(contact_id)!s}; it may have been deleted." if contact_id
@@ -137,6 +137,6 @@ with right:
             if st.button("Delete contact", type="primary", disabled=typed.strip() != "1"):
                 try:
                     delete_contacts(con, [contact.contact_id], me, typed)
-                    st.switch_page("pages/contacts.py")
+                    st.switch_page("app_pages/contacts.py")
                 except ContactsError as error:
                     show_error(error)

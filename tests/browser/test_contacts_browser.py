@@ -1,0 +1,99 @@
+"""Search, open, edit and reload in a real browser; names show as text, never as HTML."""
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import wait_for_app
+
+SEARCH_BOX = "Name, email, phone or custom field"
+
+
+def grid_cell(page: object, text: str) -> object:
+    """A visible table cell with exactly this text (the grid draws on a canvas, mirrored for accessibility)."""
+    return page.locator("[data-testid='stDataFrame'] [role='gridcell']").filter(has_text=text).first
+
+
+def search_and_open(page: object, base_url: str, query: str) -> None:
+    """Search the list, select the single match and open it."""
+    page.goto(base_url + "/")
+    wait_for_app(page)
+    page.get_by_placeholder(SEARCH_BOX).fill(query)
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+    page.get_by_text("1 contact · page 1 of 1").wait_for()
+    grid = page.locator("[data-testid='stDataFrame']").bounding_box()
+    page.mouse.click(grid["x"] + 15, grid["y"] + 35 + 17)  # the first row's selection checkbox
+    wait_for_app(page)
+    page.get_by_role("button", name="Open contact").click()
+    wait_for_app(page)
+
+
+def test_search_finds_a_contact_by_phone_in_any_format(server, page):
+    page.goto(server.url + "/")
+    wait_for_app(page)
+    page.get_by_placeholder(SEARCH_BOX).fill("(415) 555-0101")
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+    page.get_by_text("1 contact · page 1 of 1").wait_for()
+    assert "q=%28415%29+555-0101" in page.url or "q=(415)" in page.url
+    grid_cell(page, "Hopper").wait_for(state="attached")
+
+
+def test_edit_a_field_and_see_it_kept_after_reload(server, page):
+    search_and_open(page, server.url, "grace")
+    assert "/contact?id=" in page.url
+    page.get_by_role("heading", name="Grace Hopper").wait_for()
+    page.get_by_label("Company").fill("Navy Research Lab")
+    page.get_by_role("button", name="Save changes").click()
+    wait_for_app(page)
+    page.reload()
+    wait_for_app(page)
+    expect(page.get_by_label("Company")).to_have_value("Navy Research Lab")
+    page.get_by_text("company: Navy Research Lab").wait_for()  # the timeline's activity entry
+
+
+def test_invalid_email_is_refused_at_the_field(server, page):
+    search_and_open(page, server.url, "alan")
+    page.get_by_label("Email", exact=True).fill("alan@@bletchley")
+    page.get_by_role("button", name="Save changes").click()
+    wait_for_app(page)
+    page.get_by_text("is not a valid email address").wait_for()
+    page.reload()
+    wait_for_app(page)
+    expect(page.get_by_label("Email", exact=True)).to_have_value("alan@bletchley.example")
+
+
+def test_a_script_in_a_name_shows_as_text(server, page):
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    search_and_open(page, server.url, "mallory")
+    heading = page.get_by_role("heading", level=1)
+    assert heading.inner_text().strip() == "<script>alert(1)</script> Mallory"
+    assert page.locator("script:text('alert(1)')").count() == 0
+    assert dialogs == []
+
+
+def test_block_then_unblock_moves_the_contact_between_segments(server, page):
+    search_and_open(page, server.url, "person7@")
+    page.get_by_role("button", name="Block contact").click()
+    wait_for_app(page)
+    page.get_by_text("chat and inbox events from this contact are refused").wait_for()
+    page.goto(server.url + "/?segment=blocked")
+    wait_for_app(page)
+    page.get_by_text("1 contact · page 1 of 1").wait_for()
+    grid_cell(page, "person7@example.com").wait_for(state="attached")
+
+
+def test_delete_asks_for_the_number_then_removes_the_contact(server, page):
+    search_and_open(page, server.url, "person9@")
+    page.get_by_text("Delete contact").first.click()
+    button = page.get_by_role("button", name="Delete contact")
+    assert button.is_disabled()
+    page.get_by_label("Type 1 to confirm").fill("1")
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Delete contact").click()
+    wait_for_app(page)
+    page.get_by_placeholder(SEARCH_BOX).fill("person9@")
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+    page.get_by_text("0 contacts ·").wait_for()
