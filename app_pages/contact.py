@@ -14,16 +14,24 @@ from ui.field_widgets import custom_changed, custom_input, field_error, system_i
 from ui.session import db, is_admin, plain, user
 from ui.widgets import show_error
 
-KIND_ICONS = {"conversation": ":material/chat:", "ticket": ":material/confirmation_number:",
-              "note": ":material/sticky_note_2:", "media": ":material/attach_file:", "activity": ":material/history:"}
+KIND_ICONS = {
+    "conversation": ":material/chat:",
+    "ticket": ":material/confirmation_number:",
+    "note": ":material/sticky_note_2:",
+    "media": ":material/attach_file:",
+    "activity": ":material/history:",
+}
 
 con, me = db(), user()
 contact_id = st.query_params.get("id", "")
 st.page_link("app_pages/contacts.py", label="Back to contacts", icon=":material/arrow_back:")
 contact = find_contact(con, contact_id) if contact_id else None
 if contact is None:
-    st.error(f"There is no contact {plain(contact_id)!s}; it may have been deleted." if contact_id
-             else "Choose a contact from the list.")
+    st.error(
+        f"There is no contact {plain(contact_id)!s}; it may have been deleted."
+        if contact_id
+        else "Choose a contact from the list."
+    )
     st.stop()
 
 # The version this person opened: saving against it refuses to overwrite someone else's change.
@@ -36,8 +44,10 @@ if contact.name_generated:
     badges.append("generated name")
 st.caption(" · ".join(badges))
 if contact.blocked:
-    st.warning(f"Blocked since {contact.blocked_on:%Y-%m-%d %H:%M}: chat and inbox events from this contact are refused.",
-               icon=":material/block:")
+    st.warning(
+        f"Blocked since {contact.blocked_on:%Y-%m-%d %H:%M}: chat and inbox events from this contact are refused.",
+        icon=":material/block:",
+    )
 if contact.version != base_version:
     st.warning("Someone changed this contact since you opened it.", icon=":material/sync_problem:")
     if st.button("Reload to see their changes"):
@@ -60,12 +70,17 @@ with left, st.form("properties", border=True):
         for index, field in enumerate(f for f in SYSTEM_FIELDS if f.group == group):
             with grid[index % 2]:
                 if field.editable:
-                    entered[field.key] = system_input(field, current[field.key], f"{key_prefix}:{field.key}",
-                                                      stages, owner_names, tags)
+                    entered[field.key] = system_input(
+                        field, current[field.key], f"{key_prefix}:{field.key}", stages, owner_names, tags
+                    )
                 else:
                     shown = current[field.key]
-                    st.text_input(field.label, value="" if shown is None else str(shown), disabled=True,
-                                  key=f"{key_prefix}:{field.key}")
+                    st.text_input(
+                        field.label,
+                        value="" if shown is None else str(shown),
+                        disabled=True,
+                        key=f"{key_prefix}:{field.key}",
+                    )
                 field_error(field.key)
     definitions = custom_fields(con)
     if definitions:
@@ -81,7 +96,8 @@ with left, st.form("properties", border=True):
 
 if save:
     changes = {
-        key: value for key, value in entered.items()
+        key: value
+        for key, value in entered.items()
         if not key.startswith("custom.") and (value or None) != (current[key] or None)
     }
     for definition in definitions:
@@ -124,15 +140,18 @@ with right:
         st.caption("Nothing has happened yet.")
     for entry in entries.iter_rows(named=True):
         with st.container(border=True):
-            st.markdown(f"{KIND_ICONS[entry['kind']]} **{plain(entry['title'])}**  \n"
-                        f"{entry['happened_at']:%Y-%m-%d %H:%M}")
+            st.markdown(
+                f"{KIND_ICONS[entry['kind']]} **{plain(entry['title'])}**  \n{entry['happened_at']:%Y-%m-%d %H:%M}"
+            )
             if entry["detail"]:
                 st.text(entry["detail"])
 
     if is_admin(con):
         with st.expander("Delete contact", icon=":material/delete:"):
-            st.write("Deleting removes this contact and everything that belongs to it: conversations, "
-                     "tickets, notes, media and activity. This cannot be undone.")
+            st.write(
+                "Deleting removes this contact and everything that belongs to it: conversations, "
+                "tickets, notes, media and activity. This cannot be undone."
+            )
             typed = st.text_input("Type 1 to confirm", key=f"confirm_delete:{contact.contact_id}")
             if st.button("Delete contact", type="primary", disabled=typed.strip() != "1"):
                 try:

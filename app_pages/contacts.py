@@ -25,23 +25,31 @@ st.title("Contacts")
 bar = st.columns([2, 4, 2, 1.4, 1.6], vertical_alignment="bottom")
 wanted_segment = params.get("segment", "all")
 segment = bar[0].selectbox(
-    "Segment", segment_keys, index=segment_keys.index(wanted_segment) if wanted_segment in segment_keys else 0,
+    "Segment",
+    segment_keys,
+    index=segment_keys.index(wanted_segment) if wanted_segment in segment_keys else 0,
     format_func=lambda key: SYSTEM_SEGMENTS[key].name,
 )
 search = bar[1].text_input(
-    "Search", value=params.get("q", ""), placeholder="Name, email, phone or custom field",
+    "Search",
+    value=params.get("q", ""),
+    placeholder="Name, email, phone or custom field",
     icon=":material/search:",
 )
 wanted_sort = params.get("sort", "last_updated")
 sort = bar[2].selectbox(
-    "Sort by", sort_keys, index=sort_keys.index(wanted_sort) if wanted_sort in sort_keys else 0,
+    "Sort by",
+    sort_keys,
+    index=sort_keys.index(wanted_sort) if wanted_sort in sort_keys else 0,
     format_func=lambda key: SYSTEM_FIELD_BY_KEY[key].label,
 )
 descending = bar[3].toggle("Descending", value=params.get("dir", "desc") == "desc")
 
 with bar[4].popover("Customise table", icon=":material/view_column:", width="stretch"):
     shown = st.multiselect(
-        "Fields visible in table (in this order)", list(choices), default=table_columns(con, me),
+        "Fields visible in table (in this order)",
+        list(choices),
+        default=table_columns(con, me),
         format_func=lambda key: choices[key],
     )
     if shown and shown != table_columns(con, me):
@@ -50,7 +58,11 @@ with bar[4].popover("Customise table", icon=":material/view_column:", width="str
 view_changed = (segment, search) != (wanted_segment, params.get("q", ""))
 page_number = 1 if view_changed else int_param("page", 1)
 view = ListView(
-    segment=segment, search=search, sort=sort, descending=descending, page=page_number,
+    segment=segment,
+    search=search,
+    sort=sort,
+    descending=descending,
+    page=page_number,
     columns=table_columns(con, me),
 )
 try:
@@ -67,10 +79,18 @@ rows = for_display(result.rows)
 table = rows.select(view.columns).with_columns(link=("contact?id=" + rows["contact_id"]))
 config = {key: st.column_config.Column(choices.get(key, key)) for key in view.columns}
 config["link"] = st.column_config.LinkColumn("Open", display_text="Open", width="small")
-st.caption(f"{result.total:,} contact{'' if result.total == 1 else 's'} · page {result.page:,} of {result.page_count:,}")
+st.caption(
+    f"{result.total:,} contact{'' if result.total == 1 else 's'} · page {result.page:,} of {result.page_count:,}"
+)
 event = st.dataframe(
-    table, hide_index=True, column_config=config, on_select="rerun", selection_mode="multi-row",
-    key=f"table-{segment}-{search}-{result.page}", width="stretch", height=ROW_HEIGHT * (len(table) + 1) + 3,
+    table,
+    hide_index=True,
+    column_config=config,
+    on_select="rerun",
+    selection_mode="multi-row",
+    key=f"table-{segment}-{search}-{result.page}",
+    width="stretch",
+    height=ROW_HEIGHT * (len(table) + 1) + 3,
 )
 selected = [rows["contact_id"][index] for index in event.selection.rows]
 
@@ -96,8 +116,10 @@ if selected:
             st.toast(f"Unblocked {set_blocked(con, selected, False, me)} contact(s).")
             st.rerun()
         with actions[3].popover("Delete", icon=":material/delete:"):
-            st.write(f"Deleting removes {len(selected)} contact(s) and everything that belongs to them. "
-                     "This cannot be undone.")
+            st.write(
+                f"Deleting removes {len(selected)} contact(s) and everything that belongs to them. "
+                "This cannot be undone."
+            )
             typed = st.text_input(f"Type {len(selected)} to confirm", key="confirm_delete_selected")
             if st.button("Delete contacts", type="primary", disabled=typed.strip() != str(len(selected))):
                 try:

@@ -38,8 +38,16 @@ if create:
     try:
         contact = create_contact(
             con,
-            ContactInput(first_name=first_name, last_name=last_name, email=email, phone=phone,
-                         contact_id=contact_id, lead_stage=stage, owner_id=owner or None, tags=tags),
+            ContactInput(
+                first_name=first_name,
+                last_name=last_name,
+                email=email,
+                phone=phone,
+                contact_id=contact_id,
+                lead_stage=stage,
+                owner_id=owner or None,
+                tags=tags,
+            ),
             actor=me,
         )
     except ContactsError as error:

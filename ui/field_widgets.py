@@ -18,19 +18,26 @@ def field_error(key: str) -> None:
         st.error(failed[1], icon=":material/error:")
 
 
-def system_input(field: Field, value: Any, key: str, stages: list[str], owners: dict[str, str],
-                 tag_options: list[str]) -> Any:
+def system_input(
+    field: Field, value: Any, key: str, stages: list[str], owners: dict[str, str], tag_options: list[str]
+) -> Any:
     """An input for a system field, showing its current value; returns what the user left in it."""
     label = field.label
     if field.type == "stage":
         return st.selectbox(label, stages, index=stages.index(value) if value in stages else 0, key=key)
     if field.type == "owner":
         options = ["", *owners]
-        return st.selectbox(label, options, index=options.index(value) if value in options else 0, key=key,
-                            format_func=lambda owner: owners.get(owner, "Unassigned"))
+        return st.selectbox(
+            label,
+            options,
+            index=options.index(value) if value in options else 0,
+            key=key,
+            format_func=lambda owner: owners.get(owner, "Unassigned"),
+        )
     if field.type == "tags":
-        return st.multiselect(label, sorted({*tag_options, *(value or [])}), default=value or [], key=key,
-                              accept_new_options=True)
+        return st.multiselect(
+            label, sorted({*tag_options, *(value or [])}), default=value or [], key=key, accept_new_options=True
+        )
     if field.choices:
         options = ["", *field.choices] if field.type != "subscription" else list(field.choices)
         if value and value not in options:

@@ -20,8 +20,14 @@ from core.workspace import add_owner, define_custom_field
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CONTACTS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
 ]
 SCRIPT_DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
@@ -72,9 +78,23 @@ class StreamlitServer:
         self.url = f"http://localhost:{self.port}"
         env = {**os.environ, "CONTACTS_DB": str(database), "CONTACTS_USER": "admin"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
-             "--server.address", "localhost", "--server.headless", "true"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "localhost",
+                "--server.headless",
+                "true",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         self._wait_healthy()
 

@@ -1,0 +1,58 @@
+"""Page tests: the whole app (app.py) under Streamlit's AppTest, on a small file database."""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.contacts import create_contact
+from core.db import open_database
+from core.models import Contact, ContactInput
+from core.workspace import add_owner, define_custom_field
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Contact]]:
+    """A database with a few contacts, selected by CONTACTS_DB; yields the contacts by first name."""
+    path = tmp_path / "pages.duckdb"
+    con = open_database(path)
+    add_owner(con, "admin", "Admin", role="admin")
+    add_owner(con, "maria", "Maria Lopez")
+    define_custom_field(con, "plan", "Plan", "dropdown", options=["Free", "Pro"])
+    made = {}
+    for first, email, owner, plan in [
+        ("Grace", "grace@navy.example", "admin", "Pro"),
+        ("Alan", "alan@bletchley.example", None, "Free"),
+        ("Ada", "ada@engine.example", "maria", None),
+    ]:
+        made[first] = create_contact(
+            con,
+            ContactInput(first_name=first, email=email, owner_id=owner, custom={"plan": plan} if plan else {}),
+            "admin",
+        )
+    con.close()
+    monkeypatch.setenv("CONTACTS_DB", str(path))
+    monkeypatch.setenv("CONTACTS_USER", "admin")
+    yield made
+    # The app caches its connection per path; clear it so the next test opens its own file.
+    from ui.session import _connection
+
+    _connection.clear()
+
+
+@pytest.fixture
+def open_page(app_db: dict[str, Contact]) -> Callable[..., AppTest]:
+    """Run app.py, switch to a page with the given query parameters, and return the AppTest."""
+
+    def run(page: str, **query: str) -> AppTest:
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+        app.run()
+        app.switch_page(page)
+        for key, value in query.items():
+            app.query_params[key] = value
+        return app.run()
+
+    return run
