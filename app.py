@@ -1,4 +1,8 @@
-"""Contacts: the navigation shell. Pages live in app_pages/ (a folder named pages/ would switch Streamlit to its old file-based navigation and skip this shell), logic in core/."""
+"""Contacts: the navigation shell; pages live in app_pages/, logic in core/.
+
+The folder is not called pages/: with a pages/ folder beside it, Streamlit runs its old
+file-based navigation and never runs this shell.
+"""
 
 import streamlit as st
 

@@ -1,6 +1,7 @@
 """Email and phone normalisation: one value at a time for forms, set-based for batches."""
 
 import re
+from functools import cache
 
 import phonenumbers
 import polars as pl
@@ -38,21 +39,57 @@ def _parse_phone(value: str, default_country: str) -> tuple[str | None, str | No
         number = phonenumbers.parse(value, default_country)
     except phonenumbers.NumberParseException:
         return None, f"'{value}' is not a phone number"
-    if not phonenumbers.is_possible_number(number):
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible == phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
+        return None, f"'{value}' is missing its area code"
+    if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
         return None, f"'{value}' is not a possible phone number"
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+
+
+@cache
+def _fast_path_rules() -> tuple[frozenset[str], frozenset[str]]:
+    """What the vectorised path may trust, from the parser's own metadata.
+
+    Returns the '+code:length' keys of possible numbers, and the starts ('+code' and its trunk
+    prefix, or '+code' alone when the trunk rule is a pattern) whose digits the parser may rewrite,
+    as in '+44 (0)20 7946 0958'.
+    """
+    possible, rewritten = set(), set()
+    for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items():
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(code, regions[0])
+        if metadata is None:
+            continue
+        possible.update(f"+{code}:{length}" for length in metadata.general_desc.possible_length)
+        trunk = metadata.national_prefix_for_parsing
+        if trunk:
+            rewritten.add(f"+{code}{trunk}" if trunk.isdigit() else f"+{code}")
+    return frozenset(possible), frozenset(rewritten)
+
+
+def _trusted_e164(stripped: pl.Expr) -> pl.Expr:
+    """Whether a value, formatting removed, is an E.164 number the parser would return unchanged."""
+    possible, rewritten = _fast_path_rules()
+    known = [
+        pl.concat_str(stripped.str.slice(0, size + 1), pl.lit(":"), stripped.str.len_chars() - size - 1).is_in(possible)
+        for size in (1, 2, 3)
+    ]
+    starts = [stripped.str.slice(0, size).is_in(rewritten) for size in sorted({len(s) for s in rewritten})]
+    return stripped.str.contains(_E164) & pl.any_horizontal(known) & ~pl.any_horizontal(starts)
 
 
 def normalize_phones(values: pl.Series, default_country: str = "US") -> pl.DataFrame:
     """Normalise a batch: columns `phone` (E.164 or null) and `phone_error` (reason or null).
 
-    Well-formed international numbers take a vectorised path; the rest are parsed once per
-    distinct value, since the parser costs about 14 µs a call.
+    Well-formed international numbers that the parser would return unchanged take a vectorised
+    path; the rest are parsed once per distinct value, since the parser costs about 14 µs a call.
     """
     raw = values.cast(pl.String).str.strip_chars()
-    stripped = raw.str.replace_all(_PHONE_FORMATTING, "")
-    fast = stripped.str.contains(_E164)
-    frame = pl.DataFrame({"raw": raw, "stripped": stripped, "fast": fast})
+    frame = (
+        pl.DataFrame({"raw": raw})
+        .with_columns(stripped=pl.col("raw").str.replace_all(_PHONE_FORMATTING, ""))
+        .with_columns(fast=_trusted_e164(pl.col("stripped")))
+    )
     slow_values = frame.filter(~pl.col("fast") & (pl.col("raw").str.len_chars() > 0))["raw"].unique()
     parsed = [_parse_phone(value, default_country) for value in slow_values.to_list()]
     lookup = pl.DataFrame(
