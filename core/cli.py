@@ -32,8 +32,15 @@ def command_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def open_existing(path: str) -> duckdb.DuckDBPyConnection:
+    """Open a database that must already exist (a typo in --db should not create an empty one)."""
+    if path != ":memory:" and not Path(path).exists():
+        raise ContactsError(f"There is no database at {path}; create one with `python -m core demo --db {path}`.")
+    return open_database(path)
+
+
 def command_search(args: argparse.Namespace) -> int:
-    con = open_database(args.db)
+    con = open_existing(args.db)
     view = ListView(segment=args.segment, search=args.query, page_size=args.limit, columns=args.columns)
     page = list_contacts(con, view, args.user)
     _print_json({"total": page.total, "contacts": page.rows.to_dicts()})
@@ -61,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=int, default=50, help="contacts to print (default 50); total counts all")
     search.add_argument("--user", default=current_user(), help="whose 'My contacts' (default: $CONTACTS_USER)")
     search.add_argument(
-        "--columns", nargs="+", default=["first_name", "last_name", "email", "phone", "lead_stage", "owner_id", "tags"],
+        "--columns",
+        nargs="+",
+        default=["first_name", "last_name", "email", "phone", "lead_stage", "owner_id", "tags"],
         help="fields to print",
     )
     return parser

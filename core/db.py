@@ -14,13 +14,19 @@ from core.errors import DatabaseLockedError
 Params = Mapping[str, Any] | Sequence[Any] | None
 
 
-def open_database(path: str | Path = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) a contacts database and bring its schema up to date."""
+def open_database(
+    path: str | Path = ":memory:", read_only: bool = False, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) a contacts database and bring its schema up to date.
+
+    `memory_limit` (e.g. "1GB") caps DuckDB's buffer pool; it spills to disk beyond it.
+    """
     target = str(path)
     if target != ":memory:":
         Path(target).parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(target, read_only=read_only)
+        config = {"memory_limit": memory_limit} if memory_limit else {}
+        con = duckdb.connect(target, read_only=read_only, config=config)
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
             raise DatabaseLockedError(
@@ -57,9 +63,7 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
             continue
         with transaction(con):
             con.execute(sql)
-            con.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, current_localtimestamp())", [version, name]
-            )
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, current_localtimestamp())", [version, name])
         applied.append(name)
     return applied
 

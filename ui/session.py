@@ -1,5 +1,6 @@
 """One DuckDB connection per server process, a cursor per script run, and the current user."""
 
+import os
 import re
 
 import duckdb
@@ -12,7 +13,7 @@ from core.workspace import ensure_owner, user_role
 
 @st.cache_resource(show_spinner="Opening the database…")
 def _connection(path: str) -> duckdb.DuckDBPyConnection:
-    con = open_database(path)
+    con = open_database(path, memory_limit=os.environ.get("CONTACTS_DB_MEMORY", "1GB"))
     ensure_owner(con, current_user())
     return con
 
