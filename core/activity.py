@@ -6,6 +6,8 @@ from typing import Any
 
 import duckdb
 
+from core.fields import SYSTEM_FIELD_BY_KEY
+
 
 def now() -> datetime:
     """The current time as stored: naive UTC, to the microsecond."""
@@ -60,7 +62,8 @@ def describe_changes(changes: str | None) -> str:
     if not isinstance(diff, dict):
         return str(diff)
     lines = []
-    for field, values in diff.items():
+    for key, values in diff.items():
+        field = SYSTEM_FIELD_BY_KEY[key].label if key in SYSTEM_FIELD_BY_KEY else key.removeprefix("custom.")
         if isinstance(values, dict) and "after" in values:
             before, after = values.get("before"), values.get("after")
             lines.append(f"{field}: {_shown(before)} → {_shown(after)}" if before is not None else f"{field}: {_shown(after)}")

@@ -29,8 +29,8 @@ def normalize_phone(value: str, default_country: str = "US") -> str:
     """Return the number in E.164, or raise ContactsError if it cannot be a phone number."""
     result = normalize_phones(pl.Series([value]), default_country)
     e164, error = result["phone"][0], result["phone_error"][0]
-    if error:
-        raise ContactsError(error, field="phone")
+    if e164 is None:
+        raise ContactsError(error or "Enter a phone number.", field="phone")
     return e164
 
 
@@ -48,34 +48,32 @@ def _parse_phone(value: str, default_country: str) -> tuple[str | None, str | No
 
 
 @cache
-def _fast_path_rules() -> tuple[frozenset[str], frozenset[str]]:
+def _fast_path_rules() -> tuple[frozenset[str], str]:
     """What the vectorised path may trust, from the parser's own metadata.
 
-    Returns the '+code:length' keys of possible numbers, and the starts ('+code' and its trunk
-    prefix, or '+code' alone when the trunk rule is a pattern) whose digits the parser may rewrite,
-    as in '+44 (0)20 7946 0958'.
+    Returns the '+code:length' keys of possible numbers, and a pattern matching the numbers whose
+    digits after the country code start with a trunk prefix the parser would strip or rewrite, as
+    in '+44 (0)20 7946 0958'.
     """
-    possible, rewritten = set(), set()
+    possible, trunks = set(), []
     for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items():
         metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(code, regions[0])
         if metadata is None:
             continue
         possible.update(f"+{code}:{length}" for length in metadata.general_desc.possible_length)
-        trunk = metadata.national_prefix_for_parsing
-        if trunk:
-            rewritten.add(f"+{code}{trunk}" if trunk.isdigit() else f"+{code}")
-    return frozenset(possible), frozenset(rewritten)
+        if metadata.national_prefix_for_parsing:
+            trunks.append(f"{code}(?:{metadata.national_prefix_for_parsing})")
+    return frozenset(possible), r"^\+(?:" + "|".join(trunks) + ")"
 
 
 def _trusted_e164(stripped: pl.Expr) -> pl.Expr:
     """Whether a value, formatting removed, is an E.164 number the parser would return unchanged."""
-    possible, rewritten = _fast_path_rules()
+    possible, trunk = _fast_path_rules()
     known = [
         pl.concat_str(stripped.str.slice(0, size + 1), pl.lit(":"), stripped.str.len_chars() - size - 1).is_in(possible)
         for size in (1, 2, 3)
     ]
-    starts = [stripped.str.slice(0, size).is_in(rewritten) for size in sorted({len(s) for s in rewritten})]
-    return stripped.str.contains(_E164) & pl.any_horizontal(known) & ~pl.any_horizontal(starts)
+    return stripped.str.contains(_E164) & pl.any_horizontal(known) & ~stripped.str.contains(trunk)
 
 
 def normalize_phones(values: pl.Series, default_country: str = "US") -> pl.DataFrame:

@@ -1,5 +1,6 @@
 """Turning what a user typed into stored values, with a readable error per field."""
 
+import math
 from datetime import date, datetime
 from typing import Any
 
@@ -103,7 +104,9 @@ def clean_custom_value(field: CustomField, value: Any) -> str | None:
         try:
             number = float(text)
         except ValueError:
-            raise ContactsError(f"{field.label} must be a number.", field=f"custom.{field.key}") from None
+            number = math.nan
+        if not math.isfinite(number):  # float() also reads 'nan' and 'inf', which are no one's score
+            raise ContactsError(f"{field.label} must be a number.", field=f"custom.{field.key}")
         return repr(int(number)) if number.is_integer() else repr(number)
     if field.type == "checkbox":
         if isinstance(value, bool):

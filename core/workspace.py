@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 import duckdb
+import phonenumbers
 
 from core.db import rows, scalar, transaction
 from core.errors import ContactsError
@@ -108,3 +109,11 @@ def user_role(con: duckdb.DuckDBPyConnection, user: str) -> str | None:
 def tag_names(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every tag in use, alphabetically."""
     return [tag for (tag,) in rows(con, "SELECT DISTINCT unnest(tags) AS tag FROM contacts ORDER BY tag")]
+
+
+def set_default_country(con: duckdb.DuckDBPyConnection, country: str) -> None:
+    """Set the country assumed for phone numbers written without a country code (ISO code, e.g. 'GB')."""
+    code = country.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ContactsError(f"'{country}' is not a country code phone numbers know (e.g. US, GB, DE).", field="country")
+    con.execute("INSERT OR REPLACE INTO settings VALUES ('default_country', ?)", [code])

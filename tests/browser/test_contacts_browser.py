@@ -48,7 +48,7 @@ def test_edit_a_field_and_see_it_kept_after_reload(server, page):
     page.reload()
     wait_for_app(page)
     expect(page.get_by_label("Company")).to_have_value("Navy Research Lab")
-    page.get_by_text("company: Navy Research Lab").wait_for()  # the timeline's activity entry
+    page.get_by_text("Company: Navy Research Lab").wait_for()  # the timeline's activity entry
 
 
 def test_invalid_email_is_refused_at_the_field(server, page):

@@ -1,0 +1,279 @@
+"""List views: segments, sorting with NULLS LAST, server-side pagination and chosen columns."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from core.db import open_database
+from core.errors import ContactsError
+from core.queries import ListView, count_view, list_contacts, view_contact_ids
+from core.workspace import add_owner, define_custom_field
+
+START = datetime(2024, 1, 1, 9, 0)
+FIRST_NAMES = [
+    "Ada",
+    "Bea",
+    "Cal",
+    "Dee",
+    None,
+    "Eve",
+    "Fay",
+    "Gus",
+    "Hal",
+    "Ivy",
+    None,
+    "Jon",
+    "Kit",
+    "Lou",
+    "Max",
+    "Ned",
+    "Oda",
+    "Pia",
+    "Quy",
+    None,
+    "Rex",
+    "Sol",
+    "Tom",
+    "Uma",
+    "Val",
+]
+OWNERS = ["alice", "bob", None]
+
+
+def _owner(index: int) -> str | None:
+    return OWNERS[index % 3]
+
+
+def _blocked(index: int) -> bool:
+    return index in (3, 7)
+
+
+@pytest.fixture(scope="module")
+def listing():
+    """25 contacts c01..c25: owners cycle alice, bob, none; c04 and c08 are blocked; some names missing."""
+    con = open_database()
+    add_owner(con, "alice", "Alice")
+    add_owner(con, "bob", "Bob")
+    define_custom_field(con, "plan", "Plan", "dropdown", ["Free", "Pro"])
+    define_custom_field(con, "member_no", "Member number", "text")
+    for index, first_name in enumerate(FIRST_NAMES):
+        contact_id = f"c{index + 1:02d}"
+        con.execute(
+            "INSERT INTO contacts (contact_id, first_name, email, owner_id, last_updated, created_on, blocked) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                contact_id,
+                first_name,
+                f"{contact_id}@example.com",
+                _owner(index),
+                START + timedelta(hours=index),
+                START - timedelta(days=index % 5),
+                _blocked(index),
+            ],
+        )
+    con.executemany(
+        "INSERT INTO custom_values VALUES (?, ?, ?)",
+        [["c01", "plan", "Pro"], ["c02", "plan", "Free"], ["c01", "member_no", "M-1"], ["c03", "member_no", "M-3"]],
+    )
+    yield con
+    con.close()
+
+
+def ids(page) -> list[str]:
+    return page.rows["contact_id"].to_list()
+
+
+VISIBLE = [f"c{i + 1:02d}" for i in range(25) if not _blocked(i)]
+
+
+# --- pagination --------------------------------------------------------------------------------
+
+
+def test_default_view_is_the_first_page_of_all_unblocked_contacts_newest_first(listing):
+    page = list_contacts(listing, ListView(), "alice")
+    assert (page.total, page.page, page.page_size, page.page_count) == (23, 1, 50, 1)
+    assert ids(page) == sorted(VISIBLE, reverse=True)
+    assert page.rows.columns == [
+        "contact_id",
+        "version",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "lead_stage",
+        "owner_id",
+        "tags",
+        "last_updated",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("page_number", "page_size", "shown_page", "expected"),
+    [
+        (1, 10, 1, VISIBLE[:10]),
+        (2, 10, 2, VISIBLE[10:20]),
+        (3, 10, 3, VISIBLE[20:]),
+        (4, 10, 3, VISIBLE[20:]),
+        (99, 10, 3, VISIBLE[20:]),
+        (2, 23, 1, VISIBLE),
+        (5, 5, 5, VISIBLE[20:]),
+        (1, 1, 1, VISIBLE[:1]),
+    ],
+)
+def test_pages_hold_page_size_rows_and_clamp_to_the_last(listing, page_number, page_size, shown_page, expected):
+    view = ListView(sort="contact_id", descending=False, page=page_number, page_size=page_size)
+    page = list_contacts(listing, view, "alice")
+    assert (page.total, page.page, page.page_size) == (23, shown_page, page_size)
+    assert page.page_count == -(-23 // page_size)
+    assert ids(page) == expected
+
+
+def test_the_pages_together_hold_every_contact_once(listing):
+    seen = []
+    for number in range(1, 5):
+        seen += ids(list_contacts(listing, ListView(sort="first_name", page=number, page_size=7), "alice"))
+    assert sorted(seen) == sorted(VISIBLE)
+
+
+def test_an_empty_view_is_one_empty_page(listing):
+    page = list_contacts(listing, ListView(search="nobody-at-all", page=3), "alice")
+    assert (page.total, page.page, page.page_count, page.rows.height) == (0, 1, 1, 0)
+
+
+# --- sorting -----------------------------------------------------------------------------------
+
+
+def _named(descending: bool) -> list[str]:
+    named = [(name, f"c{i + 1:02d}") for i, name in enumerate(FIRST_NAMES) if name and not _blocked(i)]
+    return [contact_id for _, contact_id in sorted(named, reverse=descending)]
+
+
+UNNAMED = ["c05", "c11", "c20"]
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_sorting_by_first_name_puts_blanks_last_either_way(listing, descending):
+    page = list_contacts(listing, ListView(sort="first_name", descending=descending), "alice")
+    assert ids(page) == _named(descending) + UNNAMED
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_blanks_stay_last_across_page_boundaries(listing, descending):
+    last_page = list_contacts(
+        listing, ListView(sort="first_name", descending=descending, page=3, page_size=10), "alice"
+    )
+    assert ids(last_page)[-3:] == UNNAMED
+    assert last_page.rows["first_name"].to_list()[-3:] == [None, None, None]
+
+
+@pytest.mark.parametrize(
+    ("sort", "descending", "expected_first", "expected_last"),
+    [
+        ("last_updated", True, "c25", "c01"),
+        ("last_updated", False, "c01", "c25"),
+        ("email", False, "c01", "c25"),
+        ("email", True, "c25", "c01"),
+        ("contact_id", True, "c25", "c01"),
+    ],
+)
+def test_sorting_on_other_fields(listing, sort, descending, expected_first, expected_last):
+    found = ids(list_contacts(listing, ListView(sort=sort, descending=descending), "alice"))
+    assert (found[0], found[-1]) == (expected_first, expected_last)
+
+
+def test_ties_are_broken_by_contact_id(listing):
+    found = ids(list_contacts(listing, ListView(sort="created_on", descending=True), "alice"))
+    # created_on cycles over 5 days: the newest day holds c01, c06, c11, c16, c21.
+    assert found[:5] == ["c01", "c06", "c11", "c16", "c21"]
+
+
+@pytest.mark.parametrize("sort", ["tags", "nope", "first_name; DROP TABLE contacts", "custom.plan", ""])
+def test_invalid_sort_keys_are_rejected_by_the_view(sort):
+    with pytest.raises(ValidationError):
+        ListView(sort=sort)
+
+
+@pytest.mark.parametrize("bad", [{"page": 0}, {"page_size": 0}, {"page_size": 501}, {"page": -1}])
+def test_invalid_page_numbers_are_rejected_by_the_view(bad):
+    with pytest.raises(ValidationError):
+        ListView(**bad)
+
+
+# --- segments ----------------------------------------------------------------------------------
+
+
+def _where(owner: str | None) -> list[str]:
+    return [f"c{i + 1:02d}" for i in range(25) if _owner(i) == owner and not _blocked(i)]
+
+
+@pytest.mark.parametrize(
+    ("segment", "user", "expected"),
+    [
+        ("all", "alice", VISIBLE),
+        ("All contacts", "alice", VISIBLE),
+        ("mine", "alice", _where("alice")),
+        ("My contacts", "bob", _where("bob")),
+        ("mine", "carol", []),
+        ("unassigned", "alice", _where(None)),
+        ("blocked", "alice", ["c04", "c08"]),
+        ("Blocked", "bob", ["c04", "c08"]),
+    ],
+)
+def test_system_segments(listing, segment, user, expected):
+    view = ListView(segment=segment, sort="contact_id", descending=False)
+    page = list_contacts(listing, view, user)
+    assert ids(page) == expected
+    assert page.total == count_view(listing, view, user) == len(expected)
+    assert sorted(view_contact_ids(listing, view, user)) == expected
+
+
+def test_blocked_contacts_leave_every_other_segment(listing):
+    # c04 is owned by alice and c08 by bob, yet neither is in their owner's segment.
+    for segment, user in [("all", "alice"), ("mine", "alice"), ("mine", "bob"), ("unassigned", "alice")]:
+        found = view_contact_ids(listing, ListView(segment=segment), user)
+        assert not {"c04", "c08"} & set(found), segment
+
+
+def test_an_unknown_segment_is_refused(listing):
+    with pytest.raises(ContactsError) as raised:
+        list_contacts(listing, ListView(segment="VIPs"), "alice")
+    assert raised.value.field == "segment"
+
+
+def test_search_within_a_segment(listing):
+    page = list_contacts(listing, ListView(segment="mine", search="c1"), "alice")
+    assert sorted(ids(page)) == ["c10", "c13", "c16", "c19"]
+    assert page.total == 4
+
+
+# --- columns -----------------------------------------------------------------------------------
+
+
+def test_custom_columns_appear_with_their_values(listing):
+    view = ListView(
+        columns=["first_name", "custom.plan", "custom.member_no"], sort="contact_id", descending=False, page_size=4
+    )
+    page = list_contacts(listing, view, "alice")
+    assert page.rows.columns == ["contact_id", "version", "first_name", "custom.plan", "custom.member_no"]
+    assert page.rows.rows() == [
+        ("c01", 1, "Ada", "Pro", "M-1"),
+        ("c02", 1, "Bea", "Free", None),
+        ("c03", 1, "Cal", None, "M-3"),
+        ("c05", 1, None, None, None),
+    ]
+
+
+def test_columns_keep_their_order(listing):
+    page = list_contacts(listing, ListView(columns=["email", "custom.plan", "owner_id"], page_size=1), "alice")
+    assert page.rows.columns == ["contact_id", "version", "email", "custom.plan", "owner_id"]
+
+
+@pytest.mark.parametrize(
+    "column", ["nope", "custom.nope", "custom.", "plan", "custom.plan'; DROP TABLE contacts; --", "email, version"]
+)
+def test_an_unknown_column_is_refused(listing, column):
+    with pytest.raises(ContactsError) as raised:
+        list_contacts(listing, ListView(columns=["first_name", column]), "alice")
+    assert raised.value.field == "columns"
+    assert count_view(listing, ListView(), "alice") == 23
