@@ -34,6 +34,7 @@ def open_database(
                 "stop it or send the work to the running app."
             ) from None
         raise
+    con.execute("SET enable_progress_bar = false")  # it would print into notebooks and command output
     if not read_only:
         apply_migrations(con)
     return con

@@ -36,19 +36,24 @@ def search_condition(query: str, default_country: str = "US") -> tuple[str, dict
     text = " ".join(query.split())
     if not text:
         return "TRUE", {}
-    params: dict[str, Any] = {"search_like": f"%{escape_like(text)}%", "search_word": whole_word_pattern(text)}
-    clauses = [
-        "c.first_name ILIKE $search_like ESCAPE '\\'",
-        "c.last_name ILIKE $search_like ESCAPE '\\'",
-        "c.email ILIKE $search_like ESCAPE '\\'",
-        "concat_ws(' ', c.first_name, c.last_name) ILIKE $search_like ESCAPE '\\'",
+    lowered = text.lower()
+    params: dict[str, Any] = {
+        "search_text": lowered,
+        "search_like": f"%{escape_like(text)}%",
+        "search_word": whole_word_pattern(text),
+    }
+    # contains() on lower-cased text is literal (no wildcards to escape) and much faster than ILIKE ... ESCAPE.
+    clauses = [f"contains(lower(c.{column}), $search_text)" for column in ("first_name", "last_name", "email")]
+    if " " in lowered:  # only a query with a space can span first and last name
+        clauses.append("contains(lower(concat_ws(' ', c.first_name, c.last_name)), $search_text)")
+    clauses.append(
         "c.contact_id IN (SELECT v.contact_id FROM custom_values v JOIN custom_fields f ON f.key = v.field_key "
         "WHERE f.type IN ('text', 'number', 'dropdown') AND v.value ILIKE $search_like ESCAPE '\\' "
-        "AND regexp_matches(v.value, $search_word, 'i'))",
-    ]
+        "AND regexp_matches(v.value, $search_word, 'i'))"
+    )
     if _looks_like_phone(text):
         params["search_digits"] = phone_digits(text)
-        clauses.append("c.phone LIKE '%' || $search_digits || '%'")
+        clauses.append("contains(c.phone, $search_digits)")
         e164 = normalize_phones_single(text, default_country)
         if e164:
             params["search_e164"] = e164
