@@ -66,7 +66,9 @@ def describe_changes(changes: str | None) -> str:
         field = SYSTEM_FIELD_BY_KEY[key].label if key in SYSTEM_FIELD_BY_KEY else key.removeprefix("custom.")
         if isinstance(values, dict) and "after" in values:
             before, after = values.get("before"), values.get("after")
-            lines.append(f"{field}: {_shown(before)} → {_shown(after)}" if before is not None else f"{field}: {_shown(after)}")
+            lines.append(
+                f"{field}: {_shown(before)} → {_shown(after)}" if before is not None else f"{field}: {_shown(after)}"
+            )
         else:
             lines.append(f"{field}: {_shown(values)}")
     return "\n".join(lines)

@@ -43,9 +43,7 @@ def _write_custom(con: duckdb.DuckDBPyConnection, contact_id: str, values: dict[
             con.execute("INSERT INTO custom_values VALUES (?, ?, ?)", [contact_id, key, value])
 
 
-def create_contact(
-    con: duckdb.DuckDBPyConnection, data: ContactInput, actor: str, source: str = "manual"
-) -> Contact:
+def create_contact(con: duckdb.DuckDBPyConnection, data: ContactInput, actor: str, source: str = "manual") -> Contact:
     """Create a contact (stage Contact unless given); needs an email, a phone or a contact ID."""
     if blank(data.email) and blank(data.phone) and blank(data.contact_id):
         raise ContactsError("Enter at least one of email, phone or contact ID.", field="email")
@@ -131,7 +129,9 @@ def update_contact(
         )
         if not updated:
             raise StaleContactError("Someone else changed this contact while you were saving. Reload and retry.")
-        _write_custom(con, contact_id, {k.removeprefix("custom."): v for k, v in after.items() if k.startswith("custom.")})
+        _write_custom(
+            con, contact_id, {k.removeprefix("custom."): v for k, v in after.items() if k.startswith("custom.")}
+        )
         record_activity(con, contact_id, actor, "updated", changes_json(before, after))
     return get_contact(con, contact_id)
 
@@ -149,15 +149,16 @@ def set_blocked(con: duckdb.DuckDBPyConnection, contact_ids: list[str], blocked:
         )
         for (contact_id,) in changed:
             record_activity(
-                con, contact_id, actor, action,
+                con,
+                contact_id,
+                actor,
+                action,
                 json.dumps({"blocked": {"before": not blocked, "after": blocked}}),
             )
     return len(changed)
 
 
-def delete_contacts(
-    con: duckdb.DuckDBPyConnection, contact_ids: list[str], actor: str, typed_count: str | int
-) -> int:
+def delete_contacts(con: duckdb.DuckDBPyConnection, contact_ids: list[str], actor: str, typed_count: str | int) -> int:
     """Delete contacts and everything that belongs to them, once the caller typed their number.
 
     Irreversible; each deletion is logged in deletion_log with a snapshot of the contact.
@@ -174,7 +175,9 @@ def delete_contacts(
         )
         for table in RELATED_TABLES:
             con.execute(f"DELETE FROM {table} WHERE contact_id IN (SELECT unnest($ids))", {"ids": wanted})
-        deleted = rows(con, "DELETE FROM contacts WHERE contact_id IN (SELECT unnest($ids)) RETURNING 1", {"ids": wanted})
+        deleted = rows(
+            con, "DELETE FROM contacts WHERE contact_id IN (SELECT unnest($ids)) RETURNING 1", {"ids": wanted}
+        )
     return len(deleted)
 
 

@@ -17,7 +17,9 @@ CUSTOM_FIELD_TYPES = ("text", "number", "checkbox", "datetime", "dropdown")
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
-def add_owner(con: duckdb.DuckDBPyConnection, owner_id: str, name: str, role: str = "agent", email: str | None = None) -> None:
+def add_owner(
+    con: duckdb.DuckDBPyConnection, owner_id: str, name: str, role: str = "agent", email: str | None = None
+) -> None:
     """Add a user who can own contacts (role 'admin' or 'agent')."""
     if role not in ("admin", "agent"):
         raise ContactsError("A role is 'admin' or 'agent'.", field="role")
@@ -96,9 +98,7 @@ def set_table_columns(con: duckdb.DuckDBPyConnection, user: str, columns: list[s
     if not columns:
         raise ContactsError("Choose at least one field to show.", field="columns")
     value: Any = json.dumps(list(dict.fromkeys(columns)))
-    con.execute(
-        "INSERT OR REPLACE INTO user_preferences VALUES (?, 'table_columns', ?)", [user, value]
-    )
+    con.execute("INSERT OR REPLACE INTO user_preferences VALUES (?, 'table_columns', ?)", [user, value])
 
 
 def user_role(con: duckdb.DuckDBPyConnection, user: str) -> str | None:
