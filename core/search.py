@@ -36,19 +36,22 @@ def search_condition(query: str, default_country: str = "US") -> tuple[str, dict
     text = " ".join(query.split())
     if not text:
         return "TRUE", {}
-    lowered = text.lower()
-    params: dict[str, Any] = {
-        "search_text": lowered,
-        "search_like": f"%{escape_like(text)}%",
-        "search_word": whole_word_pattern(text),
-    }
-    # contains() on lower-cased text is literal (no wildcards to escape) and much faster than ILIKE ... ESCAPE.
-    clauses = [f"contains(lower(c.{column}), $search_text)" for column in ("first_name", "last_name", "email")]
-    if " " in lowered:  # only a query with a space can span first and last name
-        clauses.append("contains(lower(concat_ws(' ', c.first_name, c.last_name)), $search_text)")
+    params: dict[str, Any] = {"search_like": f"%{escape_like(text)}%", "search_word": whole_word_pattern(text)}
+    # ILIKE without ESCAPE runs as a fast case-insensitive substring scan; a query holding a
+    # wildcard character needs ESCAPE, which is slow, so it goes through literal contains() instead.
+    literal = not any(ch in text for ch in "%_\\")
+    escape = "" if literal else " ESCAPE '\\'"
+    columns = ["c.first_name", "c.last_name", "c.email"]
+    if " " in text:  # only a query with a space can span first and last name
+        columns.append("concat_ws(' ', c.first_name, c.last_name)")
+    if literal:
+        clauses = [f"{column} ILIKE $search_like" for column in columns]
+    else:
+        params["search_text"] = text.lower()
+        clauses = [f"contains(lower({column}), $search_text)" for column in columns]
     clauses.append(
         "c.contact_id IN (SELECT v.contact_id FROM custom_values v JOIN custom_fields f ON f.key = v.field_key "
-        "WHERE f.type IN ('text', 'number', 'dropdown') AND v.value ILIKE $search_like ESCAPE '\\' "
+        f"WHERE f.type IN ('text', 'number', 'dropdown') AND v.value ILIKE $search_like{escape} "
         "AND regexp_matches(v.value, $search_word, 'i'))"
     )
     if _looks_like_phone(text):
