@@ -19,10 +19,12 @@ $(VENV)/.test: requirements-test.txt requirements.txt | $(BIN)/activate
 	$(BIN)/pip install --quiet -r requirements-test.txt
 	touch $@
 
-## Start the app on localhost:$(PORT), creating the demo database on first start.
+## Start the app and its ingest endpoint on localhost:$(PORT), creating the demo database on first start.
 run: $(VENV)/.runtime
 	@test -f "$(CONTACTS_DB)" || $(BIN)/python -m core demo --contacts 5000 --db "$(CONTACTS_DB)"
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address localhost
+	@echo "Channels post events to http://localhost:$(PORT)/api/ingest with the token in \$$CONTACTS_INGEST_TOKEN," \
+		"else the one kept in $(CONTACTS_DB).ingest-token (python -m core ingest --url finds it)."
+	$(BIN)/streamlit run server.py --server.port $(PORT) --server.address localhost
 
 ## Run every test: core, pages (AppTest) and real-browser tests.
 test: $(VENV)/.test

@@ -4,6 +4,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from core.channels import contact_conversations, contact_identities, refused_count
 from core.contacts import add_note, delete_contacts, find_contact, set_blocked, update_contact
 from core.errors import ContactsError, StaleContactError
 from core.fields import SYSTEM_FIELDS
@@ -12,7 +13,7 @@ from core.validation import custom_fields
 from core.workspace import lead_stages, owners, tag_names
 from ui.field_widgets import custom_changed, custom_input, field_error, system_input
 from ui.session import db, is_admin, plain, user
-from ui.widgets import show_error
+from ui.widgets import for_display, show_error
 
 KIND_ICONS = {
     "conversation": ":material/chat:",
@@ -133,6 +134,33 @@ with right:
                 st.rerun()
             except ContactsError as error:
                 show_error(error)
+
+    # --- Channels: the identities this contact writes from and the conversations they brought ---
+    st.subheader("Channels")
+    identities = contact_identities(con, contact.contact_id)
+    conversations = contact_conversations(con, contact.contact_id)
+    refused = refused_count(con, contact.contact_id)
+    if contact.source == "web chat":
+        st.caption(f"Web Chat visitor: the chat widget's cookie holds the contact ID {plain(contact.contact_id)}.")
+    if identities.is_empty():
+        st.caption("No Inbox identity.")
+    else:
+        st.dataframe(
+            for_display(identities),
+            hide_index=True,
+            column_config={"channel": "Channel", "social_id": "Social ID", "first_seen": "First message",
+                           "last_seen": "Last message"},
+        )
+    st.caption(f"{len(conversations)} conversation{'' if len(conversations) == 1 else 's'}")
+    if not conversations.is_empty():
+        st.dataframe(
+            for_display(conversations),
+            hide_index=True,
+            column_config={"kind": "Kind", "channel": "Channel", "subject": "Subject", "started_at": "Started",
+                           "last_message_at": "Last message", "message_count": "Messages", "status": "Status"},
+        )
+    if refused:
+        st.caption(f"Refused while blocked: {refused:,} event{'' if refused == 1 else 's'}")
 
     st.subheader("Timeline")
     entries = timeline(con, contact.contact_id, limit=200)

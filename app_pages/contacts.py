@@ -1,13 +1,17 @@
-"""Contacts list: one segment at a time, searched, sorted and paginated on the server."""
+"""Contacts list: one segment at a time, filtered, searched, sorted and paginated on the server; bulk actions."""
 
 import streamlit as st
 
-from core.contacts import delete_contacts, set_blocked
+from core.bulk import Selection
 from core.errors import ContactsError
 from core.fields import SORTABLE_KEYS, SYSTEM_FIELD_BY_KEY
+from core.filters import describe_filter, filter_fields
 from core.queries import ListView, list_contacts
-from core.segments import SYSTEM_SEGMENTS
+from core.segments import all_segments
 from core.workspace import column_choices, set_table_columns, table_columns
+from ui.bulk_actions import ROUND_KEY, bulk_actions, show_last_action
+from ui.export import export_control
+from ui.filter_builder import clear_filter, filter_builder, save_as_segment
 from ui.session import db, is_admin, user
 from ui.widgets import for_display, int_param, show_error
 
@@ -15,7 +19,8 @@ ROW_HEIGHT = 35  # Streamlit's default row height: the table shows the whole pag
 
 con, me = db(), user()
 params = st.query_params
-segment_keys = list(SYSTEM_SEGMENTS)
+segments = {segment.key: segment for segment in all_segments(con)}
+segment_keys = list(segments)
 sort_keys = sorted(SORTABLE_KEYS, key=lambda key: SYSTEM_FIELD_BY_KEY[key].label)
 choices = column_choices(con)
 
@@ -28,7 +33,7 @@ segment = bar[0].selectbox(
     "Segment",
     segment_keys,
     index=segment_keys.index(wanted_segment) if wanted_segment in segment_keys else 0,
-    format_func=lambda key: SYSTEM_SEGMENTS[key].name,
+    format_func=lambda key: segments[key].name,
 )
 search = bar[1].text_input(
     "Search",
@@ -55,10 +60,23 @@ with bar[4].popover("Customise table", icon=":material/view_column:", width="str
     if shown and shown != table_columns(con, me):
         set_table_columns(con, me, shown)
 
-view_changed = (segment, search) != (wanted_segment, params.get("q", ""))
+# --- The advanced filter, inside the segment; it can be saved as a segment of its own ---
+drafted = bool(st.session_state.get("list_filter", {}).get("items"))
+with st.expander("Filter", icon=":material/filter_list:", expanded=drafted):
+    active = filter_builder(con, "list_filter")
+    saved = save_as_segment(con, active, me, "list_filter")
+if saved:
+    clear_filter("list_filter")
+    st.query_params.update(segment=saved, page=1)
+    st.rerun()
+
+filter_changed = active.model_dump_json() != st.session_state.get("list_filter_applied")
+st.session_state["list_filter_applied"] = active.model_dump_json()
+view_changed = (segment, search) != (wanted_segment, params.get("q", "")) or filter_changed
 page_number = 1 if view_changed else int_param("page", 1)
 view = ListView(
     segment=segment,
+    filter=None if active.is_empty() else active,
     search=search,
     sort=sort,
     descending=descending,
@@ -79,6 +97,9 @@ rows = for_display(result.rows)
 table = rows.select(view.columns).with_columns(link=("contact?id=" + rows["contact_id"]))
 config = {key: st.column_config.Column(choices.get(key, key)) for key in view.columns}
 config["link"] = st.column_config.LinkColumn("Open", display_text="Open", width="small")
+show_last_action()
+if view.filter is not None:
+    st.caption(f"Filter: {describe_filter(view.filter, filter_fields(con))}")
 st.caption(
     f"{result.total:,} contact{'' if result.total == 1 else 's'} · page {result.page:,} of {result.page_count:,}"
 )
@@ -88,42 +109,25 @@ event = st.dataframe(
     column_config=config,
     on_select="rerun",
     selection_mode="multi-row",
-    key=f"table-{segment}-{search}-{result.page}",
+    key=f"table-{segment}-{search}-{hash(active.model_dump_json())}-{result.page}-{st.session_state.get(ROUND_KEY, 0)}",
     width="stretch",
     height=ROW_HEIGHT * (len(table) + 1) + 3,
 )
 selected = [rows["contact_id"][index] for index in event.selection.rows]
 
-pager = st.columns([1, 1, 6])
+pager = st.columns([1, 1, 5, 1])
 if pager[0].button("Previous", icon=":material/chevron_left:", disabled=result.page <= 1):
     st.query_params["page"] = result.page - 1
     st.rerun()
 if pager[1].button("Next", icon=":material/chevron_right:", disabled=result.page >= result.page_count):
     st.query_params["page"] = result.page + 1
     st.rerun()
+with pager[3]:
+    export_control(con, view, me, result.total)
 
-# --- Actions on the selected rows ---
-if selected:
-    st.write(f"**{len(selected)} selected**")
-    actions = st.columns([1, 1, 1, 1, 4])
-    if len(selected) == 1 and actions[0].button("Open contact", type="primary", icon=":material/person:"):
-        st.switch_page("app_pages/contact.py", query_params={"id": selected[0]})
-    if is_admin(con):
-        if actions[1].button("Block", icon=":material/block:"):
-            st.toast(f"Blocked {set_blocked(con, selected, True, me)} contact(s).")
-            st.rerun()
-        if actions[2].button("Unblock", icon=":material/lock_open:"):
-            st.toast(f"Unblocked {set_blocked(con, selected, False, me)} contact(s).")
-            st.rerun()
-        with actions[3].popover("Delete", icon=":material/delete:"):
-            st.write(
-                f"Deleting removes {len(selected)} contact(s) and everything that belongs to them. "
-                "This cannot be undone."
-            )
-            typed = st.text_input(f"Type {len(selected)} to confirm", key="confirm_delete_selected")
-            if st.button("Delete contacts", type="primary", disabled=typed.strip() != str(len(selected))):
-                try:
-                    st.toast(f"Deleted {delete_contacts(con, selected, me, typed)} contact(s).")
-                    st.rerun()
-                except ContactsError as error:
-                    show_error(error)
+# --- Actions: on the selected rows, or with none selected on every contact in the view ---
+if len(selected) == 1 and st.button("Open contact", type="primary", icon=":material/person:"):
+    st.switch_page("app_pages/contact.py", query_params={"id": selected[0]})
+if is_admin(con):
+    selection = Selection(ids=selected) if selected else Selection(view=view)
+    bulk_actions(con, selection, len(selected) if selected else result.total, me)

@@ -1,5 +1,8 @@
 """`python -m bench`: every benchmark, each figure beside the spec's target."""
 
-from bench import foundation
+from bench import channels, foundation, imports, segments
 
 foundation.run()
+channels.run()
+segments.run()
+imports.run()

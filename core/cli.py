@@ -9,9 +9,11 @@ from typing import Any
 
 import duckdb
 
+from core.channel_commands import add_channel_commands
 from core.config import current_user, database_path
 from core.db import open_database
 from core.errors import ContactsError
+from core.filters import parse_filter
 from core.queries import ListView, list_contacts
 
 
@@ -41,9 +43,95 @@ def open_existing(path: str) -> duckdb.DuckDBPyConnection:
 
 def command_search(args: argparse.Namespace) -> int:
     con = open_existing(args.db)
-    view = ListView(segment=args.segment, search=args.query, page_size=args.limit, columns=args.columns)
+    view = ListView(
+        segment=args.segment,
+        search=args.query,
+        page_size=args.limit,
+        columns=args.columns,
+        filter=parse_filter(args.filter) if args.filter else None,
+    )
     page = list_contacts(con, view, args.user)
     _print_json({"total": page.total, "contacts": page.rows.to_dicts()})
+    return 0
+
+
+def command_bulk(args: argparse.Namespace) -> int:
+    from core.bulk import Selection, run_bulk, selection_count
+
+    action = args.action.replace("-", "_")
+    if args.ids:
+        selection = Selection(ids=args.ids)
+    elif args.segment or args.filter:
+        view = ListView(segment=args.segment or "all", filter=parse_filter(args.filter) if args.filter else None)
+        selection = Selection(view=view)
+    else:
+        raise ContactsError("Choose the contacts with --segment, --filter or --ids.")
+    con = open_existing(args.db)
+    value: Any = {"add_tags": args.tags, "remove_tags": args.tags, "assign": args.owner}.get(action, args.status)
+    if action == "delete":
+        if not args.yes:
+            raise ContactsError("Deleting is irreversible: pass --yes to confirm.")
+        value = selection_count(con, selection, args.user)
+    _print_json(run_bulk(con, action, selection, args.user, value).model_dump())
+    return 0
+
+
+def command_segments(args: argparse.Namespace) -> int:
+    from core.segments import delete_segment, rename_segment, save_segment, segment_summaries
+
+    con = open_existing(args.db)
+    if args.action == "save":
+        if not args.name or not args.filter:
+            raise ContactsError("Saving a segment needs a NAME and --filter JSON.")
+        save_segment(con, args.name, parse_filter(args.filter), args.user)
+    elif args.action == "rename":
+        if not args.name or not args.new_name:
+            raise ContactsError("Renaming a segment needs its NAME and --to NEW_NAME.")
+        rename_segment(con, args.name, args.new_name)
+    elif args.action == "delete":
+        if not args.name:
+            raise ContactsError("Deleting a segment needs its NAME.")
+        delete_segment(con, args.name)
+    _print_json(segment_summaries(con, args.user).to_dicts())
+    return 0
+
+
+def command_import(args: argparse.Namespace) -> int:
+    from core.importer import ImportOptions, auto_map, commit_import, plan_import, read_table
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise ContactsError(f"There is no file at {path}.")
+    table = read_table(path.name, path.read_bytes())
+    con = open_database(args.db)
+    mapping = auto_map(con, table.headers)
+    for item in args.map or []:
+        column, separator, target = item.partition("=")
+        if not separator:
+            raise ContactsError(f"--map takes COLUMN=FIELD (FIELD empty to ignore), not '{item}'.")
+        mapping[column.strip()] = target.strip()
+    options = ImportOptions(mode=args.mode, mapping=mapping, tags=args.tags or [], owner_id=args.owner)
+    plan = plan_import(con, table, options)
+    if not args.dry_run:
+        commit_import(con, plan, args.user)
+    _print_json(plan.report())
+    return 0
+
+
+def command_export(args: argparse.Namespace) -> int:
+    from core.export import FORMATS, export_view
+
+    out = Path(args.out)
+    fmt = args.format or out.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise ContactsError(f"Say --format {'|'.join(FORMATS)} or name the file .csv, .xlsx or .parquet.")
+    con = open_existing(args.db)
+    view = ListView(
+        segment=args.segment, search=args.search or "", filter=parse_filter(args.filter) if args.filter else None
+    )
+    data = export_view(con, view, args.user, fmt)
+    out.write_bytes(data)
+    _print_json({"file": str(out), "format": fmt, "bytes": len(data)})
     return 0
 
 
@@ -64,7 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     search = add("search", command_search, "Search contacts inside a segment; prints {total, contacts}.")
     search.add_argument("query", help="text to find in names, email, phone and custom fields")
-    search.add_argument("--segment", default="all", help="segment key or name (default: All contacts)")
+    search.add_argument("--segment", default="all", help="segment key, name or saved ID (default: All contacts)")
+    search.add_argument(
+        "--filter",
+        help='filter as JSON, e.g. \'{"conditions": [{"field": "email", "op": "contains", "value": "acme"}]}\'',
+    )
     search.add_argument("--limit", type=int, default=50, help="contacts to print (default 50); total counts all")
     search.add_argument("--user", default=current_user(), help="whose 'My contacts' (default: $CONTACTS_USER)")
     search.add_argument(
@@ -73,6 +165,69 @@ def build_parser() -> argparse.ArgumentParser:
         default=["first_name", "last_name", "email", "phone", "lead_stage", "owner_id", "tags"],
         help="fields to print",
     )
+
+    bulk = add("bulk", command_bulk, "Apply an action to many contacts at once; prints {action, selected, changed}.")
+    bulk.add_argument(
+        "action",
+        choices=[
+            "add-tags",
+            "remove-tags",
+            "assign",
+            "email-subscription",
+            "sms-subscription",
+            "block",
+            "unblock",
+            "delete",
+        ],
+    )
+    bulk.add_argument("--segment", help="every contact in this segment (key, name or saved ID)")
+    bulk.add_argument("--filter", help="every contact matching this filter (JSON), within --segment if given")
+    bulk.add_argument("--ids", nargs="+", help="these contact IDs")
+    bulk.add_argument("--tags", nargs="+", help="tags to add or remove")
+    bulk.add_argument("--owner", help="owner ID to assign ('' unassigns)")
+    bulk.add_argument("--status", choices=["subscribed", "unsubscribed", "not set"], help="new subscription")
+    bulk.add_argument("--yes", action="store_true", help="confirm a delete")
+    bulk.add_argument("--user", default=current_user(), help="who acts (default: $CONTACTS_USER)")
+
+    segments = add("segments", command_segments, "List saved and system segments with counts; save, rename, delete.")
+    segments.add_argument("action", nargs="?", default="list", choices=["list", "save", "rename", "delete"])
+    segments.add_argument("name", nargs="?", help="the segment's name (or saved ID)")
+    segments.add_argument("--filter", help="the filter to save, as JSON")
+    segments.add_argument("--to", dest="new_name", help="the new name when renaming")
+    segments.add_argument("--user", default=current_user(), help="who acts (default: $CONTACTS_USER)")
+
+    imports = add(
+        "import",
+        command_import,
+        "Import contacts from a CSV or XLSX file; prints {created, updated, skipped, rejected, errors}.",
+    )
+    imports.add_argument("file", help="the CSV or XLSX file")
+    imports.add_argument(
+        "--mode",
+        choices=["create", "update", "upsert"],
+        default="upsert",
+        help="create only, update only, or both (default)",
+    )
+    imports.add_argument(
+        "--map",
+        nargs="+",
+        metavar="COLUMN=FIELD",
+        help="map a column to a field key (custom.KEY, new:Label; empty to ignore)",
+    )
+    imports.add_argument("--tags", nargs="+", help="tags for every imported row")
+    imports.add_argument("--owner", help="owner ID for every imported row")
+    imports.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
+    imports.add_argument("--user", default=current_user(), help="who imports (default: $CONTACTS_USER)")
+
+    export = add("export", command_export, "Export the contacts of a view to CSV, XLSX or Parquet.")
+    export.add_argument("--out", required=True, help="the file to write (.csv, .xlsx or .parquet)")
+    export.add_argument("--format", choices=["csv", "xlsx", "parquet"], help="default: from the file name")
+    export.add_argument("--segment", default="all", help="segment key, name or saved ID (default: All contacts)")
+    export.add_argument("--search", help="only contacts matching this search")
+    export.add_argument("--filter", help="only contacts matching this filter (JSON)")
+    export.add_argument("--user", default=current_user(), help="whose 'My contacts' (default: $CONTACTS_USER)")
+
+    add_channel_commands(add)
     return parser
 
 

@@ -1,6 +1,7 @@
 """Settings read from the environment, with defaults that work on a fresh checkout."""
 
 import os
+import secrets
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -15,3 +16,39 @@ def database_path() -> Path:
 def current_user() -> str:
     """The signed-in user; until login exists, the configured local admin."""
     return os.environ.get("CONTACTS_USER", "admin")
+
+
+def ingest_token() -> str:
+    """The token the ingest endpoint wants: $CONTACTS_INGEST_TOKEN, else one kept beside the database.
+
+    The kept token (created on first use, readable by its owner only) lets `make run` work with no
+    setup while never accepting a guessable default.
+    """
+    known = known_ingest_token()
+    if known:
+        return known
+    path = ingest_token_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process kept one a moment ago
+        return path.read_text().strip()
+    token = secrets.token_urlsafe(32)
+    with os.fdopen(descriptor, "w") as kept:
+        kept.write(token)
+    return token
+
+
+def ingest_token_path() -> Path:
+    """Where the generated ingest token is kept: beside the database, as <db>.ingest-token."""
+    database = database_path()
+    return database.with_name(database.name + ".ingest-token")
+
+
+def known_ingest_token() -> str | None:
+    """The ingest token if configured or already kept, without creating one (what a client sends)."""
+    configured = os.environ.get("CONTACTS_INGEST_TOKEN", "").strip()
+    if configured:
+        return configured
+    path = ingest_token_path()
+    return path.read_text().strip() if path.exists() else None

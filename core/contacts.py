@@ -13,7 +13,16 @@ from core.fields import SYSTEM_FIELDS
 from core.models import Contact, ContactInput, CustomField
 from core.validation import blank, clean_contact_id, clean_custom_value, clean_system_value, custom_fields
 
-RELATED_TABLES = ("conversations", "tickets", "notes", "media", "activity", "custom_values")
+RELATED_TABLES = (
+    "conversations",
+    "tickets",
+    "notes",
+    "media",
+    "activity",
+    "custom_values",
+    "channel_identities",
+    "channel_refusals",
+)
 CONTACT_COLUMNS = [field.key for field in SYSTEM_FIELDS] + ["version"]
 
 
@@ -166,19 +175,24 @@ def delete_contacts(con: duckdb.DuckDBPyConnection, contact_ids: list[str], acto
     wanted = list(dict.fromkeys(contact_ids))
     if str(typed_count).strip() != str(len(wanted)):
         raise ContactsError(f"Type {len(wanted)} to confirm deleting {len(wanted)} contact(s).", field="confirm")
-    params = {"ids": wanted, "now": now(), "actor": actor}
     with transaction(con):
-        con.execute(
-            "INSERT INTO deletion_log SELECT $now, $actor, contact_id, to_json(c) "
-            "FROM contacts c WHERE contact_id IN (SELECT unnest($ids))",
-            params,
-        )
-        for table in RELATED_TABLES:
-            con.execute(f"DELETE FROM {table} WHERE contact_id IN (SELECT unnest($ids))", {"ids": wanted})
-        deleted = rows(
-            con, "DELETE FROM contacts WHERE contact_id IN (SELECT unnest($ids)) RETURNING 1", {"ids": wanted}
-        )
-    return len(deleted)
+        return delete_selected(con, "SELECT unnest($ids)", {"ids": wanted}, actor)
+
+
+def delete_selected(con: duckdb.DuckDBPyConnection, ids_sql: str, params: dict[str, Any], actor: str) -> int:
+    """Delete, set-based, the contacts `ids_sql` returns and everything that belongs to them; logged.
+
+    Run it inside the caller's transaction. `ids_sql` must not depend on the tables it empties
+    (materialise a view's IDs first), since related rows go before the contacts themselves.
+    """
+    con.execute(
+        "INSERT INTO deletion_log SELECT $now, $actor, contact_id, to_json(c) "
+        f"FROM contacts c WHERE contact_id IN ({ids_sql})",
+        {**params, "now": now(), "actor": actor},
+    )
+    for table in RELATED_TABLES:
+        con.execute(f"DELETE FROM {table} WHERE contact_id IN ({ids_sql})", params)
+    return scalar(con, f"DELETE FROM contacts WHERE contact_id IN ({ids_sql})", params) or 0
 
 
 def add_note(con: duckdb.DuckDBPyConnection, contact_id: str, body: str, author: str) -> None:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 from core.db import frame, scalar
 from core.errors import ContactsError
 from core.fields import DEFAULT_TABLE_COLUMNS, SORTABLE_KEYS, SYSTEM_FIELD_BY_KEY
+from core.filters import Filter, compile_filter, filter_fields
 from core.models import ContactPage
 from core.search import search_condition
 from core.segments import segment_condition
@@ -20,9 +21,11 @@ _CUSTOM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
 class ListView(BaseModel):
-    """What the list shows: a segment, a search, a sort and a page."""
+    """What the list shows: a segment (system key, saved segment key, name or ID), a filter, a search,
+    a sort and a page."""
 
     segment: str = "all"
+    filter: Filter | None = None
     search: str = ""
     sort: str = "last_updated"
     descending: bool = True
@@ -39,10 +42,17 @@ class ListView(BaseModel):
 
 
 def view_condition(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> tuple[str, dict[str, Any]]:
-    """The WHERE clause and parameters selecting every contact in the view (all pages)."""
-    segment_sql, params = segment_condition(view.segment, user)
+    """The WHERE clause and parameters selecting every contact in the view (all pages).
+
+    The one place that composes segment, filter and search: lists, counts and bulk actions over
+    "the current view" all select through it.
+    """
+    segment_sql, params = segment_condition(con, view.segment, user)
+    filter_sql, filter_params = "TRUE", {}
+    if view.filter is not None and not view.filter.is_empty():
+        filter_sql, filter_params = compile_filter(view.filter, filter_fields(con), prefix="f")
     search_sql, search_params = search_condition(view.search, default_country(con))
-    return f"{segment_sql} AND {search_sql}", {**params, **search_params}
+    return f"{segment_sql} AND {filter_sql} AND {search_sql}", {**params, **filter_params, **search_params}
 
 
 def count_view(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> int:
@@ -82,8 +92,10 @@ def list_contacts(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> 
     direction = "DESC" if view.descending else "ASC"
     order = f"{view.sort} {direction} NULLS LAST, contact_id"
     select, joins = _column_sql(con, view.columns)
+    # Pick the page's IDs first, then read their columns: sorting narrow rows is several times faster.
     sql = (
-        f"WITH page AS (SELECT * FROM contacts c WHERE {where} ORDER BY {order} LIMIT $limit OFFSET $offset) "
+        f"WITH page AS (SELECT * FROM contacts WHERE contact_id IN "
+        f"(SELECT contact_id FROM contacts c WHERE {where} ORDER BY {order} LIMIT $limit OFFSET $offset)) "
         f"SELECT {', '.join(select)} FROM page {' '.join(joins)} ORDER BY page.{order}"
     )
     params |= {"limit": view.page_size, "offset": (page - 1) * view.page_size}

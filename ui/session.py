@@ -2,24 +2,48 @@
 
 import os
 import re
+import threading
 
 import duckdb
-import streamlit as st
 
 from core.config import current_user, database_path
 from core.db import open_database
 from core.workspace import ensure_owner, user_role
 
 
-@st.cache_resource(show_spinner="Opening the database…")
-def _connection(path: str) -> duckdb.DuckDBPyConnection:
-    con = open_database(path, memory_limit=os.environ.get("CONTACTS_DB_MEMORY", "1GB"))
-    ensure_owner(con, current_user())
-    return con
+class _ProcessConnections:
+    """One open database per path for the whole process: the pages and the ingest endpoint share it.
+
+    Not st.cache_resource: the endpoint runs outside any script run. And one object, not two opens:
+    DuckDB holds a file once per process (a second open with other settings fails), and a single
+    connection lets its cursors see each other's commits at once.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[str, duckdb.DuckDBPyConnection] = {}
+
+    def __call__(self, path: str) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if path not in self._open:
+                con = open_database(path, memory_limit=os.environ.get("CONTACTS_DB_MEMORY", "1GB"))
+                ensure_owner(con, current_user())
+                self._open[path] = con
+            return self._open[path]
+
+    def clear(self) -> None:
+        """Close every connection (tests switch databases between runs)."""
+        with self._lock:
+            for con in self._open.values():
+                con.close()
+            self._open.clear()
+
+
+_connection = _ProcessConnections()
 
 
 def db() -> duckdb.DuckDBPyConnection:
-    """A cursor on the app's one connection (DuckDB wants a cursor per thread)."""
+    """A cursor on the process's one connection (DuckDB wants a cursor per thread)."""
     return _connection(str(database_path())).cursor()
 
 

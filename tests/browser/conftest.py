@@ -70,20 +70,26 @@ def seed_database(path: Path) -> None:
 
 
 class StreamlitServer:
-    """`streamlit run app.py` in a subprocess, on its own database."""
+    """`streamlit run server.py` (the app and its ingest endpoint) in a subprocess, on its own database."""
 
     def __init__(self, database: Path) -> None:
         self.database = database
         self.port = free_port()
         self.url = f"http://localhost:{self.port}"
-        env = {**os.environ, "CONTACTS_DB": str(database), "CONTACTS_USER": "admin"}
+        self.token = "browser-test-token"
+        env = {
+            **os.environ,
+            "CONTACTS_DB": str(database),
+            "CONTACTS_USER": "admin",
+            "CONTACTS_INGEST_TOKEN": self.token,
+        }
         self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "streamlit",
                 "run",
-                "app.py",
+                "server.py",
                 "--server.port",
                 str(self.port),
                 "--server.address",

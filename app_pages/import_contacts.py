@@ -1,0 +1,106 @@
+"""Import contacts (admin): upload, map columns, choose how updates work, dry run, then commit."""
+
+import duckdb
+import streamlit as st
+
+from core.errors import ContactsError
+from core.importer import MAX_ROWS, commit_import, import_history, plan_import, sample_file
+from ui.importer import PLAN_KEY, current_table, for_history, mapping_editor, options_form, remember_upload, show_plan
+from ui.session import db, is_admin, user
+from ui.widgets import for_display, show_error
+
+con, me = db(), user()
+st.title("Import contacts")
+if not is_admin(con):
+    st.error("Only an admin can import contacts.", icon=":material/lock:")
+    st.stop()
+
+# --- The file ---
+st.caption(f"CSV (any common delimiter and encoding) or XLSX, up to {MAX_ROWS:,} rows and 200 MB.")
+st.download_button(
+    "Download a sample file",
+    sample_file(con),
+    file_name="contacts-sample.csv",
+    mime="text/csv",
+    icon=":material/description:",
+)
+upload = st.file_uploader("CSV or XLSX file", type=["csv", "tsv", "txt", "xlsx"], key="import_upload")
+if upload is not None:
+    remember_upload(upload.name, upload.getvalue())
+if st.session_state.get("import_error"):
+    st.error(st.session_state.import_error, icon=":material/error:")
+table = current_table()
+
+if table is not None:
+    st.subheader(f"{table.file_name}: {table.row_count:,} rows, {len(table.headers)} columns")
+    st.caption(
+        f"Read as {table.kind.upper()}"
+        + (f", {table.encoding}, delimiter {table.delimiter!r}" if table.kind == "csv" else "")
+    )
+
+    # --- Mapping and options ---
+    st.markdown("**Which field each column fills**")
+    mapping = mapping_editor(con, table)
+    options = options_form(con, mapping)
+
+    # --- Dry run ---
+    if st.button("Dry run", type="primary", icon=":material/fact_check:"):
+        try:
+            with st.spinner("Checking every row…"):
+                st.session_state[PLAN_KEY] = plan_import(con, table, options)
+        except ContactsError as error:
+            st.session_state.pop(PLAN_KEY, None)
+            show_error(error)
+    plan = st.session_state.get(PLAN_KEY)
+    if plan is not None and plan.options != options:
+        st.info("The mapping or options changed since the dry run: run it again.", icon=":material/refresh:")
+        plan = None
+    if plan is not None:
+        show_plan(plan)
+        counts = plan.counts()
+        if counts["created"] + counts["updated"] == 0:
+            st.caption("Nothing to import.")
+        elif st.button(f"Import: create {counts['created']:,}, update {counts['updated']:,}", icon=":material/upload:"):
+            bar = st.progress(0.0, text="Starting")
+            try:
+                done = commit_import(con, plan, me, progress=lambda fraction, text: bar.progress(fraction, text=text))
+                st.session_state.pop(PLAN_KEY, None)
+                st.session_state.import_done = done.model_dump()
+                st.rerun()
+            except duckdb.TransactionException:
+                show_error(
+                    ContactsError(
+                        "Someone changed the same contacts meanwhile; nothing was imported. Run the dry run again."
+                    )
+                )
+
+if "import_done" in st.session_state:
+    done = st.session_state.import_done
+    st.success(
+        f"Imported: {done['created']:,} created · {done['updated']:,} updated · {done['skipped']:,} skipped · "
+        f"{done['rejected']:,} rejected",
+        icon=":material/check:",
+    )
+
+# --- History ---
+st.subheader("Import history")
+history = import_history(con)
+if history.is_empty():
+    st.caption("Nothing has been imported yet.")
+else:
+    st.dataframe(
+        for_display(for_history(history)),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "imported_at": "When",
+            "actor": "By",
+            "file_name": "File",
+            "mode": "Mode",
+            "total_rows": "Rows",
+            "created": "Created",
+            "updated": "Updated",
+            "skipped": "Skipped",
+            "rejected": "Rejected",
+        },
+    )

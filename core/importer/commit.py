@@ -1,0 +1,223 @@
+"""Writing a planned import: one transaction of set-based statements, then a line in the history."""
+
+import json
+from collections.abc import Callable
+
+import duckdb
+import polars as pl
+from pydantic import BaseModel
+
+from core.activity import now
+from core.db import frame, transaction
+from core.fields import SYSTEM_FIELD_BY_KEY
+from core.importer.planning import ACTION, TARGET, ImportPlan
+from core.importer.reading import LINE
+
+Progress = Callable[[float, str], None]
+_STAGE, _CHANGED = "__import_stage", "__import_changed"
+_TEXT_TYPES = ("text",)
+
+
+class ImportResult(BaseModel):
+    """What a commit did."""
+
+    import_id: int
+    created: int
+    updated: int
+    skipped: int
+    rejected: int
+    changed: int = 0  # of the updated contacts, those where a value actually changed
+
+
+def _columns(plan: ImportPlan) -> tuple[list[str], list[str]]:
+    """System columns and custom keys present in the staged rows (all from allow-lists)."""
+    system = [c for c in plan.staged.columns if c in SYSTEM_FIELD_BY_KEY and c != "contact_id"]
+    custom = [c.removeprefix("custom.") for c in plan.staged.columns if c.startswith("custom.")]
+    return system, custom
+
+
+def commit_import(
+    con: duckdb.DuckDBPyConnection, plan: ImportPlan, actor: str, progress: Progress | None = None
+) -> ImportResult:
+    """Apply the plan in one transaction: all of it, or (on any failure or kill) none of it."""
+    report = progress or (lambda fraction, text: None)
+    counts = plan.counts()
+    system, custom = _columns(plan)
+    staged = plan.staged.filter(pl.col(ACTION) != "skip").with_columns(
+        pl.col("contact_id") if "contact_id" in plan.staged.columns else pl.lit(None, pl.String).alias("contact_id")
+    )
+    at = now()
+    with transaction(con):
+        report(0.05, "Creating new fields")
+        for key, label in plan.new_fields.items():
+            con.execute(
+                "INSERT INTO custom_fields (key, label, type, position) "
+                "SELECT $key, $label, 'text', coalesce(max(position), 0) + 1 FROM custom_fields",
+                {"key": key, "label": label},
+            )
+        con.register("__import_rows", staged)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT *, CASE WHEN {ACTION} = 'create' THEN "
+            f"coalesce(contact_id, substr(replace(gen_random_uuid()::VARCHAR, '-', ''), 1, 16)) "
+            f"ELSE {TARGET} END AS __id FROM __import_rows"
+        )
+        con.unregister("__import_rows")
+        report(0.25, f"Creating {counts['created']:,} contacts")
+        _insert_new(con, plan, system, at)
+        report(0.5, f"Updating {counts['updated']:,} contacts")
+        _update_existing(con, plan, system, at)
+        report(0.7, "Writing custom fields")
+        _write_custom(con, plan, custom)
+        report(0.85, "Recording activity")
+        con.execute(
+            f"INSERT INTO activity (contact_id, happened_at, actor, action, changes) "
+            f"SELECT __id, $at, $actor, CASE {ACTION} WHEN 'create' THEN 'created' ELSE 'updated' END, $changes "
+            f"FROM {_STAGE} WHERE {ACTION} = 'create' OR __id IN (SELECT __id FROM {_CHANGED})",
+            {"at": at, "actor": actor, "changes": json.dumps({"import": plan.file_name})},
+        )
+        import_id = con.execute(
+            "INSERT INTO import_history (imported_at, actor, file_name, mode, total_rows, created, updated, skipped, "
+            "rejected) VALUES ($at, $actor, $file, $mode, $total, $created, $updated, $skipped, $rejected) "
+            "RETURNING import_id",
+            {
+                "at": at,
+                "actor": actor,
+                "file": plan.file_name,
+                "mode": plan.options.mode,
+                "total": plan.total_rows,
+                **counts,
+            },
+        ).fetchall()[0][0]
+        changed = con.execute(f"SELECT count(*) FROM {_CHANGED}").fetchall()[0][0]
+        con.execute(f"DROP TABLE {_STAGE}")
+        con.execute(f"DROP TABLE {_CHANGED}")
+    report(1.0, "Done")
+    return ImportResult(import_id=import_id, changed=changed, **counts)
+
+
+def _insert_new(con: duckdb.DuckDBPyConnection, plan: ImportPlan, system: list[str], at: object) -> None:
+    columns = [c for c in system if c not in ("lead_stage", "owner_id", "tags")]
+    # A blank subscription cell means the column default, not NULL (the column is NOT NULL).
+    values = [f"coalesce({c}, 'not set')" if c.endswith("_subscription") else c for c in columns]
+    stage = "coalesce(lead_stage, 'Contact')" if "lead_stage" in system else "'Contact'"
+    owner = "coalesce($owner, owner_id)" if "owner_id" in system else "$owner"
+    tags = (
+        "list_concat(tags, list_filter($tags::VARCHAR[], lambda x: NOT list_contains(tags, x)))"
+        if "tags" in system
+        else "$tags::VARCHAR[]"
+    )
+    select = ", ".join([*values, stage, owner, tags])
+    con.execute(
+        f"INSERT INTO contacts (contact_id, {', '.join([*columns, 'lead_stage', 'owner_id', 'tags'])}, source, "
+        f"created_on, last_updated) SELECT __id, {select}, 'import', $at, $at FROM {_STAGE} "
+        f"WHERE {ACTION} = 'create' ORDER BY {LINE}",
+        {"owner": plan.options.owner_id, "tags": plan.options.tags, "at": at},
+    )
+
+
+def _update_expression(column: str, rule: str) -> str:
+    """What an update writes into one column, by the user's rule; a blank cell never erases a value."""
+    old, new = f"contacts.{column}", f"s.{column}"
+    if column == "tags":
+        added = f"list_filter({new}, lambda x: NOT list_contains({old}, x))"
+        return {
+            "overwrite": f"CASE WHEN len({new}) = 0 THEN {old} ELSE {new} END",
+            "fill": f"CASE WHEN len({old}) = 0 THEN {new} ELSE {old} END",
+        }.get(rule, f"list_concat({old}, {added})")
+    text = SYSTEM_FIELD_BY_KEY[column].type == "text" and column != "phone_raw"
+    if rule == "append" and text:
+        return (
+            f"CASE WHEN {new} IS NULL THEN {old} WHEN coalesce({old}, '') = '' THEN {new} "
+            f"WHEN {old} = {new} THEN {old} ELSE {old} || ', ' || {new} END"
+        )
+    if rule in ("fill", "append"):  # appending to an email, a phone or a choice means filling a blank one
+        blank = f"{old} IS NULL OR {old}::VARCHAR = ''"
+        return f"CASE WHEN {blank} THEN {new} ELSE {old} END"
+    return f"coalesce({new}, {old})"
+
+
+def _assignments(plan: ImportPlan, system: list[str]) -> dict[str, str]:
+    """Column -> the SQL expression an update writes into it (over `contacts` and stage `s`)."""
+    rules = plan.options.rules
+    assignments = {
+        column: _update_expression(
+            column,
+            rules.get("phone" if column == "phone_raw" else column, "append" if column == "tags" else "overwrite"),
+        )
+        for column in system
+    }
+    if plan.options.tags:
+        base = assignments.get("tags", "contacts.tags")
+        assignments["tags"] = (
+            f"list_concat({base}, list_filter($tags::VARCHAR[], lambda x: NOT list_contains({base}, x)))"
+        )
+    if plan.options.owner_id:
+        assignments["owner_id"] = "$owner"
+    return assignments
+
+
+def _update_existing(con: duckdb.DuckDBPyConnection, plan: ImportPlan, system: list[str], at: object) -> None:
+    """Update the matched contacts whose values change; the others are left alone (no new version, no activity)."""
+    assignments = _assignments(plan, system)
+    params = ({"tags": plan.options.tags} if plan.options.tags else {}) | (
+        {"owner": plan.options.owner_id} if plan.options.owner_id else {}
+    )
+    differs = {column: f"({expr}) IS DISTINCT FROM contacts.{column}" for column, expr in assignments.items()}
+    # Find the changed rows first: DuckDB rewrites a whole row to update a list column (tags), so tags are
+    # written only where they change, and the other columns only on rows where something changes.
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_CHANGED} AS SELECT s.__id, {differs.get('tags', 'FALSE')} AS tags_changed "
+        f"FROM {_STAGE} s JOIN contacts ON contacts.contact_id = s.__id "
+        f"WHERE s.{ACTION} = 'update' AND ({' OR '.join(differs.values()) or 'FALSE'})",
+        _used(" ".join(differs.values()), params),
+    )
+    scalar_sets = [f"{column} = {expr}" for column, expr in assignments.items() if column != "tags"]
+    scalar_sets += ["version = contacts.version + 1", "last_updated = $at"]
+    _update_rows(con, scalar_sets, "TRUE", params | {"at": at})
+    if "tags" in assignments:
+        _update_rows(con, [f"tags = {assignments['tags']}"], "c.tags_changed", params)
+
+
+def _update_rows(con: duckdb.DuckDBPyConnection, sets: list[str], which: str, params: dict) -> None:
+    sql = (
+        f"UPDATE contacts SET {', '.join(sets)} FROM (SELECT s.* FROM {_STAGE} s JOIN {_CHANGED} c USING (__id) "
+        f"WHERE {which}) s WHERE contacts.contact_id = s.__id"
+    )
+    con.execute(sql, _used(sql, params))
+
+
+def _used(sql: str, params: dict) -> dict:
+    """The parameters a statement names (DuckDB refuses extra ones)."""
+    return {name: value for name, value in params.items() if f"${name}" in sql}
+
+
+def _write_custom(con: duckdb.DuckDBPyConnection, plan: ImportPlan, custom: list[str]) -> None:
+    for key in custom:
+        column = f'"custom.{key}"'  # key came from the allow-list of custom fields (planning checks it)
+        rule = plan.options.rules.get(f"custom.{key}", "overwrite")
+        conflict = {
+            "overwrite": "DO UPDATE SET value = excluded.value",
+            "fill": "DO NOTHING",
+            "append": "DO UPDATE SET value = CASE WHEN custom_values.value = excluded.value THEN custom_values.value "
+            "ELSE custom_values.value || ', ' || excluded.value END",
+        }[rule]
+        con.execute(
+            f"INSERT INTO custom_values (contact_id, field_key, value) SELECT __id, $key, {column} FROM {_STAGE} "
+            f"WHERE {column} IS NOT NULL ON CONFLICT (contact_id, field_key) {conflict}",
+            {"key": key},
+        )
+
+
+def import_history(con: duckdb.DuckDBPyConnection, limit: int = 50) -> pl.DataFrame:
+    """The most recent imports: who, when, file, mode and counts."""
+    return frame(
+        con,
+        "SELECT imported_at, actor, file_name, mode, total_rows, created, updated, skipped, rejected "
+        "FROM import_history ORDER BY import_id DESC LIMIT $limit",
+        {"limit": limit},
+    )
+
+
+def rejected_csv(plan: ImportPlan) -> bytes:
+    """The rejected rows as CSV: their line, original cells and a reason column."""
+    return plan.rejected_rows.write_csv().encode("utf-8")

@@ -1,0 +1,217 @@
+"""Which field each column of an import fills: automatic by name and synonyms, re-mappable by the user.
+
+A mapping is {column name: target}. A target is a system field key, 'full_name' (split into first and
+last name), 'other_emails' / 'other_phones' (kept beside the first email or phone), 'custom.KEY', 'new:Label'
+(a new custom text field made at commit), or '' to ignore the column.
+"""
+
+import io
+import re
+
+import duckdb
+import polars as pl
+
+from core.errors import ContactsError
+from core.fields import SYSTEM_FIELD_BY_KEY
+from core.validation import custom_fields
+
+IGNORE = ""
+EXTRA_FIELDS = {"full_name": "Full name (split)", "other_emails": "Other emails", "other_phones": "Other phones"}
+IMPORTABLE_SYSTEM_KEYS = (
+    "contact_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "lead_stage",
+    "owner_id",
+    "tags",
+    "email_subscription",
+    "sms_subscription",
+    "social_id",
+    "company",
+    "job_title",
+    "gender",
+    "birthday",
+    "language",
+    "time_zone",
+    "country",
+    "state",
+    "city",
+    "address",
+    "postal_code",
+    "website",
+    "ip_address",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+)
+_SYNONYMS = {
+    "contact_id": ["contact id", "contactid", "id", "customer id", "external id", "identifier"],
+    "first_name": ["first name", "firstname", "given name", "forename", "first", "fname"],
+    "last_name": ["last name", "lastname", "surname", "family name", "last", "lname"],
+    "full_name": ["name", "full name", "fullname", "display name", "contact name"],
+    "email": [
+        "email",
+        "e-mail",
+        "email address",
+        "e-mail address",
+        "mail",
+        "primary email",
+        "e-mail 1 - value",
+        "email 1",
+        "work email",
+    ],
+    "other_emails": [
+        "e-mail 2 address",
+        "e-mail 3 address",
+        "secondary email",
+        "e-mail 2 - value",
+        "e-mail 3 - value",
+        "e-mail 4 - value",
+        "email 2",
+        "email 3",
+        "other email",
+    ],
+    "phone": [
+        "phone",
+        "phone number",
+        "mobile",
+        "mobile phone",
+        "mobile number",
+        "cell",
+        "cell phone",
+        "telephone",
+        "tel",
+        "phone 1 - value",
+        "primary phone",
+        "whatsapp",
+    ],
+    "other_phones": [
+        "home phone",
+        "work phone",
+        "business phone",
+        "phone 2 - value",
+        "phone 3 - value",
+        "other phone",
+        "home phone 2",
+        "business phone 2",
+    ],
+    "company": ["company", "company name", "organization", "organisation", "organization 1 - name", "employer"],
+    "job_title": ["job title", "title", "position", "role", "occupation", "organization 1 - title"],
+    "tags": ["tags", "labels", "label", "groups", "group membership"],
+    "lead_stage": ["lead stage", "stage", "lifecycle stage", "status"],
+    "owner_id": ["owner", "owner id", "assigned to", "assignee", "agent"],
+    "birthday": ["birthday", "birth date", "date of birth", "dob"],
+    "country": ["country", "home country", "country region", "cc", "address 1 - country"],
+    "city": ["city", "home city", "town", "address 1 - city"],
+    "state": ["state", "home state", "region", "province", "address 1 - region"],
+    "postal_code": ["postal code", "zip", "zip code", "postcode", "home zipcode", "address 1 - postal code"],
+    "address": ["address", "street", "home address", "street address", "address 1 - formatted"],
+    "website": ["website", "web page", "web page 1", "url", "homepage", "website 1 - value"],
+    "language": ["language", "locale"],
+    "time_zone": ["time zone", "timezone"],
+    "gender": ["gender", "sex"],
+    "ip_address": ["ip address", "ip", "optin ip"],
+    "email_subscription": ["email subscription", "email status", "subscribed"],
+    "sms_subscription": ["sms subscription", "sms status"],
+    "social_id": ["social id"],
+}
+
+
+def _squash(name: str) -> str:
+    """A header reduced to letters and digits, so 'E-mail Address' and 'email_address' compare equal."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+_LOOKUP = {_squash(synonym): target for target, synonyms in _SYNONYMS.items() for synonym in synonyms}
+
+
+def mapping_targets(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Every target a column can map to: key to label ('' ignores the column)."""
+    system = {key: SYSTEM_FIELD_BY_KEY[key].label for key in IMPORTABLE_SYSTEM_KEYS}
+    custom = {f"custom.{field.key}": f"{field.label} (custom)" for field in custom_fields(con)}
+    return {IGNORE: "Ignore this column", **system, **EXTRA_FIELDS, **custom}
+
+
+def auto_map(con: duckdb.DuckDBPyConnection, headers: list[str]) -> dict[str, str]:
+    """A target for each column by its name: system fields and synonyms, then custom fields; else ignored."""
+    custom = {}
+    for field in custom_fields(con):
+        custom[_squash(field.key)] = custom[_squash(field.label)] = f"custom.{field.key}"
+    mapping, used = {}, set()
+    for header in headers:
+        squashed = _squash(header)
+        target = custom.get(squashed) or _LOOKUP.get(squashed) or _system_by_label(squashed) or IGNORE
+        if target in used and target not in ("other_emails", "other_phones"):
+            # A second email or phone column is kept beside the first rather than fighting over it.
+            target = {"email": "other_emails", "phone": "other_phones"}.get(target, IGNORE)
+        mapping[header] = target
+        used.add(target)
+    if "full_name" in used and ("first_name" in used or "last_name" in used):
+        mapping = {column: (IGNORE if t == "full_name" else t) for column, t in mapping.items()}
+    return mapping
+
+
+def _system_by_label(squashed: str) -> str | None:
+    for key in IMPORTABLE_SYSTEM_KEYS:
+        if squashed in (_squash(key), _squash(SYSTEM_FIELD_BY_KEY[key].label)):
+            return key
+    return None
+
+
+def check_mapping(con: duckdb.DuckDBPyConnection, headers: list[str], mapping: dict[str, str]) -> dict[str, str]:
+    """The mapping with every column and target checked against what exists (allow-lists), or ContactsError."""
+    targets = mapping_targets(con)
+    checked = {}
+    for column, target in mapping.items():
+        if column not in headers:
+            raise ContactsError(f"The file has no column '{column}'.", field="mapping")
+        if target.startswith("new:"):
+            if not target.removeprefix("new:").strip():
+                raise ContactsError(f"Give the new field for '{column}' a name.", field="mapping")
+        elif target not in targets:
+            raise ContactsError(f"'{target}' is not a field a column can be imported into.", field="mapping")
+        checked[column] = target
+    seen: dict[str, str] = {}
+    for column, target in checked.items():
+        if target and target not in ("other_emails", "other_phones") and target in seen:
+            raise ContactsError(
+                f"Columns '{seen[target]}' and '{column}' both map to {targets.get(target, target)}.", field="mapping"
+            )
+        seen[target] = column
+    return checked
+
+
+def new_field_key(label: str) -> str:
+    """The custom field key a 'new:Label' target creates: lower-case letters, digits and underscores."""
+    key = re.sub(r"[^a-z0-9]+", "_", label.strip().lower()).strip("_") or "field"
+    key = key if key[0].isalpha() else f"f_{key}"
+    # A column called "Email" made into a new field must not take a system field's key.
+    return (f"imported_{key}" if key in SYSTEM_FIELD_BY_KEY else key)[:63]
+
+
+def sample_file(con: duckdb.DuckDBPyConnection) -> bytes:
+    """A CSV with every importable field as a column and one example row, to fill in and upload."""
+    example = {
+        "contact_id": "",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "ada@example.com",
+        "phone": "+44 20 7946 0958",
+        "lead_stage": "Contact",
+        "tags": "vip, newsletter",
+        "email_subscription": "subscribed",
+        "sms_subscription": "not set",
+        "company": "Analytical Engines",
+        "job_title": "Mathematician",
+        "gender": "female",
+        "birthday": "1815-12-10",
+        "country": "GB",
+        "city": "London",
+    }
+    columns = {SYSTEM_FIELD_BY_KEY[key].label: [example.get(key, "")] for key in IMPORTABLE_SYSTEM_KEYS}
+    columns |= {field.label: [field.options[0] if field.options else ""] for field in custom_fields(con)}
+    buffer = io.BytesIO()
+    pl.DataFrame(columns, schema={name: pl.String for name in columns}).write_csv(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,257 @@
+"""Reading an uploaded file into a frame of text cells: format, encoding and delimiter detected.
+
+Every cell stays text here (`mapping` and `planning` decide what it means); each row keeps its line
+number as a spreadsheet shows it (the header is line 1) and how many cells it had.
+"""
+
+import csv
+import io
+import itertools
+import re
+import zipfile
+from dataclasses import dataclass
+
+import polars as pl
+
+from core.errors import ContactsError
+
+MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_ROWS = 1_048_576  # the most rows a spreadsheet holds
+MAX_CELL_BYTES = 32 * 1024 * 1024  # a bigger cell stops the read; smaller oversized cells reject their row
+LINE, CELLS = "__line", "__cells"
+DELIMITERS = (",", ";", "\t", "|")
+_CHUNK_ROWS = 100_000
+FAST_PATH_BYTES = 1_000_000  # below this the csv module alone reads the file
+_MAGIC = {
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"%PDF": "a PDF document",
+    b"\xd0\xcf\x11\xe0": "an old Office (XLS/DOC) file",
+    b"\x1f\x8b": "a gzip archive",
+}
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A file as read: its column names in order and one text row per data row."""
+
+    file_name: str
+    headers: list[str]
+    frame: pl.DataFrame  # the header columns, plus __line and __cells
+    kind: str  # "csv" or "xlsx"
+    encoding: str = "utf-8"
+    delimiter: str = ","
+
+    @property
+    def row_count(self) -> int:
+        """How many data rows the file has."""
+        return self.frame.height
+
+
+def read_table(file_name: str, data: bytes) -> RawTable:
+    """Read a CSV or XLSX upload, or raise ContactsError saying why it cannot be imported."""
+    if not data:
+        raise ContactsError(f"{file_name} is empty.")
+    if len(data) > MAX_FILE_BYTES:
+        raise ContactsError(
+            f"{file_name} is {len(data) / 1024 / 1024:.0f} MB; the limit is {MAX_FILE_BYTES // 1024 // 1024} MB."
+        )
+    if data.startswith(b"PK\x03\x04") or file_name.lower().endswith((".xlsx", ".xlsm")):
+        table = _read_xlsx(file_name, data)
+    else:
+        table = _read_csv(file_name, data)
+    if table.frame.height == 0:
+        raise ContactsError(f"{file_name} has a header row but no contacts under it.")
+    if table.frame.height > MAX_ROWS:
+        raise ContactsError(f"{file_name} has {table.frame.height:,} rows; the limit is {MAX_ROWS:,}.")
+    return table
+
+
+def detect_encoding(file_name: str, data: bytes) -> tuple[str, str]:
+    """(encoding name, decoded text); refuses files that are not text."""
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise ContactsError(f"{file_name} is not a CSV or XLSX file (it looks like {what}).")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig", _decode(file_name, data, "utf-8-sig")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16", _decode(file_name, data, "utf-16")
+    if b"\x00" in data[:65536]:
+        raise ContactsError(f"{file_name} is not a CSV or XLSX file (it holds binary data).")
+    try:
+        return "utf-8", data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Not UTF-8: Excel on Windows saves CSV in Windows-1252, which leaves five bytes undefined.
+        return "windows-1252", data.decode("cp1252", errors="replace")
+
+
+def _decode(file_name: str, data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise ContactsError(f"{file_name} says it is {encoding} but is not: byte {error.start} is invalid.") from None
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:8192]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t")
+    return controls > max(2, len(sample) // 100)
+
+
+def detect_delimiter(header_line: str) -> str:
+    """The delimiter used most often in the header line, outside quotes (comma when none is)."""
+    outside = "".join(header_line.split('"')[::2])
+    counts = {delimiter: outside.count(delimiter) for delimiter in DELIMITERS}
+    best = max(counts, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] else ","
+
+
+def _clean_headers(raw: list[str]) -> list[str]:
+    """Trimmed header names, made unique ('Phone', 'Phone (2)'); empty names become 'Column N'."""
+    seen: dict[str, int] = {}
+    names = []
+    for position, name in enumerate(raw, start=1):
+        text = (name or "").strip().strip('"').strip() or f"Column {position}"
+        seen[text] = seen.get(text, 0) + 1
+        names.append(text if seen[text] == 1 else f"{text} ({seen[text]})")
+    return names
+
+
+def _read_csv(file_name: str, data: bytes) -> RawTable:
+    encoding, text = detect_encoding(file_name, data)
+    if not text.strip():
+        raise ContactsError(f"{file_name} is empty.")
+    if _looks_binary(text):
+        raise ContactsError(f"{file_name} is not a CSV or XLSX file (it holds binary data).")
+    text = text.lstrip("\r\n")
+    delimiter = detect_delimiter(text.split("\n", 1)[0])
+    csv.field_size_limit(MAX_CELL_BYTES)
+    source = io.StringIO(text, newline="")
+    reader = csv.reader(source, delimiter=delimiter, skipinitialspace=True)
+    try:
+        headers = _clean_headers(next(reader))
+        fast = _fast_rows(text[source.tell() :], delimiter, len(headers))
+        frame = fast if fast is not None else _rows_to_frame(reader, len(headers))
+    except StopIteration:
+        raise ContactsError(f"{file_name} is empty.") from None
+    except csv.Error as error:
+        raise ContactsError(f"{file_name} cannot be read as CSV: {error}.") from None
+    return RawTable(
+        file_name,
+        headers,
+        frame.rename(dict(zip(_positional(len(headers)), headers, strict=True))),
+        "csv",
+        encoding,
+        delimiter,
+    )
+
+
+_QUOTED = re.compile(r'"(?:[^"]|"")*"')
+
+
+def _fast_rows(body: str, delimiter: str, width: int) -> pl.DataFrame | None:
+    """The data rows parsed by Polars, with cell counts from a quote-blind copy of the text; None when unsure.
+
+    Polars pads short rows silently, so the cells are counted separately: with every quoted section removed,
+    each remaining line is one record and its delimiters count its cells. When the two passes disagree on the
+    number of records (or the file uses spaces before quotes, which Polars reads differently), the caller
+    falls back to the csv module.
+    """
+    if f'{delimiter} "' in body or len(body) < FAST_PATH_BYTES:
+        return None  # small files: the csv module is exact and fast enough
+    lines = pl.Series(_QUOTED.sub("", body).split("\n")).str.strip_suffix("\r")
+    counts = (
+        pl.DataFrame({"text": lines})
+        .with_columns(
+            pl.int_range(2, pl.len() + 2, dtype=pl.Int64).alias(LINE),
+            (pl.col("text").str.count_matches(delimiter, literal=True) + 1).cast(pl.Int32).alias(CELLS),
+        )
+        .filter(pl.col("text").str.strip_chars() != "")
+    )
+    header = delimiter.join(_positional(width + 8))
+    try:
+        values = pl.read_csv(
+            f"{header}\n{body}".encode(),
+            separator=delimiter,
+            infer_schema=False,
+            truncate_ragged_lines=True,
+            empty_string_is_null=False,
+            quote_char='"',
+        ).select(_positional(width))
+    except pl.exceptions.PolarsError:
+        return None
+    if values.height != counts.height:
+        return None
+    frame = values.with_columns(counts[CELLS], counts[LINE])
+    return frame.filter(~_blank_row(width))
+
+
+def _positional(count: int) -> list[str]:
+    return [f"c{index}" for index in range(count)]
+
+
+def _rows_to_frame(rows: "itertools.Iterable[list[str]]", width: int) -> pl.DataFrame:
+    """Rows of cells into a frame, a chunk at a time; the row loop runs inside csv and zip, in C."""
+    chunks, first_line = [], 2
+    rows = iter(rows)
+    while chunk := list(itertools.islice(rows, _CHUNK_ROWS)):
+        columns = list(itertools.zip_longest(*chunk, fillvalue=""))[:width] if chunk else []
+        columns += [[""] * len(chunk)] * (width - len(columns))
+        part = pl.DataFrame(
+            {
+                name: pl.Series(name, list(values), dtype=pl.String)
+                for name, values in zip(_positional(width), columns, strict=True)
+            }
+        ).with_columns(
+            pl.Series(CELLS, list(map(len, chunk)), dtype=pl.Int32),
+            pl.int_range(first_line, first_line + len(chunk), dtype=pl.Int64).alias(LINE),
+        )
+        chunks.append(part)
+        first_line += len(chunk)
+        if first_line - 2 > MAX_ROWS:
+            break
+    if not chunks:
+        return pl.DataFrame(
+            schema={**{name: pl.String for name in _positional(width)}, CELLS: pl.Int32, LINE: pl.Int64}
+        )
+    return pl.concat(chunks).filter(~_blank_row(width))
+
+
+def _blank_row(width: int) -> pl.Expr:
+    """A row with no text in any cell (a trailing empty line): not a contact and not an error."""
+    return pl.all_horizontal([pl.col(name).fill_null("").str.strip_chars() == "" for name in _positional(width)])
+
+
+def _read_xlsx(file_name: str, data: bytes) -> RawTable:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None or not any(cell is not None for cell in header):
+            raise ContactsError(f"{file_name} is empty.")
+        headers = _clean_headers([_cell_text(cell) or "" for cell in header])
+        # openpyxl yields one tuple per row; map() turns cells into text without a Python-level row loop.
+        texts = (list(map(_cell_text, row)) for row in rows)
+        frame = _rows_to_frame(texts, len(headers)).with_columns(pl.lit(len(headers), dtype=pl.Int32).alias(CELLS))
+        book.close()
+    except ContactsError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, TypeError) as error:
+        raise ContactsError(f"{file_name} is not a readable XLSX file (corrupt or truncated): {error}.") from None
+    return RawTable(
+        file_name, headers, frame.rename(dict(zip(_positional(len(headers)), headers, strict=True))), "xlsx"
+    )
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    return str(value)

@@ -1,0 +1,62 @@
+"""`python -m core import` and `export`, run as a user would."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from core.db import open_database, scalar
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = ROOT / "tests" / "files" / "import"
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def count(db: Path) -> int:
+    con = open_database(db)
+    try:
+        return scalar(con, "SELECT count(*) FROM contacts")
+    finally:
+        con.close()
+
+
+def test_import_prints_the_report_and_dry_run_writes_nothing(tmp_path):
+    db = tmp_path / "c.duckdb"
+    dry = cli("import", str(FILES / "bad_rows.csv"), "--db", str(db), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    report = json.loads(dry.stdout)
+    assert {k: report[k] for k in ("created", "updated", "skipped", "rejected")} == {
+        "created": 4,
+        "updated": 0,
+        "skipped": 0,
+        "rejected": 4,
+    }
+    assert report["errors"][0] == {"line": 3, "column": "", "reason": "the row has 2 cells but the header has 5"}
+    assert count(db) == 0
+    done = cli("import", str(FILES / "bad_rows.csv"), "--db", str(db), "--map", "Plan=new:Plan", "Score=")
+    assert json.loads(done.stdout)["created"] == 4 and count(db) == 4
+    again = cli("import", str(FILES / "bad_rows.csv"), "--db", str(db), "--mode", "create")
+    assert (json.loads(again.stdout)["skipped"], count(db)) == (4, 4)
+
+
+def test_a_bad_file_exits_non_zero_with_one_line(tmp_path):
+    done = cli("import", str(FILES / "image.csv"), "--db", str(tmp_path / "c.duckdb"))
+    assert done.returncode == 1
+    assert done.stderr.strip() == "error: image.csv is not a CSV or XLSX file (it looks like a PNG image)."
+
+
+def test_export_writes_the_searched_view(tmp_path):
+    db = tmp_path / "c.duckdb"
+    cli("import", str(FILES / "quoted_newlines.csv"), "--db", str(db))
+    out = tmp_path / "out.csv"
+    done = cli("export", "--db", str(db), "--out", str(out), "--search", "alan")
+    assert done.returncode == 0, done.stderr
+    assert pl.read_csv(out)["email"].to_list() == ["alan@example.com"]
+    parquet = tmp_path / "all.parquet"
+    assert cli("export", "--db", str(db), "--out", str(parquet)).returncode == 0
+    assert pl.read_parquet(parquet).height == 2

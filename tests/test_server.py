@@ -1,0 +1,98 @@
+"""The running app's ingest endpoint over real HTTP: `streamlit run server.py` in a subprocess."""
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.channel_commands import send_file
+from core.cli import main
+from core.contacts import create_contact, set_blocked
+from core.db import open_database
+from core.models import ContactInput
+from tests.browser.conftest import StreamlitServer
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
+    """The app on a database holding one blocked contact, 'blocked-visitor'."""
+    database = tmp_path_factory.mktemp("server") / "contacts.duckdb"
+    con = open_database(database)
+    create_contact(con, ContactInput(contact_id="blocked-visitor", first_name="Mallory"), "admin")
+    set_blocked(con, ["blocked-visitor"], True, "admin")
+    con.close()
+    running = StreamlitServer(database)
+    yield running
+    running.stop()
+
+
+def post(app: StreamlitServer, body: str | bytes, token: str | None = None) -> tuple[int, dict]:
+    """POST a body to /api/ingest; (status, JSON answer)."""
+    request = urllib.request.Request(
+        f"{app.url}/api/ingest",
+        data=body if isinstance(body, bytes) else body.encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {token if token is not None else app.token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def event(**fields: object) -> str:
+    return json.dumps({"at": "2026-11-25T09:00:00Z", **fields})
+
+
+def test_a_wrong_or_missing_token_is_refused(app):
+    assert post(app, event(type="webchat"), token="wrong")[0] == 401
+    assert post(app, event(type="webchat"), token="")[0] == 401
+
+
+def test_events_are_applied_and_answered_with_the_report(app):
+    status, report = post(app, "\n".join([event(type="webchat", contact_id="http-1", name="Hana Ito"), "{broken"]))
+    assert status == 200
+    assert (report["created"], report["conversations_opened"], report["refused_blocked"]) == (1, 1, 0)
+    assert report["malformed"][0]["line"] == 2
+
+
+def test_bad_json_gets_a_4xx_and_a_reason_and_changes_nothing(app):
+    status, answer = post(app, '{"type": "webchat", "at": ')
+    assert status == 400
+    assert "no valid event" in answer["error"] and "not valid JSON" in answer["malformed"][0]["reason"]
+    status, answer = post(app, b"\xff\xfe not utf-8")
+    assert status == 400 and "UTF-8" in answer["error"]
+    status, answer = post(app, "\n\n")
+    assert status == 400
+
+
+def test_a_blocked_contacts_event_is_refused_and_the_widget_hides_its_button(app):
+    status, report = post(app, event(type="webchat", contact_id="blocked-visitor", text="let me in"))
+    assert (status, report["refused_blocked"], report["conversations_opened"], report["updated"]) == (200, 1, 0, 0)
+    with urllib.request.urlopen(f"{app.url}/api/chat-button?contact_id=blocked-visitor", timeout=10) as response:
+        assert json.loads(response.read()) == {"show": False}
+    with urllib.request.urlopen(f"{app.url}/api/chat-button?contact_id=http-1", timeout=10) as response:
+        assert json.loads(response.read()) == {"show": True}
+
+
+def test_the_cli_sends_a_file_in_parts_with_file_line_numbers(app, tmp_path: Path):
+    events = tmp_path / "events.jsonl"
+    lines = [event(type="inbox", channel="SMS", social_id=f"+1555000{n:04d}", text="hi") for n in range(5)]
+    events.write_text("\n".join([*lines[:3], "not json", *lines[3:]]) + "\n")
+    report = send_file(events, app.url, app.token, lines_per_request=2)
+    assert (report.created, report.conversations_opened) == (5, 5)
+    assert [bad["line"] for bad in report.malformed] == [4]
+
+
+def test_the_cli_ingest_url_prints_the_report(app, tmp_path: Path, capsys):
+    events = tmp_path / "again.jsonl"
+    events.write_text(event(type="webchat", contact_id="http-1", at="2026-11-25T09:10:00Z") + "\n")
+    assert main(["ingest", str(events), "--url", app.url, "--token", app.token]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["created"], report["updated"], report["conversations_continued"]) == (0, 1, 1)
+    assert main(["ingest", str(events), "--url", app.url, "--token", "wrong"]) == 1
+    assert "refused the events (401)" in capsys.readouterr().err

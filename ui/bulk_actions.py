@@ -1,0 +1,127 @@
+"""The bulk action bar of the contacts list: each action says how many contacts it will change, then runs in core."""
+
+import duckdb
+import streamlit as st
+
+from core.bulk import BULK_ACTIONS, BulkAction, Selection, run_bulk
+from core.errors import ContactsError
+from core.fields import SUBSCRIPTIONS
+from core.workspace import owners, tag_names
+from ui.widgets import show_error
+
+DONE_KEY = "bulk_done"  # the message of the last action, shown after the rerun that follows it
+ROUND_KEY = "bulk_round"  # bumped after each action so the table's selection starts afresh
+
+PAST_TENSE = {
+    "add_tags": "Tagged",
+    "remove_tags": "Removed tags from",
+    "assign": "Assigned",
+    "email_subscription": "Updated the email subscription of",
+    "sms_subscription": "Updated the SMS subscription of",
+    "block": "Blocked",
+    "unblock": "Unblocked",
+    "delete": "Deleted",
+}
+
+
+def contacts_word(count: int) -> str:
+    """'1 contact', '1,204 contacts'."""
+    return f"{count:,} contact{'' if count == 1 else 's'}"
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    action: BulkAction,
+    selection: Selection,
+    user: str,
+    value: object,
+    label: str,
+    ready: bool = True,
+) -> None:
+    if st.button(label, type="primary", key=f"bulk-{action}-go", disabled=not ready):
+        try:
+            result = run_bulk(con, action, selection, user, value)
+        except ContactsError as error:
+            show_error(error)
+            return
+        st.session_state[DONE_KEY] = f"{PAST_TENSE[action]} {contacts_word(result.changed)}."
+        st.session_state[ROUND_KEY] = st.session_state.get(ROUND_KEY, 0) + 1
+        st.rerun()
+
+
+def _tags(con: duckdb.DuckDBPyConnection, action: BulkAction, selection: Selection, user: str, target: str) -> None:
+    adding = action == "add_tags"
+    tags = st.multiselect(
+        "Tags to add" if adding else "Tags to remove",
+        tag_names(con),
+        key=f"bulk-{action}-tags",
+        accept_new_options=adding,
+        placeholder="choose or type tags",
+    )
+    _run(con, action, selection, user, tags, f"{'Add to' if adding else 'Remove from'} {target}", bool(tags))
+
+
+def _assign(con: duckdb.DuckDBPyConnection, selection: Selection, user: str, target: str) -> None:
+    team = owners(con)
+    owner = st.selectbox(
+        "Owner", ["", *team], key="bulk-assign-owner", format_func=lambda key: team.get(key, "Unassigned")
+    )
+    _run(con, "assign", selection, user, owner, f"Assign {target}")
+
+
+def _subscription(con: duckdb.DuckDBPyConnection, selection: Selection, user: str, target: str) -> None:
+    kind = st.radio(
+        "Subscription",
+        ["email_subscription", "sms_subscription"],
+        key="bulk-subscription-kind",
+        horizontal=True,
+        format_func=lambda key: "Email" if key.startswith("email") else "SMS",
+    )
+    status = st.selectbox("New status", SUBSCRIPTIONS, key="bulk-subscription-status")
+    _run(con, kind, selection, user, status, f"Update {target}")
+
+
+def _delete(con: duckdb.DuckDBPyConnection, selection: Selection, user: str, count: int) -> None:
+    st.write(f"Deleting removes {contacts_word(count)} and everything that belongs to them. This cannot be undone.")
+    typed = st.text_input(f"Type {count} to confirm", key="bulk-delete-typed")
+    _run(
+        con,
+        "delete",
+        selection,
+        user,
+        typed,
+        f"Delete {contacts_word(count)}",
+        typed.strip().replace(",", "") == str(count),
+    )
+
+
+def bulk_actions(con: duckdb.DuckDBPyConnection, selection: Selection, count: int, user: str) -> None:
+    """One popover per action, each confirming how many contacts it applies to."""
+    target = contacts_word(count)
+    scope = "selected" if selection.ids is not None else "in this view"
+    st.caption(f"Actions apply to the {target} {scope}." if count else "No contacts to act on.")
+    cells = st.columns(len(BULK_ACTIONS) - 1)
+    with cells[0].popover(BULK_ACTIONS["add_tags"], icon=":material/sell:", width="stretch", disabled=not count):
+        _tags(con, "add_tags", selection, user, target)
+    with cells[1].popover(
+        BULK_ACTIONS["remove_tags"], icon=":material/label_off:", width="stretch", disabled=not count
+    ):
+        _tags(con, "remove_tags", selection, user, target)
+    with cells[2].popover("Assign", icon=":material/person_pin:", width="stretch", disabled=not count):
+        _assign(con, selection, user, target)
+    with cells[3].popover("Subscription", icon=":material/mail:", width="stretch", disabled=not count):
+        _subscription(con, selection, user, target)
+    with cells[4].popover("Block", icon=":material/block:", width="stretch", disabled=not count):
+        st.write("Blocked contacts leave every segment but Blocked, and their chat and inbox events are refused.")
+        _run(con, "block", selection, user, None, f"Block {target}")
+    with cells[5].popover("Unblock", icon=":material/lock_open:", width="stretch", disabled=not count):
+        _run(con, "unblock", selection, user, None, f"Unblock {target}")
+    with cells[6].popover("Delete", icon=":material/delete:", width="stretch", disabled=not count):
+        _delete(con, selection, user, count)
+
+
+def show_last_action() -> None:
+    """The outcome of the action that ran before this rerun, once."""
+    done = st.session_state.pop(DONE_KEY, None)
+    if done:
+        st.success(done, icon=":material/check_circle:")
