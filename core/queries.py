@@ -7,7 +7,7 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel, Field, field_validator
 
-from core.db import frame, scalar
+from core.db import frame, rows, scalar
 from core.errors import ContactsError
 from core.fields import DEFAULT_TABLE_COLUMNS, SORTABLE_KEYS, SYSTEM_FIELD_BY_KEY
 from core.filters import Filter, compile_filter, filter_fields
@@ -84,22 +84,39 @@ def _column_sql(con: duckdb.DuckDBPyConnection, columns: list[str]) -> tuple[lis
     return select, joins
 
 
+def _page_ids(
+    con: duckdb.DuckDBPyConnection, where: str, params: dict[str, Any], order: str, sort: str, limit: int, offset: int
+) -> tuple[int, list[str]]:
+    """The view's total and one page of its IDs, evaluating the view's condition once."""
+    # MATERIALIZED keeps DuckDB from running the condition a second time for the count.
+    key = "contact_id" if sort == "contact_id" else f"contact_id, {sort}"
+    found = rows(
+        con,
+        f"WITH hits AS MATERIALIZED (SELECT {key} FROM contacts c WHERE {where}) "
+        f"SELECT (SELECT count(*) FROM hits), "
+        f"(SELECT list(contact_id) FROM (SELECT contact_id FROM hits ORDER BY {order} LIMIT $limit OFFSET $offset))",
+        {**params, "limit": limit, "offset": offset},
+    )
+    return found[0][0], found[0][1] or []
+
+
 def list_contacts(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> ContactPage:
     """One page of the view, sorted, with the total count of the whole view."""
     where, params = view_condition(con, view, user)
-    total = scalar(con, f"SELECT count(*) FROM contacts c WHERE {where}", params)
-    page = min(view.page, max(1, -(-total // view.page_size)))
     direction = "DESC" if view.descending else "ASC"
     order = f"{view.sort} {direction} NULLS LAST, contact_id"
+    size = view.page_size
+    total, ids = _page_ids(con, where, params, order, view.sort, size, (view.page - 1) * size)
+    page = min(view.page, max(1, -(-total // size)))
+    if page != view.page:  # asked past the last page: show the last one
+        total, ids = _page_ids(con, where, params, order, view.sort, size, (page - 1) * size)
     select, joins = _column_sql(con, view.columns)
-    # Pick the page's IDs first, then read their columns: sorting narrow rows is several times faster.
+    # Sorting narrow (ID, sort key) rows and then reading 50 whole rows is several times faster.
     sql = (
-        f"WITH page AS (SELECT * FROM contacts WHERE contact_id IN "
-        f"(SELECT contact_id FROM contacts c WHERE {where} ORDER BY {order} LIMIT $limit OFFSET $offset)) "
+        "WITH page AS (SELECT * FROM contacts WHERE contact_id IN (SELECT unnest($ids))) "
         f"SELECT {', '.join(select)} FROM page {' '.join(joins)} ORDER BY page.{order}"
     )
-    params |= {"limit": view.page_size, "offset": (page - 1) * view.page_size}
-    return ContactPage(total=total, page=page, page_size=view.page_size, rows=frame(con, sql, params))
+    return ContactPage(total=total, page=page, page_size=size, rows=frame(con, sql, {"ids": ids}))
 
 
 def view_contact_ids(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> list[str]:

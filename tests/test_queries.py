@@ -277,3 +277,23 @@ def test_an_unknown_column_is_refused(listing, column):
         list_contacts(listing, ListView(columns=["first_name", column]), "alice")
     assert raised.value.field == "columns"
     assert count_view(listing, ListView(), "alice") == 23
+
+
+def test_sorting_by_contact_id_pages_through_every_contact_once(fresh_db):
+    from core.contacts import create_contact
+    from core.models import ContactInput
+    from core.queries import ListView, list_contacts
+
+    for index in range(7):
+        create_contact(fresh_db, ContactInput(contact_id=f"id{index}"), "admin")
+    pages = [
+        list_contacts(fresh_db, ListView(sort="contact_id", descending=False, page=number, page_size=3), "admin")
+        for number in (1, 2, 3, 9)
+    ]
+    assert [page.rows["contact_id"].to_list() for page in pages] == [
+        ["id0", "id1", "id2"],
+        ["id3", "id4", "id5"],
+        ["id6"],
+        ["id6"],
+    ]
+    assert [page.page for page in pages] == [1, 2, 3, 3] and pages[0].total == 7
