@@ -13,7 +13,7 @@ from ui.bulk_actions import ROUND_KEY, bulk_actions, show_last_action
 from ui.export import export_control
 from ui.filter_builder import clear_filter, filter_builder, save_as_segment
 from ui.session import db, is_admin, user
-from ui.widgets import for_display, int_param, show_error
+from ui.widgets import for_display, int_param, show_error, url_index
 
 ROW_HEIGHT = 35  # Streamlit's default row height: the table shows the whole page without scrolling
 
@@ -23,6 +23,7 @@ segments = {segment.key: segment for segment in all_segments(con)}
 segment_keys = list(segments)
 sort_keys = sorted(SORTABLE_KEYS, key=lambda key: SYSTEM_FIELD_BY_KEY[key].label)
 choices = column_choices(con)
+columns = table_columns(con, me)
 
 st.title("Contacts")
 
@@ -32,7 +33,7 @@ wanted_segment = params.get("segment", "all")
 segment = bar[0].selectbox(
     "Segment",
     segment_keys,
-    index=segment_keys.index(wanted_segment) if wanted_segment in segment_keys else 0,
+    index=url_index(segment_keys, wanted_segment),
     format_func=lambda key: segments[key].name,
 )
 search = bar[1].text_input(
@@ -45,7 +46,7 @@ wanted_sort = params.get("sort", "last_updated")
 sort = bar[2].selectbox(
     "Sort by",
     sort_keys,
-    index=sort_keys.index(wanted_sort) if wanted_sort in sort_keys else 0,
+    index=url_index(sort_keys, wanted_sort),
     format_func=lambda key: SYSTEM_FIELD_BY_KEY[key].label,
 )
 descending = bar[3].toggle("Descending", value=params.get("dir", "desc") == "desc")
@@ -54,11 +55,12 @@ with bar[4].popover("Customise table", icon=":material/view_column:", width="str
     shown = st.multiselect(
         "Fields visible in table (in this order)",
         list(choices),
-        default=table_columns(con, me),
+        default=columns,
         format_func=lambda key: choices[key],
     )
-    if shown and shown != table_columns(con, me):
+    if shown and shown != columns:
         set_table_columns(con, me, shown)
+        columns = shown
 
 # --- The advanced filter, inside the segment; it can be saved as a segment of its own ---
 drafted = bool(st.session_state.get("list_filter", {}).get("items"))
@@ -81,7 +83,7 @@ view = ListView(
     sort=sort,
     descending=descending,
     page=page_number,
-    columns=table_columns(con, me),
+    columns=columns,
 )
 try:
     result = list_contacts(con, view, me)

@@ -14,6 +14,11 @@ def int_param(name: str, default: int) -> int:
         return default
 
 
+def url_index(options: list[str], wanted: str) -> int:
+    """Where the option a URL names stands among the options (the first one if it names none)."""
+    return options.index(wanted) if wanted in options else 0
+
+
 def for_display(rows: pl.DataFrame) -> pl.DataFrame:
     """Frame cells as people read them: tag lists joined, times to the minute, blanks blank."""
     readable = rows.with_columns(
