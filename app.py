@@ -23,6 +23,7 @@ pages = [
     ),
     st.Page("app_pages/new_contact.py", title="New contact", icon=":material/person_add:", url_path="new"),
     st.Page("app_pages/segments.py", title="Segments", icon=":material/filter_alt:", url_path="segments"),
+    st.Page("app_pages/duplicates.py", title="Duplicates", icon=":material/content_copy:", url_path="duplicates"),
     st.Page("app_pages/ingest.py", title="Channels", icon=":material/forum:", url_path="channels"),
     st.Page("app_pages/import_contacts.py", title="Import", icon=":material/upload_file:", url_path="import"),
 ]

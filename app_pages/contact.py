@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.channels import contact_conversations, contact_identities, refused_count
 from core.contacts import add_note, delete_contacts, find_contact, set_blocked, update_contact
+from core.duplicates import group_of, same_email_or_phone
 from core.errors import ContactsError, StaleContactError
 from core.fields import SYSTEM_FIELDS
 from core.timeline import timeline
@@ -48,6 +49,23 @@ if contact.blocked:
     st.warning(
         f"Blocked since {contact.blocked_on:%Y-%m-%d %H:%M}: chat and inbox events from this contact are refused.",
         icon=":material/block:",
+    )
+# --- Duplicates: its group from the last run, else contacts sharing its email or phone right now ---
+group = group_of(con, contact.contact_id)
+others = [i for i in group["contact_id"] if i != contact.contact_id] or same_email_or_phone(con, contact.contact_id)
+if others:
+    named = [found.display_name for found in (find_contact(con, i) for i in others[:5]) if found]
+    more = f" and {len(others) - len(named)} more" if len(others) > len(named) else ""
+    st.warning(
+        f"This contact may have {len(others)} duplicate{'' if len(others) == 1 else 's'}: "
+        f"{plain(', '.join(named))}{more}.",
+        icon=":material/content_copy:",
+    )
+    st.page_link(
+        "app_pages/duplicates.py",
+        label="Review and merge" if not group.is_empty() else "Find duplicates",
+        icon=":material/merge:",
+        query_params={"group": group["group_id"][0]} if not group.is_empty() else {"contact": contact.contact_id},
     )
 if contact.version != base_version:
     st.warning("Someone changed this contact since you opened it.", icon=":material/sync_problem:")

@@ -1,8 +1,10 @@
 """`python -m bench`: every benchmark, each figure beside the spec's target."""
 
-from bench import channels, foundation, imports, segments
+from bench import accuracy, channels, duplicates, foundation, imports, segments
 
 foundation.run()
 channels.run()
 segments.run()
 imports.run()
+accuracy.run()
+duplicates.run()

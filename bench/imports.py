@@ -122,8 +122,10 @@ def run() -> None:
         result = run_child(file, database)
         report(label, result["seconds"], TARGET_SECONDS, "s")
         report("  peak memory", result["peak_mb"], None, "MB")
-        print(f"    created {result['created']:,} · updated {result['updated']:,} (values changed in "
-              f"{result['changed']:,}) · rejected {result['rejected']:,}")
+        print(
+            f"    created {result['created']:,} · updated {result['updated']:,} (values changed in "
+            f"{result['changed']:,}) · rejected {result['rejected']:,}"
+        )
     result = run_child(workbook, scratch / "xlsx.duckdb")
     report("200,000-row XLSX into an empty database", result["seconds"], None, "s")
     report("  peak memory", result["peak_mb"], None, "MB")

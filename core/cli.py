@@ -12,6 +12,7 @@ import duckdb
 from core.channel_commands import add_channel_commands
 from core.config import current_user, database_path
 from core.db import open_database
+from core.duplicate_commands import add_duplicate_commands
 from core.errors import ContactsError
 from core.filters import parse_filter
 from core.queries import ListView, list_contacts
@@ -228,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--user", default=current_user(), help="whose 'My contacts' (default: $CONTACTS_USER)")
 
     add_channel_commands(add)
+    add_duplicate_commands(add)
     return parser
 
 

@@ -160,6 +160,10 @@ def _system_by_label(squashed: str) -> str | None:
     return None
 
 
+# Fields several columns may fill together: the cells are joined ("12", "High St", "Flat 3" -> one address).
+COMBINABLE = ("other_emails", "other_phones", "address", "tags")
+
+
 def check_mapping(con: duckdb.DuckDBPyConnection, headers: list[str], mapping: dict[str, str]) -> dict[str, str]:
     """The mapping with every column and target checked against what exists (allow-lists), or ContactsError."""
     targets = mapping_targets(con)
@@ -175,7 +179,7 @@ def check_mapping(con: duckdb.DuckDBPyConnection, headers: list[str], mapping: d
         checked[column] = target
     seen: dict[str, str] = {}
     for column, target in checked.items():
-        if target and target not in ("other_emails", "other_phones") and target in seen:
+        if target and target not in COMBINABLE and target in seen:
             raise ContactsError(
                 f"Columns '{seen[target]}' and '{column}' both map to {targets.get(target, target)}.", field="mapping"
             )

@@ -178,7 +178,7 @@ def _clean(
         key = f"custom.{new_field_key(target[4:])}" if target.startswith("new:") else target
         key = {"other_emails": "custom.other_emails", "other_phones": "custom.other_phones"}.get(key, key)
         by_target.setdefault(key, []).append(column)
-    values = source.select(LINE, *[_joined(cols).alias(target) for target, cols in by_target.items()])
+    values = source.select(LINE, *[_joined(cols, target).alias(target) for target, cols in by_target.items()])
     values = _split_full_name(values)
     values = _split_several(values, "email", "custom.other_emails", ":::|;")
     values = _split_several(values, "phone", "custom.other_phones", ":::")
@@ -196,11 +196,17 @@ def _clean(
     return values, errors
 
 
-def _joined(columns: list[str]) -> pl.Expr:
-    """One column's cells, or several columns' non-blank cells joined (other emails and phones)."""
+# Several columns mapped to one of these hold several values, split again later; other fields read as one text
+# ("street number", "street", "unit" mapped to address make one address).
+_LISTS = ("email", "phone", "custom.other_emails", "custom.other_phones", "tags")
+
+
+def _joined(columns: list[str], target: str) -> pl.Expr:
+    """One column's cells, or several columns' non-blank cells joined."""
     if len(columns) == 1:
         return pl.col(columns[0])
-    joined = pl.concat_str([pl.col(c) for c in columns], separator=" ::: ", ignore_nulls=True)
+    separator = " ::: " if target in _LISTS else " "
+    joined = pl.concat_str([pl.col(c).str.strip_chars() for c in columns], separator=separator, ignore_nulls=True)
     return pl.when(joined == "").then(None).otherwise(joined)
 
 
@@ -321,7 +327,12 @@ def _clean_choices(
                 )
             )
     if "birthday" in cols:
-        parsed = pl.col("birthday").str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+        # ISO 8601, extended (1990-04-23) or basic (19900423) as some registries export it.
+        text = pl.col("birthday").str.strip_chars()
+        parsed = pl.coalesce(
+            text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False),
+            pl.when(text.str.contains(r"^\d{8}$")).then(text.str.to_date("%Y%m%d", strict=False)),
+        )
         updates.append(parsed.alias("birthday"))
         errors.append(
             _error(

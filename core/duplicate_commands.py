@@ -1,0 +1,94 @@
+"""`python -m core duplicates` and `merge`: finding duplicate contacts and merging them from the shell."""
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from core.config import current_user
+from core.db import open_database
+from core.errors import ContactsError
+
+Adder = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
+CSV_COLUMNS = ["group_id", "contact_id", "score", "kind", "evidence"]
+
+
+def _print_json(payload: Any) -> None:
+    json.dump(payload, sys.stdout, default=str, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def _existing(path: str):
+    if path != ":memory:" and not Path(path).exists():
+        raise ContactsError(f"There is no database at {path}; create one with `python -m core demo --db {path}`.")
+    return open_database(path)
+
+
+def _score(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError("a score is between 0 and 1")
+    return value
+
+
+def command_duplicates(args: argparse.Namespace) -> int:
+    from core.duplicates import duplicate_groups, find_duplicates
+
+    con = _existing(args.db)
+    run = find_duplicates(con, args.user, exact_only=args.exact_only)
+    members = duplicate_groups(con, args.min_score, "exact" if args.exact_only else None)
+    members.select(CSV_COLUMNS).write_csv(args.out)
+    sizes = members.group_by("group_id").agg(pl.len(), pl.col("kind").first())
+    _print_json(
+        {
+            "file": args.out,
+            "groups": sizes.height,
+            "exact_groups": sizes.filter(pl.col("kind") == "exact").height,
+            "likely_groups": sizes.filter(pl.col("kind") == "likely").height,
+            "contacts": members.height,
+            "seconds": round(run.seconds, 2),
+        }
+    )
+    return 0
+
+
+def command_merge(args: argparse.Namespace) -> int:
+    from core.merge import merge_contacts, preview_merge
+
+    con = _existing(args.db)
+    if args.preview:
+        _print_json(preview_merge(con, args.primary, args.secondary).model_dump(mode="json"))
+    else:
+        merged = merge_contacts(con, args.primary, args.secondary, args.user)
+        _print_json(merged.model_dump(mode="json"))
+    return 0
+
+
+def add_duplicate_commands(add: Adder) -> None:
+    """Register `duplicates` and `merge` on the main parser."""
+    duplicates = add(
+        "duplicates",
+        command_duplicates,
+        "Find duplicate contacts; writes one CSV row per contact in a group (group_id, contact_id, score, kind, "
+        "evidence) and prints a summary.",
+    )
+    duplicates.add_argument("--out", required=True, help="the CSV file to write")
+    duplicates.add_argument(
+        "--min-score", type=_score, default=0.9, help="likely pairs at or above this score form groups (default 0.9)"
+    )
+    duplicates.add_argument("--exact-only", action="store_true", help="only the same email or phone")
+    duplicates.add_argument("--user", default=current_user(), help="who runs it (default: $CONTACTS_USER)")
+
+    merge = add(
+        "merge",
+        command_merge,
+        "Merge contacts into a primary (2 to 25 in all); prints the merged contact, or with --preview the preview.",
+    )
+    merge.add_argument("--primary", required=True, help="the contact that stays")
+    merge.add_argument("--secondary", required=True, nargs="+", help="the contacts merged into it and deleted")
+    merge.add_argument("--preview", action="store_true", help="show the merged contact field by field; change nothing")
+    merge.add_argument("--user", default=current_user(), help="who merges (default: $CONTACTS_USER)")

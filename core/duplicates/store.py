@@ -1,0 +1,174 @@
+"""Detection runs kept in the database, the groups they give at a chosen score, and "not a duplicate" marks."""
+
+import time
+from datetime import datetime, timedelta
+from typing import Literal
+
+import duckdb
+import polars as pl
+from pydantic import BaseModel
+
+from core.activity import now
+from core.db import frame, rows, scalar, transaction
+from core.duplicates.exact import exact_pairs
+from core.duplicates.groups import group_members
+from core.duplicates.likely import likely_pairs
+from core.errors import ContactsError
+
+Kind = Literal["exact", "likely"]
+# Likely pairs at or above this score form groups unless the user moves the threshold.
+DEFAULT_MIN_SCORE = 0.9
+
+
+class DuplicateRun(BaseModel):
+    """One detection run: when, by whom, over how many contacts, what it found and how long it took."""
+
+    run_id: int
+    started_at: datetime
+    finished_at: datetime
+    actor: str
+    contacts: int
+    exact_pairs: int
+    likely_pairs: int
+    exact_only: bool
+
+    @property
+    def seconds(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+def find_duplicates(con: duckdb.DuckDBPyConnection, actor: str, exact_only: bool = False) -> DuplicateRun:
+    """Detect exact (and unless `exact_only`, likely) pairs over every contact; they replace the last run's."""
+    started, clock = now(), time.perf_counter()
+    exact = exact_pairs(con)
+    likely = exact.clear() if exact_only else likely_pairs(con)
+    # A pair both exact and likely is exact: it needs no score to be believed.
+    likely = likely.join(exact, on=["contact_a", "contact_b"], how="anti")
+    finished = started + timedelta(seconds=time.perf_counter() - clock)
+    with transaction(con):
+        con.execute("DELETE FROM duplicate_pairs")
+        for found in (exact, likely):
+            if not found.is_empty():
+                con.register("dup_found", found)
+                con.execute(
+                    "INSERT INTO duplicate_pairs SELECT contact_a, contact_b, kind, score, evidence FROM dup_found"
+                )
+                con.unregister("dup_found")
+        con.execute(
+            "INSERT INTO duplicate_runs (started_at, finished_at, actor, contacts, exact_pairs, likely_pairs, "
+            "exact_only) SELECT ?, ?, ?, count(*), ?, ?, ? FROM contacts",
+            [started, finished, actor, exact.height, likely.height, exact_only],
+        )
+    run = last_run(con)
+    assert run is not None  # written just above
+    return run
+
+
+def last_run(con: duckdb.DuckDBPyConnection) -> DuplicateRun | None:
+    """The newest detection run, or None if duplicates were never looked for."""
+    found = frame(con, "SELECT * FROM duplicate_runs ORDER BY run_id DESC LIMIT 1").to_dicts()
+    return DuplicateRun(**found[0]) if found else None
+
+
+def current_pairs(
+    con: duckdb.DuckDBPyConnection,
+    min_score: float = DEFAULT_MIN_SCORE,
+    kind: Kind | None = None,
+    touching: list[str] | None = None,
+) -> pl.DataFrame:
+    """The last run's pairs still worth showing: both contacts exist, not marked different, score high enough.
+
+    Exact pairs always count; `kind='exact'` keeps only them; `touching` keeps pairs with one of those contacts.
+    """
+    only_exact = "AND p.kind = 'exact'" if kind == "exact" else ""
+    if touching is not None:
+        only_exact += " AND (p.contact_a IN (SELECT unnest($ids)) OR p.contact_b IN (SELECT unnest($ids)))"
+    return frame(
+        con,
+        f"""
+        SELECT p.contact_a, p.contact_b, p.kind, p.score, p.evidence FROM duplicate_pairs p
+        WHERE (p.kind = 'exact' OR p.score >= $min_score) {only_exact}
+          AND p.contact_a IN (SELECT contact_id FROM contacts) AND p.contact_b IN (SELECT contact_id FROM contacts)
+          AND NOT EXISTS (SELECT 1 FROM not_duplicates n WHERE n.contact_a = p.contact_a AND n.contact_b = p.contact_b)
+        """,
+        {"min_score": min_score} | ({"ids": touching} if touching is not None else {}),
+    )
+
+
+def duplicate_groups(
+    con: duckdb.DuckDBPyConnection, min_score: float = DEFAULT_MIN_SCORE, kind: Kind | None = None
+) -> pl.DataFrame:
+    """One row per contact in a group: group_id, contact_id, kind, score, evidence, size, best_score."""
+    members = group_members(current_pairs(con, min_score, kind))
+    return members.filter(pl.col("kind") == kind) if kind else members
+
+
+def group_summaries(members: pl.DataFrame) -> pl.DataFrame:
+    """One row per group: group_id, size, best_score, kind and the evidence of its best pair."""
+    return (
+        members.sort("score", descending=True)
+        .group_by("group_id", maintain_order=True)
+        .agg(
+            pl.col("size").first(),
+            pl.col("best_score").first(),
+            pl.col("kind").first(),
+            pl.col("evidence").first(),
+            pl.col("contact_id").sort().alias("contact_ids"),
+        )
+        .sort(["best_score", "size", "group_id"], descending=[True, True, False])
+    )
+
+
+def group_of(con: duckdb.DuckDBPyConnection, contact_id: str, min_score: float = DEFAULT_MIN_SCORE) -> pl.DataFrame:
+    """The members of the group `contact_id` belongs to (empty if none), as duplicate_groups gives them.
+
+    Follows the pairs outward from the contact instead of grouping every contact, so a details page
+    stays fast at a million contacts.
+    """
+    reached = {contact_id}
+    while True:
+        pairs = current_pairs(con, min_score, touching=sorted(reached))
+        grown = reached | set(pairs["contact_a"]) | set(pairs["contact_b"])
+        if grown == reached:
+            break
+        reached = grown
+    return group_members(pairs)
+
+
+def same_email_or_phone(con: duckdb.DuckDBPyConnection, contact_id: str) -> list[str]:
+    """Other contacts with this contact's email (any case) or phone, found now, not by the last run."""
+    found = rows(
+        con,
+        """
+        SELECT o.contact_id FROM contacts c JOIN contacts o
+          ON o.contact_id <> c.contact_id
+         AND ((c.email IS NOT NULL AND lower(o.email) = lower(c.email)) OR (c.phone IS NOT NULL AND o.phone = c.phone))
+        WHERE c.contact_id = ?
+        AND NOT EXISTS (SELECT 1 FROM not_duplicates n WHERE n.contact_a = least(c.contact_id, o.contact_id)
+                        AND n.contact_b = greatest(c.contact_id, o.contact_id))
+        ORDER BY o.contact_id LIMIT 100
+        """,
+        [contact_id],
+    )
+    return [contact_id for (contact_id,) in found]
+
+
+def mark_not_duplicates(con: duckdb.DuckDBPyConnection, contact_ids: list[str], actor: str) -> int:
+    """Record that these contacts are different people: no pair among them is proposed again."""
+    ids = sorted(set(contact_ids))
+    if len(ids) < 2:
+        raise ContactsError("Choose at least two contacts that are different people.", field="contacts")
+    with transaction(con):
+        known = scalar(con, "SELECT count(*) FROM contacts WHERE contact_id IN (SELECT unnest($ids))", {"ids": ids})
+        if known != len(ids):
+            raise ContactsError("Some of these contacts no longer exist; reload the group.", field="contacts")
+        inserted = rows(
+            con,
+            """
+            INSERT INTO not_duplicates
+            SELECT a.id, b.id, $actor, $at FROM unnest($ids) a(id) JOIN unnest($ids) b(id) ON a.id < b.id
+            ON CONFLICT DO NOTHING RETURNING contact_a
+            """,
+            {"ids": ids, "actor": actor, "at": now()},
+        )
+    return len(inserted)

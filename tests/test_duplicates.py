@@ -1,0 +1,280 @@
+"""Duplicate detection: match keys, exact and likely pairs, groups, thresholds and "not a duplicate" marks."""
+
+from datetime import date, datetime
+
+import duckdb
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.contacts import delete_contacts
+from core.duplicates import (
+    duplicate_groups,
+    email_key,
+    find_duplicates,
+    group_of,
+    group_summaries,
+    mark_not_duplicates,
+    same_email_or_phone,
+)
+from core.duplicates.keys import install_macros
+from core.errors import ContactsError
+from core.workspace import define_custom_field, ensure_owner
+
+ACTOR = "admin"
+
+
+def add(con: duckdb.DuckDBPyConnection, contact_id: str, custom: dict[str, str] | None = None, **fields) -> None:
+    """Insert a contact as stored (already normalised), with any system fields given."""
+    values = {"contact_id": contact_id, "created_on": datetime(2024, 1, 1), **fields}
+    columns = ", ".join(values)
+    con.execute(f"INSERT INTO contacts ({columns}) VALUES ({', '.join('?' for _ in values)})", list(values.values()))
+    for key, value in (custom or {}).items():
+        con.execute("INSERT INTO custom_values VALUES (?, ?, ?)", [contact_id, key, value])
+
+
+def groups_of(con: duckdb.DuckDBPyConnection, **options) -> list[set[str]]:
+    members = duplicate_groups(con, **options)
+    return sorted((set(ids) for ids in members.group_by("group_id").agg("contact_id")["contact_id"]), key=min)
+
+
+@pytest.fixture
+def con(fresh_db: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    ensure_owner(fresh_db, ACTOR)
+    return fresh_db
+
+
+# --- Match keys ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("email", "key"),
+    [
+        (" Ada.Lovelace@Example.com ", "ada.lovelace@example.com"),  # case and spaces, dots kept
+        ("ada.lovelace+news@example.com", "ada.lovelace+news@example.com"),  # unknown provider: +tag kept
+        ("Ada.Love.Lace+news@gmail.com", "adalovelace@gmail.com"),  # gmail ignores dots and +tags
+        ("ada.lovelace@googlemail.com", "adalovelace@gmail.com"),  # the same mailbox
+        ("ada+work@outlook.com", "ada@outlook.com"),  # +tags ignored, dots kept
+        ("a.da+x@Hotmail.com", "a.da@hotmail.com"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_email_key_normalises_as_the_provider_does(email, key):
+    assert email_key(email) == key
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    local=st.text(alphabet="abcXY.+_-1", min_size=0, max_size=12),
+    domain=st.sampled_from(["gmail.com", "GoogleMail.com", "outlook.com", "example.com", "icloud.com", ""]),
+    at=st.booleans(),
+    pad=st.sampled_from(["", " ", "  "]),
+)
+def test_the_sql_key_is_the_python_key(local, domain, at, pad):
+    email = f"{pad}{local}{'@' if at else ''}{domain}{pad}"
+    con = duckdb.connect()
+    install_macros(con)
+    assert con.execute("SELECT dup_email_key(?)", [email]).fetchall()[0][0] == email_key(email)
+
+
+# --- Exact groups -------------------------------------------------------------------------------------------
+
+
+def test_exact_groups_by_normalised_email_and_phone(con):
+    add(con, "a1", email="Maria.Garcia@gmail.com")
+    add(con, "a2", email="mariagarcia+shop@gmail.com")
+    add(con, "a3", email=" maria.garcia@googlemail.com")
+    add(con, "b1", phone="+14155550199", first_name="Li")
+    add(con, "b2", phone="+14155550199", first_name="Wei")
+    add(con, "c1", email="tom@example.com")
+    add(con, "c2", email="t.om@example.com")  # not gmail: a different mailbox
+    run = find_duplicates(con, ACTOR)
+    assert run.exact_pairs == 4
+    members = duplicate_groups(con)
+    assert groups_of(con) == [{"a1", "a2", "a3"}, {"b1", "b2"}]
+    assert set(members["kind"]) == {"exact"}
+    assert set(members["score"]) == {1.0}
+    assert "same email" in members.filter(pl.col("contact_id") == "a2")["evidence"].item()
+    assert members.filter(pl.col("contact_id") == "b2")["evidence"].item() == "same phone"
+
+
+def test_exact_only_skips_likely_pairs(con):
+    people(con)
+    add(con, "x1", first_name="Ottoline", last_name="Quennell", birthday=date(1980, 3, 2), city="Leeds")
+    add(con, "x2", first_name="Ottoline", last_name="Quennell", birthday=date(1980, 3, 2), city="Leeds")
+    run = find_duplicates(con, ACTOR, exact_only=True)
+    assert (run.exact_pairs, run.likely_pairs, run.exact_only) == (0, 0, True)
+    assert groups_of(con, min_score=0.5) == []
+    find_duplicates(con, ACTOR)
+    assert groups_of(con) == [{"x1", "x2"}]  # same name, birthday and city
+
+
+# --- Likely pairs -------------------------------------------------------------------------------------------
+
+
+def people(con: duckdb.DuckDBPyConnection, count: int = 60) -> None:
+    """Distinct background people, so that frequencies mean something."""
+    first = ["James", "Olivia", "Noah", "Emma", "Liam", "Ava", "Lucas", "Mia", "Ethan", "Zoe"]
+    last = ["Smith", "Jones", "Brown", "Taylor", "Wilson", "Evans", "Thomas", "Roberts", "Walker", "Wright"]
+    for i in range(count):
+        add(
+            con,
+            f"p{i:03d}",
+            first_name=first[i % 10],
+            last_name=last[(i * 7 // 10) % 10],
+            birthday=date(1950 + i % 40, 1 + i % 12, 1 + i % 28),
+            address=f"{i + 1} Station Road",
+            postal_code=f"{10000 + i * 37}",
+            city=["Leeds", "York", "Hull"][i % 3],
+            email=f"person{i}@example.com",
+        )
+
+
+def test_a_typo_and_another_email_is_a_likely_duplicate_with_evidence(con):
+    people(con)
+    add(
+        con,
+        "m1",
+        first_name="Marguerite",
+        last_name="Okonkwo",
+        birthday=date(1984, 7, 9),
+        address="12 Alder Lane",
+        postal_code="LS6 2AB",
+        city="Leeds",
+        email="marg@work.example",
+    )
+    add(
+        con,
+        "m2",
+        first_name="Margeurite",
+        last_name="Okonkwo",
+        birthday=date(1984, 7, 9),
+        address="12 Alder Ln",
+        postal_code="LS62AB",
+        city="leeds",
+        email="m.okonkwo@home.example",
+    )
+    find_duplicates(con, ACTOR)
+    members = duplicate_groups(con).filter(pl.col("contact_id").is_in(["m1", "m2"]))
+    assert members["group_id"].n_unique() == 1 and members.height == 2
+    row = members.row(0, named=True)
+    assert row["kind"] == "likely" and 0.9 <= row["score"] < 1.0
+    assert "last name 1.00" in row["evidence"] and "birthday 1.00" in row["evidence"]
+    assert "postal code 1.00" in row["evidence"] and "other email" in row["evidence"]
+
+
+def test_a_household_is_not_one_person(con):
+    people(con)
+    add(
+        con,
+        "h1",
+        first_name="Arjun",
+        last_name="Raghunathan",
+        birthday=date(1970, 2, 3),
+        address="4 Elm Street",
+        postal_code="YO1 7HH",
+        city="York",
+    )
+    add(
+        con,
+        "h2",
+        first_name="Priya",
+        last_name="Raghunathan",
+        birthday=date(1973, 11, 21),
+        address="4 Elm Street",
+        postal_code="YO1 7HH",
+        city="York",
+    )
+    find_duplicates(con, ACTOR)
+    assert duplicate_groups(con, min_score=0.5).filter(pl.col("contact_id").is_in(["h1", "h2"])).is_empty()
+
+
+def test_an_identity_field_links_contacts_despite_a_swapped_name_and_a_typo(con):
+    define_custom_field(con, "customer_number", "Customer number", "text", is_identity=True)
+    people(con)
+    add(con, "i1", custom={"customer_number": "CUS-00418813"}, first_name="Keiko", last_name="Tanabe")
+    add(con, "i2", custom={"customer_number": "CUS-00418831"}, first_name="Tanabe", last_name="Keiko")
+    find_duplicates(con, ACTOR)
+    member = duplicate_groups(con).filter(pl.col("contact_id") == "i2")
+    assert member.height == 1 and "Customer number" in member["evidence"].item()
+
+
+def test_generated_names_are_not_evidence(con):
+    people(con)
+    for contact_id in ("g1", "g2"):
+        add(con, contact_id, first_name="Brave", last_name="Otter", name_generated=True, city="Leeds")
+    find_duplicates(con, ACTOR)
+    assert duplicate_groups(con, min_score=0.5).filter(pl.col("contact_id").is_in(["g1", "g2"])).is_empty()
+
+
+def test_groups_join_pairs_and_the_threshold_moves_them(con):
+    people(con)
+    add(
+        con,
+        "t1",
+        email="lena@example.org",
+        first_name="Lena",
+        last_name="Vasquez-Ortiz",
+        birthday=date(1991, 5, 17),
+        postal_code="HU1 1AA",
+        city="Hull",
+    )
+    add(con, "t2", email="lena@example.org", first_name="Lena", last_name="Vasquez")
+    add(
+        con,
+        "t3",
+        email="lv@elsewhere.example",
+        first_name="Lena",
+        last_name="Vasquez-Ortiz",
+        birthday=date(1991, 5, 17),
+        postal_code="HU1 1AA",
+        city="Hull",
+    )
+    find_duplicates(con, ACTOR)
+    members = duplicate_groups(con, min_score=0.5)
+    group = members.filter(pl.col("contact_id").is_in(["t1", "t2", "t3"]))
+    assert group["group_id"].n_unique() == 1 and group.height == 3  # t2 - t1 exact, t1 - t3 likely
+    assert set(group["kind"]) == {"likely"} and set(group["size"]) == {3}
+    summary = group_summaries(members).filter(pl.col("group_id") == group["group_id"][0])
+    assert summary["size"].item() == 3 and summary["contact_ids"].item().to_list() == ["t1", "t2", "t3"]
+    likely_score = group.filter(pl.col("contact_id") == "t3")["score"].item()
+    assert groups_of(con, min_score=min(likely_score + 0.0001, 1.0)) == [{"t1", "t2"}]
+    assert groups_of(con, kind="exact") == [{"t1", "t2"}]
+
+
+# --- Marks, merges and lookups ------------------------------------------------------------------------------
+
+
+def test_not_a_duplicate_is_never_proposed_again(con):
+    add(con, "n1", email="same@example.com")
+    add(con, "n2", email="same@example.com")
+    add(con, "n3", email="same@example.com")
+    find_duplicates(con, ACTOR)
+    assert mark_not_duplicates(con, ["n3", "n1"], ACTOR) == 1
+    assert groups_of(con) == [{"n1", "n2", "n3"}]  # still joined through n2
+    assert mark_not_duplicates(con, ["n1", "n2", "n3"], ACTOR) == 2
+    assert groups_of(con) == []
+    find_duplicates(con, ACTOR)
+    assert groups_of(con) == [] and same_email_or_phone(con, "n1") == []
+    with pytest.raises(ContactsError):
+        mark_not_duplicates(con, ["n1"], ACTOR)
+    with pytest.raises(ContactsError):
+        mark_not_duplicates(con, ["n1", "gone"], ACTOR)
+
+
+def test_deleted_contacts_leave_their_groups_and_lookups_are_per_contact(con):
+    add(con, "d1", email="d@example.com")
+    add(con, "d2", email="D@example.com")
+    add(con, "d3", phone="+442071838750")
+    add(con, "d4", phone="+442071838750")
+    find_duplicates(con, ACTOR)
+    assert set(group_of(con, "d1")["contact_id"]) == {"d1", "d2"}
+    assert group_of(con, "d3")["group_id"].unique().to_list() == ["d3"]
+    assert group_of(con, "nobody").is_empty()
+    add(con, "d5", phone="+442071838750")  # after the run: the live check still sees it
+    assert same_email_or_phone(con, "d5") == ["d3", "d4"]
+    delete_contacts(con, ["d2"], ACTOR, 1)
+    assert groups_of(con) == [{"d3", "d4"}]
+    assert group_of(con, "d1").is_empty()
