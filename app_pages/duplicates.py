@@ -90,6 +90,7 @@ page = min(st.session_state.dup_page, page_count)
 shown = summaries.slice((page - 1) * PAGE_SIZE, PAGE_SIZE)
 event = st.dataframe(
     group_rows(con, shown),
+    height=full_height(shown.height),
     hide_index=True,
     on_select="rerun",
     selection_mode="single-row",
@@ -113,7 +114,7 @@ if admin:
     many = st.expander("Merge many groups at once", icon=":material/merge:", key="merge-many", on_change="rerun")
     with many:
         if many.open:
-            bulk_merge_controls(con, min_score, kind, view, me)
+            bulk_merge_controls(con, min_score, kind, view)
 
 # --- One group: its contacts side by side, the evidence, merge and "not duplicates" ---
 group_id = params.get("group")
@@ -148,7 +149,7 @@ st.dataframe(
 with st.container(border=True):
     st.markdown("**Merge**")
     if admin:
-        merge_controls(con, group_id, contacts, owner_names, me)
+        merge_controls(con, group_id, contacts, owner_names)
     else:
         st.info("Only admins can merge contacts.", icon=":material/lock:")
 with st.container(border=True):

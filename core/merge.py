@@ -425,8 +425,8 @@ def _rewrite_custom(con: duckdb.DuckDBPyConnection, members: str, custom: str) -
     Rows that stay are not rewritten: every deleted row costs an index update at commit.
     """
     con.execute(
-        f"DELETE FROM custom_values WHERE contact_id IN (SELECT contact_id FROM {members} WHERE rank > 0) "
-        f"OR (trim(value, $whitespace) = '' AND contact_id IN (SELECT contact_id FROM {members}))",
+        f"DELETE FROM custom_values USING {members} m WHERE custom_values.contact_id = m.contact_id "
+        "AND (m.rank > 0 OR trim(custom_values.value, $whitespace) = '')",
         {"whitespace": WHITESPACE},
     )
     con.execute(
@@ -470,8 +470,9 @@ def _merge(con: duckdb.DuckDBPyConnection, groups: str, actor: str) -> int:
         f"CREATE TEMP TABLE {members} AS SELECT g.primary_id, g.rank, c.* "
         f"FROM {groups} g JOIN contacts c USING (contact_id)"
     )
-    # DuckDB reports two transactions updating one row as a conflict, but lets one delete a row that another
-    # changed meanwhile: touching every member first turns a concurrent edit into a conflict, not a lost update.
+    # DuckDB reports two transactions updating one column of a row as a conflict, but lets one delete a row
+    # that another changed meanwhile. Every write in core bumps the version, so bumping it here first turns a
+    # concurrent edit into a conflict (for whichever of the two comes second) instead of a lost update.
     con.execute(f"UPDATE contacts SET version = version + 1 WHERE contact_id IN (SELECT contact_id FROM {members})")
     con.execute(f"CREATE TEMP TABLE {merged} AS {_merged_sql(members)}", {"at": at, "whitespace": WHITESPACE})
     con.execute(f"CREATE TEMP TABLE {custom} AS {_custom_sql(members)}", {"whitespace": WHITESPACE})
