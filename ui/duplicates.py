@@ -15,13 +15,13 @@ from core.config import database_path
 from core.contacts import find_contact
 from core.duplicates import DuplicateRun, current_pairs, duplicate_groups, group_of, mark_not_duplicates
 from core.duplicates.bulk import RULES as PRIMARY_RULES
-from core.duplicates.bulk import BulkMergePlan, plan_bulk_merge, run_bulk_merge
+from core.duplicates.bulk import BulkMergePlan, most_complete, plan_bulk_merge, run_bulk_merge
 from core.errors import ContactsError
 from core.fields import SYSTEM_FIELDS
 from core.merge import MAX_MERGE, MergePreview, merge_contacts, preview_merge
 from core.models import Contact
 from core.validation import blank
-from ui.session import plain
+from ui.session import db, plain, user
 from ui.widgets import show_error
 
 KINDS: dict[str, str | None] = {"All": None, "Exact": "exact", "Likely": "likely"}
@@ -41,18 +41,6 @@ FLASH_KEY = "duplicates_flash"
 ROUND_KEY = "duplicates_round"  # bumped after each write so the tables' selections start afresh
 # Shown side by side but not worth a row: the header names the contact, and these say nothing when false.
 _NOT_A_ROW = {"contact_id", "name_generated", "blocked"}
-# Every contact has these, so they say nothing about how complete one is.
-_ALWAYS_SET = {
-    "contact_id",
-    "lead_stage",
-    "email_subscription",
-    "sms_subscription",
-    "source",
-    "name_generated",
-    "created_on",
-    "last_updated",
-    "blocked",
-}
 
 
 # --- The group list, computed once per run, threshold and kind (and again after a merge or a mark) ---
@@ -165,16 +153,6 @@ def evidence_table(
     )
 
 
-def most_complete(contacts: list[Contact]) -> str:
-    """The ID of the contact with the most fields filled in (ties: the oldest), the default primary."""
-
-    def filled(contact: Contact) -> int:
-        values = contact.model_dump(exclude=_ALWAYS_SET | {"custom", "version"})
-        return sum(not blank(v) for v in values.values()) + sum(not blank(v) for v in contact.custom.values())
-
-    return sorted(contacts, key=lambda c: (-filled(c), c.created_on, c.contact_id))[0].contact_id
-
-
 def text(value: Any, owners: dict[str, str] | None = None, key: str = "") -> str:
     """A value as people read it: lists joined, times to the minute, owners by name, blank as ''."""
     if blank(value):
@@ -254,7 +232,8 @@ def moves_sentence(moves: dict[str, int]) -> str:
 
 
 @st.dialog("Merge duplicates", icon=":material/merge:")
-def confirm_merge(preview: MergePreview, names: dict[str, str], actor: str, con: duckdb.DuckDBPyConnection) -> None:
+def confirm_merge(preview: MergePreview, names: dict[str, str]) -> None:
+    """Say what the merge does, irreversibly, and merge on "Yes, merge" (a cursor of this run: dialogs rerun alone)."""
     count = len(preview.secondary_ids) + 1
     others = (
         f"The other {count - 1} contacts are deleted after their"
@@ -270,7 +249,7 @@ def confirm_merge(preview: MergePreview, names: dict[str, str], actor: str, con:
         st.rerun()
     if buttons[0].button("Yes, merge", type="primary", icon=":material/merge:", width="stretch"):
         try:
-            merged = merge_contacts(con, preview.primary_id, preview.secondary_ids, actor, preview.versions)
+            merged = merge_contacts(db(), preview.primary_id, preview.secondary_ids, user(), preview.versions)
         except ContactsError as error:
             st.error(f"{error.message} Nothing was changed.", icon=":material/error:")
             return
@@ -281,7 +260,8 @@ def confirm_merge(preview: MergePreview, names: dict[str, str], actor: str, con:
 
 
 @st.dialog("Merge duplicates", icon=":material/merge:")
-def confirm_bulk_merge(plan: BulkMergePlan, actor: str, con: duckdb.DuckDBPyConnection) -> None:
+def confirm_bulk_merge(plan: BulkMergePlan) -> None:
+    """Say how many groups and contacts the merge takes, and merge them all on "Yes, merge N groups"."""
     st.write(
         f"Merge {plan.groups:,} groups: {plan.contacts:,} contacts are merged into {plan.groups:,} primaries "
         "and deleted. This cannot be undone."
@@ -293,7 +273,7 @@ def confirm_bulk_merge(plan: BulkMergePlan, actor: str, con: duckdb.DuckDBPyConn
         f"Yes, merge {plan.groups:,} groups", type="primary", icon=":material/merge:", width="stretch"
     ):
         try:
-            summary = run_bulk_merge(con, plan, actor)
+            summary = run_bulk_merge(db(), plan, user())
         except ContactsError as error:
             st.error(f"{error.message} Nothing was changed.", icon=":material/error:")
             return
@@ -329,7 +309,7 @@ def merged_primaries(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def merge_controls(
-    con: duckdb.DuckDBPyConnection, group_id: str, contacts: dict[str, Contact], owners: dict[str, str], actor: str
+    con: duckdb.DuckDBPyConnection, group_id: str, contacts: dict[str, Contact], owners: dict[str, str]
 ) -> None:
     """Choose the contacts and the primary, preview the merged contact, and merge after a confirmation."""
     ids, names = list(contacts), {i: label(c) for i, c in contacts.items()}
@@ -368,7 +348,7 @@ def merge_controls(
     st.text(f"Tags after the merge: {', '.join(preview.tags) or 'none'}")
     st.caption(f"Created on: {preview.created_on:%Y-%m-%d %H:%M} (the earliest). {moves_sentence(preview.moves)}")
     if st.button("Merge", type="primary", icon=":material/merge:"):
-        confirm_merge(preview, names, actor, con)
+        confirm_merge(preview, names)
 
 
 def not_duplicates_controls(
@@ -391,9 +371,7 @@ def not_duplicates_controls(
         st.rerun()
 
 
-def bulk_merge_controls(
-    con: duckdb.DuckDBPyConnection, min_score: float, kind: str | None, view: tuple, actor: str
-) -> None:
+def bulk_merge_controls(con: duckdb.DuckDBPyConnection, min_score: float, kind: str | None, view: tuple) -> None:
     """Every group of the list merged at once, each into the primary a rule picks, after a confirmation."""
     rule = st.selectbox("Primary of each group", list(PRIMARY_RULES), format_func=PRIMARY_RULES.get)
     wanted = (*view, rule)
@@ -406,4 +384,4 @@ def bulk_merge_controls(
         f"(the groups listed above); {plan.too_large:,} groups larger than {MAX_MERGE} are left for review."
     )
     if st.button(f"Merge {plan.groups:,} groups", type="primary", disabled=not plan.groups):
-        confirm_bulk_merge(plan, actor, con)
+        confirm_bulk_merge(plan)

@@ -14,6 +14,8 @@ from core.db import frame
 from core.duplicates.store import DEFAULT_MIN_SCORE, Kind, duplicate_groups
 from core.fields import SYSTEM_FIELDS
 from core.merge import MAX_MERGE, MergeSummary, merge_groups
+from core.models import Contact
+from core.validation import blank
 
 Rule = Literal["oldest", "recent", "complete"]
 RULES: dict[Rule, str] = {
@@ -22,7 +24,7 @@ RULES: dict[Rule, str] = {
     "complete": "Most complete (most fields filled in)",
 }
 # Fields that say nothing about how complete a contact is: every contact has them.
-_ALWAYS_SET = {
+ALWAYS_SET = {
     "contact_id",
     "lead_stage",
     "email_subscription",
@@ -33,6 +35,19 @@ _ALWAYS_SET = {
     "last_updated",
     "blocked",
 }
+
+
+def most_complete(contacts: list[Contact]) -> str:
+    """The ID of the contact with the most fields filled in (ties: the oldest): the page's default primary.
+
+    The same rule as plan_bulk_merge's "complete", for contacts already read.
+    """
+
+    def filled(contact: Contact) -> int:
+        values = contact.model_dump(exclude=ALWAYS_SET | {"custom", "version"})
+        return sum(not blank(v) for v in values.values()) + sum(not blank(v) for v in contact.custom.values())
+
+    return sorted(contacts, key=lambda c: (-filled(c), c.created_on, c.contact_id))[0].contact_id
 
 
 class BulkMergePlan(BaseModel):
@@ -52,7 +67,7 @@ def _filled() -> str:
     """How many of a contact's fields hold something (its custom values are added separately)."""
     checks = []
     for field in SYSTEM_FIELDS:
-        if field.key in _ALWAYS_SET:
+        if field.key in ALWAYS_SET:
             continue
         column = f"c.{field.key}"
         if field.type == "tags":
