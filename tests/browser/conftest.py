@@ -159,3 +159,22 @@ def wait_for_app(page: object) -> None:
     """Wait until Streamlit has finished running the page script."""
     page.wait_for_timeout(300)
     page.wait_for_selector(SCRIPT_DONE, timeout=30_000)
+
+
+def pick_option(page: object, box: object, option: str, typed: str = "") -> None:
+    """Open a Streamlit select box and click one option; reopen it when a rerun closed the list first."""
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for attempt in range(3):
+        box.click()
+        if typed:
+            page.keyboard.type(typed)
+        try:
+            wanted.wait_for(state="visible", timeout=5_000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+            wait_for_app(page)
+    wanted.click()
+    wait_for_app(page)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tests.browser.conftest import wait_for_app
+from tests.browser.conftest import pick_option, wait_for_app
 from tests.browser.test_contacts_browser import SEARCH_BOX, grid_cell
 
 CSV = (
@@ -15,10 +15,7 @@ CSV = (
 
 def choose(page: object, label: str, option: str) -> None:
     """Pick an option of a Streamlit selectbox by its label, typing to filter its long (virtualised) list."""
-    page.get_by_label(label, exact=True).click()
-    page.keyboard.type(option[:12])
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_for_app(page)
+    pick_option(page, page.get_by_label(label, exact=True), option, typed=option[:12])
 
 
 def test_upload_map_dry_run_commit_and_download_rejects(server, page, tmp_path: Path):

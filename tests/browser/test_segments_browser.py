@@ -2,16 +2,14 @@
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import wait_for_app
+from tests.browser.conftest import pick_option, wait_for_app
 
 GRID_CELLS = "[data-testid='stDataFrame'] [role='gridcell']"
 
 
 def choose(page: object, label: str, option: str, nth: int = 0) -> None:
     """Pick an option of the nth select box with this (possibly hidden) label."""
-    page.get_by_label(label).nth(nth).click()
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_for_app(page)
+    pick_option(page, page.get_by_label(label).nth(nth), option)
 
 
 def add_condition(page: object, row: int, field: str, operator: str, value: str) -> None:
