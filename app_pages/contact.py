@@ -9,6 +9,7 @@ from core.contacts import add_note, delete_contacts, find_contact, set_blocked, 
 from core.duplicates import group_of, same_email_or_phone
 from core.errors import ContactsError, StaleContactError
 from core.fields import SYSTEM_FIELDS
+from core.merged_ids import merged_into
 from core.timeline import timeline
 from core.validation import custom_fields
 from core.workspace import lead_stages, owners, tag_names
@@ -28,6 +29,16 @@ con, me = db(), user()
 contact_id = st.query_params.get("id", "")
 st.page_link("app_pages/contacts.py", label="Back to contacts", icon=":material/arrow_back:")
 contact = find_contact(con, contact_id) if contact_id else None
+merged_to = merged_into(con, [contact_id]).get(contact_id) if contact_id and contact is None else None
+if merged_to:
+    st.info(f"Contact {plain(contact_id)!s} was merged into another contact.", icon=":material/merge:")
+    st.page_link(
+        "app_pages/contact.py",
+        label="Open the contact it was merged into",
+        icon=":material/person:",
+        query_params={"id": merged_to},
+    )
+    st.stop()
 if contact is None:
     st.error(
         f"There is no contact {plain(contact_id)!s}; it may have been deleted."

@@ -23,6 +23,7 @@ from core.activity import now
 from core.channel_events import InboxEvent, Malformed, ParsedEvent, WebChatEvent, parse_lines
 from core.db import frame, rows, scalar, transaction
 from core.generated_names import generated_name
+from core.merged_ids import merged_into
 from core.validation import default_country
 
 # A message within this long after the last one continues the conversation; a later one opens a new one.
@@ -96,6 +97,7 @@ class _Run:
     by_email: dict[str, str]
     by_phone: dict[str, str]
     conversations: dict[tuple[str, str, str], _Conversation]
+    merged: dict[str, str] = field(default_factory=dict)  # a merged-away cookie ID -> its primary
     opened: list[_Conversation] = field(default_factory=list)
     new_identities: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
     used_identities: dict[tuple[str, str], datetime] = field(default_factory=dict)
@@ -112,7 +114,8 @@ def chat_button_visible(con: duckdb.DuckDBPyConnection, cookie_contact_id: str |
     """Whether the chat widget shows its button to the browser holding this cookie contact ID."""
     if not cookie_contact_id:
         return True
-    return not scalar(con, "SELECT blocked FROM contacts WHERE contact_id = ?", [cookie_contact_id])
+    contact_id = merged_into(con, [cookie_contact_id]).get(cookie_contact_id, cookie_contact_id)
+    return not scalar(con, "SELECT blocked FROM contacts WHERE contact_id = ?", [contact_id])
 
 
 # --- Loading what the events refer to: a few set-based queries ---
@@ -201,10 +204,11 @@ def _load(con: duckdb.DuckDBPyConnection, events: list[ParsedEvent]) -> _Run:
     by_email = _first_by(con, "email", {item.email for item in strangers if item.email})
     by_phone = _first_by(con, "phone", {item.phone for item in strangers if item.phone})
     wanted = {item.contact_id for item in events if item.contact_id}
-    wanted |= set(identities.values()) | set(by_email.values()) | set(by_phone.values())
+    merged = merged_into(con, wanted)
+    wanted |= set(merged.values()) | set(identities.values()) | set(by_email.values()) | set(by_phone.values())
     wanted |= {_inbox_id(item.event) for item in strangers}
     contacts = _load_contacts(con, wanted)
-    return _Run(contacts, identities, by_email, by_phone, _load_conversations(con))
+    return _Run(contacts, identities, by_email, by_phone, _load_conversations(con), merged)
 
 
 # --- Replaying the events in order ---
@@ -291,7 +295,7 @@ def _refuse(run: _Run, contact: _Contact) -> None:
 
 
 def _webchat(run: _Run, item: ParsedEvent) -> None:
-    contact_id = item.contact_id
+    contact_id = run.merged.get(item.contact_id, item.contact_id)
     contact = run.contacts.get(contact_id)
     if contact is not None and contact.values["blocked"]:
         _refuse(run, contact)

@@ -22,6 +22,7 @@ RELATED_TABLES = (
     "custom_values",
     "channel_identities",
     "channel_refusals",
+    "merged_ids",  # IDs merged into this contact: a deleted contact is no longer where they lead
 )
 CONTACT_COLUMNS = [field.key for field in SYSTEM_FIELDS] + ["version"]
 

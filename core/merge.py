@@ -21,6 +21,7 @@ from core.contacts import CONTACT_COLUMNS, get_contact
 from core.db import frame, rows, scalar, transaction
 from core.errors import ContactsError, StaleContactError
 from core.fields import SYSTEM_FIELD_BY_KEY, SYSTEM_FIELDS
+from core.merged_ids import record_merged
 from core.models import Contact
 from core.validation import blank, custom_fields
 from core.workspace import user_role
@@ -481,6 +482,7 @@ def _merge(con: duckdb.DuckDBPyConnection, groups: str, actor: str) -> int:
     _rewrite_custom(con, members, custom)
     _sum_refusals(con, members)
     deleted = _replace_contacts(con, members, merged, actor)
+    record_merged(con, members, at)
     con.execute(
         "INSERT INTO activity (contact_id, happened_at, actor, action, changes) "
         f"SELECT contact_id, $at, $actor, 'merged', changes FROM {changes}",

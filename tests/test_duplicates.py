@@ -278,3 +278,22 @@ def test_deleted_contacts_leave_their_groups_and_lookups_are_per_contact(con):
     delete_contacts(con, ["d2"], ACTOR, 1)
     assert groups_of(con) == [{"d3", "d4"}]
     assert group_of(con, "d1").is_empty()
+
+
+def test_the_live_check_finds_the_same_mailbox_as_detection_does(con):
+    add(con, "g1", email="jane.doe@gmail.com")
+    add(con, "g2", email="JaneDoe+shop@googlemail.com")
+    add(con, "g3", email="j.a.n.e.d.o.e@gmail.com")
+    add(con, "g4", email="jane.doe@example.com")  # dots matter at other providers
+    add(con, "o1", email="mary+news@outlook.com")
+    add(con, "o2", email="mary@outlook.com")
+    add(con, "o3", email="m.ary@outlook.com")  # outlook.com keeps dots
+    add(con, "u1", email="a_b@corp.example")
+    add(con, "u2", email="axb@corp.example")  # '_' is a character, not a wildcard
+    add(con, "u3", email="A_B@corp.example ")
+    assert same_email_or_phone(con, "g2") == ["g1", "g3"]
+    assert same_email_or_phone(con, "g4") == []
+    assert same_email_or_phone(con, "o2") == ["o1"]
+    assert same_email_or_phone(con, "u1") == ["u3"]
+    find_duplicates(con, ACTOR)
+    assert groups_of(con) == [{"g1", "g2", "g3"}, {"o1", "o2"}, {"u1", "u3"}]

@@ -12,6 +12,7 @@ from core.activity import now
 from core.db import frame, rows, scalar, transaction
 from core.duplicates.exact import exact_pairs
 from core.duplicates.groups import group_members
+from core.duplicates.keys import PLUS_TAG_DOMAINS, email_key, install_macros
 from core.duplicates.likely import likely_pairs
 from core.errors import ContactsError
 
@@ -136,19 +137,43 @@ def group_of(con: duckdb.DuckDBPyConnection, contact_id: str, min_score: float =
 
 
 def same_email_or_phone(con: duckdb.DuckDBPyConnection, contact_id: str) -> list[str]:
-    """Other contacts with this contact's email (any case) or phone, found now, not by the last run."""
+    """Other contacts with this contact's mailbox (core.duplicates.keys) or phone, found now, not by the last run."""
+    found = rows(con, "SELECT email, phone FROM contacts WHERE contact_id = ?", [contact_id])
+    if not found:
+        return []
+    email, phone = found[0]
+    key = email_key(email)
+    local, _, domain = (key or "").rpartition("@")
+    # A cheap filter that keeps every address with this mailbox, so the exact key is computed for a few rows
+    # only: addresses starting with the key (ILIKE's wildcards only widen it; core stores emails trimmed),
+    # or at a provider that ignores dots and +tags, those starting with the mailbox name once dots are gone.
+    if key is None:
+        candidates = "FALSE"
+    elif local and domain in PLUS_TAG_DOMAINS:
+        candidates = "email ILIKE $first AND starts_with(replace(lower(email), '.', ''), $stem)"
+    else:
+        candidates = "email ILIKE $key || '%'"
+    install_macros(con)
     found = rows(
         con,
-        """
-        SELECT o.contact_id FROM contacts c JOIN contacts o
-          ON o.contact_id <> c.contact_id
-         AND ((c.email IS NOT NULL AND lower(o.email) = lower(c.email)) OR (c.phone IS NOT NULL AND o.phone = c.phone))
-        WHERE c.contact_id = ?
-        AND NOT EXISTS (SELECT 1 FROM not_duplicates n WHERE n.contact_a = least(c.contact_id, o.contact_id)
-                        AND n.contact_b = greatest(c.contact_id, o.contact_id))
-        ORDER BY o.contact_id LIMIT 100
+        f"""
+        WITH others AS (
+            SELECT contact_id FROM contacts WHERE phone = $phone
+            UNION
+            SELECT contact_id FROM (SELECT contact_id, email FROM contacts WHERE {candidates})
+            WHERE dup_email_key(email) = $key
+        )
+        SELECT contact_id FROM others o WHERE contact_id <> $id
+        AND NOT EXISTS (SELECT 1 FROM not_duplicates n WHERE n.contact_a = least($id, o.contact_id)
+                        AND n.contact_b = greatest($id, o.contact_id))
+        ORDER BY contact_id LIMIT 100
         """,
-        [contact_id],
+        {
+            "id": contact_id,
+            "phone": phone,
+            "key": key,
+            **({"first": f"{local[0]}%", "stem": local.replace(".", "")} if "$first" in candidates else {}),
+        },
     )
     return [contact_id for (contact_id,) in found]
 

@@ -2,6 +2,7 @@
 
 from core.contacts import get_contact, update_contact
 from core.db import scalar
+from core.merge import merge_contacts
 from ui.session import db
 
 
@@ -90,3 +91,13 @@ def test_new_contact_with_a_taken_id_is_refused(open_page, app_db):
     by_label(app.text_input, "Contact ID").input(app_db["Grace"].contact_id)
     app.button[0].click().run()
     assert "already exists" in app.error[0].value
+
+
+def test_a_merged_contact_links_to_the_contact_it_was_merged_into(open_page, app_db):
+    grace, ada = app_db["Grace"].contact_id, app_db["Ada"].contact_id
+    merge_contacts(db(), grace, [ada], "admin")
+    app = open_page("app_pages/contact.py", id=ada)
+    assert not app.error
+    assert app.info[0].value == f"Contact {ada} was merged into another contact."
+    link = app.page_link[1]
+    assert (link.value, link.proto.query_string) == ("Open the contact it was merged into", f"id={grace}")
