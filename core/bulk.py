@@ -14,7 +14,7 @@ from pydantic import BaseModel, model_validator
 
 from core.activity import now, record_bulk_activity
 from core.contacts import delete_selected
-from core.db import scalar, transaction
+from core.db import conflicts_as_stale, scalar, transaction
 from core.errors import ContactsError
 from core.queries import ListView, view_condition
 from core.validation import clean_system_value
@@ -103,7 +103,7 @@ def _update(
     """
     assignments, differs, changes_sql = change
     _require_admin(con, actor)
-    with transaction(con):
+    with conflicts_as_stale(STALE), transaction(con):
         table, selected = _materialise(con, selection, actor)
         chosen = f"c.contact_id IN (SELECT contact_id FROM {table}) AND {differs}"
         moment = now()
@@ -129,6 +129,10 @@ def _tags(con: duckdb.DuckDBPyConnection, tags: list[str] | str) -> list[str]:
     return cleaned
 
 
+# A bulk change that met another user's edit: nothing of it is applied.
+STALE = "Contacts were changed by someone else while this ran; nothing was changed. Try again."
+
+
 def _replace_rows(con: duckdb.DuckDBPyConnection, rewritten: str) -> None:
     """Put the rewritten rows in place of the stored ones (inside the caller's transaction)."""
     con.execute(f"DELETE FROM contacts WHERE contact_id IN (SELECT contact_id FROM {rewritten})")
@@ -150,7 +154,7 @@ def _retag(
     when measured); rewriting those rows, a delete and an insert, takes about 2 s.
     """
     _require_admin(con, actor)
-    with transaction(con):
+    with conflicts_as_stale(STALE), transaction(con):
         table, selected = _materialise(con, selection, actor)
         rewritten = f"bulk_rows_{uuid.uuid4().hex[:12]}"
         con.execute(
@@ -166,6 +170,12 @@ def _retag(
             {"actor": actor, "action": action},
         )
         changed = scalar(con, f"SELECT count(*) FROM {rewritten}")
+        # DuckDB lets a transaction delete a row another one changed meanwhile, but reports two transactions
+        # updating one column of a row as a conflict. Every write in core bumps the version, so bumping it
+        # first turns a concurrent edit into a conflict for one of the two instead of a lost update.
+        con.execute(
+            f"UPDATE contacts SET version = version + 1 WHERE contact_id IN (SELECT contact_id FROM {rewritten})"
+        )
         _replace_rows(con, rewritten)
         con.execute(f"DROP TABLE {rewritten}")
         con.execute(f"DROP TABLE {table}")
@@ -219,7 +229,7 @@ def set_blocked(con: duckdb.DuckDBPyConnection, selection: Selection, blocked: b
     """Block (or unblock) every selected contact; their chat and inbox events are then refused."""
     _require_admin(con, actor)
     action = "blocked" if blocked else "unblocked"
-    with transaction(con):
+    with conflicts_as_stale(STALE), transaction(con):
         table, selected = _materialise(con, selection, actor)
         chosen = (
             f"SELECT contact_id FROM contacts c WHERE c.contact_id IN (SELECT contact_id FROM {table}) "

@@ -7,7 +7,7 @@ from typing import Any
 import duckdb
 
 from core.activity import changes_json, now, record_activity
-from core.db import frame, rows, scalar, transaction
+from core.db import conflicts_as_stale, frame, rows, scalar, transaction
 from core.errors import ContactsError, StaleContactError
 from core.fields import SYSTEM_FIELDS
 from core.models import Contact, ContactInput, CustomField
@@ -25,6 +25,8 @@ RELATED_TABLES = (
     "merged_ids",  # IDs merged into this contact: a deleted contact is no longer where they lead
 )
 CONTACT_COLUMNS = [field.key for field in SYSTEM_FIELDS] + ["version"]
+SAVE_CONFLICT = "Someone else changed this contact while you were saving. Reload and retry."
+BLOCK_CONFLICT = "A contact was changed by someone else meanwhile; nothing was changed. Try again."
 
 
 def new_contact_id() -> str:
@@ -116,7 +118,7 @@ def update_contact(
     for key, value in system.items():
         values.update(clean_system_value(con, key, value))
     custom = _clean_custom(con, {k.removeprefix("custom."): v for k, v in changes.items() if k.startswith("custom.")})
-    with transaction(con):
+    with conflicts_as_stale(SAVE_CONFLICT), transaction(con):
         current = get_contact(con, contact_id)
         if current.version != expected_version:
             raise StaleContactError(
@@ -130,15 +132,17 @@ def update_contact(
             return current
         system_after = {k: v for k, v in after.items() if not k.startswith("custom.")}
         assignments = ", ".join(f"{k} = ${k}" for k in system_after)
-        updated = rows(
+        # No RETURNING: DuckDB 2.0.1 skips its write-conflict check for UPDATE ... RETURNING, so a concurrent
+        # write would be silently overwritten. A plain UPDATE answers with the number of rows it changed.
+        updated = scalar(
             con,
             f"UPDATE contacts SET {assignments + ', ' if assignments else ''}"
             "version = version + 1, last_updated = $now "
-            "WHERE contact_id = $contact_id AND version = $version RETURNING version",
+            "WHERE contact_id = $contact_id AND version = $version",
             {**system_after, "now": now(), "contact_id": contact_id, "version": expected_version},
         )
         if not updated:
-            raise StaleContactError("Someone else changed this contact while you were saving. Reload and retry.")
+            raise StaleContactError(SAVE_CONFLICT)
         _write_custom(
             con, contact_id, {k.removeprefix("custom."): v for k, v in after.items() if k.startswith("custom.")}
         )
@@ -149,13 +153,17 @@ def update_contact(
 def set_blocked(con: duckdb.DuckDBPyConnection, contact_ids: list[str], blocked: bool, actor: str) -> int:
     """Block or unblock contacts; returns how many changed. Their channel events are then refused."""
     action = "blocked" if blocked else "unblocked"
-    with transaction(con):
+    with conflicts_as_stale(BLOCK_CONFLICT), transaction(con):
         changed = rows(
             con,
+            "SELECT contact_id FROM contacts WHERE contact_id IN (SELECT unnest($ids)) AND blocked <> $blocked",
+            {"blocked": blocked, "ids": contact_ids},
+        )
+        # No RETURNING here either (see update_contact).
+        con.execute(
             "UPDATE contacts SET blocked = $blocked, blocked_on = CASE WHEN $blocked THEN $now END, "
-            "version = version + 1, last_updated = $now "
-            "WHERE contact_id IN (SELECT unnest($ids)) AND blocked <> $blocked RETURNING contact_id",
-            {"blocked": blocked, "now": now(), "ids": contact_ids},
+            "version = version + 1, last_updated = $now WHERE contact_id IN (SELECT unnest($ids))",
+            {"blocked": blocked, "now": now(), "ids": [contact_id for (contact_id,) in changed]},
         )
         for (contact_id,) in changed:
             record_activity(

@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from core.errors import DatabaseLockedError
+from core.errors import DatabaseLockedError, StaleContactError
 
 Params = Mapping[str, Any] | Sequence[Any] | None
 
@@ -79,6 +79,17 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+@contextmanager
+def conflicts_as_stale(message: str) -> Iterator[None]:
+    """A write conflict with another connection means a contact changed under the block: say `message`."""
+    try:
+        yield
+    except duckdb.TransactionException as error:
+        if "conflict" not in str(error).lower():
+            raise
+        raise StaleContactError(message) from error
 
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: Params = None) -> pl.DataFrame:

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from core.activity import now
 from core.contacts import CONTACT_COLUMNS, get_contact
-from core.db import frame, rows, scalar, transaction
+from core.db import conflicts_as_stale, frame, rows, scalar, transaction
 from core.errors import ContactsError, StaleContactError
 from core.fields import SYSTEM_FIELD_BY_KEY, SYSTEM_FIELDS
 from core.merged_ids import record_merged
@@ -60,6 +60,7 @@ TOGETHER |= {partner: keys for keys in list(TOGETHER.values()) for partner in ke
 # Every character str.isspace() knows (none lies above U+3000): what validation.blank strips, for SQL's trim().
 WHITESPACE = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace())
 STALE_MESSAGE = "changed by someone else since the preview; preview again."
+CONFLICT = f"A contact was {STALE_MESSAGE}"  # another connection's edit met the merge
 
 
 class MergedField(BaseModel):
@@ -508,17 +509,6 @@ def _registered(con: duckdb.DuckDBPyConnection, data: pl.DataFrame) -> Iterator[
         con.unregister(name)
 
 
-@contextmanager
-def _conflicts_as_stale() -> Iterator[None]:
-    """A write conflict with another connection means a contact changed under the merge: say so."""
-    try:
-        yield
-    except duckdb.TransactionException as error:
-        if "conflict" not in str(error).lower():
-            raise
-        raise StaleContactError(f"A contact was {STALE_MESSAGE}") from error
-
-
 def _check_versions(con: duckdb.DuckDBPyConnection, ids: list[str], expected_versions: dict[str, int] | None) -> None:
     current = dict(
         rows(con, "SELECT contact_id, version FROM contacts WHERE contact_id IN (SELECT unnest($ids))", {"ids": ids})
@@ -550,7 +540,7 @@ def merge_contacts(
         schema={"primary_id": pl.String, "contact_id": pl.String, "rank": pl.Int64},
     )
     # Registered outside the transaction: unregistering inside an aborted one would hide why it failed.
-    with _registered(con, given) as source, _conflicts_as_stale(), transaction(con):
+    with _registered(con, given) as source, conflicts_as_stale(CONFLICT), transaction(con):
         _check_versions(con, ids, expected_versions)
         _merge(con, source, actor)
     return get_contact(con, primary_id)
@@ -588,7 +578,7 @@ def merge_groups(con: duckdb.DuckDBPyConnection, groups: pl.DataFrame, actor: st
     if not {"primary_id", "contact_id"} <= set(groups.columns):
         raise ContactsError("Groups to merge need the columns primary_id and contact_id.")
     given = groups.select(pl.col("primary_id").cast(pl.String), pl.col("contact_id").cast(pl.String))
-    with _registered(con, given) as source, _conflicts_as_stale(), transaction(con):
+    with _registered(con, given) as source, conflicts_as_stale(CONFLICT), transaction(con):
         valid = _temp("groups")
         con.execute(f"CREATE TEMP TABLE {valid} AS {_valid_members_sql(source)}")
         asked = scalar(con, f"SELECT count(DISTINCT primary_id) FROM {source}")

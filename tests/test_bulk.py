@@ -5,13 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from core import bulk
 from core.bulk import Selection, add_tags, assign_owner, remove_tags, selection_count, set_blocked, set_subscription
 from core.contacts import create_contact, get_contact
 from core.db import open_database, rows, scalar
-from core.errors import ContactsError
+from core.errors import ContactsError, StaleContactError
 from core.filters import parse_filter
 from core.models import ContactInput
 from core.queries import ListView
@@ -238,3 +239,41 @@ def test_cli_errors_are_one_line_and_non_zero(crowd_file, args, message):
     done = cli(*args, "--db", str(crowd_file))
     assert done.returncode != 0
     assert message in done.stderr and done.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize("committed", [True, False], ids=["edit-committed", "edit-still-open"])
+def test_an_edit_by_another_connection_while_tags_are_rewritten_is_never_lost(crowd, monkeypatch, committed):
+    """One of the two writers fails (which one is DuckDB's choice); neither silently undoes the other."""
+    other = crowd.cursor()
+    replace_rows = bulk._replace_rows
+    edit_refused = []
+
+    def meanwhile(con, rewritten):
+        other.execute("BEGIN TRANSACTION")
+        try:
+            other.execute("UPDATE contacts SET company = 'Concurrent', version = version + 1 WHERE contact_id = 'a3'")
+            if committed:
+                other.execute("COMMIT")
+        except duckdb.TransactionException:
+            edit_refused.append(True)
+            other.execute("ROLLBACK")
+        replace_rows(con, rewritten)
+
+    monkeypatch.setattr(bulk, "_replace_rows", meanwhile)
+    try:
+        add_tags(crowd, acme_view(), ["Spring"], "admin")
+        bulk_refused = False
+    except StaleContactError as error:
+        assert "changed by someone else" in error.message
+        bulk_refused = True
+    if not committed and not edit_refused:
+        try:
+            other.execute("COMMIT")
+        except duckdb.TransactionException:
+            edit_refused.append(True)
+    assert bool(edit_refused) != bulk_refused  # exactly one of them failed
+    a3 = get_contact(crowd, "a3")
+    if bulk_refused:
+        assert (a3.company, a3.tags) == ("Concurrent", [])
+    else:
+        assert (a3.company, a3.tags) == (None, ["Spring"])

@@ -478,7 +478,8 @@ def test_an_edit_by_another_connection_during_the_merge_is_never_lost(trio, monk
     def meanwhile(con, members):
         try:
             update_contact(other, "p", {"company": "Concurrent"}, expected_version=1, actor="admin")
-        except duckdb.TransactionException:
+        except StaleContactError as error:  # the conflict, told as the editor would read it
+            assert "changed this contact while you were saving" in error.message
             edit_refused.append(True)
         move_related(con, members)
 
