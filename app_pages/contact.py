@@ -30,15 +30,10 @@ contact_id = st.query_params.get("id", "")
 st.page_link("app_pages/contacts.py", label="Back to contacts", icon=":material/arrow_back:")
 contact = find_contact(con, contact_id) if contact_id else None
 merged_to = merged_into(con, [contact_id]).get(contact_id) if contact_id and contact is None else None
-if merged_to:
-    st.info(f"Contact {plain(contact_id)!s} was merged into another contact.", icon=":material/merge:")
-    st.page_link(
-        "app_pages/contact.py",
-        label="Open the contact it was merged into",
-        icon=":material/person:",
-        query_params={"id": merged_to},
-    )
-    st.stop()
+if merged_to:  # an old link to a merged contact: show the contact it lives in now
+    st.info(f"Contact {plain(contact_id)!s} was merged into this contact.", icon=":material/merge:")
+    contact_id = st.query_params["id"] = merged_to
+    contact = find_contact(con, contact_id)
 if contact is None:
     st.error(
         f"There is no contact {plain(contact_id)!s}; it may have been deleted."

@@ -6,6 +6,7 @@ from core.bulk import Selection
 from core.errors import ContactsError
 from core.fields import SORTABLE_KEYS, SYSTEM_FIELD_BY_KEY
 from core.filters import describe_filter, filter_fields
+from core.merge import MAX_MERGE
 from core.queries import ListView, list_contacts
 from core.segments import all_segments
 from core.workspace import column_choices, set_table_columns, table_columns
@@ -130,6 +131,16 @@ with pager[3]:
 # --- Actions: on the selected rows, or with none selected on every contact in the view ---
 if len(selected) == 1 and st.button("Open contact", type="primary", icon=":material/person:"):
     st.switch_page("app_pages/contact.py", query_params={"id": selected[0]})
-if is_admin(con):
+admin = is_admin(con)
+if len(selected) >= 2 and admin:
+    too_many = len(selected) > MAX_MERGE
+    if st.button(
+        f"Merge {len(selected)} contacts",
+        icon=":material/merge:",
+        disabled=too_many,
+        help=f"At most {MAX_MERGE} contacts merge at one time." if too_many else "Review them side by side first.",
+    ):
+        st.switch_page("app_pages/duplicates.py", query_params={"merge": ",".join(selected)})
+if admin:
     selection = Selection(ids=selected) if selected else Selection(view=view)
     bulk_actions(con, selection, len(selected) if selected else result.total, me)

@@ -4,28 +4,26 @@ import streamlit as st
 
 from core.duplicates import DEFAULT_MIN_SCORE, find_duplicates, group_of, group_summaries, last_run
 from core.queries import ListView, count_view
-from core.validation import custom_fields
-from core.workspace import owners
 from ui.duplicates import (
-    COLUMNS,
     GROUP_LIST_COLUMNS,
     KINDS,
     ROUND_KEY,
     SORTS,
     bulk_merge_controls,
     cached_groups,
+    chosen_merge,
     contacts_by_id,
     evidence_table,
     forget_groups,
     full_height,
     group_rows,
     label,
-    merge_controls,
+    merge_box,
     merged_primaries,
     not_duplicates_controls,
+    review_contacts,
     run_line,
     show_flash,
-    side_by_side,
 )
 from ui.session import db, is_admin, plain, user
 
@@ -37,6 +35,9 @@ admin, params = is_admin(con), st.query_params
 st.title("Duplicates")
 show_flash()
 merged_primaries(con)
+if chosen := [contact_id for contact_id in params.get("merge", "").split(",") if contact_id]:
+    chosen_merge(con, chosen, admin)  # contacts chosen in the Contacts list, not a group
+    st.stop()
 
 # --- When duplicates were last looked for; a first visit to a small database looks for them at once ---
 run = last_run(con)
@@ -129,29 +130,13 @@ if group.is_empty():
 contacts = contacts_by_id(con, group["contact_id"])
 ids, names = list(contacts), {i: label(c) for i, c in contacts.items()}
 st.subheader(f"Group {plain(group['group_id'][0])}: {len(ids)} contacts")
-links = st.columns(min(len(ids), 4))
-for index, contact_id in enumerate(ids):
-    links[index % len(links)].page_link(
-        "app_pages/contact.py",
-        label=plain(names[contact_id]),
-        icon=":material/person:",
-        query_params={"id": contact_id},
-    )
-owner_names = owners(con)
-side = side_by_side(list(contacts.values()), {f.key: f.label for f in custom_fields(con)}, owner_names)
-st.dataframe(side, hide_index=True, column_config=COLUMNS, height=full_height(len(side.data)))
+owner_names = review_contacts(con, contacts)
 st.dataframe(
     evidence_table(con, ids, names, min_score),
     hide_index=True,
     column_config={"Score": st.column_config.NumberColumn(format="percent", width="small")},
 )
-
-with st.container(border=True):
-    st.markdown("**Merge**")
-    if admin:
-        merge_controls(con, group_id, contacts, owner_names)
-    else:
-        st.info("Only admins can merge contacts.", icon=":material/lock:")
+merge_box(con, group_id, contacts, owner_names, admin)
 with st.container(border=True):
     st.markdown("**Not duplicates**")
     not_duplicates_controls(con, group_id, names, min_score, me)

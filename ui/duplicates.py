@@ -20,7 +20,8 @@ from core.errors import ContactsError
 from core.fields import SYSTEM_FIELDS
 from core.merge import MAX_MERGE, MergePreview, merge_contacts, preview_merge
 from core.models import Contact
-from core.validation import blank
+from core.validation import blank, custom_fields
+from core.workspace import owners
 from ui.session import db, plain, user
 from ui.widgets import show_error
 
@@ -255,6 +256,7 @@ def confirm_merge(preview: MergePreview, names: dict[str, str]) -> None:
             return
         forget_groups()
         st.query_params.pop("group", None)
+        st.query_params.pop("merge", None)
         flash(f"Merged {count} contacts into {plain(label(merged))}.", merged.contact_id)
         st.rerun()
 
@@ -349,6 +351,49 @@ def merge_controls(
     st.caption(f"Created on: {preview.created_on:%Y-%m-%d %H:%M} (the earliest). {moves_sentence(preview.moves)}")
     if st.button("Merge", type="primary", icon=":material/merge:"):
         confirm_merge(preview, names)
+
+
+def review_contacts(con: duckdb.DuckDBPyConnection, contacts: dict[str, Contact]) -> dict[str, str]:
+    """A link to each contact, then their fields side by side with the differences highlighted; the owners' names."""
+    links = st.columns(min(len(contacts), 4))
+    for index, contact in enumerate(contacts.values()):
+        links[index % len(links)].page_link(
+            "app_pages/contact.py",
+            label=plain(label(contact)),
+            icon=":material/person:",
+            query_params={"id": contact.contact_id},
+        )
+    owner_names = owners(con)
+    side = side_by_side(list(contacts.values()), {f.key: f.label for f in custom_fields(con)}, owner_names)
+    st.dataframe(side, hide_index=True, column_config=COLUMNS, height=full_height(len(side.data)))
+    return owner_names
+
+
+def merge_box(
+    con: duckdb.DuckDBPyConnection, key: str, contacts: dict[str, Contact], owner_names: dict[str, str], admin: bool
+) -> None:
+    with st.container(border=True):
+        st.markdown("**Merge**")
+        if admin:
+            merge_controls(con, key, contacts, owner_names)
+        else:
+            st.info("Only admins can merge contacts.", icon=":material/lock:")
+
+
+def chosen_merge(con: duckdb.DuckDBPyConnection, ids: list[str], admin: bool) -> None:
+    """Contacts chosen in the Contacts list (the guide's "merge from the list"): side by side, then merge."""
+    st.page_link("app_pages/contacts.py", label="Back to contacts", icon=":material/arrow_back:")
+    wanted = list(dict.fromkeys(ids))[: 4 * MAX_MERGE]
+    contacts = contacts_by_id(con, wanted)
+    if len(contacts) < len(wanted):
+        gone = len(wanted) - len(contacts)
+        st.warning(f"{gone} of the chosen contacts no longer exist{'s' * (gone == 1)}: merged or deleted meanwhile.")
+    if len(contacts) < 2:
+        st.info("Choose at least 2 contacts in the Contacts list to merge them.")
+        return
+    st.subheader(f"Merge {len(contacts)} chosen contacts")
+    owner_names = review_contacts(con, contacts)
+    merge_box(con, "chosen", contacts, owner_names, admin)
 
 
 def not_duplicates_controls(

@@ -15,6 +15,7 @@ from core.db import open_database
 from core.models import ContactInput
 from core.workspace import add_owner
 from tests.browser.conftest import StreamlitServer, _require_browser, wait_for_app
+from tests.browser.test_contacts_browser import search
 
 pytestmark = pytest.mark.browser
 
@@ -102,9 +103,11 @@ def test_review_a_group_and_merge_it_into_another_primary(dup_server, page):
     expect(tags).to_contain_text("newsletter")
     expect(tags).to_contain_text("vip")
     expect(page.get_by_label("Company")).to_have_value("Navy")  # a blank of the primary, filled by g1
-    page.goto(dup_server.url + "/contact?id=g1")
+    page.goto(dup_server.url + "/contact?id=g1")  # an old link to the secondary leads to the primary
     wait_for_app(page)
-    expect(page.get_by_text("There is no contact g1; it may have been deleted.")).to_be_visible()
+    expect(page.get_by_text("Contact g1 was merged into this contact.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Grace Hopper", level=1)).to_be_visible()
+    page.wait_for_url(re.compile(r"/contact\?id=g2"))
 
 
 def test_merge_many_groups_at_once(dup_server, page):
@@ -130,7 +133,7 @@ def test_merge_many_groups_at_once(dup_server, page):
     expect(page.locator("[data-testid='stMultiSelect']").filter(has_text="Tags")).to_contain_text("beta")
     page.goto(dup_server.url + "/contact?id=m2")
     wait_for_app(page)
-    expect(page.get_by_text("There is no contact m2; it may have been deleted.")).to_be_visible()
+    expect(page.get_by_text("Contact m2 was merged into this contact.")).to_be_visible()
 
 
 def test_a_contact_changed_after_the_preview_is_not_merged(dup_server, page):
@@ -158,3 +161,28 @@ def test_a_contact_changed_after_the_preview_is_not_merged(dup_server, page):
     wait_for_app(other)
     expect(other.get_by_label("Company")).to_have_value("Langley")
     expect(other.get_by_role("heading", name="Mary Jackson", level=1)).to_be_visible()
+
+
+def test_merge_contacts_chosen_in_the_contacts_list(dup_server, page):
+    search(page, dup_server.url, "Annie", found="2 contacts · page 1 of 1")
+    box = page.locator("[data-testid='stDataFrame']").bounding_box()
+    for row in (1, 2):  # each row's selection checkbox (the grid draws on a canvas)
+        page.mouse.click(box["x"] + 15, box["y"] + 35 * row + 17)
+        wait_for_app(page)
+
+    page.get_by_role("button", name="Merge 2 contacts").click()
+    page.wait_for_url(re.compile(r"/duplicates\?merge="))
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Merge 2 chosen contacts")).to_be_visible()
+    page.get_by_role("button", name="Preview merge").click()
+    wait_for_app(page)
+    expect(page.get_by_text("Tags after the merge: beta")).to_be_visible()
+    page.get_by_role("button", name="Merge", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Merge 2 contacts into Annie Easley")
+    dialog.get_by_role("button", name="Yes, merge").click()
+    wait_for_app(page)
+    expect(page.get_by_text(re.compile(r"Merged 2 contacts into Annie Easley · n[12]\."))).to_be_visible()
+    assert "merge=" not in page.url
+
+    search(page, dup_server.url, "Annie")  # one of the two is left

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from tests.browser.conftest import pick_option, wait_for_app
-from tests.browser.test_contacts_browser import SEARCH_BOX, grid_cell
+from tests.browser.test_contacts_browser import grid_cell, search
 
 CSV = (
     "E-mail,Given name,Surname,Notes\n"
@@ -44,12 +44,7 @@ def test_upload_map_dry_run_commit_and_download_rejects(server, page, tmp_path: 
     wait_for_app(page)
     page.get_by_text("Imported: 2 created · 0 updated · 0 skipped · 1 rejected").wait_for()
 
-    page.goto(server.url + "/")
-    wait_for_app(page)
-    page.get_by_placeholder(SEARCH_BOX).fill("zora.importer")
-    page.keyboard.press("Enter")
-    wait_for_app(page)
-    page.get_by_text("1 contact · page 1 of 1").wait_for()
+    search(page, server.url, "zora.importer")
     grid_cell(page, "Zora").wait_for(state="attached")
 
 

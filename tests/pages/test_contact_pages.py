@@ -93,11 +93,11 @@ def test_new_contact_with_a_taken_id_is_refused(open_page, app_db):
     assert "already exists" in app.error[0].value
 
 
-def test_a_merged_contact_links_to_the_contact_it_was_merged_into(open_page, app_db):
+def test_an_old_link_to_a_merged_contact_opens_the_contact_it_was_merged_into(open_page, app_db):
     grace, ada = app_db["Grace"].contact_id, app_db["Ada"].contact_id
     merge_contacts(db(), grace, [ada], "admin")
     app = open_page("app_pages/contact.py", id=ada)
-    assert not app.error
-    assert app.info[0].value == f"Contact {ada} was merged into another contact."
-    link = app.page_link[1]
-    assert (link.value, link.proto.query_string) == ("Open the contact it was merged into", f"id={grace}")
+    assert not app.error and not app.exception
+    assert app.info[0].value == f"Contact {ada} was merged into this contact."
+    assert app.title[0].value == "Grace"
+    assert app.query_params["id"] == grace

@@ -213,3 +213,36 @@ def test_names_are_shown_as_text(people, open_page):
     assert app.radio[0].options == [plain(name) + " (most complete)", plain(f"{name[:-1]}2")]
     assert plain(name) in {link.value for link in app.page_link}
     assert name in app.dataframe[1].value.columns
+
+
+def test_contacts_chosen_in_the_list_are_reviewed_side_by_side_and_previewed(people, open_page):
+    app = open_page("app_pages/duplicates.py", merge="hedy,kath,dot2")
+    assert not app.exception
+    assert app.subheader[0].value == "Merge 3 chosen contacts"
+    assert not app.metric  # no detection run and no group list: just these contacts
+    side = app.dataframe[0].value.set_index("Field")
+    assert list(side.columns) == ["≠", "Hedy Lamarr · hedy", "Katherine Johnson · kath", "Dorothy Vaughn · dot2"]
+    assert app.multiselect(key="merge-members-chosen").value == ["hedy", "kath", "dot2"]
+    app.radio[0].set_value("kath").run()
+    next(b for b in app.button if b.label == "Preview merge").click().run()
+    assert not app.exception and not app.error
+    preview = app.dataframe[1].value.set_index("Field")
+    assert preview.loc["First name", "Merged value"] == "Katherine"
+    assert preview.loc["Company", "From"] == "Hedy Lamarr · hedy"
+    assert any(text.value == "Tags after the merge: vip" for text in app.text)
+    assert any(b.label == "Merge" for b in app.button)
+
+
+def test_chosen_contacts_that_are_gone_are_said_and_one_is_not_enough(people, open_page):
+    app = open_page("app_pages/duplicates.py", merge="hedy,nobody")
+    assert not app.exception
+    assert app.warning[0].value == "1 of the chosen contacts no longer exists: merged or deleted meanwhile."
+    assert app.info[0].value == "Choose at least 2 contacts in the Contacts list to merge them."
+    assert "Preview merge" not in {b.label for b in app.button}
+
+
+def test_an_agent_cannot_merge_chosen_contacts(people, open_page, monkeypatch):
+    monkeypatch.setenv("CONTACTS_USER", "agent")
+    app = open_page("app_pages/duplicates.py", merge="hedy,hedy2")
+    assert any(info.value == "Only admins can merge contacts." for info in app.info)
+    assert "Preview merge" not in {b.label for b in app.button}
