@@ -372,6 +372,7 @@ def review_contacts(con: duckdb.DuckDBPyConnection, contacts: dict[str, Contact]
 def merge_box(
     con: duckdb.DuckDBPyConnection, key: str, contacts: dict[str, Contact], owner_names: dict[str, str], admin: bool
 ) -> None:
+    """The merge controls in their box, or why this user has none."""
     with st.container(border=True):
         st.markdown("**Merge**")
         if admin:
