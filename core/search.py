@@ -42,7 +42,10 @@ def search_condition(query: str, default_country: str = "US") -> tuple[str, dict
     literal = not any(ch in text for ch in "%_\\")
     escape = "" if literal else " ESCAPE '\\'"
     columns = ["c.first_name", "c.last_name", "c.email"]
-    if " " in text:  # only a query with a space can span first and last name
+    phone_like = _looks_like_phone(text)
+    # Only a query with a space can span first and last name; a phone-looking one ("555 01") never does,
+    # and joining the two names of every contact is the costliest clause of a search.
+    if " " in text and not phone_like:
         columns.append("concat_ws(' ', c.first_name, c.last_name)")
     if literal:
         clauses = [f"{column} ILIKE $search_like" for column in columns]
@@ -54,7 +57,7 @@ def search_condition(query: str, default_country: str = "US") -> tuple[str, dict
         f"WHERE f.type IN ('text', 'number', 'dropdown') AND v.value ILIKE $search_like{escape} "
         "AND regexp_matches(v.value, $search_word, 'i'))"
     )
-    if _looks_like_phone(text):
+    if phone_like:
         params["search_digits"] = phone_digits(text)
         clauses.append("contains(c.phone, $search_digits)")
         e164 = normalize_phones_single(text, default_country)
