@@ -17,6 +17,7 @@ from ui.duplicates import (
     forget_groups,
     full_height,
     group_rows,
+    identity_fields_controls,
     label,
     merge_box,
     merged_primaries,
@@ -58,6 +59,9 @@ if head[1].button("Find duplicates", icon=":material/search:", type="primary" if
     st.rerun()
 if unseen:
     st.info("Contacts share an email or phone that the last run did not group: find duplicates again.")
+if admin:
+    with st.expander("Identity fields", icon=":material/badge:"):
+        identity_fields_controls(con, me)
 if run is None:
     st.stop()
 

@@ -14,6 +14,7 @@ from core.models import CustomField
 from core.validation import custom_fields
 
 CUSTOM_FIELD_TYPES = ("text", "number", "checkbox", "datetime", "dropdown")
+IDENTITY_FIELD_TYPES = ("text", "number")  # an ID or membership number; a few choices or a date identify no one
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
@@ -72,6 +73,23 @@ def define_custom_field(
             "INSERT INTO custom_fields VALUES (?, ?, ?, ?, ?, ?)", [key, label, type, choices, is_identity, position]
         )
     return CustomField(key=key, label=label, type=type, options=choices, is_identity=is_identity, position=position)
+
+
+def set_identity_fields(con: duckdb.DuckDBPyConnection, keys: list[str], actor: str) -> list[str]:
+    """Mark which custom fields identify a person (the others are unmarked): duplicate detection blocks on
+    them and weighs a match heavily. Admins only; the next detection run uses them."""
+    if user_role(con, actor) != "admin":
+        raise ContactsError("Only admins can choose the fields that identify a contact.")
+    fields = {field.key: field for field in custom_fields(con)}
+    wanted = list(dict.fromkeys(keys))
+    unknown = [key for key in wanted if key not in fields]
+    if unknown:
+        raise ContactsError(f"Unknown custom field(s): {', '.join(unknown)}.", field="identity")
+    wrong = [fields[key].label for key in wanted if fields[key].type not in IDENTITY_FIELD_TYPES]
+    if wrong:
+        raise ContactsError(f"Only text and number fields can identify a contact, not {', '.join(wrong)}.", "identity")
+    con.execute("UPDATE custom_fields SET is_identity = list_contains($keys, key)", {"keys": wanted})
+    return wanted
 
 
 def column_choices(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

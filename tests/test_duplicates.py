@@ -1,5 +1,6 @@
 """Duplicate detection: match keys, exact and likely pairs, groups, thresholds and "not a duplicate" marks."""
 
+import re
 from datetime import date, datetime
 
 import duckdb
@@ -20,7 +21,8 @@ from core.duplicates import (
 )
 from core.duplicates.keys import install_macros
 from core.errors import ContactsError
-from core.workspace import define_custom_field, ensure_owner
+from core.validation import custom_fields
+from core.workspace import define_custom_field, ensure_owner, set_identity_fields
 
 ACTOR = "admin"
 
@@ -199,6 +201,32 @@ def test_an_identity_field_links_contacts_despite_a_swapped_name_and_a_typo(con)
     find_duplicates(con, ACTOR)
     member = duplicate_groups(con).filter(pl.col("contact_id") == "i2")
     assert member.height == 1 and "Customer number" in member["evidence"].item()
+
+
+def test_an_admin_marks_identity_fields_and_the_next_run_uses_them(con):
+    define_custom_field(con, "customer_number", "Customer number", "text")
+    define_custom_field(con, "plan", "Plan", "dropdown", ["Free", "Pro"])
+    people(con)
+    add(con, "i1", custom={"customer_number": "CUS-00418813"}, first_name="Keiko", last_name="Tanabe")
+    add(con, "i2", custom={"customer_number": "CUS-00418831"}, first_name="Tanabe", last_name="Keiko")
+    find_duplicates(con, ACTOR)
+    assert group_of(con, "i1").is_empty()  # a plain text field is no evidence
+
+    ensure_owner(con, "agnes", role="agent")
+    for keys, actor, message in [
+        (["customer_number"], "agnes", "Only admins"),
+        (["plan"], ACTOR, "Only text and number fields can identify a contact, not Plan."),
+        (["nope"], ACTOR, "Unknown custom field(s): nope."),
+    ]:
+        with pytest.raises(ContactsError, match=re.escape(message)):
+            set_identity_fields(con, keys, actor)
+    assert [f.key for f in custom_fields(con) if f.is_identity] == []
+
+    assert set_identity_fields(con, ["customer_number"], ACTOR) == ["customer_number"]
+    find_duplicates(con, ACTOR)
+    assert set(group_of(con, "i1")["contact_id"]) == {"i1", "i2"}
+    set_identity_fields(con, [], ACTOR)
+    assert [f.key for f in custom_fields(con) if f.is_identity] == []
 
 
 def test_generated_names_are_not_evidence(con):

@@ -21,7 +21,7 @@ from core.fields import SYSTEM_FIELDS
 from core.merge import MAX_MERGE, MergePreview, merge_contacts, preview_merge
 from core.models import Contact
 from core.validation import blank, custom_fields
-from core.workspace import owners
+from core.workspace import IDENTITY_FIELD_TYPES, owners, set_identity_fields
 from ui.session import db, plain, user
 from ui.widgets import show_error
 
@@ -395,6 +395,30 @@ def chosen_merge(con: duckdb.DuckDBPyConnection, ids: list[str], admin: bool) ->
     st.subheader(f"Merge {len(contacts)} chosen contacts")
     owner_names = review_contacts(con, contacts)
     merge_box(con, "chosen", contacts, owner_names, admin)
+
+
+def identity_fields_controls(con: duckdb.DuckDBPyConnection, actor: str) -> None:
+    """Which custom fields identify a person; detection uses them from its next run."""
+    eligible = {field.key: field for field in custom_fields(con) if field.type in IDENTITY_FIELD_TYPES}
+    if not eligible:
+        st.caption("There are no text or number custom fields: an ID or membership number would identify a contact.")
+        return
+    chosen = st.multiselect(
+        "Custom fields that identify a contact",
+        list(eligible),
+        default=[key for key, field in eligible.items() if field.is_identity],
+        format_func=lambda key: eligible[key].label,
+        key="identity-fields",
+        help="Contacts sharing such a value (an ID or membership number) are likely one person, even with "
+        "another name; contacts with different values are likely not.",
+    )
+    if st.button("Save identity fields", icon=":material/save:"):
+        try:
+            set_identity_fields(con, chosen, actor)
+        except ContactsError as error:
+            show_error(error)
+            return
+        st.success("Saved. Find duplicates again to use them.", icon=":material/check_circle:")
 
 
 def not_duplicates_controls(

@@ -11,7 +11,8 @@ import pytest
 from core.contacts import create_contact, update_contact
 from core.db import open_database
 from core.models import ContactInput
-from core.workspace import add_owner
+from core.validation import custom_fields
+from core.workspace import add_owner, define_custom_field
 from ui.session import db, plain
 
 FIRST = ["Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "James", "Mia", "Lucas"]
@@ -246,3 +247,15 @@ def test_an_agent_cannot_merge_chosen_contacts(people, open_page, monkeypatch):
     app = open_page("app_pages/duplicates.py", merge="hedy,hedy2")
     assert any(info.value == "Only admins can merge contacts." for info in app.info)
     assert "Preview merge" not in {b.label for b in app.button}
+
+
+def test_an_admin_chooses_the_identity_fields(people, open_page):
+    define_custom_field(db(), "member_no", "Member number", "text")
+    app = open_page("app_pages/duplicates.py")
+    identity = app.multiselect(key="identity-fields")
+    assert identity.options == ["Member number"]  # app_db's Plan is a dropdown: it identifies no one
+    identity.set_value(["member_no"]).run()
+    next(b for b in app.button if b.label == "Save identity fields").click().run()
+    assert not app.exception
+    assert any(s.value == "Saved. Find duplicates again to use them." for s in app.success)
+    assert [f.key for f in custom_fields(db()) if f.is_identity] == ["member_no"]
