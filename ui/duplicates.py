@@ -384,7 +384,7 @@ def merge_box(
 def chosen_merge(con: duckdb.DuckDBPyConnection, ids: list[str], admin: bool) -> None:
     """Contacts chosen in the Contacts list (the guide's "merge from the list"): side by side, then merge."""
     st.page_link("app_pages/contacts.py", label="Back to contacts", icon=":material/arrow_back:")
-    wanted = list(dict.fromkeys(ids))[: 4 * MAX_MERGE]
+    wanted = list(dict.fromkeys(ids))[: 4 * MAX_MERGE]  # a list page holds 50 rows; a longer URL is cut, not read
     contacts = contacts_by_id(con, wanted)
     if len(contacts) < len(wanted):
         gone = len(wanted) - len(contacts)

@@ -147,10 +147,12 @@ def same_email_or_phone(con: duckdb.DuckDBPyConnection, contact_id: str) -> list
     # A cheap filter that keeps every address with this mailbox, so the exact key is computed for a few rows
     # only: addresses starting with the key (ILIKE's wildcards only widen it; core stores emails trimmed),
     # or at a provider that ignores dots and +tags, those starting with the mailbox name once dots are gone.
+    params = {"id": contact_id, "phone": phone, "key": key}
     if key is None:
         candidates = "FALSE"
     elif local and domain in PLUS_TAG_DOMAINS:
         candidates = "email ILIKE $first AND starts_with(replace(lower(email), '.', ''), $stem)"
+        params |= {"first": f"{local[0]}%", "stem": local.replace(".", "")}
     else:
         candidates = "email ILIKE $key || '%'"
     install_macros(con)
@@ -168,12 +170,7 @@ def same_email_or_phone(con: duckdb.DuckDBPyConnection, contact_id: str) -> list
                         AND n.contact_b = greatest($id, o.contact_id))
         ORDER BY contact_id LIMIT 100
         """,
-        {
-            "id": contact_id,
-            "phone": phone,
-            "key": key,
-            **({"first": f"{local[0]}%", "stem": local.replace(".", "")} if "$first" in candidates else {}),
-        },
+        params,
     )
     return [contact_id for (contact_id,) in found]
 
