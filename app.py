@@ -1,7 +1,10 @@
-"""Contacts: the navigation shell; pages live in app_pages/, logic in core/.
+"""Contacts: the navigation shell (page config, database bootstrap, `st.navigation`); pages in pages/, logic in core/.
 
-The folder is not called pages/: with a pages/ folder beside it, Streamlit runs its old
-file-based navigation and never runs this shell.
+Pages live in pages/, as Streamlit's docs lay an app out. Because this shell calls `st.navigation`,
+Streamlit 1.67 does not switch to its old file-based navigation for that folder: this shell runs on
+every page, and a file in pages/ that the list below does not name cannot be reached at all
+(tests/pages/test_navigation.py proves it). The old sidebar of pages/ appears only in an app that
+never calls `st.navigation`.
 """
 
 import streamlit as st
@@ -13,18 +16,18 @@ st.set_page_config(page_title="Contacts", page_icon=":material/contacts:", layou
 db()  # open (and migrate) the database once per process before any page runs
 
 pages = [
-    st.Page("app_pages/contacts.py", title="Contacts", icon=":material/group:", default=True),
+    st.Page("pages/contacts.py", title="Contacts", icon=":material/group:", default=True),
     st.Page(
-        "app_pages/contact.py",
+        "pages/contact.py",
         title="Contact details",
         icon=":material/person:",
         url_path="contact",
         visibility="hidden",
     ),
-    st.Page("app_pages/new_contact.py", title="New contact", icon=":material/person_add:", url_path="new"),
-    st.Page("app_pages/segments.py", title="Segments", icon=":material/filter_alt:", url_path="segments"),
-    st.Page("app_pages/duplicates.py", title="Duplicates", icon=":material/content_copy:", url_path="duplicates"),
-    st.Page("app_pages/ingest.py", title="Channels", icon=":material/forum:", url_path="channels"),
-    st.Page("app_pages/import_contacts.py", title="Import", icon=":material/upload_file:", url_path="import"),
+    st.Page("pages/new_contact.py", title="New contact", icon=":material/person_add:", url_path="new"),
+    st.Page("pages/segments.py", title="Segments", icon=":material/filter_alt:", url_path="segments"),
+    st.Page("pages/duplicates.py", title="Duplicates", icon=":material/content_copy:", url_path="duplicates"),
+    st.Page("pages/channels.py", title="Channels", icon=":material/forum:", url_path="channels"),
+    st.Page("pages/import_contacts.py", title="Import", icon=":material/upload_file:", url_path="import"),
 ]
 st.navigation(pages).run()

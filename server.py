@@ -2,8 +2,8 @@
 
 DuckDB lets one process write the database, so the running app takes channel events itself:
 
-    POST /api/ingest      JSON lines of events (core.channel_events), `Authorization: Bearer <token>`;
-                          answers with the ingest report (core.channels.IngestReport), or a 4xx and a reason.
+    POST /api/ingest      JSON lines of events (core.channels.events), `Authorization: Bearer <token>`;
+                          answers with the ingest report (core.channels.ingest.IngestReport), or a 4xx and a reason.
     GET  /api/chat-button?contact_id=ID
                           {"show": false} when the browser's cookie contact ID is a blocked contact.
 
@@ -19,10 +19,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from core.channel_events import parse_lines
-from core.channels import chat_button_visible, ingest_events
+from core.channels.events import parse_lines
+from core.channels.ingest import chat_button_visible, ingest_events
 from core.config import ingest_token
-from core.validation import default_country
+from core.contacts.validation import default_country
 from ui.session import db
 
 MAX_BODY_BYTES = 64 * 1024 * 1024

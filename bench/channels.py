@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.common import BENCH_DIR, report
-from core.channels import ingest_file
+from core.channels.ingest import ingest_file
+from core.contacts.fields import CHANNELS
 from core.db import open_database, rows
-from core.fields import CHANNELS
 
 EVENTS = 100_000
 TARGET_MS = 10_000

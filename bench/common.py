@@ -12,7 +12,7 @@ BENCH_DIR = Path(__file__).resolve().parent.parent / "data" / "bench"
 
 def demo_database(contacts: int, seed: int = 1) -> Path:
     """A demo database of this size, built once and kept (git-ignored) under data/bench/."""
-    from core.demo import generate_demo
+    from core.demo.generator import generate_demo
 
     path = BENCH_DIR / f"demo_{contacts}.duckdb"
     if not path.exists():

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 from bench.common import demo_database, median_ms, report
-from core.contacts import get_contact, update_contact
+from core.contacts.records import get_contact, update_contact
 from core.db import open_database, rows
-from core.queries import ListView, list_contacts
+from core.views.queries import ListView, list_contacts
 
 CONTACTS = 1_000_000
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,10 +21,10 @@ from streamlit.testing.v1 import AppTest
 os.environ["CONTACTS_DB"] = sys.argv[1]
 root = sys.argv[2]
 app = AppTest.from_file(root + "/app.py", default_timeout=120).run()
-app.switch_page("app_pages/contacts.py").run()
+app.switch_page("pages/contacts.py").run()
 app.query_params["q"] = "smith"
 app.run()
-app.switch_page("app_pages/contact.py")
+app.switch_page("pages/contact.py")
 app.query_params["id"] = sys.argv[3]
 app.run()
 assert not app.exception, app.exception

@@ -8,11 +8,11 @@ import shutil
 import uuid
 
 from bench.common import BENCH_DIR, demo_database, median_ms, report
-from core.bulk import Selection, add_tags, delete
 from core.db import open_database, rows
-from core.filters import parse_filter
-from core.queries import ListView, count_view, list_contacts
-from core.segments import delete_segment, save_segment
+from core.views.bulk import Selection, add_tags, delete
+from core.views.filters import parse_filter
+from core.views.queries import ListView, count_view, list_contacts
+from core.views.segments import delete_segment, save_segment
 
 CONTACTS = 1_000_000
 BULK_SIZE = 100_000

@@ -7,11 +7,11 @@ from typing import Any
 import duckdb
 import phonenumbers
 
+from core.contacts.fields import DEFAULT_TABLE_COLUMNS, SYSTEM_FIELD_BY_KEY
+from core.contacts.models import CustomField
+from core.contacts.validation import custom_fields
 from core.db import rows, scalar, transaction
 from core.errors import ContactsError
-from core.fields import DEFAULT_TABLE_COLUMNS, SYSTEM_FIELD_BY_KEY
-from core.models import CustomField
-from core.validation import custom_fields
 
 CUSTOM_FIELD_TYPES = ("text", "number", "checkbox", "datetime", "dropdown")
 IDENTITY_FIELD_TYPES = ("text", "number")  # an ID or membership number; a few choices or a date identify no one

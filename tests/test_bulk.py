@@ -8,15 +8,23 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from core import bulk
-from core.bulk import Selection, add_tags, assign_owner, remove_tags, selection_count, set_blocked, set_subscription
-from core.contacts import create_contact, get_contact
+from core.contacts.models import ContactInput
+from core.contacts.records import create_contact, get_contact
 from core.db import open_database, rows, scalar
 from core.errors import ContactsError, StaleContactError
-from core.filters import parse_filter
-from core.models import ContactInput
-from core.queries import ListView
-from core.segments import save_segment, segment_count
+from core.views import bulk
+from core.views.bulk import (
+    Selection,
+    add_tags,
+    assign_owner,
+    remove_tags,
+    selection_count,
+    set_blocked,
+    set_subscription,
+)
+from core.views.filters import parse_filter
+from core.views.queries import ListView
+from core.views.segments import save_segment, segment_count
 from core.workspace import add_owner, define_custom_field
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,15 +8,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import core.channels as channels
-from core.channel_events import clean_email, parse_event
-from core.channels import chat_button_visible, contact_conversations, contact_identities, ingest_lines, refused_count
+import core.channels.ingest as channels
+from core.channels.events import clean_email, parse_event
+from core.channels.ingest import (
+    chat_button_visible,
+    contact_conversations,
+    contact_identities,
+    ingest_lines,
+    refused_count,
+)
+from core.channels.names import FIRST_NAMES, LAST_NAMES
 from core.cli import main
-from core.contacts import delete_contacts, get_contact, set_blocked
+from core.contacts.normalize import normalize_email
+from core.contacts.records import delete_contacts, get_contact, set_blocked
 from core.db import open_database, rows, scalar
 from core.errors import ContactsError
-from core.generated_names import FIRST_NAMES, LAST_NAMES
-from core.normalize import normalize_email
 
 
 def line(**event: object) -> str:
@@ -165,8 +171,8 @@ def test_a_contact_keeps_one_identity_per_channel(fresh_db):
 
 
 def test_an_inbox_sender_matches_a_manual_contact_by_phone(fresh_db):
-    from core.contacts import create_contact
-    from core.models import ContactInput
+    from core.contacts.models import ContactInput
+    from core.contacts.records import create_contact
 
     made = create_contact(fresh_db, ContactInput(first_name="Grace", phone="+1 415 555 0101"), "admin")
     ingest(fresh_db, line(type="inbox", channel="SMS", social_id="+14155550101", phone="(415) 555-0101"))
@@ -360,7 +366,7 @@ def test_the_fast_email_path_agrees_with_normalize_email(address):
 
 
 def test_the_documented_examples_parse():
-    import core.channel_events as events_module
+    import core.channels.events as events_module
 
     examples = [text.strip() for text in (events_module.__doc__ or "").split("\n\n") if text.strip().startswith("{")]
     assert len(examples) == 2
@@ -403,7 +409,7 @@ def test_cli_block_of_an_unknown_id_changes_nothing(tmp_path, capsys):
 
 
 def test_the_contacts_list_can_show_source_and_channel(fresh_db):
-    from core.queries import ListView, list_contacts
+    from core.views.queries import ListView, list_contacts
 
     ingest(fresh_db, line(type="webchat", contact_id="list-1"), line(type="inbox", channel="WeChat", social_id="wx9"))
     page = list_contacts(fresh_db, ListView(columns=["first_name", "source", "channel"], sort="source"), "admin")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.contacts import create_contact
+from core.contacts.models import ContactInput
+from core.contacts.records import create_contact
 from core.db import open_database
-from core.models import ContactInput
 
 ROOT = Path(__file__).resolve().parent.parent
 

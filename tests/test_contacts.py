@@ -7,7 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from core.contacts import (
+from core.contacts.models import Contact, ContactInput
+from core.contacts.records import (
     add_note,
     create_contact,
     delete_contacts,
@@ -16,10 +17,9 @@ from core.contacts import (
     set_blocked,
     update_contact,
 )
+from core.contacts.timeline import timeline
 from core.db import open_database, rows, scalar
 from core.errors import ContactsError, StaleContactError
-from core.models import Contact, ContactInput
-from core.timeline import timeline
 from core.workspace import add_owner, define_custom_field
 
 RELATED = ("conversations", "tickets", "notes", "media", "activity", "custom_values")

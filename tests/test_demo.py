@@ -8,9 +8,9 @@ import duckdb
 import pytest
 
 from core.cli import main
+from core.contacts.fields import CHANNELS, SOURCES
 from core.db import open_database
-from core.demo import DemoSummary, generate_demo
-from core.fields import CHANNELS, SOURCES
+from core.demo.generator import DemoSummary, generate_demo
 
 NOW = datetime(2026, 1, 15, 12, 0)
 RELATED = ("conversations", "tickets", "notes", "media", "activity")

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.contacts import delete_contacts
+from core.contacts.records import delete_contacts
+from core.contacts.validation import custom_fields
 from core.duplicates import (
     duplicate_groups,
     email_key,
@@ -21,7 +22,6 @@ from core.duplicates import (
 )
 from core.duplicates.keys import install_macros
 from core.errors import ContactsError
-from core.validation import custom_fields
 from core.workspace import define_custom_field, ensure_owner, set_identity_fields
 
 ACTOR = "admin"

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.contacts import create_contact
+from core.contacts.models import ContactInput
+from core.contacts.records import create_contact
 from core.db import frame, open_database
-from core.export import export_bytes, export_frame, export_view
+from core.exporting import export_bytes, export_frame, export_view
 from core.importer import ImportOptions, auto_map, commit_import, plan_import, read_table
-from core.models import ContactInput
-from core.queries import ListView
+from core.views.queries import ListView
 from core.workspace import define_custom_field
 
 DANGEROUS = ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR"]

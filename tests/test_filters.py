@@ -11,9 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.contacts.models import CustomField
+from core.contacts.validation import clean_custom_value
 from core.db import open_database, rows
 from core.errors import ContactsError
-from core.filters import (
+from core.views.filters import (
     OPERATORS,
     Condition,
     Filter,
@@ -23,8 +25,6 @@ from core.filters import (
     filter_fields,
     parse_filter,
 )
-from core.models import CustomField
-from core.validation import clean_custom_value
 from core.workspace import add_owner, define_custom_field
 
 NOW = datetime(2024, 6, 1, 12, 0)

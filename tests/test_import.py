@@ -8,12 +8,12 @@ import duckdb
 import polars as pl
 import pytest
 
-from core.contacts import create_contact, get_contact
+from core.contacts.models import ContactInput
+from core.contacts.records import create_contact, get_contact
 from core.db import open_database, scalar
 from core.errors import ContactsError
 from core.importer import ImportOptions, auto_map, commit_import, import_history, plan_import, read_table, sample_file
 from core.importer.commit import rejected_csv
-from core.models import ContactInput
 from core.workspace import add_owner, define_custom_field
 
 FILES = Path(__file__).resolve().parent / "files" / "import"

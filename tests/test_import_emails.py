@@ -1,12 +1,12 @@
-"""The set-based email check agrees with core.normalize.normalize_email on every value."""
+"""The set-based email check agrees with core.contacts.normalize.normalize_email on every value."""
 
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.contacts.normalize import normalize_email
 from core.errors import ContactsError
 from core.importer.planning import _clean_email
-from core.normalize import normalize_email
 
 PARTS = st.sampled_from(["ada", "A.B", "x+y", "a..b", ".a", "a-", "ü", "", "1", "o'neil", "a b", "_"])
 DOMAINS = st.sampled_from(

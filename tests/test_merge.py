@@ -10,13 +10,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import merge
-from core.activity import now
-from core.contacts import CONTACT_COLUMNS, RELATED_TABLES, get_contact, update_contact
+from core.contacts.activity import now
+from core.contacts.fields import SUBSCRIPTIONS, SYSTEM_FIELDS
+from core.contacts.models import Contact
+from core.contacts.records import CONTACT_COLUMNS, RELATED_TABLES, get_contact, update_contact
+from core.contacts.timeline import timeline
+from core.contacts.validation import blank
 from core.db import open_database, rows, scalar
-from core.errors import ContactsError, StaleContactError
-from core.fields import SUBSCRIPTIONS, SYSTEM_FIELDS
-from core.merge import (
+from core.duplicates import merge
+from core.duplicates.merge import (
     MAX_MERGE,
     MOVED_TABLES,
     RULES,
@@ -27,9 +29,7 @@ from core.merge import (
     preview_merge,
     recent_first,
 )
-from core.models import Contact
-from core.timeline import timeline
-from core.validation import blank
+from core.errors import ContactsError, StaleContactError
 from core.workspace import add_owner, define_custom_field
 
 T0 = datetime(2024, 1, 1, 9, 0)

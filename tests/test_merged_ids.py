@@ -5,12 +5,12 @@ import json
 import polars as pl
 import pytest
 
-from core.channels import chat_button_visible, contact_conversations, ingest_lines
-from core.contacts import create_contact, delete_contacts, get_contact, set_blocked
+from core.channels.ingest import chat_button_visible, contact_conversations, ingest_lines
+from core.contacts.models import ContactInput
+from core.contacts.records import create_contact, delete_contacts, get_contact, set_blocked
 from core.db import rows, scalar
-from core.merge import merge_contacts, merge_groups
-from core.merged_ids import merged_into
-from core.models import ContactInput
+from core.duplicates.merge import merge_contacts, merge_groups
+from core.duplicates.merged_ids import merged_into
 from core.workspace import add_owner
 
 
@@ -78,12 +78,12 @@ def test_deleting_the_primary_forgets_the_ids_merged_into_it(db):
 
 
 def test_a_failed_merge_records_nothing(db, monkeypatch):
-    import core.merge
+    import core.duplicates.merge
 
     def broken(*args: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(core.merge, "_sum_refusals", broken)
+    monkeypatch.setattr(core.duplicates.merge, "_sum_refusals", broken)
     with pytest.raises(RuntimeError):
         merge_contacts(db, "c", ["a"], "admin")
     assert scalar(db, "SELECT count(*) FROM merged_ids") == 0

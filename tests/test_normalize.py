@@ -9,9 +9,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-import core.normalize
+import core.contacts.normalize
+from core.contacts.normalize import is_e164, normalize_email, normalize_phone, normalize_phones, phone_digits
 from core.errors import ContactsError
-from core.normalize import is_e164, normalize_email, normalize_phone, normalize_phones, phone_digits
 
 # --- email -------------------------------------------------------------------------------------
 
@@ -224,7 +224,7 @@ def _reference(value: str | None, country: str = "US") -> tuple[str | None, bool
     """What the parser alone says: (E.164 or None, whether it is an error)."""
     if value is None or not value.strip():
         return None, False
-    e164, error = core.normalize._parse_phone(value.strip(), country)
+    e164, error = core.contacts.normalize._parse_phone(value.strip(), country)
     return e164, error is not None
 
 
@@ -292,13 +292,13 @@ def test_normalize_phones_agrees_value_by_value_with_normalize_phone(values):
 
 def test_normalize_phones_parses_each_distinct_value_once(monkeypatch):
     calls: Counter[str] = Counter()
-    parse = core.normalize._parse_phone
+    parse = core.contacts.normalize._parse_phone
 
     def counting_parse(value: str, default_country: str) -> tuple[str | None, str | None]:
         calls[value] += 1
         return parse(value, default_country)
 
-    monkeypatch.setattr(core.normalize, "_parse_phone", counting_parse)
+    monkeypatch.setattr(core.contacts.normalize, "_parse_phone", counting_parse)
     values = ["(415) 555-0132"] * 50 + ["415.555.0132"] * 30 + ["abc"] * 20 + ["+14155550132"] * 40 + [None, ""] * 5
     result = normalize_phones(pl.Series(values, dtype=pl.String))
     assert calls == Counter({"(415) 555-0132": 1, "415.555.0132": 1, "abc": 1})

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from core.db import open_database
 from core.errors import ContactsError
-from core.queries import ListView, count_view, list_contacts, view_contact_ids
+from core.views.queries import ListView, count_view, list_contacts, view_contact_ids
 from core.workspace import add_owner, define_custom_field
 
 START = datetime(2024, 1, 1, 9, 0)
@@ -280,9 +280,9 @@ def test_an_unknown_column_is_refused(listing, column):
 
 
 def test_sorting_by_contact_id_pages_through_every_contact_once(fresh_db):
-    from core.contacts import create_contact
-    from core.models import ContactInput
-    from core.queries import ListView, list_contacts
+    from core.contacts.models import ContactInput
+    from core.contacts.records import create_contact
+    from core.views.queries import ListView, list_contacts
 
     for index in range(7):
         create_contact(fresh_db, ContactInput(contact_id=f"id{index}"), "admin")

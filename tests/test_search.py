@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.contacts import create_contact, set_blocked
+from core.contacts.models import ContactInput
+from core.contacts.records import create_contact, set_blocked
 from core.db import open_database
-from core.models import ContactInput
-from core.queries import ListView, view_contact_ids
-from core.search import escape_like, search_condition, whole_word_pattern
+from core.views.queries import ListView, view_contact_ids
+from core.views.search import escape_like, search_condition, whole_word_pattern
 from core.workspace import define_custom_field
 
 

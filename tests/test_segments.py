@@ -2,12 +2,12 @@
 
 import pytest
 
-from core.contacts import create_contact, update_contact
+from core.contacts.models import ContactInput
+from core.contacts.records import create_contact, update_contact
 from core.errors import ContactsError
-from core.filters import parse_filter
-from core.models import ContactInput
-from core.queries import ListView, list_contacts
-from core.segments import (
+from core.views.filters import parse_filter
+from core.views.queries import ListView, list_contacts
+from core.views.segments import (
     all_segments,
     delete_segment,
     find_segment,
@@ -68,7 +68,7 @@ def test_segments_are_dynamic(workspace):
 
 
 def test_blocked_contacts_leave_saved_segments_too(workspace):
-    from core.contacts import set_blocked
+    from core.contacts.records import set_blocked
 
     saved = save_segment(workspace, "Acme", ACME, "admin")
     ada = list_contacts(workspace, ListView(search="ada"), "alice").rows["contact_id"][0]

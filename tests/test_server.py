@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from core.channel_commands import send_file
 from core.cli import main
-from core.contacts import create_contact, set_blocked
+from core.cli.channels import send_file
+from core.contacts.models import ContactInput
+from core.contacts.records import create_contact, set_blocked
 from core.db import open_database
-from core.models import ContactInput
 from tests.browser.conftest import StreamlitServer
 
 

@@ -5,10 +5,10 @@ from datetime import datetime
 
 import pytest
 
-from core.activity import changes_json, describe_changes, record_activity
-from core.contacts import create_contact, update_contact
-from core.models import ContactInput
-from core.timeline import related_counts, timeline
+from core.contacts.activity import changes_json, describe_changes, record_activity
+from core.contacts.models import ContactInput
+from core.contacts.records import create_contact, update_contact
+from core.contacts.timeline import related_counts, timeline
 
 
 def at(day: int, hour: int = 12) -> datetime:

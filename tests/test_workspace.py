@@ -2,11 +2,11 @@
 
 import pytest
 
+from core.contacts.fields import DEFAULT_TABLE_COLUMNS, SYSTEM_FIELDS
+from core.contacts.models import CustomField
+from core.contacts.validation import custom_fields
 from core.db import open_database, rows, scalar
 from core.errors import ContactsError
-from core.fields import DEFAULT_TABLE_COLUMNS, SYSTEM_FIELDS
-from core.models import CustomField
-from core.validation import custom_fields
 from core.workspace import (
     add_owner,
     column_choices,

@@ -3,9 +3,9 @@
 import duckdb
 import streamlit as st
 
-from core.bulk import BULK_ACTIONS, BulkAction, Selection, run_bulk
+from core.contacts.fields import SUBSCRIPTIONS
 from core.errors import ContactsError
-from core.fields import SUBSCRIPTIONS
+from core.views.bulk import BULK_ACTIONS, BulkAction, Selection, run_bulk
 from core.workspace import owners, tag_names
 from ui.widgets import show_error
 

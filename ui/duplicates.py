@@ -12,15 +12,15 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from core.config import database_path
-from core.contacts import find_contact
+from core.contacts.fields import SYSTEM_FIELDS
+from core.contacts.models import Contact
+from core.contacts.records import find_contact
+from core.contacts.validation import blank, custom_fields
 from core.duplicates import DuplicateRun, current_pairs, duplicate_groups, group_of, mark_not_duplicates
 from core.duplicates.bulk import RULES as PRIMARY_RULES
 from core.duplicates.bulk import BulkMergePlan, most_complete, plan_bulk_merge, run_bulk_merge
+from core.duplicates.merge import MAX_MERGE, MergePreview, merge_contacts, preview_merge
 from core.errors import ContactsError
-from core.fields import SYSTEM_FIELDS
-from core.merge import MAX_MERGE, MergePreview, merge_contacts, preview_merge
-from core.models import Contact
-from core.validation import blank, custom_fields
 from core.workspace import IDENTITY_FIELD_TYPES, owners, set_identity_fields
 from ui.session import db, plain, user
 from ui.widgets import show_error
@@ -84,7 +84,7 @@ def show_flash() -> None:
         st.success(message, icon=":material/check_circle:")
         if link_to:
             st.page_link(
-                "app_pages/contact.py",
+                "pages/contact.py",
                 label="Open the merged contact",
                 icon=":material/person:",
                 query_params={"id": link_to},
@@ -358,7 +358,7 @@ def review_contacts(con: duckdb.DuckDBPyConnection, contacts: dict[str, Contact]
     links = st.columns(min(len(contacts), 4))
     for index, contact in enumerate(contacts.values()):
         links[index % len(links)].page_link(
-            "app_pages/contact.py",
+            "pages/contact.py",
             label=plain(label(contact)),
             icon=":material/person:",
             query_params={"id": contact.contact_id},
@@ -383,7 +383,7 @@ def merge_box(
 
 def chosen_merge(con: duckdb.DuckDBPyConnection, ids: list[str], admin: bool) -> None:
     """Contacts chosen in the Contacts list (the guide's "merge from the list"): side by side, then merge."""
-    st.page_link("app_pages/contacts.py", label="Back to contacts", icon=":material/arrow_back:")
+    st.page_link("pages/contacts.py", label="Back to contacts", icon=":material/arrow_back:")
     wanted = list(dict.fromkeys(ids))[: 4 * MAX_MERGE]  # a list page holds 50 rows; a longer URL is cut, not read
     contacts = contacts_by_id(con, wanted)
     if len(contacts) < len(wanted):

@@ -3,8 +3,8 @@
 import duckdb
 import streamlit as st
 
-from core.export import FORMATS, export_view
-from core.queries import ListView
+from core.exporting import FORMATS, export_view
+from core.views.queries import ListView
 
 _MIME = {
     "csv": "text/csv",

@@ -5,8 +5,8 @@ from typing import Any
 
 import streamlit as st
 
-from core.fields import Field
-from core.models import CustomField
+from core.contacts.fields import Field
+from core.contacts.models import CustomField
 
 OLDEST_BIRTHDAY = date(1900, 1, 1)
 

@@ -12,8 +12,8 @@ import duckdb
 import streamlit as st
 
 from core.errors import ContactsError
-from core.filters import Condition, Filter, FilterField, Group, Operator, filter_fields, operators_for
-from core.segments import save_segment
+from core.views.filters import Condition, Filter, FilterField, Group, Operator, filter_fields, operators_for
+from core.views.segments import save_segment
 from core.workspace import tag_names
 from ui.widgets import show_error
 

@@ -1,6 +1,6 @@
 """Merging many groups at once: every group above a score (or every exact group), a rule picks each primary.
 
-Groups larger than core.merge.MAX_MERGE are left for someone to review. The plan is computed first so
+Groups larger than core.duplicates.merge.MAX_MERGE are left for someone to review. The plan is computed first so
 the user sees how many groups and contacts it touches; the merge itself is one set-based transaction.
 """
 
@@ -10,12 +10,12 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
+from core.contacts.fields import SYSTEM_FIELDS
+from core.contacts.models import Contact
+from core.contacts.validation import blank
 from core.db import frame
+from core.duplicates.merge import MAX_MERGE, MergeSummary, merge_groups
 from core.duplicates.store import DEFAULT_MIN_SCORE, Kind, duplicate_groups
-from core.fields import SYSTEM_FIELDS
-from core.merge import MAX_MERGE, MergeSummary, merge_groups
-from core.models import Contact
-from core.validation import blank
 
 Rule = Literal["oldest", "recent", "complete"]
 RULES: dict[Rule, str] = {

@@ -8,7 +8,7 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel
 
-from core.activity import now
+from core.contacts.activity import now
 from core.db import frame, rows, scalar, transaction
 from core.duplicates.exact import exact_pairs
 from core.duplicates.groups import group_members

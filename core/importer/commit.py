@@ -7,9 +7,9 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel
 
-from core.activity import now
+from core.contacts.activity import now
+from core.contacts.fields import SYSTEM_FIELD_BY_KEY
 from core.db import frame, transaction
-from core.fields import SYSTEM_FIELD_BY_KEY
 from core.importer.planning import ACTION, TARGET, ImportPlan
 from core.importer.reading import LINE
 

@@ -11,9 +11,9 @@ import re
 import duckdb
 import polars as pl
 
+from core.contacts.fields import SYSTEM_FIELD_BY_KEY
+from core.contacts.validation import custom_fields
 from core.errors import ContactsError
-from core.fields import SYSTEM_FIELD_BY_KEY
-from core.validation import custom_fields
 
 IGNORE = ""
 EXTRA_FIELDS = {"full_name": "Full name (split)", "other_emails": "Other emails", "other_phones": "Other phones"}

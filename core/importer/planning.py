@@ -1,7 +1,7 @@
 """The dry run: every row cleaned, validated and matched over the whole batch, nothing written.
 
 Each check is a Polars expression over all rows; phone numbers are parsed once per distinct value
-(core.normalize.normalize_phones) and emails the strict pattern cannot settle go to the validator once
+(core.contacts.normalize.normalize_phones) and emails the strict pattern cannot settle go to the validator once
 per distinct value. Matching against the database is one DuckDB join.
 """
 
@@ -12,14 +12,14 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel, Field
 
+from core.contacts.fields import GENDERS, SUBSCRIPTIONS, SYSTEM_FIELD_BY_KEY
+from core.contacts.models import CustomField
+from core.contacts.normalize import normalize_email, normalize_phones
+from core.contacts.validation import MAX_CONTACT_ID_LENGTH, MAX_TEXT_LENGTH, custom_fields, default_country
 from core.db import frame as query_frame
 from core.errors import ContactsError
-from core.fields import GENDERS, SUBSCRIPTIONS, SYSTEM_FIELD_BY_KEY
 from core.importer.mapping import check_mapping, new_field_key
 from core.importer.reading import CELLS, LINE, RawTable
-from core.models import CustomField
-from core.normalize import normalize_email, normalize_phones
-from core.validation import MAX_CONTACT_ID_LENGTH, MAX_TEXT_LENGTH, custom_fields, default_country
 from core.workspace import lead_stages, owners
 
 Mode = Literal["create", "update", "upsert"]
@@ -359,7 +359,7 @@ def _clean_choices(
 
 
 def _clean_custom(values: pl.DataFrame, spec: CustomField, column: str) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
-    """A custom field's cells in their canonical text form, as core.validation.clean_custom_value writes them."""
+    """A custom field's cells in their canonical text form, as validation.clean_custom_value writes them."""
     name, cell = f"custom.{spec.key}", pl.col(f"custom.{spec.key}")
     if spec.type == "number":
         number = cell.cast(pl.Float64, strict=False)

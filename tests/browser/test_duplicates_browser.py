@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from core.contacts import create_contact
+from core.contacts.models import ContactInput
+from core.contacts.records import create_contact
 from core.db import open_database
-from core.models import ContactInput
 from core.workspace import add_owner
 from tests.browser.conftest import StreamlitServer, _require_browser, wait_for_app
 from tests.browser.test_contacts_browser import search

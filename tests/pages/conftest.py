@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.contacts import create_contact
+from core.contacts.models import Contact, ContactInput
+from core.contacts.records import create_contact
 from core.db import open_database
-from core.models import Contact, ContactInput
 from core.workspace import add_owner, define_custom_field
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from core.contacts import create_contact, update_contact
+from core.contacts.models import ContactInput
+from core.contacts.records import create_contact, update_contact
+from core.contacts.validation import custom_fields
 from core.db import open_database
-from core.models import ContactInput
-from core.validation import custom_fields
 from core.workspace import add_owner, define_custom_field
 from ui.session import db, plain
 
@@ -82,7 +82,7 @@ def listed(app) -> list[str]:
 
 
 def test_the_first_visit_finds_and_lists_the_groups(people, open_page):
-    app = open_page("app_pages/duplicates.py")
+    app = open_page("pages/duplicates.py")
     assert not app.exception
     assert "Last looked for duplicates" in app.caption[0].value
     assert listed(app) == [
@@ -97,7 +97,7 @@ def test_the_first_visit_finds_and_lists_the_groups(people, open_page):
 
 
 def test_kind_and_minimum_score_change_the_list(people, open_page):
-    app = open_page("app_pages/duplicates.py")
+    app = open_page("pages/duplicates.py")
     app.segmented_control(key="dup-kind").set_value("Exact").run()
     assert listed(app) == ["Hedy Lamarr, Hedy Lamarr", "John Smith, Johnny Smith"]
     app.segmented_control(key="dup-kind").set_value("Likely").run()
@@ -109,7 +109,7 @@ def test_kind_and_minimum_score_change_the_list(people, open_page):
 
 
 def test_a_group_in_the_url_shows_its_contacts_side_by_side(people, open_page):
-    app = open_page("app_pages/duplicates.py", group="hedy")
+    app = open_page("pages/duplicates.py", group="hedy")
     assert not app.exception
     assert app.subheader[0].value == "Group hedy: 2 contacts"
     side = app.dataframe[1].value.set_index("Field")
@@ -124,7 +124,7 @@ def test_a_group_in_the_url_shows_its_contacts_side_by_side(people, open_page):
 
 
 def test_preview_shows_where_each_value_comes_from_and_the_tag_union(people, open_page):
-    app = open_page("app_pages/duplicates.py", group="hedy")
+    app = open_page("pages/duplicates.py", group="hedy")
     assert app.multiselect(key="merge-members-hedy").value == ["hedy", "hedy2"]
     primary = app.radio[0]
     assert primary.value == "hedy"  # both have as many fields; the oldest wins the tie
@@ -141,14 +141,14 @@ def test_preview_shows_where_each_value_comes_from_and_the_tag_union(people, ope
 
 
 def test_not_duplicates_removes_the_group(people, open_page):
-    app = open_page("app_pages/duplicates.py", group="john")
+    app = open_page("pages/duplicates.py", group="john")
     app.multiselect(key="different-john").set_value(["john", "john2"]).run()
     next(b for b in app.button if b.label == "Mark as not duplicates").click().run()
     assert not app.exception
     assert "Marked 2 contacts as different people" in app.success[0].value
     assert "John Smith, Johnny Smith" not in listed(app)
     assert "group" not in app.query_params
-    app.switch_page("app_pages/contact.py")
+    app.switch_page("pages/contact.py")
     app.query_params["id"] = "john"
     app.run()
     assert not app.warning  # no notice any more: the live check respects the mark too
@@ -156,7 +156,7 @@ def test_not_duplicates_removes_the_group(people, open_page):
 
 def test_an_agent_reviews_but_cannot_merge(people, open_page, monkeypatch):
     monkeypatch.setenv("CONTACTS_USER", "agent")
-    app = open_page("app_pages/duplicates.py", group="hedy")
+    app = open_page("pages/duplicates.py", group="hedy")
     assert not app.exception
     assert any(info.value == "Only admins can merge contacts." for info in app.info)
     labels = {b.label for b in app.button}
@@ -166,8 +166,8 @@ def test_an_agent_reviews_but_cannot_merge(people, open_page, monkeypatch):
 
 
 def test_details_page_says_when_a_contact_has_duplicates(people, open_page):
-    app = open_page("app_pages/duplicates.py")  # the first visit runs the detection
-    app.switch_page("app_pages/contact.py")
+    app = open_page("pages/duplicates.py")  # the first visit runs the detection
+    app.switch_page("pages/contact.py")
     app.query_params["id"] = "kath2"
     app.run()
     assert app.warning[0].value == "This contact may have 1 duplicate: Katherine Johnson."
@@ -176,22 +176,22 @@ def test_details_page_says_when_a_contact_has_duplicates(people, open_page):
 
 
 def test_details_page_shows_no_notice_without_duplicates(people, open_page, app_db):
-    open_page("app_pages/duplicates.py")
-    app = open_page("app_pages/contact.py", id=app_db["Alan"].contact_id)
+    open_page("pages/duplicates.py")
+    app = open_page("pages/contact.py", id=app_db["Alan"].contact_id)
     assert not app.exception
     assert not app.warning
     assert [link.value for link in app.page_link] == ["Back to contacts"]
 
 
 def test_details_page_finds_a_new_duplicate_before_the_next_run(people, open_page, app_db):
-    open_page("app_pages/duplicates.py")
+    open_page("pages/duplicates.py")
     twin = create_contact(db(), ContactInput(first_name="Alan", email="ALAN@bletchley.example"), "admin")
-    app = open_page("app_pages/contact.py", id=app_db["Alan"].contact_id)
+    app = open_page("pages/contact.py", id=app_db["Alan"].contact_id)
     assert app.warning[0].value == "This contact may have 1 duplicate: Alan."
     link = app.page_link[1]
     assert (link.value, link.proto.query_string) == ("Find duplicates", f"contact={app_db['Alan'].contact_id}")
 
-    page = open_page("app_pages/duplicates.py", contact=app_db["Alan"].contact_id)
+    page = open_page("pages/duplicates.py", contact=app_db["Alan"].contact_id)
     assert "did not group" in page.info[0].value
     next(b for b in page.button if b.label == "Find duplicates").click().run()
     group_id = min(app_db["Alan"].contact_id, twin.contact_id)
@@ -206,7 +206,7 @@ def test_names_are_shown_as_text(people, open_page):
             contact_id=contact_id, first_name="**Eve**", last_name="<b>[x](javascript:1)</b>", email=email
         )
         create_contact(con, given, "admin")
-    app = open_page("app_pages/duplicates.py")  # the first visit finds them
+    app = open_page("pages/duplicates.py")  # the first visit finds them
     assert "**Eve** <b>[x](javascript:1)</b>, **Eve** <b>[x](javascript:1)</b>" in listed(app)  # table cells are text
     app.query_params["group"] = "x1"
     app.run()
@@ -217,7 +217,7 @@ def test_names_are_shown_as_text(people, open_page):
 
 
 def test_contacts_chosen_in_the_list_are_reviewed_side_by_side_and_previewed(people, open_page):
-    app = open_page("app_pages/duplicates.py", merge="hedy,kath,dot2")
+    app = open_page("pages/duplicates.py", merge="hedy,kath,dot2")
     assert not app.exception
     assert app.subheader[0].value == "Merge 3 chosen contacts"
     assert not app.metric  # no detection run and no group list: just these contacts
@@ -235,7 +235,7 @@ def test_contacts_chosen_in_the_list_are_reviewed_side_by_side_and_previewed(peo
 
 
 def test_chosen_contacts_that_are_gone_are_said_and_one_is_not_enough(people, open_page):
-    app = open_page("app_pages/duplicates.py", merge="hedy,nobody")
+    app = open_page("pages/duplicates.py", merge="hedy,nobody")
     assert not app.exception
     assert app.warning[0].value == "1 of the chosen contacts no longer exists: merged or deleted meanwhile."
     assert app.info[0].value == "Choose at least 2 contacts in the Contacts list to merge them."
@@ -244,14 +244,14 @@ def test_chosen_contacts_that_are_gone_are_said_and_one_is_not_enough(people, op
 
 def test_an_agent_cannot_merge_chosen_contacts(people, open_page, monkeypatch):
     monkeypatch.setenv("CONTACTS_USER", "agent")
-    app = open_page("app_pages/duplicates.py", merge="hedy,hedy2")
+    app = open_page("pages/duplicates.py", merge="hedy,hedy2")
     assert any(info.value == "Only admins can merge contacts." for info in app.info)
     assert "Preview merge" not in {b.label for b in app.button}
 
 
 def test_an_admin_chooses_the_identity_fields(people, open_page):
     define_custom_field(db(), "member_no", "Member number", "text")
-    app = open_page("app_pages/duplicates.py")
+    app = open_page("pages/duplicates.py")
     identity = app.multiselect(key="identity-fields")
     assert identity.options == ["Member number"]  # app_db's Plan is a dropdown: it identifies no one
     identity.set_value(["member_no"]).run()

@@ -18,7 +18,7 @@ def import_page(app_db):
     """The Import page with bad_rows.csv as if it had just been uploaded."""
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
     app.run()
-    app.switch_page("app_pages/import_contacts.py")
+    app.switch_page("pages/import_contacts.py")
     app.session_state["import_table"] = read_table("bad_rows.csv", (FILES / "bad_rows.csv").read_bytes())
     return app.run()
 
@@ -70,6 +70,6 @@ def test_agents_cannot_import(app_db, monkeypatch):
     monkeypatch.setenv("CONTACTS_USER", "agent1")
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
     app.run()
-    app.switch_page("app_pages/import_contacts.py")
+    app.switch_page("pages/import_contacts.py")
     app.run()
     assert "Only an admin can import contacts." in [error.value for error in app.error]

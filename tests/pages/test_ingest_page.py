@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from core.channels import ingest_lines
-from core.contacts import set_blocked
+from core.channels.ingest import ingest_lines
+from core.contacts.records import set_blocked
 from ui.session import db
 
 VISITOR = json.dumps({"type": "webchat", "contact_id": "page-visitor", "at": "2026-11-25T09:00:00Z", "text": "hi"})
@@ -26,15 +26,15 @@ def captions(app) -> list[str]:
 
 
 def test_the_page_says_when_nothing_was_ingested(open_page):
-    app = open_page("app_pages/ingest.py")
+    app = open_page("pages/channels.py")
     assert not app.exception
     assert "No events have been ingested yet." in captions(app)
 
 
 def test_recent_runs_show_their_counts(open_page):
-    open_page("app_pages/ingest.py")
+    open_page("pages/channels.py")
     ingest_lines(db(), [VISITOR, WHATSAPP, "{broken"], actor="admin", origin="cli: events.jsonl")
-    app = open_page("app_pages/ingest.py")
+    app = open_page("pages/channels.py")
     runs = app.dataframe[0].value
     first = runs.iloc[0] if hasattr(runs, "iloc") else runs.row(0, named=True)
     assert (first["origin"], first["events"], first["created"], first["updated"], first["malformed"]) == (
@@ -48,18 +48,18 @@ def test_recent_runs_show_their_counts(open_page):
 
 def test_an_agent_cannot_see_the_ingest_history(open_page, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("CONTACTS_USER", "maria")
-    app = open_page("app_pages/ingest.py")
+    app = open_page("pages/channels.py")
     assert app.error and "Only an admin" in app.error[0].value
     assert not app.dataframe
 
 
 def test_contact_details_show_identities_conversations_and_refusals(open_page, app_db):
     ada = app_db["Ada"].contact_id
-    open_page("app_pages/contact.py", id=ada)
+    open_page("pages/contact.py", id=ada)
     ingest_lines(db(), [WHATSAPP], actor="admin")
     set_blocked(db(), [ada], True, "admin")
     ingest_lines(db(), [WHATSAPP.replace("09:01", "09:05")], actor="admin")
-    app = open_page("app_pages/contact.py", id=ada)
+    app = open_page("pages/contact.py", id=ada)
     assert not app.exception
     tables = [table.value for table in app.dataframe]
     identity = tables[0].iloc[0] if hasattr(tables[0], "iloc") else tables[0].row(0, named=True)

@@ -3,8 +3,8 @@
 import pytest
 
 from core.db import open_database
-from core.filters import parse_filter
-from core.segments import save_segment, saved_segments
+from core.views.filters import parse_filter
+from core.views.segments import save_segment, saved_segments
 
 
 def emails(app) -> list[str]:
@@ -20,7 +20,7 @@ def add_condition(app, field: str, op: str, kind: str, row: int = 1):
 
 
 def test_a_condition_filters_the_list_and_reads_as_a_sentence(open_page):
-    app = add_condition(open_page("app_pages/contacts.py"), "email", "contains", "text")
+    app = add_condition(open_page("pages/contacts.py"), "email", "contains", "text")
     assert len(emails(app)) == 3  # no value yet: the condition waits
     assert any("missing a value" in caption.value for caption in app.caption)
     app.text_input(key="list_filter-1-value-email-contains").input("NAVY").run()
@@ -30,7 +30,7 @@ def test_a_condition_filters_the_list_and_reads_as_a_sentence(open_page):
 
 
 def test_two_conditions_on_system_and_custom_fields_combine_with_or(open_page):
-    app = add_condition(open_page("app_pages/contacts.py"), "custom.plan", "any_of", "choice")
+    app = add_condition(open_page("pages/contacts.py"), "custom.plan", "any_of", "choice")
     app.multiselect(key="list_filter-1-value-custom.plan-any_of").set_value(["Free"]).run()
     add_condition(app, "owner_id", "any_of", "choice", row=2)
     app.multiselect(key="list_filter-2-value-owner_id-any_of").set_value(["maria"]).run()
@@ -41,7 +41,7 @@ def test_two_conditions_on_system_and_custom_fields_combine_with_or(open_page):
 
 
 def test_a_filter_saved_as_a_segment_becomes_the_view(open_page):
-    app = add_condition(open_page("app_pages/contacts.py"), "email", "ends_with", "text")
+    app = add_condition(open_page("pages/contacts.py"), "email", "ends_with", "text")
     app.text_input(key="list_filter-1-value-email-ends_with").input(".example").run()
     add_condition(app, "owner_id", "is_empty", "choice", row=2)
     app.text_input(key="list_filter-segment-name").input("Unowned examples").run()
@@ -54,7 +54,7 @@ def test_a_filter_saved_as_a_segment_becomes_the_view(open_page):
 
 
 def test_a_taken_segment_name_is_refused_next_to_the_button(open_page):
-    app = add_condition(open_page("app_pages/contacts.py"), "email", "contains", "text")
+    app = add_condition(open_page("pages/contacts.py"), "email", "contains", "text")
     app.text_input(key="list_filter-1-value-email-contains").input("a").run()
     app.text_input(key="list_filter-segment-name").input("Blocked").run()
     app.button(key="list_filter-save").click().run()
@@ -63,7 +63,7 @@ def test_a_taken_segment_name_is_refused_next_to_the_button(open_page):
 
 
 def test_with_nothing_selected_add_tags_covers_the_whole_view(open_page):
-    app = open_page("app_pages/contacts.py", q="example")
+    app = open_page("pages/contacts.py", q="example")
     assert "Actions apply to the 3 contacts in this view." in [c.value for c in app.caption]
     app.multiselect(key="bulk-add_tags-tags").set_value(["Spring"]).run()
     assert app.button(key="bulk-add_tags-go").label == "Add to 3 contacts"
@@ -73,7 +73,7 @@ def test_with_nothing_selected_add_tags_covers_the_whole_view(open_page):
 
 
 def test_bulk_delete_asks_for_the_number(open_page):
-    app = open_page("app_pages/contacts.py", q="bletchley")
+    app = open_page("pages/contacts.py", q="bletchley")
     assert app.button(key="bulk-delete-go").disabled
     app.text_input(key="bulk-delete-typed").input("1").run()
     app.button(key="bulk-delete-go").click().run()
@@ -83,7 +83,7 @@ def test_bulk_delete_asks_for_the_number(open_page):
 
 def test_agents_see_no_bulk_actions(open_page, monkeypatch):
     monkeypatch.setenv("CONTACTS_USER", "maria")
-    app = open_page("app_pages/contacts.py")
+    app = open_page("pages/contacts.py")
     assert not [button for button in app.button if str(button.key).startswith("bulk-")]
 
 
@@ -103,7 +103,7 @@ def with_segment(app_db):
 
 
 def test_segments_page_lists_counts_and_descriptions(open_page, with_segment):
-    app = open_page("app_pages/segments.py")
+    app = open_page("pages/segments.py")
     assert not app.exception
     listed = app.dataframe[0].value
     assert listed["name"].tolist() == ["All contacts", "My contacts", "Unassigned", "Blocked", "Pro plan"]
@@ -116,7 +116,7 @@ def button(app, label: str):
 
 
 def test_segments_page_renames_and_deletes_a_saved_segment(open_page, with_segment):
-    app = open_page("app_pages/segments.py", segment=with_segment.key)
+    app = open_page("pages/segments.py", segment=with_segment.key)
     assert app.selectbox(key="segment-pick").value == with_segment.key
     app.text_input(key=f"rename-{with_segment.key}").input("Pro customers").run()
     button(app, "Rename").click().run()

@@ -1,0 +1,35 @@
+"""What every command shares: JSON on stdout, opening a database that must exist, the sub-command adder."""
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from core.config import current_user
+from core.db import open_database
+from core.errors import ContactsError
+
+Handler = Callable[[argparse.Namespace], int]
+Adder = Callable[[str, Handler, str], argparse.ArgumentParser]
+
+
+def print_json(payload: Any) -> None:
+    """One JSON document on stdout, dates and other values as text."""
+    json.dump(payload, sys.stdout, default=str, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def open_existing(path: str) -> duckdb.DuckDBPyConnection:
+    """Open a database that must already exist (a typo in --db should not create an empty one)."""
+    if path != ":memory:" and not Path(path).exists():
+        raise ContactsError(f"There is no database at {path}; create one with `python -m core demo --db {path}`.")
+    return open_database(path)
+
+
+def add_user_option(parser: argparse.ArgumentParser, help_text: str = "who acts (default: $CONTACTS_USER)") -> None:
+    """The acting user's --user option, defaulting to the configured one."""
+    parser.add_argument("--user", default=current_user(), help=help_text)

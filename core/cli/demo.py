@@ -1,0 +1,28 @@
+"""`python -m core demo`: a database filled with realistic demo contacts."""
+
+import argparse
+from pathlib import Path
+
+from core.cli.common import Adder, print_json
+from core.db import open_database
+from core.errors import ContactsError
+
+
+def command_demo(args: argparse.Namespace) -> int:
+    from core.demo.generator import generate_demo
+
+    if Path(args.db).exists() and not args.force:
+        raise ContactsError(f"{args.db} already exists; pass --force to add demo data to it anyway.")
+    con = open_database(args.db)
+    summary = generate_demo(con, contacts=args.contacts, seed=args.seed)
+    con.close()
+    print_json(summary.model_dump())
+    return 0
+
+
+def register(add: Adder) -> None:
+    """Add `demo` to the main parser."""
+    demo = add("demo", command_demo, "Create a database filled with realistic demo contacts.")
+    demo.add_argument("--contacts", type=int, default=5000, help="how many contacts (default 5000)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed, for a reproducible database")
+    demo.add_argument("--force", action="store_true", help="add to an existing database")

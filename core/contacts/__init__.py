@@ -1,0 +1,1 @@
+"""Contacts themselves: the field catalogue, models, validation and normalisation, records, activity, timeline."""

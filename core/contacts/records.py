@@ -1,0 +1,241 @@
+"""Create, read, update, block and delete contacts, each write in one transaction with activity."""
+
+import json
+import uuid
+from typing import Any
+
+import duckdb
+
+from core.contacts.activity import changes_json, now, record_activity
+from core.contacts.fields import SYSTEM_FIELDS
+from core.contacts.models import Contact, ContactInput, CustomField
+from core.contacts.validation import blank, clean_contact_id, clean_custom_value, clean_system_value, custom_fields
+from core.db import conflicts_as_stale, frame, rows, scalar, transaction
+from core.errors import ContactsError, StaleContactError
+
+RELATED_TABLES = (
+    "conversations",
+    "tickets",
+    "notes",
+    "media",
+    "activity",
+    "custom_values",
+    "channel_identities",
+    "channel_refusals",
+    "merged_ids",  # IDs merged into this contact: a deleted contact is no longer where they lead
+)
+CONTACT_COLUMNS = [field.key for field in SYSTEM_FIELDS] + ["version"]
+SAVE_CONFLICT = "Someone else changed this contact while you were saving. Reload and retry."
+BLOCK_CONFLICT = "A contact was changed by someone else meanwhile; nothing was changed. Try again."
+
+
+def new_contact_id() -> str:
+    """A fresh contact ID: 16 hex characters."""
+    return uuid.uuid4().hex[:16]
+
+
+def _custom_by_key(con: duckdb.DuckDBPyConnection) -> dict[str, CustomField]:
+    return {field.key: field for field in custom_fields(con)}
+
+
+def _clean_custom(con: duckdb.DuckDBPyConnection, values: dict[str, Any]) -> dict[str, str | None]:
+    known = _custom_by_key(con)
+    cleaned = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ContactsError(f"'{key}' is not a custom field.", field=f"custom.{key}")
+        cleaned[key] = clean_custom_value(known[key], value)
+    return cleaned
+
+
+def _write_custom(con: duckdb.DuckDBPyConnection, contact_id: str, values: dict[str, str | None]) -> None:
+    for key, value in values.items():
+        con.execute("DELETE FROM custom_values WHERE contact_id = ? AND field_key = ?", [contact_id, key])
+        if value is not None:
+            con.execute("INSERT INTO custom_values VALUES (?, ?, ?)", [contact_id, key, value])
+
+
+def create_contact(con: duckdb.DuckDBPyConnection, data: ContactInput, actor: str, source: str = "manual") -> Contact:
+    """Create a contact (stage Contact unless given); needs an email, a phone or a contact ID."""
+    if blank(data.email) and blank(data.phone) and blank(data.contact_id):
+        raise ContactsError("Enter at least one of email, phone or contact ID.", field="email")
+    given = data.model_dump(exclude={"contact_id", "custom"}, exclude_none=True)
+    given.setdefault("lead_stage", "Contact")
+    values: dict[str, Any] = {}
+    for key, value in given.items():
+        values.update(clean_system_value(con, key, value))
+    custom = _clean_custom(con, data.custom)
+    contact_id = new_contact_id() if blank(data.contact_id) else clean_contact_id(data.contact_id or "")
+    moment = now()
+    values.update(contact_id=contact_id, source=source, created_on=moment, last_updated=moment)
+    columns = list(values)
+    with transaction(con):
+        if scalar(con, "SELECT count(*) FROM contacts WHERE contact_id = ?", [contact_id]):
+            raise ContactsError(f"A contact with ID '{contact_id}' already exists.", field="contact_id")
+        con.execute(
+            f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join('$' + c for c in columns)})",
+            values,
+        )
+        _write_custom(con, contact_id, custom)
+        stored = {k: v for k, v in values.items() if not blank(v)} | {
+            f"custom.{k}": v for k, v in custom.items() if v is not None
+        }
+        record_activity(con, contact_id, actor, "created", changes_json({}, stored), at=moment)
+    return get_contact(con, contact_id)
+
+
+def find_contact(con: duckdb.DuckDBPyConnection, contact_id: str) -> Contact | None:
+    """The contact with this ID, or None."""
+    found = frame(con, f"SELECT {', '.join(CONTACT_COLUMNS)} FROM contacts WHERE contact_id = ?", [contact_id])
+    if found.is_empty():
+        return None
+    record = found.row(0, named=True)
+    custom = dict(rows(con, "SELECT field_key, value FROM custom_values WHERE contact_id = ?", [contact_id]))
+    return Contact(**record, custom=custom)
+
+
+def load_contacts(con: duckdb.DuckDBPyConnection, contact_ids: list[str]) -> dict[str, Contact]:
+    """The contacts with these IDs that exist, with their custom values, in two queries (missing IDs are left out)."""
+    found = frame(
+        con,
+        f"SELECT {', '.join(CONTACT_COLUMNS)} FROM contacts WHERE contact_id IN (SELECT unnest($ids))",
+        {"ids": contact_ids},
+    )
+    custom: dict[str, dict[str, str]] = {contact_id: {} for contact_id in found["contact_id"]}
+    for contact_id, key, value in rows(
+        con,
+        "SELECT contact_id, field_key, value FROM custom_values WHERE contact_id IN (SELECT unnest($ids))",
+        {"ids": contact_ids},
+    ):
+        custom[contact_id][key] = value
+    return {
+        record["contact_id"]: Contact(**record, custom=custom[record["contact_id"]])
+        for record in found.iter_rows(named=True)
+    }
+
+
+def get_contact(con: duckdb.DuckDBPyConnection, contact_id: str) -> Contact:
+    """The contact with this ID; a clear error if it does not exist (any more)."""
+    contact = find_contact(con, contact_id)
+    if contact is None:
+        raise StaleContactError(f"Contact '{contact_id}' does not exist; it may have been deleted.")
+    return contact
+
+
+def update_contact(
+    con: duckdb.DuckDBPyConnection,
+    contact_id: str,
+    changes: dict[str, Any],
+    expected_version: int,
+    actor: str,
+) -> Contact:
+    """Apply changes to fields (custom ones as 'custom.key') unless the contact moved on since
+    `expected_version` was read: then nothing is written and StaleContactError says why."""
+    if "contact_id" in changes and changes["contact_id"] != contact_id:
+        raise ContactsError("A contact ID can never change.", field="contact_id")
+    system = {k: v for k, v in changes.items() if not k.startswith("custom.") and k != "contact_id"}
+    values: dict[str, Any] = {}
+    for key, value in system.items():
+        values.update(clean_system_value(con, key, value))
+    custom = _clean_custom(con, {k.removeprefix("custom."): v for k, v in changes.items() if k.startswith("custom.")})
+    with conflicts_as_stale(SAVE_CONFLICT), transaction(con):
+        current = get_contact(con, contact_id)
+        if current.version != expected_version:
+            raise StaleContactError(
+                "Someone else changed this contact since you opened it. "
+                "Reload to see their changes, then make yours again."
+            )
+        before = current.model_dump() | {f"custom.{k}": v for k, v in current.custom.items()}
+        after = {k: v for k, v in values.items() if before.get(k) != v}
+        after |= {f"custom.{k}": v for k, v in custom.items() if before.get(f"custom.{k}") != v}
+        if not after:
+            return current
+        system_after = {k: v for k, v in after.items() if not k.startswith("custom.")}
+        assignments = ", ".join(f"{k} = ${k}" for k in system_after)
+        # No RETURNING: DuckDB 2.0.1 skips its write-conflict check for UPDATE ... RETURNING, so a concurrent
+        # write would be silently overwritten. A plain UPDATE answers with the number of rows it changed.
+        updated = scalar(
+            con,
+            f"UPDATE contacts SET {assignments + ', ' if assignments else ''}"
+            "version = version + 1, last_updated = $now "
+            "WHERE contact_id = $contact_id AND version = $version",
+            {**system_after, "now": now(), "contact_id": contact_id, "version": expected_version},
+        )
+        if not updated:
+            raise StaleContactError(SAVE_CONFLICT)
+        _write_custom(
+            con, contact_id, {k.removeprefix("custom."): v for k, v in after.items() if k.startswith("custom.")}
+        )
+        record_activity(con, contact_id, actor, "updated", changes_json(before, after))
+    return get_contact(con, contact_id)
+
+
+def set_blocked(con: duckdb.DuckDBPyConnection, contact_ids: list[str], blocked: bool, actor: str) -> int:
+    """Block or unblock contacts; returns how many changed. Their channel events are then refused."""
+    action = "blocked" if blocked else "unblocked"
+    with conflicts_as_stale(BLOCK_CONFLICT), transaction(con):
+        changed = rows(
+            con,
+            "SELECT contact_id FROM contacts WHERE contact_id IN (SELECT unnest($ids)) AND blocked <> $blocked",
+            {"blocked": blocked, "ids": contact_ids},
+        )
+        # No RETURNING here either (see update_contact).
+        con.execute(
+            "UPDATE contacts SET blocked = $blocked, blocked_on = CASE WHEN $blocked THEN $now END, "
+            "version = version + 1, last_updated = $now WHERE contact_id IN (SELECT unnest($ids))",
+            {"blocked": blocked, "now": now(), "ids": [contact_id for (contact_id,) in changed]},
+        )
+        for (contact_id,) in changed:
+            record_activity(
+                con,
+                contact_id,
+                actor,
+                action,
+                json.dumps({"blocked": {"before": not blocked, "after": blocked}}),
+            )
+    return len(changed)
+
+
+def delete_contacts(con: duckdb.DuckDBPyConnection, contact_ids: list[str], actor: str, typed_count: str | int) -> int:
+    """Delete contacts and everything that belongs to them, once the caller typed their number.
+
+    Irreversible; each deletion is logged in deletion_log with a snapshot of the contact.
+    """
+    wanted = list(dict.fromkeys(contact_ids))
+    if str(typed_count).strip() != str(len(wanted)):
+        raise ContactsError(f"Type {len(wanted)} to confirm deleting {len(wanted)} contact(s).", field="confirm")
+    with transaction(con):
+        return delete_selected(con, "SELECT unnest($ids)", {"ids": wanted}, actor)
+
+
+def delete_selected(con: duckdb.DuckDBPyConnection, ids_sql: str, params: dict[str, Any], actor: str) -> int:
+    """Delete, set-based, the contacts `ids_sql` returns and everything that belongs to them; logged.
+
+    Run it inside the caller's transaction. `ids_sql` must not depend on the tables it empties
+    (materialise a view's IDs first), since related rows go before the contacts themselves.
+    """
+    con.execute(
+        "INSERT INTO deletion_log SELECT $now, $actor, contact_id, to_json(c) "
+        f"FROM contacts c WHERE contact_id IN ({ids_sql})",
+        {**params, "now": now(), "actor": actor},
+    )
+    for table in RELATED_TABLES:
+        con.execute(f"DELETE FROM {table} WHERE contact_id IN ({ids_sql})", params)
+    return scalar(con, f"DELETE FROM contacts WHERE contact_id IN ({ids_sql})", params) or 0
+
+
+def add_note(con: duckdb.DuckDBPyConnection, contact_id: str, body: str, author: str) -> None:
+    """Add a note to a contact's timeline."""
+    text = body.strip()
+    if not text:
+        raise ContactsError("A note cannot be empty.", field="note")
+    if len(text) > 10_000:
+        raise ContactsError("A note is at most 10,000 characters.", field="note")
+    with transaction(con):
+        get_contact(con, contact_id)
+        moment = now()
+        con.execute(
+            "INSERT INTO notes (contact_id, author, body, created_at) VALUES (?, ?, ?, ?)",
+            [contact_id, author, text, moment],
+        )
+        record_activity(con, contact_id, author, "note added", None, at=moment)

@@ -1,0 +1,1 @@
+"""The demo data generator (generator.py); not part of the library's main path."""

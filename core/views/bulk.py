@@ -1,0 +1,276 @@
+"""Bulk actions over a selection: the chosen contacts, or every contact in the current view.
+
+Each action is one transaction and set-based: the selection is materialised once (so what
+the action changes cannot change what it selects), the activity of every contact that will
+change is written by one INSERT ... SELECT, and one UPDATE changes them all.
+"""
+
+import json
+import uuid
+from typing import Any, Literal
+
+import duckdb
+from pydantic import BaseModel, model_validator
+
+from core.contacts.activity import now, record_bulk_activity
+from core.contacts.records import delete_selected
+from core.contacts.validation import clean_system_value
+from core.db import conflicts_as_stale, scalar, transaction
+from core.errors import ContactsError
+from core.views.queries import ListView, view_condition
+from core.workspace import user_role
+
+BulkAction = Literal[
+    "add_tags",
+    "remove_tags",
+    "assign",
+    "email_subscription",
+    "sms_subscription",
+    "block",
+    "unblock",
+    "delete",
+]
+BULK_ACTIONS: dict[str, str] = {
+    "add_tags": "Add tags",
+    "remove_tags": "Remove tags",
+    "assign": "Assign to an owner",
+    "email_subscription": "Update email subscription",
+    "sms_subscription": "Update SMS subscription",
+    "block": "Block",
+    "unblock": "Unblock",
+    "delete": "Delete",
+}
+
+
+class Selection(BaseModel):
+    """Which contacts an action applies to: the IDs given, else every contact in the view."""
+
+    ids: list[str] | None = None
+    view: ListView | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "Selection":
+        if (self.ids is None) == (self.view is None):
+            raise ValueError("a selection is either contact IDs or a view")
+        return self
+
+
+class BulkResult(BaseModel):
+    """What a bulk action did: how many contacts it selected and how many it changed."""
+
+    action: str
+    selected: int
+    changed: int
+
+
+def selection_condition(con: duckdb.DuckDBPyConnection, selection: Selection, user: str) -> tuple[str, dict[str, Any]]:
+    """The WHERE fragment (on contacts `c`) and parameters of a selection."""
+    if selection.ids is not None:
+        return "c.contact_id IN (SELECT unnest($ids))", {"ids": list(dict.fromkeys(selection.ids))}
+    return view_condition(con, selection.view or ListView(), user)
+
+
+def selection_count(con: duckdb.DuckDBPyConnection, selection: Selection, user: str) -> int:
+    """How many contacts an action on this selection would apply to (what the confirmation states)."""
+    where, params = selection_condition(con, selection, user)
+    return scalar(con, f"SELECT count(*) FROM contacts c WHERE {where}", params)
+
+
+def _require_admin(con: duckdb.DuckDBPyConnection, actor: str) -> None:
+    if user_role(con, actor) == "agent":
+        raise ContactsError("Only admins can bulk-edit, block or delete contacts.")
+
+
+def _materialise(con: duckdb.DuckDBPyConnection, selection: Selection, user: str) -> tuple[str, int]:
+    """Copy the selection's IDs into a temporary table (inside the caller's transaction); its name and size."""
+    where, params = selection_condition(con, selection, user)
+    table = f"bulk_selection_{uuid.uuid4().hex[:12]}"
+    con.execute(f"CREATE TEMP TABLE {table} AS SELECT contact_id FROM contacts c WHERE {where}", params)
+    return table, scalar(con, f"SELECT count(*) FROM {table}")
+
+
+def _update(
+    con: duckdb.DuckDBPyConnection,
+    selection: Selection,
+    actor: str,
+    action: str,
+    change: tuple[str, str, str],
+    params: dict[str, Any],
+) -> BulkResult:
+    """Apply `change` = (SET assignments, 'would change' predicate, changes JSON expression) set-based.
+
+    For scalar columns: DuckDB updates them in place quickly. (Tags are a list: see `_retag`.)
+    """
+    assignments, differs, changes_sql = change
+    _require_admin(con, actor)
+    with conflicts_as_stale(STALE), transaction(con):
+        table, selected = _materialise(con, selection, actor)
+        chosen = f"c.contact_id IN (SELECT contact_id FROM {table}) AND {differs}"
+        moment = now()
+        # Activity first: it reads each contact's value before the update changes it.
+        con.execute(
+            "INSERT INTO activity (contact_id, happened_at, actor, action, changes) "
+            f"SELECT c.contact_id, $at, $actor, $action, {changes_sql} FROM contacts c WHERE {chosen}",
+            {**params, "at": moment, "actor": actor, "action": action},
+        )
+        changed = scalar(
+            con,
+            f"UPDATE contacts AS c SET {assignments}, version = version + 1, last_updated = $at WHERE {chosen}",
+            {**params, "at": moment},
+        )
+        con.execute(f"DROP TABLE {table}")
+    return BulkResult(action=action, selected=selected, changed=changed or 0)
+
+
+def _tags(con: duckdb.DuckDBPyConnection, tags: list[str] | str) -> list[str]:
+    cleaned = clean_system_value(con, "tags", tags)["tags"]
+    if not cleaned:
+        raise ContactsError("Choose at least one tag.", field="tags")
+    return cleaned
+
+
+# A bulk change that met another user's edit: nothing of it is applied.
+STALE = "Contacts were changed by someone else while this ran; nothing was changed. Try again."
+
+
+def _replace_rows(con: duckdb.DuckDBPyConnection, rewritten: str) -> None:
+    """Put the rewritten rows in place of the stored ones (inside the caller's transaction)."""
+    con.execute(f"DELETE FROM contacts WHERE contact_id IN (SELECT contact_id FROM {rewritten})")
+    con.execute(f"INSERT INTO contacts BY NAME SELECT * EXCLUDE (tags_before) FROM {rewritten}")
+
+
+def _retag(
+    con: duckdb.DuckDBPyConnection,
+    selection: Selection,
+    actor: str,
+    action: str,
+    new_tags: str,
+    differs: str,
+    tags: list[str],
+) -> BulkResult:
+    """Rewrite the tags of the selected contacts whose tags `differs` says would change.
+
+    DuckDB updates a list column of a table with an index row by row (35 s for 100,000 contacts
+    when measured); rewriting those rows, a delete and an insert, takes about 2 s.
+    """
+    _require_admin(con, actor)
+    with conflicts_as_stale(STALE), transaction(con):
+        table, selected = _materialise(con, selection, actor)
+        rewritten = f"bulk_rows_{uuid.uuid4().hex[:12]}"
+        con.execute(
+            f"CREATE TEMP TABLE {rewritten} AS SELECT c.* REPLACE ({new_tags} AS tags, c.version + 1 AS version, "
+            f"$at AS last_updated), c.tags AS tags_before FROM contacts c "
+            f"WHERE c.contact_id IN (SELECT contact_id FROM {table}) AND {differs}",
+            {"tags": tags, "at": now()},
+        )
+        con.execute(
+            "INSERT INTO activity (contact_id, happened_at, actor, action, changes) "
+            "SELECT contact_id, last_updated, $actor, $action, "
+            f"json_object('tags', json_object('before', tags_before, 'after', tags)) FROM {rewritten}",
+            {"actor": actor, "action": action},
+        )
+        changed = scalar(con, f"SELECT count(*) FROM {rewritten}")
+        # DuckDB lets a transaction delete a row another one changed meanwhile, but reports two transactions
+        # updating one column of a row as a conflict. Every write in core bumps the version, so bumping it
+        # first turns a concurrent edit into a conflict for one of the two instead of a lost update.
+        con.execute(
+            f"UPDATE contacts SET version = version + 1 WHERE contact_id IN (SELECT contact_id FROM {rewritten})"
+        )
+        _replace_rows(con, rewritten)
+        con.execute(f"DROP TABLE {rewritten}")
+        con.execute(f"DROP TABLE {table}")
+    return BulkResult(action=action, selected=selected, changed=changed)
+
+
+def add_tags(con: duckdb.DuckDBPyConnection, selection: Selection, tags: list[str] | str, actor: str) -> BulkResult:
+    """Add tags to every selected contact that lacks one of them (kept in order, new ones last)."""
+    added = "list_concat(c.tags, list_filter($tags, lambda t: NOT list_contains(c.tags, t)))"
+    return _retag(con, selection, actor, "tags added", added, "NOT list_has_all(c.tags, $tags)", _tags(con, tags))
+
+
+def remove_tags(con: duckdb.DuckDBPyConnection, selection: Selection, tags: list[str] | str, actor: str) -> BulkResult:
+    """Remove tags from every selected contact that has one of them."""
+    kept = "list_filter(c.tags, lambda t: NOT list_contains($tags, t))"
+    return _retag(con, selection, actor, "tags removed", kept, "list_has_any(c.tags, $tags)", _tags(con, tags))
+
+
+def assign_owner(con: duckdb.DuckDBPyConnection, selection: Selection, owner_id: str | None, actor: str) -> BulkResult:
+    """Give every selected contact this owner (None or '' unassigns them)."""
+    owner = clean_system_value(con, "owner_id", owner_id)["owner_id"]
+    change = (
+        "owner_id = $owner",
+        "c.owner_id IS DISTINCT FROM $owner",
+        "json_object('owner_id', json_object('before', c.owner_id, 'after', $owner))",
+    )
+    return _update(con, selection, actor, "updated", change, {"owner": owner})
+
+
+def set_subscription(
+    con: duckdb.DuckDBPyConnection,
+    selection: Selection,
+    channel: Literal["email", "sms"],
+    status: str,
+    actor: str,
+) -> BulkResult:
+    """Set the email or SMS subscription ('subscribed', 'unsubscribed', 'not set') of every selected contact."""
+    if channel not in ("email", "sms"):
+        raise ContactsError("A subscription is 'email' or 'sms'.", field="channel")
+    column = f"{channel}_subscription"
+    value = clean_system_value(con, column, status)[column]
+    change = (
+        f"{column} = $status",
+        f"c.{column} <> $status",
+        f"json_object('{column}', json_object('before', c.{column}, 'after', $status))",
+    )
+    return _update(con, selection, actor, "updated", change, {"status": value})
+
+
+def set_blocked(con: duckdb.DuckDBPyConnection, selection: Selection, blocked: bool, actor: str) -> BulkResult:
+    """Block (or unblock) every selected contact; their chat and inbox events are then refused."""
+    _require_admin(con, actor)
+    action = "blocked" if blocked else "unblocked"
+    with conflicts_as_stale(STALE), transaction(con):
+        table, selected = _materialise(con, selection, actor)
+        chosen = (
+            f"SELECT contact_id FROM contacts c WHERE c.contact_id IN (SELECT contact_id FROM {table}) "
+            "AND c.blocked <> $blocked"
+        )
+        changes = json.dumps({"blocked": {"before": not blocked, "after": blocked}})
+        record_bulk_activity(con, chosen, {"blocked": blocked}, actor, action, changes)
+        changed = scalar(
+            con,
+            "UPDATE contacts SET blocked = $blocked, blocked_on = CASE WHEN $blocked THEN $at END, "
+            f"version = version + 1, last_updated = $at WHERE contact_id IN ({chosen})",
+            {"blocked": blocked, "at": now()},
+        )
+        con.execute(f"DROP TABLE {table}")
+    return BulkResult(action=action, selected=selected, changed=changed or 0)
+
+
+def delete(con: duckdb.DuckDBPyConnection, selection: Selection, typed_count: str | int, actor: str) -> BulkResult:
+    """Delete every selected contact and all that belongs to them, once the caller typed how many; logged."""
+    _require_admin(con, actor)
+    with transaction(con):
+        table, selected = _materialise(con, selection, actor)
+        if str(typed_count).strip().replace(",", "") != str(selected):
+            raise ContactsError(f"Type {selected} to confirm deleting {selected:,} contact(s).", field="confirm")
+        deleted = delete_selected(con, f"SELECT contact_id FROM {table}", {}, actor)
+        con.execute(f"DROP TABLE {table}")
+    return BulkResult(action="deleted", selected=selected, changed=deleted)
+
+
+def run_bulk(
+    con: duckdb.DuckDBPyConnection, action: BulkAction, selection: Selection, actor: str, value: Any = None
+) -> BulkResult:
+    """Run a bulk action by name (for the command line and the page): `value` is its argument."""
+    if action in ("add_tags", "remove_tags"):
+        return (add_tags if action == "add_tags" else remove_tags)(con, selection, value or [], actor)
+    if action == "assign":
+        return assign_owner(con, selection, value, actor)
+    if action in ("email_subscription", "sms_subscription"):
+        return set_subscription(con, selection, "email" if action == "email_subscription" else "sms", value, actor)
+    if action in ("block", "unblock"):
+        return set_blocked(con, selection, action == "block", actor)
+    if action == "delete":
+        return delete(con, selection, value, actor)
+    raise ContactsError(f"There is no bulk action '{action}'. Actions: {', '.join(BULK_ACTIONS)}.")

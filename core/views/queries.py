@@ -1,0 +1,130 @@
+"""List views: one page of a segment with search, sorting and the total, paginated in SQL."""
+
+import re
+from typing import Any
+
+import duckdb
+import polars as pl
+from pydantic import BaseModel, Field, field_validator
+
+from core.contacts.fields import DEFAULT_TABLE_COLUMNS, SORTABLE_KEYS, SYSTEM_FIELD_BY_KEY
+from core.contacts.models import ContactPage
+from core.contacts.validation import custom_fields, default_country
+from core.db import frame, rows, scalar
+from core.errors import ContactsError
+from core.views.filters import Filter, compile_filter, filter_fields
+from core.views.search import search_condition
+from core.views.segments import segment_condition
+
+MAX_PAGE_SIZE = 500
+_CUSTOM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class ListView(BaseModel):
+    """What the list shows: a segment (system key, saved segment key, name or ID), a filter, a search,
+    a sort and a page."""
+
+    segment: str = "all"
+    filter: Filter | None = None
+    search: str = ""
+    sort: str = "last_updated"
+    descending: bool = True
+    page: int = Field(default=1, ge=1)
+    page_size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
+    columns: list[str] = Field(default_factory=lambda: list(DEFAULT_TABLE_COLUMNS))
+
+    @field_validator("sort")
+    @classmethod
+    def _sortable(cls, value: str) -> str:
+        if value not in SORTABLE_KEYS:
+            raise ValueError(f"cannot sort by '{value}'")
+        return value
+
+
+def view_condition(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause and parameters selecting every contact in the view (all pages).
+
+    The one place that composes segment, filter and search: lists, counts and bulk actions over
+    "the current view" all select through it.
+    """
+    segment_sql, params = segment_condition(con, view.segment, user)
+    filter_sql, filter_params = "TRUE", {}
+    if view.filter is not None and not view.filter.is_empty():
+        filter_sql, filter_params = compile_filter(view.filter, filter_fields(con), prefix="f")
+    search_sql, search_params = search_condition(view.search, default_country(con))
+    return f"{segment_sql} AND {filter_sql} AND {search_sql}", {**params, **filter_params, **search_params}
+
+
+def count_view(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> int:
+    """How many contacts the view holds across all pages."""
+    where, params = view_condition(con, view, user)
+    return scalar(con, f"SELECT count(*) FROM contacts c WHERE {where}", params)
+
+
+def _column_sql(con: duckdb.DuckDBPyConnection, columns: list[str]) -> tuple[list[str], list[str]]:
+    """SELECT expressions over `page` and the custom-value joins they need; checked against allow-lists."""
+    custom_keys = {field.key for field in custom_fields(con)}
+    select, joins = ["page.contact_id", "page.version"], []
+    for index, column in enumerate(columns):
+        if column in ("contact_id", "version"):
+            continue
+        if column in SYSTEM_FIELD_BY_KEY:
+            select.append(f"page.{column}")
+        elif column.startswith("custom.") and column.removeprefix("custom.") in custom_keys:
+            key = column.removeprefix("custom.")
+            if not _CUSTOM_KEY.match(key):
+                raise ContactsError(f"'{key}' is not a valid custom field key.")
+            joins.append(
+                f"LEFT JOIN custom_values cv{index} ON cv{index}.contact_id = page.contact_id "
+                f"AND cv{index}.field_key = '{key}'"
+            )
+            select.append(f'cv{index}.value AS "{column}"')
+        else:
+            raise ContactsError(f"'{column}' is not a field.", field="columns")
+    return select, joins
+
+
+def _page_ids(
+    con: duckdb.DuckDBPyConnection, where: str, params: dict[str, Any], order: str, sort: str, limit: int, offset: int
+) -> tuple[int, list[str]]:
+    """The view's total and one page of its IDs, evaluating the view's condition once."""
+    # MATERIALIZED keeps DuckDB from running the condition a second time for the count.
+    key = "contact_id" if sort == "contact_id" else f"contact_id, {sort}"
+    found = rows(
+        con,
+        f"WITH hits AS MATERIALIZED (SELECT {key} FROM contacts c WHERE {where}) "
+        f"SELECT (SELECT count(*) FROM hits), "
+        f"(SELECT list(contact_id) FROM (SELECT contact_id FROM hits ORDER BY {order} LIMIT $limit OFFSET $offset))",
+        {**params, "limit": limit, "offset": offset},
+    )
+    return found[0][0], found[0][1] or []
+
+
+def list_contacts(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> ContactPage:
+    """One page of the view, sorted, with the total count of the whole view."""
+    where, params = view_condition(con, view, user)
+    direction = "DESC" if view.descending else "ASC"
+    order = f"{view.sort} {direction} NULLS LAST, contact_id"
+    size = view.page_size
+    total, ids = _page_ids(con, where, params, order, view.sort, size, (view.page - 1) * size)
+    page = min(view.page, max(1, -(-total // size)))
+    if page != view.page:  # asked past the last page: show the last one
+        total, ids = _page_ids(con, where, params, order, view.sort, size, (page - 1) * size)
+    select, joins = _column_sql(con, view.columns)
+    # Sorting narrow (ID, sort key) rows and then reading 50 whole rows is several times faster.
+    sql = (
+        "WITH page AS (SELECT * FROM contacts WHERE contact_id IN (SELECT unnest($ids))) "
+        f"SELECT {', '.join(select)} FROM page {' '.join(joins)} ORDER BY page.{order}"
+    )
+    return ContactPage(total=total, page=page, page_size=size, rows=frame(con, sql, {"ids": ids}))
+
+
+def view_contact_ids(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> list[str]:
+    """Every contact ID in the view (for acting on a whole view)."""
+    where, params = view_condition(con, view, user)
+    return frame(con, f"SELECT contact_id FROM contacts c WHERE {where}", params)["contact_id"].to_list()
+
+
+def empty_page(view: ListView) -> pl.DataFrame:
+    """A frame with the view's columns and no rows."""
+    return pl.DataFrame({column: [] for column in ["contact_id", *view.columns]})

@@ -1,0 +1,72 @@
+"""Channels (admin): how events reach the app, recent ingest runs with their counts, and a file upload."""
+
+import duckdb
+import streamlit as st
+
+from core.channels.ingest import ingest_lines, recent_ingest_runs
+from core.config import ingest_token_path
+from core.errors import ContactsError
+from ui.session import db, is_admin, user
+from ui.widgets import for_display, show_error
+
+con, me = db(), user()
+st.title("Channels")
+if not is_admin(con):
+    st.error("Only an admin can see the channels' ingest history.", icon=":material/lock:")
+    st.stop()
+
+# --- How events arrive: the running app's endpoint ---
+st.markdown(
+    "Web Chat and Inbox send their events to this app as JSON lines: "
+    "`POST /api/ingest` with `Authorization: Bearer <token>`. The token is `$CONTACTS_INGEST_TOKEN`, "
+    f"else the one kept in `{ingest_token_path().name}` beside the database. From a shell: "
+    "`python -m core ingest EVENTS.jsonl --url http://localhost:8501`."
+)
+
+# --- Send a file by hand ---
+with st.form("upload", clear_on_submit=True):
+    upload = st.file_uploader("Ingest a JSON-lines file of events", type=["jsonl", "ndjson", "json", "txt"])
+    if st.form_submit_button("Ingest", icon=":material/upload:") and upload is not None:
+        try:
+            lines = upload.getvalue().decode("utf-8-sig").splitlines()
+            done = ingest_lines(con, lines, me, origin=f"upload: {upload.name}")
+            st.session_state.ingest_result = done.model_dump()
+        except UnicodeDecodeError:
+            show_error(ContactsError("The file is not UTF-8 text."))
+        except duckdb.TransactionException:
+            show_error(ContactsError("Someone changed the same contacts meanwhile; nothing was applied. Try again."))
+if "ingest_result" in st.session_state:
+    result = st.session_state.ingest_result
+    st.success(
+        f"{result['created']:,} created · {result['updated']:,} updated · "
+        f"{result['conversations_opened']:,} conversations opened · {result['refused_blocked']:,} refused (blocked) · "
+        f"{len(result['malformed']):,} malformed",
+        icon=":material/check:",
+    )
+    if result["malformed"]:
+        st.dataframe(result["malformed"], hide_index=True, column_config={"line": "Line", "reason": "Reason"})
+
+# --- Recent runs ---
+st.subheader("Recent ingest runs")
+runs = recent_ingest_runs(con, limit=100)
+if runs.is_empty():
+    st.caption("No events have been ingested yet.")
+else:
+    st.dataframe(
+        for_display(runs.drop("malformed_lines", "run_id")),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "started_at": "Started",
+            "finished_at": "Finished",
+            "actor": "By",
+            "origin": "From",
+            "events": "Events",
+            "created": "Created",
+            "updated": "Updated",
+            "conversations_opened": "Conversations opened",
+            "conversations_continued": "Continued",
+            "refused_blocked": "Refused (blocked)",
+            "malformed": "Malformed",
+        },
+    )

@@ -1,0 +1,95 @@
+"""Segments: every system and saved segment with its count and description; composition; rename and delete."""
+
+import streamlit as st
+
+from core.errors import ContactsError
+from core.views.segments import (
+    COMPOSITION_FIELDS,
+    delete_segment,
+    find_segment,
+    rename_segment,
+    segment_composition,
+    segment_summaries,
+)
+from ui.session import db, plain, user
+from ui.widgets import show_error
+
+con, me = db(), user()
+
+st.title("Segments")
+st.caption("Saved segments are filters: they re-evaluate as contacts change. Save a new one from the Contacts list.")
+
+# --- Every segment, with how many contacts it holds right now ---
+summaries = segment_summaries(con, me)
+table = summaries.with_columns(link=("./?segment=" + summaries["key"]))
+st.dataframe(
+    table.select("name", "kind", "contacts", "description", "link"),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "name": st.column_config.TextColumn("Segment"),
+        "kind": st.column_config.TextColumn("Kind", width="small"),
+        "contacts": st.column_config.NumberColumn("Contacts", format="localized", width="small"),
+        "description": st.column_config.TextColumn("Description", width="large"),
+        "link": st.column_config.LinkColumn("Open", display_text="Open", width="small"),
+    },
+)
+
+# --- One segment: its composition as a chart ---
+keys = summaries["key"].to_list()
+names = dict(zip(keys, summaries["name"].to_list(), strict=True))
+wanted = st.query_params.get("segment")
+chosen = st.selectbox(
+    "Segment", keys, index=keys.index(wanted) if wanted in keys else 0, format_func=names.get, key="segment-pick"
+)
+segment = find_segment(con, chosen)
+st.query_params["segment"] = chosen
+st.write(f"**{plain(segment.name)}** · {plain(segment.description)}")
+
+by = (
+    st.segmented_control(
+        "Break down by",
+        list(COMPOSITION_FIELDS),
+        default="lead_stage",
+        format_func=COMPOSITION_FIELDS.get,
+        key="segment-by",
+    )
+    or "lead_stage"
+)
+try:
+    composition = segment_composition(con, chosen, me, by)
+except ContactsError as error:
+    show_error(error)
+    st.stop()
+if composition.is_empty():
+    st.info("This segment holds no contacts right now.", icon=":material/info:")
+else:
+    st.bar_chart(
+        composition,
+        x="value",
+        y="contacts",
+        x_label=COMPOSITION_FIELDS[by],
+        y_label="Contacts",
+        horizontal=True,
+        sort="-contacts",
+    )
+if st.button("Open in Contacts", icon=":material/group:"):
+    st.switch_page("pages/contacts.py", query_params={"segment": chosen})
+
+# --- A saved segment can be renamed or deleted (its contacts stay) ---
+if not segment.system:
+    st.subheader("Manage")
+    cells = st.columns([3, 1, 1], vertical_alignment="bottom")
+    new_name = cells[0].text_input("New name", value=segment.name, key=f"rename-{chosen}")
+    if cells[1].button("Rename", icon=":material/edit:", disabled=new_name.strip() == segment.name):
+        try:
+            rename_segment(con, chosen, new_name)
+            st.rerun()
+        except ContactsError as error:
+            show_error(error)
+    with cells[2].popover("Delete segment", icon=":material/delete:", width="stretch"):
+        st.write(f"Delete the segment **{plain(segment.name)}**? Its contacts are kept.")
+        if st.button("Yes, delete the segment", type="primary"):
+            delete_segment(con, chosen)
+            st.query_params.pop("segment", None)
+            st.rerun()
