@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 export CONTACTS_DB ?= data/contacts.duckdb
 PORT ?= 8501
+# Tests run on every core in parallel; a test file stays on one worker (its servers and databases are per file).
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
 
-.PHONY: run test lint bench demo clean
+.PHONY: run test test-fast lint bench demo clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,14 +28,18 @@ run: $(VENV)/.runtime
 		"else the one kept in $(CONTACTS_DB).ingest-token (python -m core ingest --url finds it)."
 	$(BIN)/streamlit run server.py --server.port $(PORT) --server.address localhost
 
-## Run every test: core, pages (AppTest) and real-browser tests.
-test: $(VENV)/.test
-	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+## Run every check and test: lint, format, types, then core, pages (AppTest) and real-browser tests.
+test: lint
+	$(PYTEST)
+
+## The quick loop: lint and the tests not marked slow (no browser, no large data).
+test-fast: lint
+	$(PYTEST) -m "not slow and not browser"
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(VENV)/.test
 	$(BIN)/python -m bench

@@ -4,12 +4,14 @@ Pages live in pages/, as Streamlit's docs lay an app out. Because this shell cal
 Streamlit 1.67 does not switch to its old file-based navigation for that folder: this shell runs on
 every page, and a file in pages/ that the list below does not name cannot be reached at all
 (tests/pages/test_navigation.py proves it). The old sidebar of pages/ appears only in an app that
-never calls `st.navigation`.
+never calls `st.navigation`. Until this shell first runs in a process, though, Streamlit 1.67 can still
+run a pages/ file alone for a first request; ui/shell.py says how server.py and every page close that gap.
 """
 
 import streamlit as st
 
 from ui.session import db
+from ui.shell import shell
 
 st.set_page_config(page_title="Contacts", page_icon=":material/contacts:", layout="wide")
 
@@ -30,4 +32,5 @@ pages = [
     st.Page("pages/channels.py", title="Channels", icon=":material/forum:", url_path="channels"),
     st.Page("pages/import_contacts.py", title="Import", icon=":material/upload_file:", url_path="import"),
 ]
-st.navigation(pages).run()
+with shell():
+    st.navigation(pages).run()

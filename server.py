@@ -24,6 +24,7 @@ from core.channels.ingest import chat_button_visible, ingest_events
 from core.config import ingest_token
 from core.contacts.validation import default_country
 from ui.session import db
+from ui.shell import pin_navigation
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 MAX_ORIGIN_LENGTH = 200
@@ -90,6 +91,7 @@ async def chat_button_endpoint(request: Request) -> JSONResponse:
     return JSONResponse({"show": await run_in_threadpool(check)})
 
 
+pin_navigation()  # before any session: pages/ never means the old file-based navigation (ui/shell.py)
 ingest_token()  # kept from the start, so that `python -m core ingest --url` on this machine finds it
 
 app = st.App(

@@ -7,7 +7,10 @@ from core.channels.ingest import ingest_lines, recent_ingest_runs
 from core.config import ingest_token_path
 from core.errors import ContactsError
 from ui.session import db, is_admin, user
+from ui.shell import require_shell
 from ui.widgets import for_display, show_error
+
+require_shell()
 
 con, me = db(), user()
 st.title("Channels")

@@ -14,7 +14,10 @@ from ui.bulk_actions import ROUND_KEY, bulk_actions, show_last_action
 from ui.export import export_control
 from ui.filter_builder import clear_filter, filter_builder, save_as_segment
 from ui.session import db, is_admin, user
+from ui.shell import require_shell
 from ui.widgets import for_display, int_param, show_error, url_index
+
+require_shell()
 
 ROW_HEIGHT = 35  # Streamlit's default row height: the table shows the whole page without scrolling
 

@@ -7,7 +7,10 @@ from core.errors import ContactsError
 from core.importer import MAX_ROWS, commit_import, import_history, plan_import, sample_file
 from ui.importer import PLAN_KEY, current_table, for_history, mapping_editor, options_form, remember_upload, show_plan
 from ui.session import db, is_admin, user
+from ui.shell import require_shell
 from ui.widgets import for_display, show_error
+
+require_shell()
 
 con, me = db(), user()
 st.title("Import contacts")

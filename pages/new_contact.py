@@ -8,6 +8,9 @@ from core.errors import ContactsError
 from core.workspace import lead_stages, owners, tag_names
 from ui.field_widgets import field_error
 from ui.session import db, is_admin, user
+from ui.shell import require_shell
+
+require_shell()
 
 con, me = db(), user()
 st.title("Create a new contact")

@@ -12,7 +12,10 @@ from core.views.segments import (
     segment_summaries,
 )
 from ui.session import db, plain, user
+from ui.shell import require_shell
 from ui.widgets import show_error
+
+require_shell()
 
 con, me = db(), user()
 

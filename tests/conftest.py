@@ -1,11 +1,19 @@
-"""Fixtures shared by the core tests: a fresh in-memory database, one line to use."""
+"""Fixtures shared by the core tests: a fresh in-memory database and one contact factory, one line each to use."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
 
 import duckdb
 import pytest
 
+from core.contacts.models import Contact, ContactInput
+from core.contacts.records import create_contact, get_contact
 from core.db import open_database
+
+T0 = datetime(2024, 1, 1, 9, 0)
+
+AddContact = Callable[..., Contact]
 
 
 @pytest.fixture
@@ -14,3 +22,48 @@ def fresh_db() -> Iterator[duckdb.DuckDBPyConnection]:
     con = open_database()
     yield con
     con.close()
+
+
+def _store(con: duckdb.DuckDBPyConnection, contact_id: str, custom: dict[str, Any], fields: dict[str, Any]) -> None:
+    values = {"contact_id": contact_id, "created_on": T0, "last_updated": T0, **fields}
+    columns = list(values)
+    con.execute(f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join('$' + c for c in columns)})", values)
+    for key, value in custom.items():
+        con.execute("INSERT INTO custom_values VALUES (?, ?, ?)", [contact_id, key, value])
+
+
+@pytest.fixture(scope="session")  # it holds no state: module-scoped fixtures may use it too
+def add_contact() -> AddContact:
+    """The contact factory: `add_contact(con, "ada", first_name="Ada", custom={...})` returns the stored Contact.
+
+    By default the values go through `create_contact` (validated, normalised, logged) as `actor`;
+    `stored=True` writes them exactly as given (created and updated at T0 unless given), for tests
+    that need values or times the app would never write itself.
+    """
+
+    def add(
+        con: duckdb.DuckDBPyConnection,
+        contact_id: str | None = None,
+        *,
+        custom: dict[str, Any] | None = None,
+        stored: bool = False,
+        actor: str = "admin",
+        **fields: Any,
+    ) -> Contact:
+        if stored:
+            if contact_id is None:
+                raise ValueError("a stored contact needs its contact_id")
+            _store(con, contact_id, custom or {}, fields)
+            return get_contact(con, contact_id)
+        data = ContactInput(contact_id=contact_id, custom=custom or {}, **fields)
+        return create_contact(con, data, actor)
+
+    return add
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests are slow by nature: `make test-fast` leaves them out with the other slow ones."""
+    for item in items:
+        if "browser" in item.path.parts:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)

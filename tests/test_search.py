@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.contacts.models import ContactInput
-from core.contacts.records import create_contact, set_blocked
+from core.contacts.records import set_blocked
 from core.db import open_database
 from core.views.queries import ListView, view_contact_ids
 from core.views.search import escape_like, search_condition, whole_word_pattern
@@ -18,18 +17,15 @@ def search(con, query: str, segment: str = "all") -> set[str]:
     return set(view_contact_ids(con, ListView(segment=segment, search=query), "alice"))
 
 
-def add(con, contact_id: str, **fields) -> None:
-    create_contact(con, ContactInput(contact_id=contact_id, **fields), "alice")
-
-
-def add_people(con) -> None:
+def add_people(con, add_contact) -> None:
     """Contacts whose names, emails, phones and custom values the search tests look for."""
+
     define_custom_field(con, "member_no", "Member number", "text")
     define_custom_field(con, "score", "Score", "number")
     define_custom_field(con, "plan", "Plan", "dropdown", ["Free", "Pro", "Enterprise"])
     define_custom_field(con, "vip", "VIP", "checkbox")
     define_custom_field(con, "renewal", "Renewal", "datetime")
-    add(
+    add_contact(
         con,
         "ada",
         first_name="Ada",
@@ -38,7 +34,7 @@ def add_people(con) -> None:
         phone="(415) 555-0132",
         custom={"member_no": "Gold-Tier A17", "score": "42", "vip": "true", "renewal": "2024-05-01 14:30"},
     )
-    add(
+    add_contact(
         con,
         "grace",
         first_name="Grace",
@@ -47,19 +43,21 @@ def add_people(con) -> None:
         phone="+44 20 7946 0958",
         custom={"plan": "Enterprise", "member_no": "C++ (beta)"},
     )
-    add(con, "alan", first_name="Alan", last_name="Turing", email="alan@bletchley.uk")
-    add(con, "obrien", first_name="Conan", last_name="O'Brien", email="under_score@example.org")
-    add(con, "percent", first_name="Hundred", last_name="100%", email="pct@example.org")
-    add(con, "slash", first_name="Back\\slash", last_name="[Bracket]", email="slash@example.org")
-    add(con, "blocked", first_name="Ada", last_name="Blocked", email="ada.blocked@example.com", phone="4155550199")
+    add_contact(con, "alan", first_name="Alan", last_name="Turing", email="alan@bletchley.uk")
+    add_contact(con, "obrien", first_name="Conan", last_name="O'Brien", email="under_score@example.org")
+    add_contact(con, "percent", first_name="Hundred", last_name="100%", email="pct@example.org")
+    add_contact(con, "slash", first_name="Back\\slash", last_name="[Bracket]", email="slash@example.org")
+    add_contact(
+        con, "blocked", first_name="Ada", last_name="Blocked", email="ada.blocked@example.com", phone="4155550199"
+    )
     set_blocked(con, ["blocked"], True, "alice")
 
 
 @pytest.fixture(scope="module")
-def people():
+def people(add_contact):
     """One database for the module: searching never writes."""
     con = open_database()
-    add_people(con)
+    add_people(con, add_contact)
     yield con
     con.close()
 
@@ -114,8 +112,8 @@ def test_an_international_phone_matches(people, query):
     assert search(people, query) == {"grace"}
 
 
-def test_a_national_number_matches_in_the_workspace_country(fresh_db):
-    add_people(fresh_db)
+def test_a_national_number_matches_in_the_workspace_country(fresh_db, add_contact):
+    add_people(fresh_db, add_contact)
     assert search(fresh_db, "020 7946 0958") == set()
     fresh_db.execute("UPDATE settings SET value = 'GB' WHERE key = 'default_country'")
     assert search(fresh_db, "020 7946 0958") == {"grace"}

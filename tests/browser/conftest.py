@@ -70,9 +70,9 @@ def seed_database(path: Path) -> None:
 
 
 class StreamlitServer:
-    """`streamlit run server.py` (the app and its ingest endpoint) in a subprocess, on its own database."""
+    """`streamlit run server.py` (the app and its ingest endpoint; or another script) in a subprocess, on its own database."""
 
-    def __init__(self, database: Path) -> None:
+    def __init__(self, database: Path, script: str = "server.py", cwd: Path = ROOT) -> None:
         self.database = database
         self.port = free_port()
         self.url = f"http://localhost:{self.port}"
@@ -89,7 +89,7 @@ class StreamlitServer:
                 "-m",
                 "streamlit",
                 "run",
-                "server.py",
+                script,
                 "--server.port",
                 str(self.port),
                 "--server.address",
@@ -97,7 +97,7 @@ class StreamlitServer:
                 "--server.headless",
                 "true",
             ],
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
