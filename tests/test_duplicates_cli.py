@@ -5,8 +5,9 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import AddContact
 from test_cli import cli
-from test_duplicates import add, people
+from test_duplicates import people
 
 from bench.accuracy import TARGET_F1, febrl_accuracy
 from core.db import open_database
@@ -14,13 +15,21 @@ from core.workspace import ensure_owner
 
 
 @pytest.fixture
-def dup_db(tmp_path: Path) -> Path:
+def dup_db(tmp_path: Path, add_contact: AddContact) -> Path:
     path = tmp_path / "dups.duckdb"
     con = open_database(path)
     ensure_owner(con, "admin")
-    people(con)
-    add(con, "e1", email="Ana.Silva@gmail.com", first_name="Ana", tags=["vip"])
-    add(con, "e2", email="anasilva+promo@gmail.com", first_name="Ana", last_name="Silva", tags=["newsletter"])
+    people(con, add_contact)
+    add_contact(con, "e1", stored=True, email="Ana.Silva@gmail.com", first_name="Ana", tags=["vip"])
+    add_contact(
+        con,
+        "e2",
+        stored=True,
+        email="anasilva+promo@gmail.com",
+        first_name="Ana",
+        last_name="Silva",
+        tags=["newsletter"],
+    )
     con.close()
     return path
 

@@ -1,0 +1,68 @@
+"""Blocking rules: which contacts are compared at all, each rule a key that two contacts must share.
+
+Contacts become a candidate pair when they share any one of several compound keys (names with birthday,
+postal code and so on; an identity field's value), so a typo in one field still leaves other keys to meet
+on. Keys are expressions over the profile table `dup_profile` (or `dup_identity` for identity fields) that
+`core.duplicates.likely` builds; a NULL key blocks nothing.
+"""
+
+from dataclasses import dataclass
+
+# A key shared by more contacts than this says little: skip it, the other keys still meet.
+MAX_BLOCK = 60
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    """Contacts whose `key` (SQL over dup_profile) is equal become a candidate pair."""
+
+    key: str
+    label: str
+
+    def pairs_sql(self, max_block: int = MAX_BLOCK) -> str:
+        """SELECT id_a, id_b (id_a < id_b) of contacts sharing this key, skipping keys held by over `max_block`."""
+        key = self.key
+        return f"""SELECT k1.id AS id_a, k2.id AS id_b FROM
+            (SELECT id, {key} AS k, count(*) OVER (PARTITION BY {key}) AS n FROM dup_profile WHERE {key} IS NOT NULL) k1
+            JOIN (SELECT id, {key} AS k FROM dup_profile WHERE {key} IS NOT NULL) k2 ON k1.k = k2.k AND k1.id < k2.id
+            WHERE k1.n <= {max_block}"""
+
+
+@dataclass(frozen=True)
+class IdentityBlockingRule:
+    """Contacts whose identity field agrees on `column` of dup_identity become a candidate pair."""
+
+    column: str
+    label: str
+
+    def pairs_sql(self, max_block: int = MAX_BLOCK) -> str:
+        """SELECT id_a, id_b (id_a < id_b) of contacts agreeing on this column of one identity field."""
+        column = self.column
+        return f"""SELECT i1.id AS id_a, i2.id AS id_b FROM
+            (SELECT *, count(*) OVER (PARTITION BY field, {column}) AS k_n FROM dup_identity) i1
+            JOIN dup_identity i2 ON i1.field = i2.field AND i1.{column} = i2.{column} AND i1.id < i2.id
+            WHERE i1.k_n <= {max_block}"""
+
+
+BLOCKING_RULES = (
+    BlockingRule("fn || '|' || ln", "first and last name"),
+    BlockingRule("least(fn, ln) || '|' || greatest(fn, ln)", "names either way round"),
+    BlockingRule("ln || '|' || dob", "last name and birthday"),
+    BlockingRule("fn || '|' || dob", "first name and birthday"),
+    BlockingRule("dob || '|' || pc", "birthday and postal code"),
+    BlockingRule("dob || '|' || st", "birthday and state"),
+    BlockingRule("ln || '|' || pc", "last name and postal code"),
+    BlockingRule("fn || '|' || pc", "first name and postal code"),
+    BlockingRule("ln || '|' || city || '|' || left(fn, 1)", "last name, city and first initial"),
+    BlockingRule("addr || '|' || pc", "address and postal code"),
+    BlockingRule("pc || '|' || left(addr, 6)", "postal code and start of address"),
+    BlockingRule("left(fn, 3) || '|' || left(ln, 3) || '|' || left(pc, 2)", "starts of names and postal code"),
+    # The same value, and the same characters in another order (two neighbours swapped when typed).
+    IdentityBlockingRule("value", "identity value"),
+    IdentityBlockingRule("sorted", "identity value's characters"),
+)
+
+
+def candidates_sql(rules: tuple[BlockingRule | IdentityBlockingRule, ...], max_block: int = MAX_BLOCK) -> str:
+    """Distinct pairs (id_a < id_b) found by any of the rules."""
+    return "\nUNION\n".join(rule.pairs_sql(max_block) for rule in rules)

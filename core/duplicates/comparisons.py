@@ -1,0 +1,312 @@
+"""Comparisons: how two contacts' fields agree, as levels that each know their SQL, label and weight.
+
+Shaped like splink's comparison library. A comparison (a field: last name, birthday) holds ordered levels;
+the first level whose condition holds fires, adds its weight (log2 m / u, how often the same person shows
+that agreement against how often two strangers do) and names itself in the evidence:
+"last name: one typo, +4.7". The scoring and evidence SQL are generated from these objects.
+
+Conditions read the per-pair similarity columns of SIMILARITIES (a = one contact's profile, b = the other),
+each computed once per pair; the profile columns they start from are built in `core.duplicates.likely`.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
+
+
+def quote(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def edit_similarity(a: str, b: str) -> str:
+    """1 - edits / length, a swap of neighbours being one edit; NULL when either is blank."""
+    return f"1.0 - damerau_levenshtein({a}, {b}) / greatest(length({a}), length({b}))"
+
+
+# Every similarity once per pair; NULL when either side is blank, which weighs nothing.
+SIMILARITIES = {
+    "s_fn": "jaro_winkler_similarity(a.fn, b.fn)",
+    "s_ln": "jaro_winkler_similarity(a.ln, b.ln)",
+    "x_fn": "jaro_winkler_similarity(a.fn, b.ln)",
+    "x_ln": "jaro_winkler_similarity(a.ln, b.fn)",
+    # Day and month swapped (04/09 against 09/04) counts as a typo.
+    "s_dob": f"""CASE WHEN left(a.dob, 4) = left(b.dob, 4) AND a.dob[5:6] = b.dob[7:8] AND a.dob[7:8] = b.dob[5:6]
+                 THEN 0.9 ELSE {edit_similarity("a.dob", "b.dob")} END""",
+    # Address words in any order: "51 hurley street lakes estate" is "51 lakes estate hurley street".
+    "s_addr": "greatest(jaro_winkler_similarity(a.addr, b.addr),"
+    " jaro_winkler_similarity(a.addr_sorted, b.addr_sorted))",
+    "s_pc": edit_similarity("a.pc", "b.pc"),
+    "s_city": "jaro_winkler_similarity(a.city, b.city)",
+    "s_company": "jaro_winkler_similarity(a.company, b.company)",
+    "same_st": "a.st = b.st",
+    "same_ek": "a.ek = b.ek",
+    "same_ph": "a.ph = b.ph",
+}
+
+
+# --- Levels -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level of agreement with a fixed weight: `condition` is SQL over the pair's similarities."""
+
+    label: str
+    condition: str
+    weight: float
+    # A silent level (one side blank) weighs nothing and says nothing: there is no evidence either way.
+    silent: bool = False
+
+    def weight_sql(self) -> str:
+        """The weight as SQL: a number known beforehand."""
+        return repr(self.weight)
+
+    def evidence_sql(self) -> str:
+        """'one typo, +4.7' as SQL, or NULL for a silent level."""
+        return "NULL" if self.silent else quote(f"{self.label}, {self.weight:+.1f}")
+
+
+@dataclass(frozen=True)
+class FrequencyLevel:
+    """An exact match weighed by how rare the shared value is: u is the share of contacts that hold it.
+
+    The weight is log2(m * total / count), `total` and `count` being SQL for how many contacts have the
+    field and how many hold this value (None: one contact, as with a mailbox). A shared rare name thus
+    counts for more than a shared common one; `floor`, when set, keeps a very common value from counting
+    against the pair.
+    """
+
+    label: str
+    condition: str
+    m: float
+    total: str
+    count: str | None = None
+    floor: float | None = None
+    silent: ClassVar[bool] = False
+
+    def weight_sql(self) -> str:
+        """log2(m / u) as SQL, computed per pair from the value's frequency."""
+        share = f"{self.total}" if self.count is None else f"{self.total} / {self.count}"
+        weight = f"log2({self.m} * {share})"
+        return weight if self.floor is None else f"greatest({weight}, {self.floor!r})"
+
+    def evidence_sql(self) -> str:
+        """'exact, +6.2' as SQL, the weight printed as this pair's."""
+        return f"{quote(self.label + ', ')} || printf('%+.1f', {self.weight_sql()})"
+
+
+def unknown(*similarities: str) -> Level:
+    """The silent first level: a side is blank, so the field says nothing."""
+    return Level("unknown", " OR ".join(f"{s} IS NULL" for s in similarities), 0.0, silent=True)
+
+
+def frequency(column: str, label: str, condition: str, m: float, floor: float | None = None) -> FrequencyLevel:
+    """An exact-match level weighed by the frequency of the profile's `column` (fn, ln, dob, ...)."""
+    return FrequencyLevel(label, condition, m, f"t.{column}_total", f"{column}_n", floor)
+
+
+# --- Comparisons --------------------------------------------------------------------------------------------
+
+
+class Scored(Protocol):
+    """Anything that adds a weight to a pair and says why: a comparison, the better of two readings."""
+
+    def weight_sql(self) -> str: ...
+
+    def evidence_sql(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A field compared level by level: the first level whose condition holds fires; none firing weighs 0."""
+
+    field: str
+    levels: tuple[Level | FrequencyLevel, ...]
+    # SQL naming the field per row, for comparisons over fields an admin defines (identity fields).
+    field_sql: str | None = None
+
+    def _case(self, value: Callable[[Level | FrequencyLevel], str], otherwise: str) -> str:
+        whens = " ".join(f"WHEN {level.condition} THEN {value(level)}" for level in self.levels)
+        return f"CASE {whens} ELSE {otherwise} END"
+
+    def weight_sql(self) -> str:
+        """CASE over the levels giving the weight of the one that fires."""
+        return self._case(lambda level: level.weight_sql(), "0.0")
+
+    def evidence_sql(self) -> str:
+        """CASE over the levels giving 'field: level, weight' of the one that fires (NULL when silent)."""
+        name = quote(f"{self.field}: ") if self.field_sql is None else f"{self.field_sql} || ': '"
+        return self._case(lambda level: "NULL" if level.silent else f"{name} || {level.evidence_sql()}", "NULL")
+
+    def level(self, label: str) -> Level | FrequencyLevel:
+        """The level called `label`."""
+        return next(level for level in self.levels if level.label == label)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One way of lining fields up (names as typed, or first and last swapped), with its own weight.
+
+    A reading with a label says so in the evidence when it wins: 'names: swapped, -1.0'.
+    """
+
+    comparisons: tuple[Comparison, ...]
+    field: str = ""
+    label: str | None = None
+    weight: float = 0.0
+
+    def weight_sql(self) -> str:
+        """The comparisons' weights summed, plus this reading's."""
+        total = " + ".join(comparison.weight_sql() for comparison in self.comparisons)
+        return total if not self.weight else f"{total} {'-' if self.weight < 0 else '+'} {abs(self.weight)!r}"
+
+    def evidence_sql(self) -> str:
+        """The comparisons' evidence, then this reading's label and weight when it has one."""
+        parts = [comparison.evidence_sql() for comparison in self.comparisons]
+        if self.label:
+            parts.append(quote(f"{self.field}: {self.label}, {self.weight:+.1f}"))
+        return joined_evidence(parts)
+
+
+@dataclass(frozen=True)
+class BestReading:
+    """The reading with the highest weight counts; its evidence is the one shown."""
+
+    readings: tuple[Reading, ...]
+
+    def weight_sql(self) -> str:
+        """greatest() of the readings' weights."""
+        return "greatest(" + ",\n         ".join(reading.weight_sql() for reading in self.readings) + ")"
+
+    def evidence_sql(self) -> str:
+        """The evidence of the first reading whose weight is the greatest."""
+        best = self.weight_sql()
+        whens = " ".join(f"WHEN {r.weight_sql()} = {best} THEN {r.evidence_sql()}" for r in self.readings[:-1])
+        return f"CASE {whens} ELSE {self.readings[-1].evidence_sql()} END"
+
+
+@dataclass(frozen=True)
+class Summed:
+    """Weight and evidence summed elsewhere (over identity fields) and carried in as columns."""
+
+    weight: str
+    evidence: str
+
+    def weight_sql(self) -> str:
+        """The carried weight; no row means no evidence, which weighs 0."""
+        return f"coalesce({self.weight}, 0.0)"
+
+    def evidence_sql(self) -> str:
+        """The carried evidence text."""
+        return self.evidence
+
+
+def joined_evidence(parts: list[str]) -> str:
+    """The parts' texts joined by '; ', skipping NULLs; NULL when there are none."""
+    return f"nullif(concat_ws('; ', {', '.join(parts)}), '')"
+
+
+def weight_sql(parts: tuple[Scored, ...]) -> str:
+    """The pair's weight of evidence (log2 odds before the prior): every part's weight summed."""
+    return "\n + ".join(part.weight_sql() for part in parts)
+
+
+def evidence_sql(parts: tuple[Scored, ...]) -> str:
+    """'first name: exact, +6.2; last name: one typo, +4.7; ...': what each part found."""
+    return joined_evidence([part.evidence_sql() for part in parts])
+
+
+# --- The project's comparisons ------------------------------------------------------------------------------
+
+
+def name_comparison(field: str, similarity: str, column: str) -> Comparison:
+    """A name: equal (weighed by how rare the name is), one typo away, similar, different."""
+    return Comparison(
+        field,
+        (
+            unknown(similarity),
+            frequency(column, "exact", f"{similarity} >= 0.999", 0.88),
+            Level("one typo", f"{similarity} >= 0.92", 4.7),
+            Level("similar", f"{similarity} >= 0.85", 0.6),
+            Level("different", "TRUE", -3.3),
+        ),
+    )
+
+
+FIRST_NAME = name_comparison("first name", "s_fn", "fn")
+LAST_NAME = name_comparison("last name", "s_ln", "ln")
+# The better of both readings of the names: first and last typed the wrong way round happen, and cost a little.
+NAMES = BestReading(
+    (
+        Reading((FIRST_NAME, LAST_NAME)),
+        Reading(
+            (
+                name_comparison("first name as last name", "x_fn", "fn"),
+                name_comparison("last name as first name", "x_ln", "ln"),
+            ),
+            field="names",
+            label="swapped",
+            weight=-1.0,
+        ),
+    )
+)
+BIRTHDAY = Comparison(
+    "birthday",
+    (
+        unknown("s_dob"),
+        frequency("dob", "exact", "s_dob >= 1.0", 0.9),
+        Level("one typo", "s_dob >= 0.87", 4.5),
+        Level("different", "TRUE", -3.5),
+    ),
+)
+# Address, postal code and city describe one place, so they count once, by the best level reached: a
+# household shares all of them, and only names and birthdays tell its members apart. Sharing even a common
+# city is never worse than not knowing it.
+ADDRESS = Comparison(
+    "address",
+    (
+        frequency("addr", "same street and area", "s_addr >= 0.9 AND (s_pc = 1.0 OR s_city >= 0.9)", 0.75),
+        frequency("addr", "same street", "s_addr >= 0.9 AND coalesce(s_pc >= 0.75 OR s_city >= 0.9, TRUE)", 0.1),
+        frequency("pc", "same postal code and city", "s_pc = 1.0 AND s_city >= 0.9", 0.08),
+        frequency("pc", "same postal code", "s_pc = 1.0", 0.03),
+        frequency("city", "near postal code, same city", "s_pc >= 0.75 AND s_city >= 0.9", 0.05, floor=0.5),
+        frequency("city", "same city", "s_city >= 0.9", 0.02, floor=0.0),
+        Level("different", "s_addr IS NOT NULL OR s_pc IS NOT NULL OR s_city IS NOT NULL", -4.2),
+    ),
+)
+STATE = Comparison("state", (Level("different", "NOT same_st", -2.0),))
+# People keep several addresses and numbers, so a different one is only weak evidence against; a shared one
+# is as rare as one contact in the whole database.
+EMAIL = Comparison(
+    "email", (FrequencyLevel("same mailbox", "same_ek", 0.9, "t.n"), Level("different", "NOT same_ek", -1.0))
+)
+PHONE = Comparison(
+    "phone", (FrequencyLevel("same number", "same_ph", 0.9, "t.n"), Level("different", "NOT same_ph", -1.0))
+)
+# Colleagues share a company as households share an address: a little evidence, capped.
+COMPANY = Comparison(
+    "company",
+    (Level("same", "s_company >= 0.95", 2.0), Level("different", "s_company IS NOT NULL", -0.5)),
+)
+# An identity value (a customer number), per identity field of the pair (rows a and b of dup_identity): it
+# weighs by its rarity, and one typo away is still strong.
+IDENTITY = Comparison(
+    "identity",
+    (
+        FrequencyLevel("exact", "a.value = b.value", 0.9, "a.total", "a.n"),
+        Level("one typo", f"{edit_similarity('a.value', 'b.value')} >= 0.85", 7.0),
+        Level("different", "TRUE", -3.0),
+    ),
+    field_sql="a.label",
+)
+# IDENTITY summed over the pair's identity fields (CTE `identity`, joined as i).
+IDENTITIES = Summed("i.weight", "i.evidence")
+# A shared name with nothing else agreeing is how two strangers called Maria Garcia look: names are not
+# independent of each other (both follow the family's origin), so alone they count for less. "Agreeing" is
+# looser than any one level: a postal code a typo away counts even without the city.
+CORROBORATED = "s_dob >= 0.87 OR s_addr >= 0.9 OR s_pc >= 0.75 OR s_city >= 0.9 OR same_ek OR same_ph OR i.weight > 0"
+NAMES_ALONE = Comparison("names alone", (Level("nothing else agrees", f"NOT coalesce({CORROBORATED}, FALSE)", -4.0),))
+
+# Everything that weighs on a candidate pair, in the order its evidence reads.
+COMPARISONS: tuple[Scored, ...] = (NAMES, BIRTHDAY, ADDRESS, STATE, EMAIL, PHONE, COMPANY, IDENTITIES, NAMES_ALONE)
