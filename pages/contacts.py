@@ -73,7 +73,7 @@ with st.expander("Filter", icon=":material/filter_list:", expanded=drafted):
     saved = save_as_segment(con, active, me, "list_filter")
 if saved:
     clear_filter("list_filter")
-    st.query_params.update(segment=saved, page=1)
+    st.query_params.update(segment=saved, page="1")
     st.rerun()
 
 filter_changed = active.model_dump_json() != st.session_state.get("list_filter_applied")
@@ -95,7 +95,7 @@ except ContactsError as error:
     show_error(error)
     st.stop()
 st.query_params.from_dict(
-    {"segment": segment, "q": search, "sort": sort, "dir": "desc" if descending else "asc", "page": result.page}
+    {"segment": segment, "q": search, "sort": sort, "dir": "desc" if descending else "asc", "page": str(result.page)}
 )
 
 # --- The table: one page of rows, each row linking to its contact ---
@@ -123,10 +123,10 @@ selected = [rows["contact_id"][index] for index in event.selection.rows]
 
 pager = st.columns([1, 1, 5, 1])
 if pager[0].button("Previous", icon=":material/chevron_left:", disabled=result.page <= 1):
-    st.query_params["page"] = result.page - 1
+    st.query_params["page"] = str(result.page - 1)
     st.rerun()
 if pager[1].button("Next", icon=":material/chevron_right:", disabled=result.page >= result.page_count):
-    st.query_params["page"] = result.page + 1
+    st.query_params["page"] = str(result.page + 1)
     st.rerun()
 with pager[3]:
     export_control(con, view, me, result.total)

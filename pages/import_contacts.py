@@ -65,8 +65,12 @@ if table is not None:
             st.caption("Nothing to import.")
         elif st.button(f"Import: create {counts['created']:,}, update {counts['updated']:,}", icon=":material/upload:"):
             bar = st.progress(0.0, text="Starting")
+
+            def report(fraction: float, text: str) -> None:
+                bar.progress(fraction, text=text)
+
             try:
-                done = commit_import(con, plan, me, progress=lambda fraction, text: bar.progress(fraction, text=text))
+                done = commit_import(con, plan, me, progress=report)
                 st.session_state.pop(PLAN_KEY, None)
                 st.session_state.import_done = done.model_dump()
                 st.rerun()

@@ -5,6 +5,7 @@ import streamlit as st
 from core.errors import ContactsError
 from core.views.segments import (
     COMPOSITION_FIELDS,
+    CompositionField,
     delete_segment,
     find_segment,
     rename_segment,
@@ -42,19 +43,23 @@ st.dataframe(
 keys = summaries["key"].to_list()
 names = dict(zip(keys, summaries["name"].to_list(), strict=True))
 wanted = st.query_params.get("segment")
-chosen = st.selectbox(
-    "Segment", keys, index=keys.index(wanted) if wanted in keys else 0, format_func=names.get, key="segment-pick"
+chosen: str = st.selectbox(
+    "Segment",
+    keys,
+    index=keys.index(wanted) if wanted in keys else 0,
+    format_func=names.__getitem__,
+    key="segment-pick",
 )
 segment = find_segment(con, chosen)
 st.query_params["segment"] = chosen
 st.write(f"**{plain(segment.name)}** · {plain(segment.description)}")
 
-by = (
+by: CompositionField = (
     st.segmented_control(
         "Break down by",
         list(COMPOSITION_FIELDS),
         default="lead_stage",
-        format_func=COMPOSITION_FIELDS.get,
+        format_func=COMPOSITION_FIELDS.__getitem__,
         key="segment-by",
     )
     or "lead_stage"

@@ -6,18 +6,18 @@ without the others losing their values. The builder returns the filter of its co
 """
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import streamlit as st
 
 from core.errors import ContactsError
-from core.views.filters import Condition, Filter, FilterField, Group, Operator, filter_fields, operators_for
+from core.views.filters import Condition, Filter, FilterField, Group, Match, Operator, filter_fields, operators_for
 from core.views.segments import save_segment
 from core.workspace import tag_names
 from ui.widgets import show_error
 
-MATCH_WORDS = {"all": "all of these (AND)", "any": "any of these (OR)"}
+MATCH_WORDS: dict[Match, str] = {"all": "all of these (AND)", "any": "any of these (OR)"}
 
 
 def _draft(key: str) -> dict[str, Any]:
@@ -50,7 +50,8 @@ def _choice_options(con: duckdb.DuckDBPyConnection, field: FilterField) -> list[
 
 def _value(con: duckdb.DuckDBPyConnection, field: FilterField, operator: Operator, widget: str) -> Any:
     """The value widget an operator needs; None while it is not filled in."""
-    shape, shown = operator.value, "collapsed"
+    shape = operator.value
+    shown: Literal["collapsed"] = "collapsed"
     if shape == "none":
         return None
     if shape == "text":
@@ -64,19 +65,20 @@ def _value(con: duckdb.DuckDBPyConnection, field: FilterField, operator: Operato
         return picked.isoformat() if picked else None
     if shape in ("number_range", "moment_range"):
         low, high = st.columns(2)
+        pair: list[float | str | None]
         if shape == "number_range":
             pair = [
                 column.number_input(label, value=None, key=f"{widget}-{label}", label_visibility=shown)
                 for column, label in ((low, "From"), (high, "To"))
             ]
         else:
-            pair = [
+            days = [
                 column.date_input(
                     label, value=None, key=f"{widget}-{label}", label_visibility=shown, min_value=date(1900, 1, 1)
                 )
                 for column, label in ((low, "From"), (high, "To"))
             ]
-            pair = [day.isoformat() if day else None for day in pair]
+            pair = [day.isoformat() if day else None for day in days]
         return pair if None not in pair else None
     chosen = st.multiselect(
         "Values",
@@ -139,12 +141,12 @@ def _rows(
             continue
         with st.container(border=True):
             head = st.columns([6, 1], vertical_alignment="center")
-            match = head[0].radio(
+            match: Match = head[0].radio(
                 "Group matches",
                 list(MATCH_WORDS),
                 key=f"{key}-{item['id']}-match",
                 horizontal=True,
-                format_func=MATCH_WORDS.get,
+                format_func=MATCH_WORDS.__getitem__,
                 index=1,
             )
             head[1].button("Remove group", key=f"{key}-{item['id']}-remove", on_click=_remove, args=(items, item["id"]))
@@ -164,8 +166,8 @@ def _rows(
 def filter_builder(con: duckdb.DuckDBPyConnection, key: str) -> Filter:
     """Draw the builder and return the filter its complete conditions make (empty when there are none)."""
     draft, fields = _draft(key), filter_fields(con)
-    match = st.radio(
-        "Contacts match", list(MATCH_WORDS), key=f"{key}-match", horizontal=True, format_func=MATCH_WORDS.get
+    match: Match = st.radio(
+        "Contacts match", list(MATCH_WORDS), key=f"{key}-match", horizontal=True, format_func=MATCH_WORDS.__getitem__
     )
     conditions = _rows(con, fields, key, draft["items"])
     buttons = st.columns([1, 1, 1, 3])

@@ -8,12 +8,13 @@ import streamlit as st
 
 from core.errors import ContactsError
 from core.importer import ImportOptions, ImportPlan, RawTable, auto_map, mapping_targets, read_table
+from core.importer.planning import Mode, Rule
 from core.workspace import owners, tag_names
 
 TABLE_KEY, PLAN_KEY = "import_table", "import_plan"
 NEW_FIELD = "__new__"
-MODES = {"upsert": "Create and update", "create": "Create only", "update": "Update only"}
-RULES = {"overwrite": "Overwrite", "fill": "Fill only if blank", "append": "Append"}
+MODES: dict[Mode, str] = {"upsert": "Create and update", "create": "Create only", "update": "Update only"}
+RULES: dict[Rule, str] = {"overwrite": "Overwrite", "fill": "Fill only if blank", "append": "Append"}
 
 
 def remember_upload(file_name: str, data: bytes) -> None:
@@ -74,7 +75,7 @@ def options_form(con: duckdb.DuckDBPyConnection, mapping: dict[str, str]) -> Imp
         key="import_owner",
         format_func=lambda o: "(keep / none)" if o is None else people[o],
     )
-    rules = {}
+    rules: dict[str, Rule] = {}
     if mode != "create":
         with st.expander("What an update does to a value that is already there"):
             for target in sorted({t for t in mapping.values() if t and not t.startswith("new:")}):

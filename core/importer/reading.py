@@ -9,6 +9,7 @@ import io
 import itertools
 import re
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -191,13 +192,13 @@ def _positional(count: int) -> list[str]:
     return [f"c{index}" for index in range(count)]
 
 
-def _rows_to_frame(rows: "itertools.Iterable[list[str]]", width: int) -> pl.DataFrame:
+def _rows_to_frame(rows: Iterable[Sequence[str | None]], width: int) -> pl.DataFrame:
     """Rows of cells into a frame, a chunk at a time; the row loop runs inside csv and zip, in C."""
     chunks, first_line = [], 2
     rows = iter(rows)
     while chunk := list(itertools.islice(rows, _CHUNK_ROWS)):
-        columns = list(itertools.zip_longest(*chunk, fillvalue=""))[:width] if chunk else []
-        columns += [[""] * len(chunk)] * (width - len(columns))
+        present = list(itertools.zip_longest(*chunk, fillvalue=""))[:width]
+        columns: list[Sequence[str | None]] = [*present, *[[""] * len(chunk)] * (width - len(present))]
         part = pl.DataFrame(
             {
                 name: pl.Series(name, list(values), dtype=pl.String)

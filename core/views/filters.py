@@ -76,12 +76,15 @@ class Condition(BaseModel):
     value: Any = None
 
 
+Match = Literal["all", "any"]
+
+
 class Group(BaseModel):
     """Conditions and groups combined with AND ('all') or OR ('any'); a filter is its top group."""
 
     model_config = ConfigDict(extra="forbid")
 
-    match: Literal["all", "any"] = "all"
+    match: Match = "all"
     conditions: list[Condition | Group]
 
     def is_empty(self) -> bool:
@@ -322,7 +325,7 @@ def checked_value(field: FilterField, operator: Operator, value: Any) -> Any:
     low, high = check(field, operator, low), check(field, operator, high)
     if type(low) is not type(high):
         raise _refuse(field, operator, "two dates, or two dates and times", value)
-    if low > high:
+    if low > high:  # type: ignore[operator]  # same type, checked just above
         raise ContactsError(f"{field.label} {operator.words}: the first value must not be after the second.")
     return [low, high]
 

@@ -48,7 +48,7 @@ def view_condition(con: duckdb.DuckDBPyConnection, view: ListView, user: str) ->
     "the current view" all select through it.
     """
     segment_sql, params = segment_condition(con, view.segment, user)
-    filter_sql, filter_params = "TRUE", {}
+    filter_sql, filter_params = "TRUE", dict[str, Any]()
     if view.filter is not None and not view.filter.is_empty():
         filter_sql, filter_params = compile_filter(view.filter, filter_fields(con), prefix="f")
     search_sql, search_params = search_condition(view.search, default_country(con))

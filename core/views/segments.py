@@ -26,7 +26,12 @@ from core.views.filters import (
 
 SAVED_PREFIX = "saved-"
 MAX_NAME_LENGTH = 100
-COMPOSITION_FIELDS: dict[str, str] = {"lead_stage": "Lead stage", "channel": "Channel", "owner_id": "Owner"}
+CompositionField = Literal["lead_stage", "channel", "owner_id"]
+COMPOSITION_FIELDS: dict[CompositionField, str] = {
+    "lead_stage": "Lead stage",
+    "channel": "Channel",
+    "owner_id": "Owner",
+}
 
 
 class Segment(BaseModel):
@@ -232,7 +237,7 @@ def segment_composition(
     con: duckdb.DuckDBPyConnection,
     reference: str | int,
     user: str,
-    by: Literal["lead_stage", "channel", "owner_id"],
+    by: CompositionField,
 ) -> pl.DataFrame:
     """How many of the segment's contacts have each value of a field (blank shown as '(none)'), largest first."""
     if by not in COMPOSITION_FIELDS:

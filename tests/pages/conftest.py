@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from core.contacts.models import Contact, ContactInput
@@ -12,6 +13,23 @@ from core.db import open_database
 from core.workspace import add_owner, define_custom_field
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def navigation_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every AppTest run through app.py's st.navigation, as the server does (ui/shell.py).
+
+    AppTest forgets the navigation mode before each run and, seeing a pages/ folder, would start the
+    run in Streamlit's old file-based navigation: the page alone, without the shell. The server pins
+    the new navigation once, before any session; this does the same for each run.
+    """
+    original = PagesManager.__init__
+
+    def pinned(self: PagesManager, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", pinned)
 
 
 @pytest.fixture
