@@ -3,6 +3,7 @@
 import json
 import re
 from datetime import datetime
+from importlib import resources
 
 import duckdb
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from core.cli import main
 from core.contacts.fields import CHANNELS, SOURCES
 from core.db import open_database
+from core.demo import reference
 from core.demo.generator import DemoSummary, generate_demo
 
 NOW = datetime(2026, 1, 15, 12, 0)
@@ -247,3 +249,70 @@ def test_command_line_creates_a_demo_database(tmp_path, capsys):
     con = open_database(target, read_only=True)
     assert count(con, "SELECT count(*) FROM contacts") == 150
     con.close()
+
+
+# --- The reference tables, read from core/demo/tables/ ----------------------------------------------------------
+
+
+def test_every_data_file_ships_in_the_package():
+    tables = resources.files("core.demo").joinpath("tables")
+    found = {entry.name for entry in tables.iterdir() if entry.is_file()}
+    assert found == {
+        "cities.csv", "countries.json", "email_patterns.csv", "genders.csv", "lead_stages.csv", "media_kinds.csv",
+        "messaging.json", "owners.csv", "sources.json", "tags.csv", "texts.json", "traffic.csv", "web_clients.csv",
+        "work.json", "README.md",
+    }  # fmt: skip
+    locales = {f"{country.locale}.csv" for country in reference.countries()}
+    assert {entry.name for entry in tables.joinpath("names").iterdir()} == locales
+
+
+@pytest.mark.parametrize("country", reference.countries(), ids=lambda country: country.code)
+def test_every_country_has_what_the_generator_needs(country):
+    assert country.weight > 0 and re.fullmatch(r"[a-z]{2}_[A-Z]{2}", country.locale)
+    assert re.fullmatch(r"[1-9]\d{0,2}", country.calling_code)
+    assert country.mobile_prefixes and all(prefix.isdigit() for prefix in country.mobile_prefixes)
+    assert 0 <= country.subscriber_floor < 10**country.subscriber_digits
+    national = min(map(len, country.mobile_prefixes)) + country.subscriber_digits
+    assert all(0 < layout.count("#") <= national for layout in country.phone_formats)
+    assert len(country.phone_formats) >= 2  # a duplicate writes the number in another format
+    assert country.email_domains and all(weight > 0 for weight in country.email_domains.values())
+    assert country.tld and country.legal_forms and country.streets
+    assert set(re.findall(r"\{(\w+)\}", country.address_format)) <= {"n", "m", "street"}
+    assert "{street}" in country.address_format
+    assert country.messaging in reference.messaging()
+    assert country.cities and all(city.city and city.state and city.weight > 0 for city in country.cities)
+    assert all(re.fullmatch(r"\w+/\w+", city.time_zone) for city in country.cities)
+    for pool in reference.name_pools(country.locale):
+        assert len(pool.native) == len(pool.latin) == len(pool.slug) == len(pool.weights) > 10
+        assert all(re.fullmatch(r"[a-z0-9]+", slug) for slug in pool.slug)
+        assert abs(pool.weights.sum() - 1) < 1e-9
+
+
+def test_weighted_tables_name_only_known_values():
+    mix = reference.source_mix()
+    assert set(mix.weights) == set(SOURCES) and all(weight > 0 for weight in mix.weights.values())
+    assert set(mix.channels) == set(SOURCES) - {"inbox"}  # inbox contacts write from their market's apps
+    channels = [*mix.channels.values(), *reference.messaging().values()]
+    assert all(set(options) <= {*CHANNELS, None} for options in channels)
+    fields = {"email", "phone", "company", "address", "birthday", "gender", "city", "time_zone", "language"}
+    assert set(mix.known) == fields and all(len(shares) == len(SOURCES) for shares in mix.known.values())
+    assert all(0 <= share <= 1 for shares in mix.known.values() for share in shares)
+    assert {"Lead", "Customer", "Churned"} <= set(reference.stage_weights())
+    assert set(reference.genders()) == {"female", "male", "non-binary", "unspecified"}
+    assert len(reference.tags()) >= 10 and all(weight > 0 for weight in reference.tags().values())
+    placeholders = {"f", "l", "f0", "l0", "dd", "yyyy"}
+    assert all(set(re.findall(r"\{(\w+)\}", pattern)) <= placeholders for pattern, _ in reference.email_patterns())
+
+
+def test_team_records_and_texts_tables():
+    team = reference.owners()
+    assert [owner.role for owner in team].count("admin") == 1 and team[0].owner_id == "admin"
+    assert len({owner.owner_id for owner in team}) == len(team) == 8
+    assert all(kind.smallest_bytes < kind.largest_bytes and "{n}" in kind.file_name for kind in reference.media_kinds())
+    assert all(visit.landing_page.startswith("/") for visit in reference.traffic())
+    assert any(visit.utm_source and not visit.utm_campaign for visit in reference.traffic())
+    assert all(client.device in {"Mobile", "Desktop", "Tablet"} for client in reference.web_clients())
+    texts = reference.texts()
+    assert texts.conversation_subjects and texts.ticket_subjects and texts.note_openings
+    assert "" in texts.note_follow_ups  # some notes have no follow-up
+    assert len(reference.job_titles()) >= 20 and all(len(words) >= 10 for words in reference.company_words())
