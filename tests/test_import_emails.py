@@ -1,12 +1,12 @@
-"""The set-based email check agrees with core.contacts.normalize.normalize_email on every value."""
+"""The email rule on a column agrees with core.contacts.normalize.normalize_email on every value."""
 
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.contacts.normalize import normalize_email
+from core.contacts.rules import EMAIL
 from core.errors import ContactsError
-from core.importer.planning import _clean_email
 
 PARTS = st.sampled_from(["ada", "A.B", "x+y", "a..b", ".a", "a-", "ü", "", "1", "o'neil", "a b", "_"])
 DOMAINS = st.sampled_from(
@@ -45,9 +45,7 @@ def one(value: str) -> str | None:
 )
 def test_batch_and_single_value_agree(values):
     values = [v.strip() or "x" for v in values]
-    frame = pl.DataFrame({"__line": range(len(values)), "email": values})
-    cleaned, errors = _clean_email(frame, "Email")
-    rejected = set(errors[0]["line"].to_list())
-    for line, (value, result) in enumerate(zip(values, cleaned["email"].to_list(), strict=True)):
-        expected = one(value)
-        assert (result if line not in rejected else None) == expected, value
+    checked = EMAIL.check_series(pl.Series(values, dtype=pl.String))
+    for value, result, reason in zip(values, checked["value"], checked["reason"], strict=True):
+        assert result == one(value), value
+        assert (reason is None) == (result is not None), value

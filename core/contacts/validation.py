@@ -1,19 +1,36 @@
-"""Turning what a user typed into stored values, with a readable error per field."""
+"""Turning what a user typed into stored values, with a readable error per field.
 
-import math
+Every check is a field rule of core.contacts.rules run on a one-row column, so a form, a file and a
+channel event accept and refuse the same values.
+"""
+
 from datetime import date, datetime
 from typing import Any
 
 import duckdb
 
-from core.contacts.fields import SYSTEM_FIELD_BY_KEY, Field
+from core.contacts.fields import SYSTEM_FIELD_BY_KEY
 from core.contacts.models import CustomField
-from core.contacts.normalize import normalize_email, normalize_phone
+from core.contacts.rules import (
+    CONTACT_ID,
+    DATE,
+    EMAIL,
+    GENDER,
+    MAX_CONTACT_ID_LENGTH,
+    MAX_TEXT_LENGTH,
+    SUBSCRIPTION,
+    TEXT,
+    FieldRule,
+    check_one,
+    choice_rule,
+    custom_rule,
+    known_rule,
+    phone_rule,
+)
 from core.db import rows, scalar
 from core.errors import ContactsError
 
-MAX_TEXT_LENGTH = 2000
-MAX_CONTACT_ID_LENGTH = 64
+__all__ = ["MAX_CONTACT_ID_LENGTH", "MAX_TEXT_LENGTH"]
 
 
 def blank(value: Any) -> bool:
@@ -28,36 +45,49 @@ def default_country(con: duckdb.DuckDBPyConnection) -> str:
 
 def clean_contact_id(value: str) -> str:
     """A contact ID as stored: trimmed, non-empty, no spaces, at most 64 characters."""
-    text = value.strip()
-    if not text or any(ch.isspace() for ch in text) or len(text) > MAX_CONTACT_ID_LENGTH:
-        raise ContactsError(
-            f"A contact ID is 1 to {MAX_CONTACT_ID_LENGTH} characters without spaces.", field="contact_id"
-        )
-    return text
+    cleaned = check_one(CONTACT_ID, value, "Contact ID", "contact_id")
+    if cleaned is None:
+        raise ContactsError(CONTACT_ID.form_message("Contact ID", value, ""), field="contact_id")
+    return cleaned
 
 
-def _clean_text(field: Field, value: Any) -> str:
-    text = str(value).strip()
-    if len(text) > MAX_TEXT_LENGTH:
-        raise ContactsError(f"{field.label} is longer than {MAX_TEXT_LENGTH} characters.", field=field.key)
-    return text
-
-
-def _clean_date(field: Field, value: Any) -> date:
+def _as_text(value: Any) -> str:
+    """A typed Python value as the text a cell would hold."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, datetime):
-        return value.date()
+        return value.isoformat(sep=" ")
     if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ContactsError(f"{field.label} must be a date like 1990-04-23.", field=field.key) from None
+        return value.isoformat()
+    return str(value)
 
 
 def _clean_tags(value: Any) -> list[str]:
     items = value.split(",") if isinstance(value, str) else list(value)
     cleaned = [str(item).strip() for item in items]
     return list(dict.fromkeys(tag for tag in cleaned if tag))
+
+
+def system_rule(con: duckdb.DuckDBPyConnection, key: str) -> FieldRule:
+    """The rule for a system field's values (not tags, which are a list); stages and owners are read here."""
+    field = SYSTEM_FIELD_BY_KEY[key]
+    if key == "contact_id":
+        return CONTACT_ID
+    if field.type == "email":
+        return EMAIL
+    if field.type == "phone":
+        return phone_rule(default_country(con))
+    if field.type == "stage":
+        return known_rule([name for (name,) in rows(con, "SELECT name FROM lead_stages")], "lead stage")
+    if field.type == "owner":
+        return known_rule([owner for (owner,) in rows(con, "SELECT owner_id FROM owners")], "owner", "an")
+    if field.type == "subscription":
+        return SUBSCRIPTION
+    if key == "gender":
+        return GENDER
+    if field.choices and key != "channel":  # channels come from integrations: not a closed list
+        return choice_rule(field.choices)
+    return DATE if field.type == "date" else TEXT
 
 
 def clean_system_value(con: duckdb.DuckDBPyConnection, key: str, value: Any) -> dict[str, Any]:
@@ -73,63 +103,17 @@ def clean_system_value(con: duckdb.DuckDBPyConnection, key: str, value: Any) -> 
         if key == "tags":
             return {key: []}
         return {key: None, "phone_raw": None} if key == "phone" else {key: None}
-    if field.type == "email":
-        return {key: normalize_email(str(value))}
-    if field.type == "phone":
-        raw = str(value).strip()
-        return {key: normalize_phone(raw, default_country(con)), "phone_raw": raw}
-    if field.type == "stage":
-        if not scalar(con, "SELECT count(*) FROM lead_stages WHERE name = ?", [value]):
-            raise ContactsError(f"'{value}' is not a lead stage.", field=key)
-        return {key: value}
-    if field.type == "owner":
-        if not scalar(con, "SELECT count(*) FROM owners WHERE owner_id = ?", [value]):
-            raise ContactsError(f"'{value}' is not an owner.", field=key)
-        return {key: value}
     if field.type == "tags":
         return {key: _clean_tags(value)}
-    if field.choices and key != "channel" and value not in field.choices:
-        raise ContactsError(f"{field.label} must be one of: {', '.join(field.choices)}.", field=key)
-    if field.type == "date":
-        return {key: _clean_date(field, value)}
-    return {key: _clean_text(field, value)}
+    cleaned = check_one(system_rule(con, key), _as_text(value), field.label, key)
+    return {key: cleaned, "phone_raw": str(value).strip()} if field.type == "phone" else {key: cleaned}
 
 
 def clean_custom_value(field: CustomField, value: Any) -> str | None:
     """A custom value in its canonical text form (None clears it)."""
     if blank(value):
         return None
-    text = str(value).strip()
-    if field.type == "number":
-        try:
-            number = float(text)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):  # float() also reads 'nan' and 'inf', which are no one's score
-            raise ContactsError(f"{field.label} must be a number.", field=f"custom.{field.key}")
-        return repr(int(number)) if number.is_integer() else repr(number)
-    if field.type == "checkbox":
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        lowered = text.lower()
-        if lowered in ("true", "yes", "1", "y", "x", "checked"):
-            return "true"
-        if lowered in ("false", "no", "0", "n", "unchecked"):
-            return "false"
-        raise ContactsError(f"{field.label} must be true or false.", field=f"custom.{field.key}")
-    if field.type == "datetime":
-        try:
-            moment = value if isinstance(value, datetime) else datetime.fromisoformat(text)
-        except ValueError:
-            raise ContactsError(
-                f"{field.label} must be a date and time like 2024-05-01 14:30.", field=f"custom.{field.key}"
-            ) from None
-        return moment.isoformat(sep=" ")
-    if field.type == "dropdown" and text not in field.options:
-        raise ContactsError(f"{field.label} must be one of: {', '.join(field.options)}.", field=f"custom.{field.key}")
-    if len(text) > MAX_TEXT_LENGTH:
-        raise ContactsError(f"{field.label} is longer than {MAX_TEXT_LENGTH} characters.", field=f"custom.{field.key}")
-    return text
+    return check_one(custom_rule(field), _as_text(value), field.label, f"custom.{field.key}")
 
 
 def custom_fields(con: duckdb.DuckDBPyConnection) -> list[CustomField]:
