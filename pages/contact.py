@@ -4,9 +4,9 @@ from datetime import datetime
 
 import streamlit as st
 
-from core.channels.ingest import contact_conversations, contact_identities, refused_count
+from core.channels.reading import contact_conversations, contact_identities, refused_count
 from core.contacts.fields import SYSTEM_FIELDS
-from core.contacts.records import add_note, delete_contacts, find_contact, set_blocked, update_contact
+from core.contacts.records import add_note, delete_contacts, find_contact, load_contacts, set_blocked, update_contact
 from core.contacts.timeline import timeline
 from core.contacts.validation import custom_fields
 from core.duplicates import group_of, same_email_or_phone
@@ -60,7 +60,8 @@ if contact.blocked:
 group = group_of(con, contact.contact_id)
 others = [i for i in group["contact_id"] if i != contact.contact_id] or same_email_or_phone(con, contact.contact_id)
 if others:
-    named = [found.display_name for found in (find_contact(con, i) for i in others[:5]) if found]
+    found = load_contacts(con, others[:5])
+    named = [found[i].display_name for i in others[:5] if i in found]
     more = f" and {len(others) - len(named)} more" if len(others) > len(named) else ""
     st.warning(
         f"This contact may have {len(others)} duplicate{'' if len(others) == 1 else 's'}: "

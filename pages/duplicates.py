@@ -4,27 +4,21 @@ import streamlit as st
 
 from core.duplicates import DEFAULT_MIN_SCORE, find_duplicates, group_of, group_summaries, last_run
 from core.views.queries import ListView, count_view
-from ui.duplicates import (
+from ui.duplicates.bulk_merge import bulk_merge_controls, merged_primaries
+from ui.duplicates.cache import cached_groups, forget_groups
+from ui.duplicates.display import full_height, label
+from ui.duplicates.identity import identity_fields_controls
+from ui.duplicates.merge import chosen_merge, merge_box
+from ui.duplicates.notices import ROUND_KEY, run_line, show_flash
+from ui.duplicates.review import (
     GROUP_LIST_COLUMNS,
     KINDS,
-    ROUND_KEY,
     SORTS,
-    bulk_merge_controls,
-    cached_groups,
-    chosen_merge,
     contacts_by_id,
     evidence_table,
-    forget_groups,
-    full_height,
     group_rows,
-    identity_fields_controls,
-    label,
-    merge_box,
-    merged_primaries,
     not_duplicates_controls,
     review_contacts,
-    run_line,
-    show_flash,
 )
 from ui.session import db, is_admin, plain, user
 
