@@ -20,7 +20,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from core.channels.events import parse_lines
-from core.channels.ingest import chat_button_visible, ingest_events
+from core.channels.ingest import ingest_events
+from core.channels.reading import chat_button_visible
 from core.config import ingest_token
 from core.contacts.validation import default_country
 from ui.session import db

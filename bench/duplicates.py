@@ -15,7 +15,8 @@ from bench.accuracy import demo_accuracy, show
 from bench.common import BENCH_DIR, demo_database, median_ms, report
 from core.db import open_database, rows
 from core.duplicates import duplicate_groups, exact_pairs, group_members
-from core.duplicates.merge import merge_contacts, preview_merge
+from core.duplicates.merge import merge_contacts
+from core.duplicates.merge_plan import preview_merge
 
 CONTACTS = 1_000_000
 USER = "admin"

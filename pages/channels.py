@@ -3,7 +3,8 @@
 import duckdb
 import streamlit as st
 
-from core.channels.ingest import ingest_lines, recent_ingest_runs
+from core.channels.ingest import ingest_lines
+from core.channels.reading import recent_ingest_runs
 from core.config import ingest_token_path
 from core.errors import ContactsError
 from ui.session import db, is_admin, user

@@ -8,16 +8,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import core.channels.ingest as channels
+import core.channels.writing
 from core.channels.events import clean_email, parse_event
-from core.channels.ingest import (
+from core.channels.ingest import IngestReport, ingest_lines
+from core.channels.names import FIRST_NAMES, LAST_NAMES
+from core.channels.reading import (
     chat_button_visible,
     contact_conversations,
     contact_identities,
-    ingest_lines,
+    recent_ingest_runs,
     refused_count,
 )
-from core.channels.names import FIRST_NAMES, LAST_NAMES
 from core.cli import main
 from core.contacts.normalize import normalize_email
 from core.contacts.records import delete_contacts, get_contact, set_blocked
@@ -30,7 +31,7 @@ def line(**event: object) -> str:
     return json.dumps({"at": "2026-11-25T09:00:00Z", **event})
 
 
-def ingest(con: duckdb.DuckDBPyConnection, *lines: str) -> channels.IngestReport:
+def ingest(con: duckdb.DuckDBPyConnection, *lines: str) -> IngestReport:
     return ingest_lines(con, list(lines), actor="test")
 
 
@@ -289,7 +290,7 @@ def test_a_failure_while_writing_applies_nothing(fresh_db, monkeypatch):
     def broken(*args: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(channels, "_write_conversations", broken)
+    monkeypatch.setattr(core.channels.writing, "_write_conversations", broken)
     with pytest.raises(RuntimeError):
         ingest(fresh_db, line(type="webchat", contact_id="z1"), line(type="inbox", channel="SMS", social_id="+1555"))
     assert count(fresh_db, "SELECT count(*) FROM contacts") == 0
@@ -302,7 +303,7 @@ def test_a_failure_while_writing_applies_nothing(fresh_db, monkeypatch):
 
 def test_each_run_is_recorded_with_its_counts(fresh_db):
     ingest(fresh_db, line(type="webchat", contact_id="r1"), "{bad")
-    runs = channels.recent_ingest_runs(fresh_db)
+    runs = recent_ingest_runs(fresh_db)
     assert runs.select("actor", "events", "created", "malformed").row(0) == ("test", 2, 1, 1)
     assert json.loads(runs["malformed_lines"][0])[0]["line"] == 2
 

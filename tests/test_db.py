@@ -1,16 +1,27 @@
-"""Opening databases, migrations, the file lock and transactions."""
+"""Opening databases, migrations, the file lock, transactions and scratch relations."""
 
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
-import core.db
-from core.db import apply_migrations, frame, migration_files, open_database, rows, scalar, transaction
+import core.db.connection
+from core.db import (
+    apply_migrations,
+    frame,
+    migration_files,
+    open_database,
+    rows,
+    scalar,
+    scratch,
+    scratch_ids,
+    transaction,
+)
 from core.errors import ContactsError, DatabaseLockedError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,7 +67,7 @@ def _with_extra(monkeypatch, *extra: tuple[str, str]) -> list[tuple[int, str]]:
     shipped = migration_files()
     last = shipped[-1][0]
     added = [(last + offset, f"{last + offset:03d}_{name}.sql", sql) for offset, (name, sql) in enumerate(extra, 1)]
-    monkeypatch.setattr(core.db, "migration_files", lambda: shipped + added)
+    monkeypatch.setattr(core.db.connection, "migration_files", lambda: shipped + added)
     return [(version, name) for version, name, _ in shipped + added]
 
 
@@ -177,3 +188,91 @@ def test_scalar_rows_and_frame(fresh_db):
     stages = frame(fresh_db, "SELECT name, position FROM lead_stages ORDER BY position")
     assert isinstance(stages, pl.DataFrame)
     assert stages["name"].to_list() == ["Lead", "Contact", "Qualified", "Customer", "Churned"]
+
+
+# --- Scratch relations ---
+
+
+def scratch_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every scratch relation on this connection: registered frames and temporary tables."""
+    found = rows(
+        con,
+        "SELECT view_name FROM duckdb_views() WHERE view_name LIKE 'scratch_%' "
+        "UNION ALL SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'scratch_%'",
+    )
+    return {name for (name,) in found}
+
+
+@pytest.mark.parametrize("table", [False, True])
+def test_a_frame_is_readable_in_the_block_and_dropped_after_it(fresh_db, table):
+    with scratch(fresh_db, pl.DataFrame({"n": [1, 2, 3]}), table=table) as numbers:
+        assert scalar(fresh_db, f"SELECT sum(n) FROM {numbers}") == 6
+        assert numbers.table is table and scratch_names(fresh_db) == {numbers.name}
+    assert scratch_names(fresh_db) == set()
+
+
+def test_a_query_is_copied_once_and_does_not_follow_the_tables_it_read(fresh_db):
+    with scratch(fresh_db, "SELECT name FROM lead_stages WHERE position <= $p", {"p": 2}) as stages:
+        fresh_db.execute("DELETE FROM lead_stages")
+        assert rows(fresh_db, f"SELECT name FROM {stages} ORDER BY name") == [("Contact",), ("Lead",)]
+        assert stages.table
+    assert scratch_names(fresh_db) == set()
+    with pytest.raises(ValueError, match="always copied"):
+        with scratch(fresh_db, "SELECT 1", table=False):
+            pass
+
+
+def test_scratch_ids_drops_repeats_and_keeps_the_order(fresh_db):
+    with scratch_ids(fresh_db, ["b", "a", "b", "c"]) as ids:
+        assert rows(fresh_db, f"SELECT contact_id FROM {ids}") == [("b",), ("a",), ("c",)]
+    with scratch_ids(fresh_db, [], table=True) as none:
+        assert scalar(fresh_db, f"SELECT count(*) FROM {none}") == 0
+
+
+@pytest.mark.parametrize("table", [False, True])
+def test_a_failing_block_drops_its_relation_and_keeps_its_error(fresh_db, table):
+    with pytest.raises(ContactsError, match="changed my mind"):
+        with scratch(fresh_db, pl.DataFrame({"n": [1]}), table=table):
+            raise ContactsError("changed my mind")
+    assert scratch_names(fresh_db) == set()
+
+
+@pytest.mark.parametrize("source", [pl.DataFrame({"n": ["x"]}), "SELECT 'x' AS n"])
+def test_a_failed_statement_inside_a_transaction_is_the_error_raised_and_nothing_is_left(fresh_db, source):
+    """The failed statement aborts the transaction, which refuses the drop; the rollback removes the relation."""
+    with pytest.raises(duckdb.ConversionException):
+        with transaction(fresh_db), scratch(fresh_db, source) as bad:
+            fresh_db.execute(f"SELECT n::INTEGER FROM {bad}")
+    assert scratch_names(fresh_db) == set()
+    assert scalar(fresh_db, "SELECT 1") == 1  # no transaction left open
+
+
+def test_names_are_unique_per_call_and_cursors_do_not_meet(fresh_db):
+    cursors = [fresh_db.cursor() for _ in range(2)]
+    names: list[list[str]] = [[], []]
+    sums: list[list[int]] = [[], []]
+    start = threading.Barrier(2)
+
+    def work(index: int) -> None:
+        con = cursors[index]
+        start.wait()
+        for n in range(20):
+            with scratch(con, pl.DataFrame({"n": [index, n]}), table=n % 2 == 1) as numbers:
+                names[index].append(numbers.name)
+                sums[index].append(scalar(con, f"SELECT sum(n) FROM {numbers}"))
+
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sums == [[n for n in range(20)], [1 + n for n in range(20)]]
+    assert len(set(names[0]) | set(names[1])) == 40
+    assert all(scratch_names(con) == set() for con in (fresh_db, *cursors))
+
+
+def test_nested_blocks_on_one_connection_get_their_own_names(fresh_db):
+    with scratch_ids(fresh_db, ["a"]) as outer, scratch_ids(fresh_db, ["b"]) as inner:
+        assert outer.name != inner.name
+        assert rows(fresh_db, f"SELECT * FROM {outer} UNION ALL SELECT * FROM {inner} ORDER BY 1") == [("a",), ("b",)]
+    assert scratch_names(fresh_db) == set()

@@ -3,6 +3,7 @@ preview, merge_contacts and merge_groups agreeing with each other on random cont
 
 import json
 from datetime import date, datetime, timedelta
+from functools import partial
 
 import duckdb
 import polars as pl
@@ -16,15 +17,14 @@ from core.contacts.models import Contact
 from core.contacts.records import CONTACT_COLUMNS, RELATED_TABLES, get_contact, update_contact
 from core.contacts.timeline import timeline
 from core.contacts.validation import blank
-from core.db import open_database, rows, scalar
+from core.db import open_database, rows, scalar, scratch
 from core.duplicates import merge
-from core.duplicates.merge import (
+from core.duplicates.merge import WHITESPACE, merge_contacts, merge_groups
+from core.duplicates.merge_plan import (
     MAX_MERGE,
     MOVED_TABLES,
     RULES,
-    WHITESPACE,
-    merge_contacts,
-    merge_groups,
+    TOGETHER,
     plan_merge,
     preview_merge,
     recent_first,
@@ -62,6 +62,12 @@ def db(fresh_db):
     return prepare(fresh_db)
 
 
+@pytest.fixture
+def add(add_contact):
+    """Store a contact exactly as given (blanks of any kind, any times and versions), with its custom values."""
+    return partial(add_contact, stored=True)
+
+
 @pytest.fixture(scope="module")
 def shared_db():
     """One database for the property tests, emptied before each example."""
@@ -73,16 +79,6 @@ def shared_db():
 def clear(con: duckdb.DuckDBPyConnection) -> None:
     for table in DATA_TABLES:
         con.execute(f"DELETE FROM {table}")
-
-
-def add(con: duckdb.DuckDBPyConnection, contact_id: str, **fields) -> None:
-    """Store a contact as given (no validation), with its custom values."""
-    custom = fields.pop("custom", {})
-    values = {"contact_id": contact_id, "created_on": T0, "last_updated": T0, **fields}
-    columns = list(values)
-    con.execute(f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join('$' + c for c in columns)})", values)
-    for key, value in custom.items():
-        con.execute("INSERT INTO custom_values VALUES (?, ?, ?)", [contact_id, key, value])
 
 
 def add_related(con: duckdb.DuckDBPyConnection, table: str, contact_id: str, at: datetime) -> None:
@@ -119,7 +115,7 @@ def test_every_stored_field_has_a_rule_in_display_order():
     assert set(RULES) | {"contact_id", "version"} == set(CONTACT_COLUMNS)
 
 
-def test_the_primary_wins_and_secondaries_fill_its_blanks(db):
+def test_the_primary_wins_and_secondaries_fill_its_blanks(db, add):
     add(db, "p", first_name="Ada", email="ada@x.com", company=None, city="  ", birthday=None)
     add(db, "s", first_name="Augusta", email="ada@y.com", company="ACME", city="London", birthday=date(1815, 12, 10))
     merged = merge_contacts(db, "p", ["s"], "admin")
@@ -127,7 +123,7 @@ def test_the_primary_wins_and_secondaries_fill_its_blanks(db):
     assert (merged.company, merged.city, merged.birthday) == ("ACME", "London", date(1815, 12, 10))
 
 
-def test_the_first_listed_secondary_fills_a_blank(db):
+def test_the_first_listed_secondary_fills_a_blank(db, add):
     add(db, "p")
     add(db, "s1", company="First", job_title=None)
     add(db, "s2", company="Second", job_title="Engineer")
@@ -135,27 +131,27 @@ def test_the_first_listed_secondary_fills_a_blank(db):
     assert (merged.company, merged.job_title) == ("First", "Engineer")
 
 
-def test_the_order_of_the_secondaries_decides_which_fills(db):
+def test_the_order_of_the_secondaries_decides_which_fills(db, add):
     add(db, "p")
     add(db, "s1", company="First")
     add(db, "s2", company="Second")
     assert merge_contacts(db, "p", ["s2", "s1"], "admin").company == "Second"
 
 
-def test_a_blank_is_null_or_only_whitespace_of_any_kind(db):
+def test_a_blank_is_null_or_only_whitespace_of_any_kind(db, add):
     add(db, "p", email="\u00a0\t ", company="")
     add(db, "s", email="ada@x.com", company="ACME")
     merged = merge_contacts(db, "p", ["s"], "admin")
     assert (merged.email, merged.company) == ("ada@x.com", "ACME")
 
 
-def test_a_field_blank_everywhere_is_stored_empty(db):
+def test_a_field_blank_everywhere_is_stored_empty(db, add):
     add(db, "p", company="  ")
     add(db, "s", company="")
     assert merge_contacts(db, "p", ["s"], "admin").company is None
 
 
-def test_a_phone_is_filled_together_with_the_form_it_was_entered_in(db):
+def test_a_phone_is_filled_together_with_the_form_it_was_entered_in(db, add):
     add(db, "p", phone=None, phone_raw=None)
     add(db, "s1", phone="+14155550100", phone_raw=None)
     add(db, "s2", phone="+14155550199", phone_raw="(415) 555-0199")
@@ -163,28 +159,28 @@ def test_a_phone_is_filled_together_with_the_form_it_was_entered_in(db):
     assert (merged.phone, merged.phone_raw) == ("+14155550100", None)
 
 
-def test_a_social_id_comes_with_its_channel(db):
+def test_a_social_id_comes_with_its_channel(db, add):
     add(db, "p", channel="web", social_id=None)
     add(db, "s", channel="WhatsApp", social_id="+4479")
     merged = merge_contacts(db, "p", ["s"], "admin")
     assert (merged.channel, merged.social_id) == ("web", None)
 
 
-def test_a_real_name_replaces_a_generated_one(db):
+def test_a_real_name_replaces_a_generated_one(db, add):
     add(db, "p", first_name="Maya", last_name="Brooks", name_generated=True)
     add(db, "s", first_name="Ada", last_name=None, name_generated=False)
     merged = merge_contacts(db, "p", ["s"], "admin")
     assert (merged.first_name, merged.last_name, merged.name_generated) == ("Ada", None, False)
 
 
-def test_a_generated_name_never_fills_a_real_ones_blank(db):
+def test_a_generated_name_never_fills_a_real_ones_blank(db, add):
     add(db, "p", first_name="Ada", last_name=None)
     add(db, "s", first_name="Maya", last_name="Brooks", name_generated=True)
     merged = merge_contacts(db, "p", ["s"], "admin")
     assert (merged.first_name, merged.last_name, merged.name_generated) == ("Ada", None, False)
 
 
-def test_a_generated_name_is_kept_when_no_contact_has_a_real_one(db):
+def test_a_generated_name_is_kept_when_no_contact_has_a_real_one(db, add):
     add(db, "p", first_name=None, last_name=None)
     add(db, "s1", first_name="Maya", last_name="Brooks", name_generated=True)
     add(db, "s2", first_name="Leo", last_name="Ward", name_generated=True)
@@ -192,7 +188,7 @@ def test_a_generated_name_is_kept_when_no_contact_has_a_real_one(db):
     assert (merged.first_name, merged.last_name, merged.name_generated) == ("Maya", "Brooks", True)
 
 
-def test_created_on_is_the_earliest_and_last_updated_the_time_of_the_merge(db):
+def test_created_on_is_the_earliest_and_last_updated_the_time_of_the_merge(db, add):
     add(db, "p", created_on=T0, last_updated=T0)
     add(db, "s1", created_on=T0 - timedelta(days=30), last_updated=T0 + timedelta(days=9))
     add(db, "s2", created_on=T0 - timedelta(days=3), last_updated=T0)
@@ -203,7 +199,7 @@ def test_created_on_is_the_earliest_and_last_updated_the_time_of_the_merge(db):
     assert merged.last_updated == scalar(db, "SELECT happened_at FROM activity WHERE action = 'merged'")
 
 
-def test_last_seen_and_last_contacted_are_the_latest(db):
+def test_last_seen_and_last_contacted_are_the_latest(db, add):
     add(db, "p", last_seen=T0, last_contacted=None)
     add(db, "s1", last_seen=T0 + timedelta(hours=5), last_contacted=T0 - timedelta(days=1))
     add(db, "s2", last_seen=None, last_contacted=T0 + timedelta(days=1))
@@ -211,7 +207,7 @@ def test_last_seen_and_last_contacted_are_the_latest(db):
     assert (merged.last_seen, merged.last_contacted) == (T0 + timedelta(hours=5), T0 + timedelta(days=1))
 
 
-def test_subscriptions_stage_source_and_blocked_status_stay_the_primarys(db):
+def test_subscriptions_stage_source_and_blocked_status_stay_the_primarys(db, add):
     add(db, "p", email_subscription="not set", sms_subscription="unsubscribed", lead_stage="Lead", source="web chat")
     add(
         db,
@@ -228,7 +224,7 @@ def test_subscriptions_stage_source_and_blocked_status_stay_the_primarys(db):
     assert (merged.lead_stage, merged.source, merged.blocked, merged.blocked_on) == ("Lead", "web chat", False, None)
 
 
-def test_tags_are_the_union_primarys_first_then_new_ones_in_secondary_order(db):
+def test_tags_are_the_union_primarys_first_then_new_ones_in_secondary_order(db, add):
     add(db, "p", tags=["vip", "spring"])
     add(db, "s1", tags=["newsletter", "vip"])
     add(db, "s2", tags=[])
@@ -237,7 +233,7 @@ def test_tags_are_the_union_primarys_first_then_new_ones_in_secondary_order(db):
     assert merged.tags == ["vip", "spring", "newsletter", "beta"]
 
 
-def test_custom_values_follow_the_same_rule(db):
+def test_custom_values_follow_the_same_rule(db, add):
     add(db, "p", custom={"plan": "Free", "member_no": " "})
     add(db, "s1", custom={"plan": "Pro"})
     add(db, "s2", custom={"plan": "Pro", "member_no": "M-7"})
@@ -246,13 +242,13 @@ def test_custom_values_follow_the_same_rule(db):
     assert rows(db, "SELECT DISTINCT contact_id FROM custom_values") == [("p",)]
 
 
-def test_the_version_goes_up_by_one_from_the_primarys(db):
+def test_the_version_goes_up_by_one_from_the_primarys(db, add):
     add(db, "p", version=7)
     add(db, "s", version=30)
     assert merge_contacts(db, "p", ["s"], "admin").version == 8
 
 
-def test_related_records_move_to_the_primary_with_their_times(db):
+def test_related_records_move_to_the_primary_with_their_times(db, add):
     add(db, "p")
     add(db, "s1")
     add(db, "s2")
@@ -271,7 +267,7 @@ def test_related_records_move_to_the_primary_with_their_times(db):
     assert days == sorted(days, reverse=True) and len(days) == 3 * len(MOVED_TABLES) + 1
 
 
-def test_channel_identities_move_and_refused_events_are_summed(db):
+def test_channel_identities_move_and_refused_events_are_summed(db, add):
     add(db, "p")
     add(db, "s1")
     add(db, "s2")
@@ -291,7 +287,7 @@ def test_channel_identities_move_and_refused_events_are_summed(db):
     assert rows(db, "SELECT * FROM channel_refusals") == [("p", 6, T0 + timedelta(days=1))]
 
 
-def test_refusals_of_secondaries_give_a_primary_without_any_its_first_row(db):
+def test_refusals_of_secondaries_give_a_primary_without_any_its_first_row(db, add):
     add(db, "p")
     add(db, "s")
     db.execute("INSERT INTO channel_refusals VALUES ('s', 4, $at)", {"at": T0})
@@ -299,7 +295,7 @@ def test_refusals_of_secondaries_give_a_primary_without_any_its_first_row(db):
     assert rows(db, "SELECT * FROM channel_refusals") == [("p", 4, T0)]
 
 
-def test_secondaries_are_deleted_and_each_is_logged_with_a_snapshot(db):
+def test_secondaries_are_deleted_and_each_is_logged_with_a_snapshot(db, add):
     add(db, "p")
     add(db, "s1", email="one@x.com")
     add(db, "s2", email="two@x.com")
@@ -315,7 +311,7 @@ def test_secondaries_are_deleted_and_each_is_logged_with_a_snapshot(db):
         assert scalar(db, f"SELECT count(*) FROM {table} WHERE contact_id IN ('s1', 's2')") == 0
 
 
-def test_the_primary_gets_one_activity_entry_naming_the_merged_contacts_and_each_change(db):
+def test_the_primary_gets_one_activity_entry_naming_the_merged_contacts_and_each_change(db, add):
     add(db, "p", first_name="Ada", tags=["vip"], custom={"plan": "Free"})
     add(db, "s1", company="ACME", tags=["beta"], custom={"member_no": "M-7"}, created_on=T0 - timedelta(days=1))
     add(db, "s2", first_name="Augusta", tags=["vip"])
@@ -331,14 +327,14 @@ def test_the_primary_gets_one_activity_entry_naming_the_merged_contacts_and_each
     assert changes["custom.member_no"] == {"before": None, "after": "M-7"}
 
 
-def test_duplicated_ids_collapse(db):
+def test_duplicated_ids_collapse(db, add):
     add(db, "p")
     add(db, "s", company="ACME")
     merged = merge_contacts(db, "p", ["s", "s", "s"], "admin")
     assert merged.company == "ACME" and merged_activity(db, "p")["merged"]["after"] == ["s"]
 
 
-def test_twenty_five_contacts_merge(db):
+def test_twenty_five_contacts_merge(db, add):
     ids = [f"c{n:02d}" for n in range(MAX_MERGE)]
     for contact_id in ids:
         add(db, contact_id, tags=[contact_id])
@@ -350,7 +346,7 @@ def test_twenty_five_contacts_merge(db):
 
 
 @pytest.fixture
-def trio(db):
+def trio(db, add):
     for contact_id in ("p", "s1", "s2"):
         add(db, contact_id, company=contact_id)
         add_related(db, "notes", contact_id, T0)
@@ -377,7 +373,7 @@ def test_a_refused_merge_says_why_and_changes_nothing(trio, primary, secondaries
     assert snapshot(trio) == before
 
 
-def test_twenty_six_existing_contacts_are_refused(db):
+def test_twenty_six_existing_contacts_are_refused(db, add):
     ids = [f"c{n:02d}" for n in range(MAX_MERGE + 1)]
     for contact_id in ids:
         add(db, contact_id)
@@ -425,7 +421,7 @@ def _fail(*args, **kwargs):
 
 
 @pytest.mark.parametrize("step", ["_rewrite_custom", "_sum_refusals", "_replace_contacts"])
-def test_a_failure_in_the_middle_leaves_every_contact_and_record_as_it_was(trio, monkeypatch, step):
+def test_a_failure_in_the_middle_leaves_every_contact_and_record_as_it_was(trio, monkeypatch, step, add):
     trio.execute("INSERT INTO channel_refusals VALUES ('s1', 3, $at)", {"at": T0})
     trio.execute("INSERT INTO channel_identities VALUES ('LINE', 'U1', 's2', $at, $at)", {"at": T0})
     add(trio, "s3", custom={"plan": "Pro"})
@@ -500,7 +496,7 @@ def test_an_edit_by_another_connection_during_the_merge_is_never_lost(trio, monk
 # --- The preview ---
 
 
-def test_the_preview_shows_each_field_with_its_source_and_whether_the_contacts_differ(db):
+def test_the_preview_shows_each_field_with_its_source_and_whether_the_contacts_differ(db, add):
     add(db, "p", first_name="Ada", email="ada@x.com", tags=["vip"], custom={"plan": "Free"})
     add(db, "s", first_name="Ada", email="ada@y.com", company="ACME", tags=["beta"], custom={"member_no": "M-7"})
     add_related(db, "notes", "s", T0)
@@ -535,7 +531,7 @@ def test_plan_merge_needs_no_database():
     assert (fields["custom.plan"].value, fields["custom.plan"].source_id) == ("Pro", "s")
 
 
-def test_preview_in_recent_order_ranks_secondaries_as_merge_groups_does(db):
+def test_preview_in_recent_order_ranks_secondaries_as_merge_groups_does(db, add):
     add(db, "p")
     add(db, "old", company="Old", last_updated=T0)
     add(db, "new", company="New", last_updated=T0 + timedelta(days=1))
@@ -589,7 +585,7 @@ CONTACTS = st.fixed_dictionaries(
         "related": st.fixed_dictionaries({table: st.integers(0, 2) for table in MOVED_TABLES}),
     }
 )
-SIMPLE_FILLS = [key for key, rule in RULES.items() if rule == "fill" and key not in merge.TOGETHER]
+SIMPLE_FILLS = [key for key, rule in RULES.items() if rule == "fill" and key not in TOGETHER]
 
 
 def store(con: duckdb.DuckDBPyConnection, people: list[dict]) -> list[str]:
@@ -608,18 +604,15 @@ def store(con: duckdb.DuckDBPyConnection, people: list[dict]) -> list[str]:
         ]
         for table in MOVED_TABLES
     }
-    con.register("new_contacts", pl.DataFrame(fields, infer_schema_length=None))
-    con.execute("INSERT INTO contacts BY NAME SELECT * FROM new_contacts")
+    with scratch(con, pl.DataFrame(fields, infer_schema_length=None)) as new_contacts:
+        con.execute(f"INSERT INTO contacts BY NAME SELECT * FROM {new_contacts}")
     if custom:
         con.executemany("INSERT INTO custom_values VALUES (?, ?, ?)", custom)
     for table, records in related.items():
         if records:
-            con.register(
-                "new_records",
-                pl.DataFrame(records, schema={"contact_id": pl.String, "moment": pl.Datetime("us")}, orient="row"),
-            )
-            con.execute(RELATED_INSERTS[table].format(source="new_records"))
-    con.unregister("new_contacts")
+            schema = {"contact_id": pl.String, "moment": pl.Datetime("us")}
+            with scratch(con, pl.DataFrame(records, schema=schema, orient="row")) as new_records:
+                con.execute(RELATED_INSERTS[table].format(source=new_records))
     return ids
 
 
@@ -718,7 +711,7 @@ def test_merge_groups_matches_merge_contacts_group_by_group(twin_dbs, people, si
     assert contents(all_at_once) == contents(one_by_one)
 
 
-def test_merge_groups_leaves_groups_it_cannot_merge_untouched(db):
+def test_merge_groups_leaves_groups_it_cannot_merge_untouched(db, add):
     for n in range(40):
         add(db, f"c{n:02d}", company=f"company {n}")
     groups = group_frame(
@@ -741,7 +734,7 @@ def test_merge_groups_leaves_groups_it_cannot_merge_untouched(db):
     assert rows(db, "SELECT contact_id FROM deletion_log ORDER BY 1") == [("c34",), ("c36",)]
 
 
-def test_merge_groups_refuses_agents_and_frames_without_the_columns(db):
+def test_merge_groups_refuses_agents_and_frames_without_the_columns(db, add):
     add(db, "p")
     add(db, "s")
     with pytest.raises(ContactsError, match="Only admins"):

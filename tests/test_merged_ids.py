@@ -5,7 +5,8 @@ import json
 import polars as pl
 import pytest
 
-from core.channels.ingest import chat_button_visible, contact_conversations, ingest_lines
+from core.channels.ingest import ingest_lines
+from core.channels.reading import chat_button_visible, contact_conversations
 from core.contacts.models import ContactInput
 from core.contacts.records import create_contact, delete_contacts, get_contact, set_blocked
 from core.db import rows, scalar

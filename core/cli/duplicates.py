@@ -38,7 +38,8 @@ def command_duplicates(args: argparse.Namespace) -> int:
 
 
 def command_merge(args: argparse.Namespace) -> int:
-    from core.duplicates.merge import merge_contacts, preview_merge
+    from core.duplicates.merge import merge_contacts
+    from core.duplicates.merge_plan import preview_merge
 
     con = open_existing(args.db)
     if args.preview:

@@ -7,6 +7,7 @@ from typing import Any
 import duckdb
 
 from core.contacts.fields import SYSTEM_FIELD_BY_KEY
+from core.db import Scratch
 
 
 def now() -> datetime:
@@ -44,13 +45,13 @@ def record_activity(
 
 
 def record_bulk_activity(
-    con: duckdb.DuckDBPyConnection, ids_sql: str, params: dict[str, Any], actor: str, action: str, changes: str
+    con: duckdb.DuckDBPyConnection, selected: Scratch, actor: str, action: str, changes: str
 ) -> None:
-    """One entry per contact selected by `ids_sql` (a query returning contact_id), in one statement."""
+    """One entry per contact whose ID `selected` (column contact_id) holds, all in one statement."""
     con.execute(
-        f"INSERT INTO activity (contact_id, happened_at, actor, action, changes) "
-        f"SELECT contact_id, $at, $actor, $action, $changes FROM ({ids_sql})",
-        {**params, "at": now(), "actor": actor, "action": action, "changes": changes},
+        "INSERT INTO activity (contact_id, happened_at, actor, action, changes) "
+        f"SELECT contact_id, $at, $actor, $action, $changes FROM {selected}",
+        {"at": now(), "actor": actor, "action": action, "changes": changes},
     )
 
 

@@ -10,7 +10,7 @@ from core.contacts.activity import changes_json, now, record_activity
 from core.contacts.fields import SYSTEM_FIELDS
 from core.contacts.models import Contact, ContactInput, CustomField
 from core.contacts.validation import blank, clean_contact_id, clean_custom_value, clean_system_value, custom_fields
-from core.db import conflicts_as_stale, frame, rows, scalar, transaction
+from core.db import Scratch, conflicts_as_stale, frame, rows, scalar, scratch_ids, transaction
 from core.errors import ContactsError, StaleContactError
 
 RELATED_TABLES = (
@@ -204,24 +204,24 @@ def delete_contacts(con: duckdb.DuckDBPyConnection, contact_ids: list[str], acto
     wanted = list(dict.fromkeys(contact_ids))
     if str(typed_count).strip() != str(len(wanted)):
         raise ContactsError(f"Type {len(wanted)} to confirm deleting {len(wanted)} contact(s).", field="confirm")
-    with transaction(con):
-        return delete_selected(con, "SELECT unnest($ids)", {"ids": wanted}, actor)
+    with scratch_ids(con, wanted) as selected, transaction(con):
+        return delete_selected(con, selected, actor)
 
 
-def delete_selected(con: duckdb.DuckDBPyConnection, ids_sql: str, params: dict[str, Any], actor: str) -> int:
-    """Delete, set-based, the contacts `ids_sql` returns and everything that belongs to them; logged.
+def delete_selected(con: duckdb.DuckDBPyConnection, selected: Scratch, actor: str) -> int:
+    """Delete, set-based, the contacts whose IDs `selected` (column contact_id) holds and all that is theirs; logged.
 
-    Run it inside the caller's transaction. `ids_sql` must not depend on the tables it empties
-    (materialise a view's IDs first), since related rows go before the contacts themselves.
+    Run it inside the caller's transaction: one statement per table, related rows before the contacts
+    (a scratch relation is materialised, so emptying the tables does not change what it holds).
     """
     con.execute(
         "INSERT INTO deletion_log SELECT $now, $actor, contact_id, to_json(c) "
-        f"FROM contacts c WHERE contact_id IN ({ids_sql})",
-        {**params, "now": now(), "actor": actor},
+        f"FROM contacts c WHERE contact_id IN (SELECT contact_id FROM {selected})",
+        {"now": now(), "actor": actor},
     )
     for table in RELATED_TABLES:
-        con.execute(f"DELETE FROM {table} WHERE contact_id IN ({ids_sql})", params)
-    return scalar(con, f"DELETE FROM contacts WHERE contact_id IN ({ids_sql})", params) or 0
+        con.execute(f"DELETE FROM {table} WHERE contact_id IN (SELECT contact_id FROM {selected})")
+    return scalar(con, f"DELETE FROM contacts WHERE contact_id IN (SELECT contact_id FROM {selected})") or 0
 
 
 def add_note(con: duckdb.DuckDBPyConnection, contact_id: str, body: str, author: str) -> None:

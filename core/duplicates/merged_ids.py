@@ -2,10 +2,10 @@
 
 import duckdb
 
-from core.db import rows
+from core.db import Scratch, rows
 
 
-def record_merged(con: duckdb.DuckDBPyConnection, members: str, at: object) -> None:
+def record_merged(con: duckdb.DuckDBPyConnection, members: Scratch, at: object) -> None:
     """Remember each secondary of `members` (primary_id, contact_id, rank; rank 0 = primary) as merged into
     its primary, inside the merge's transaction. IDs merged earlier into a secondary follow it to the primary,
     so every lookup is one hop."""

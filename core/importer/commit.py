@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import duckdb
 import polars as pl
@@ -9,12 +10,11 @@ from pydantic import BaseModel
 
 from core.contacts.activity import now
 from core.contacts.fields import SYSTEM_FIELD_BY_KEY
-from core.db import frame, transaction
+from core.db import Scratch, frame, scalar, scratch, transaction
 from core.importer.planning import ACTION, TARGET, ImportPlan
 from core.importer.reading import LINE
 
 Progress = Callable[[float, str], None]
-_STAGE, _CHANGED = "__import_stage", "__import_changed"
 _TEXT_TYPES = ("text",)
 
 
@@ -47,69 +47,91 @@ def commit_import(
         pl.col("contact_id") if "contact_id" in plan.staged.columns else pl.lit(None, pl.String).alias("contact_id")
     )
     at = now()
-    with transaction(con):
+    with scratch(con, staged) as given, transaction(con):
         report(0.05, "Creating new fields")
-        for key, label in plan.new_fields.items():
-            con.execute(
-                "INSERT INTO custom_fields (key, label, type, position) "
-                "SELECT $key, $label, 'text', coalesce(max(position), 0) + 1 FROM custom_fields",
-                {"key": key, "label": label},
-            )
-        con.register("__import_rows", staged)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT *, CASE WHEN {ACTION} = 'create' THEN "
-            f"coalesce(contact_id, substr(replace(gen_random_uuid()::VARCHAR, '-', ''), 1, 16)) "
-            f"ELSE {TARGET} END AS __id FROM __import_rows"
-        )
-        con.unregister("__import_rows")
-        report(0.25, f"Creating {counts['created']:,} contacts")
-        _insert_new(con, plan, system, at)
-        report(0.5, f"Updating {counts['updated']:,} contacts")
-        _update_existing(con, plan, system, at)
-        report(0.7, "Writing custom fields")
-        _write_custom(con, plan, custom)
-        report(0.85, "Recording activity")
-        con.execute(
-            f"INSERT INTO activity (contact_id, happened_at, actor, action, changes) "
-            f"SELECT __id, $at, $actor, CASE {ACTION} WHEN 'create' THEN 'created' ELSE 'updated' END, $changes "
-            f"FROM {_STAGE} WHERE {ACTION} = 'create' OR __id IN (SELECT __id FROM {_CHANGED})",
-            {"at": at, "actor": actor, "changes": json.dumps({"import": plan.file_name})},
-        )
-        import_id = con.execute(
-            "INSERT INTO import_history (imported_at, actor, file_name, mode, total_rows, created, updated, skipped, "
-            "rejected) VALUES ($at, $actor, $file, $mode, $total, $created, $updated, $skipped, $rejected) "
-            "RETURNING import_id",
-            {
-                "at": at,
-                "actor": actor,
-                "file": plan.file_name,
-                "mode": plan.options.mode,
-                "total": plan.total_rows,
-                **counts,
-            },
-        ).fetchall()[0][0]
-        changed = con.execute(f"SELECT count(*) FROM {_CHANGED}").fetchall()[0][0]
-        con.execute(f"DROP TABLE {_STAGE}")
-        con.execute(f"DROP TABLE {_CHANGED}")
+        _add_fields(con, plan.new_fields)
+        with scratch(con, _stage_sql(given)) as stage:
+            report(0.25, f"Creating {counts['created']:,} contacts")
+            _insert_new(con, stage, plan, system, at)
+            report(0.5, f"Updating {counts['updated']:,} contacts")
+            with _changed_rows(con, stage, plan, system) as changed:
+                _update_existing(con, stage, changed, plan, system, at)
+                report(0.7, "Writing custom fields")
+                _write_custom(con, stage, plan, custom)
+                report(0.85, "Recording activity")
+                _record_activity(con, stage, changed, plan.file_name, actor, at)
+                changed_count = scalar(con, f"SELECT count(*) FROM {changed}")
+        import_id = _record_import(con, plan, counts, actor, at)
     report(1.0, "Done")
-    return ImportResult(import_id=import_id, changed=changed, **counts)
+    return ImportResult(import_id=import_id, changed=changed_count, **counts)
 
 
-def _insert_new(con: duckdb.DuckDBPyConnection, plan: ImportPlan, system: list[str], at: object) -> None:
+def _add_fields(con: duckdb.DuckDBPyConnection, new_fields: dict[str, str]) -> None:
+    for key, label in new_fields.items():
+        con.execute(
+            "INSERT INTO custom_fields (key, label, type, position) "
+            "SELECT $key, $label, 'text', coalesce(max(position), 0) + 1 FROM custom_fields",
+            {"key": key, "label": label},
+        )
+
+
+def _record_activity(
+    con: duckdb.DuckDBPyConnection, stage: Scratch, changed: Scratch, file_name: str, actor: str, at: object
+) -> None:
+    """A 'created' entry per new contact and an 'updated' one per contact whose values changed."""
+    con.execute(
+        "INSERT INTO activity (contact_id, happened_at, actor, action, changes) "
+        f"SELECT __id, $at, $actor, CASE {ACTION} WHEN 'create' THEN 'created' ELSE 'updated' END, $changes "
+        f"FROM {stage} WHERE {ACTION} = 'create' OR __id IN (SELECT __id FROM {changed})",
+        {"at": at, "actor": actor, "changes": json.dumps({"import": file_name})},
+    )
+
+
+def _stage_sql(given: Scratch) -> str:
+    """The rows to write, each with the ID of its contact: the matched one's, else the file's, else a new one."""
+    return (
+        f"SELECT *, CASE WHEN {ACTION} = 'create' THEN "
+        "coalesce(contact_id, substr(replace(gen_random_uuid()::VARCHAR, '-', ''), 1, 16)) "
+        f"ELSE {TARGET} END AS __id FROM {given}"
+    )
+
+
+def _record_import(
+    con: duckdb.DuckDBPyConnection, plan: ImportPlan, counts: dict[str, int], actor: str, at: object
+) -> int:
+    return scalar(
+        con,
+        "INSERT INTO import_history (imported_at, actor, file_name, mode, total_rows, created, updated, skipped, "
+        "rejected) VALUES ($at, $actor, $file, $mode, $total, $created, $updated, $skipped, $rejected) "
+        "RETURNING import_id",
+        {
+            "at": at,
+            "actor": actor,
+            "file": plan.file_name,
+            "mode": plan.options.mode,
+            "total": plan.total_rows,
+            **counts,
+        },
+    )
+
+
+def _insert_new(
+    con: duckdb.DuckDBPyConnection, stage: Scratch, plan: ImportPlan, system: list[str], at: object
+) -> None:
     columns = [c for c in system if c not in ("lead_stage", "owner_id", "tags")]
     # A blank subscription cell means the column default, not NULL (the column is NOT NULL).
     values = [f"coalesce({c}, 'not set')" if c.endswith("_subscription") else c for c in columns]
-    stage = "coalesce(lead_stage, 'Contact')" if "lead_stage" in system else "'Contact'"
+    lead_stage = "coalesce(lead_stage, 'Contact')" if "lead_stage" in system else "'Contact'"
     owner = "coalesce($owner, owner_id)" if "owner_id" in system else "$owner"
     tags = (
         "list_concat(tags, list_filter($tags::VARCHAR[], lambda x: NOT list_contains(tags, x)))"
         if "tags" in system
         else "$tags::VARCHAR[]"
     )
-    select = ", ".join([*values, stage, owner, tags])
+    select = ", ".join([*values, lead_stage, owner, tags])
     con.execute(
         f"INSERT INTO contacts (contact_id, {', '.join([*columns, 'lead_stage', 'owner_id', 'tags'])}, source, "
-        f"created_on, last_updated) SELECT __id, {select}, 'import', $at, $at FROM {_STAGE} "
+        f"created_on, last_updated) SELECT __id, {select}, 'import', $at, $at FROM {stage} "
         f"WHERE {ACTION} = 'create' ORDER BY {LINE}",
         {"owner": plan.options.owner_id, "tags": plan.options.tags, "at": at},
     )
@@ -156,31 +178,50 @@ def _assignments(plan: ImportPlan, system: list[str]) -> dict[str, str]:
     return assignments
 
 
-def _update_existing(con: duckdb.DuckDBPyConnection, plan: ImportPlan, system: list[str], at: object) -> None:
-    """Update the matched contacts whose values change; the others are left alone (no new version, no activity)."""
-    assignments = _assignments(plan, system)
-    params = ({"tags": plan.options.tags} if plan.options.tags else {}) | (
+def _params(plan: ImportPlan) -> dict[str, object]:
+    """The values the update expressions bind: the tags and owner given to every imported contact."""
+    return ({"tags": plan.options.tags} if plan.options.tags else {}) | (
         {"owner": plan.options.owner_id} if plan.options.owner_id else {}
     )
-    differs = {column: f"({expr}) IS DISTINCT FROM contacts.{column}" for column, expr in assignments.items()}
-    # Find the changed rows first: DuckDB rewrites a whole row to update a list column (tags), so tags are
-    # written only where they change, and the other columns only on rows where something changes.
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_CHANGED} AS SELECT s.__id, {differs.get('tags', 'FALSE')} AS tags_changed "
-        f"FROM {_STAGE} s JOIN contacts ON contacts.contact_id = s.__id "
-        f"WHERE s.{ACTION} = 'update' AND ({' OR '.join(differs.values()) or 'FALSE'})",
-        _used(" ".join(differs.values()), params),
+
+
+def _changed_rows(
+    con: duckdb.DuckDBPyConnection, stage: Scratch, plan: ImportPlan, system: list[str]
+) -> AbstractContextManager[Scratch]:
+    """The matched rows whose values change (__id, tags_changed); the others are left alone (no new version,
+    no activity).
+
+    Found first: DuckDB rewrites a whole row to update a list column (tags), so tags are written only where
+    they change, and the other columns only on rows where something changes.
+    """
+    differs = {
+        column: f"({expr}) IS DISTINCT FROM contacts.{column}" for column, expr in _assignments(plan, system).items()
+    }
+    sql = (
+        f"SELECT s.__id, {differs.get('tags', 'FALSE')} AS tags_changed FROM {stage} s "
+        f"JOIN contacts ON contacts.contact_id = s.__id "
+        f"WHERE s.{ACTION} = 'update' AND ({' OR '.join(differs.values()) or 'FALSE'})"
     )
+    return scratch(con, sql, _used(sql, _params(plan)))
+
+
+def _update_existing(
+    con: duckdb.DuckDBPyConnection, stage: Scratch, changed: Scratch, plan: ImportPlan, system: list[str], at: object
+) -> None:
+    """Update the changed rows: their scalar columns and version, then the tags of those whose tags change."""
+    assignments, params = _assignments(plan, system), _params(plan)
     scalar_sets = [f"{column} = {expr}" for column, expr in assignments.items() if column != "tags"]
     scalar_sets += ["version = contacts.version + 1", "last_updated = $at"]
-    _update_rows(con, scalar_sets, "TRUE", params | {"at": at})
+    _update_rows(con, stage, changed, scalar_sets, "TRUE", params | {"at": at})
     if "tags" in assignments:
-        _update_rows(con, [f"tags = {assignments['tags']}"], "c.tags_changed", params)
+        _update_rows(con, stage, changed, [f"tags = {assignments['tags']}"], "c.tags_changed", params)
 
 
-def _update_rows(con: duckdb.DuckDBPyConnection, sets: list[str], which: str, params: dict) -> None:
+def _update_rows(
+    con: duckdb.DuckDBPyConnection, stage: Scratch, changed: Scratch, sets: list[str], which: str, params: dict
+) -> None:
     sql = (
-        f"UPDATE contacts SET {', '.join(sets)} FROM (SELECT s.* FROM {_STAGE} s JOIN {_CHANGED} c USING (__id) "
+        f"UPDATE contacts SET {', '.join(sets)} FROM (SELECT s.* FROM {stage} s JOIN {changed} c USING (__id) "
         f"WHERE {which}) s WHERE contacts.contact_id = s.__id"
     )
     con.execute(sql, _used(sql, params))
@@ -191,7 +232,7 @@ def _used(sql: str, params: dict) -> dict:
     return {name: value for name, value in params.items() if f"${name}" in sql}
 
 
-def _write_custom(con: duckdb.DuckDBPyConnection, plan: ImportPlan, custom: list[str]) -> None:
+def _write_custom(con: duckdb.DuckDBPyConnection, stage: Scratch, plan: ImportPlan, custom: list[str]) -> None:
     for key in custom:
         column = f'"custom.{key}"'  # key came from the allow-list of custom fields (planning checks it)
         rule = plan.options.rules.get(f"custom.{key}", "overwrite")
@@ -202,7 +243,7 @@ def _write_custom(con: duckdb.DuckDBPyConnection, plan: ImportPlan, custom: list
             "ELSE custom_values.value || ', ' || excluded.value END",
         }[rule]
         con.execute(
-            f"INSERT INTO custom_values (contact_id, field_key, value) SELECT __id, $key, {column} FROM {_STAGE} "
+            f"INSERT INTO custom_values (contact_id, field_key, value) SELECT __id, $key, {column} FROM {stage} "
             f"WHERE {column} IS NOT NULL ON CONFLICT (contact_id, field_key) {conflict}",
             {"key": key},
         )

@@ -15,6 +15,7 @@ from core.contacts.models import CustomField
 from core.contacts.rules import TEXT
 from core.contacts.validation import custom_fields
 from core.db import frame as query_frame
+from core.db import scratch
 from core.errors import ContactsError
 from core.importer.cleaning import clean_fields, error_rows
 from core.importer.mapping import check_mapping, new_field_key
@@ -155,20 +156,20 @@ def _match(con: duckdb.DuckDBPyConnection, good: pl.DataFrame, mode: Mode) -> tu
             for k in ("contact_id", "email", "phone")
         ],
     )
-    con.register("__import_keys", keys)
-    matched = query_frame(
-        con,
-        f"""
-        SELECT k.{LINE}, coalesce(by_id.contact_id, by_email.contact_id, by_phone.contact_id) AS {TARGET}
-        FROM __import_keys k
-        LEFT JOIN contacts by_id ON by_id.contact_id = k.contact_id
-        LEFT JOIN (SELECT email, min(contact_id) AS contact_id FROM contacts
-                   WHERE email IN (SELECT email FROM __import_keys) GROUP BY email) by_email ON by_email.email = k.email
-        LEFT JOIN (SELECT phone, min(contact_id) AS contact_id FROM contacts
-                   WHERE phone IN (SELECT phone FROM __import_keys) GROUP BY phone) by_phone
-            ON by_phone.phone = k.phone""",
-    )
-    con.unregister("__import_keys")
+    with scratch(con, keys) as import_keys:
+        matched = query_frame(
+            con,
+            f"""
+            SELECT k.{LINE}, coalesce(by_id.contact_id, by_email.contact_id, by_phone.contact_id) AS {TARGET}
+            FROM {import_keys} k
+            LEFT JOIN contacts by_id ON by_id.contact_id = k.contact_id
+            LEFT JOIN (SELECT email, min(contact_id) AS contact_id FROM contacts
+                       WHERE email IN (SELECT email FROM {import_keys}) GROUP BY email) by_email
+                ON by_email.email = k.email
+            LEFT JOIN (SELECT phone, min(contact_id) AS contact_id FROM contacts
+                       WHERE phone IN (SELECT phone FROM {import_keys}) GROUP BY phone) by_phone
+                ON by_phone.phone = k.phone""",
+        )
     # Rows that match no contact are the same new contact when they share an ID, else an email, else a phone.
     staged = good.join(matched, on=LINE, how="left").with_columns(
         __key=pl.coalesce(

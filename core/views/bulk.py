@@ -6,7 +6,7 @@ change is written by one INSERT ... SELECT, and one UPDATE changes them all.
 """
 
 import json
-import uuid
+from contextlib import AbstractContextManager
 from typing import Any, Literal
 
 import duckdb
@@ -15,7 +15,7 @@ from pydantic import BaseModel, model_validator
 from core.contacts.activity import now, record_bulk_activity
 from core.contacts.records import delete_selected
 from core.contacts.validation import clean_system_value
-from core.db import conflicts_as_stale, scalar, transaction
+from core.db import Scratch, conflicts_as_stale, scalar, scratch, transaction
 from core.errors import ContactsError
 from core.views.queries import ListView, view_condition
 from core.workspace import user_role
@@ -81,12 +81,14 @@ def _require_admin(con: duckdb.DuckDBPyConnection, actor: str) -> None:
         raise ContactsError("Only admins can bulk-edit, block or delete contacts.")
 
 
-def _materialise(con: duckdb.DuckDBPyConnection, selection: Selection, user: str) -> tuple[str, int]:
-    """Copy the selection's IDs into a temporary table (inside the caller's transaction); its name and size."""
+def _selected(con: duckdb.DuckDBPyConnection, selection: Selection, user: str) -> AbstractContextManager[Scratch]:
+    """The selection's contact IDs, copied once (inside the caller's transaction) into a scratch table."""
     where, params = selection_condition(con, selection, user)
-    table = f"bulk_selection_{uuid.uuid4().hex[:12]}"
-    con.execute(f"CREATE TEMP TABLE {table} AS SELECT contact_id FROM contacts c WHERE {where}", params)
-    return table, scalar(con, f"SELECT count(*) FROM {table}")
+    return scratch(con, f"SELECT contact_id FROM contacts c WHERE {where}", params)
+
+
+def _size(con: duckdb.DuckDBPyConnection, relation: Scratch) -> int:
+    return scalar(con, f"SELECT count(*) FROM {relation}")
 
 
 def _update(
@@ -103,9 +105,8 @@ def _update(
     """
     assignments, differs, changes_sql = change
     _require_admin(con, actor)
-    with conflicts_as_stale(STALE), transaction(con):
-        table, selected = _materialise(con, selection, actor)
-        chosen = f"c.contact_id IN (SELECT contact_id FROM {table}) AND {differs}"
+    with conflicts_as_stale(STALE), transaction(con), _selected(con, selection, actor) as selected:
+        chosen = f"c.contact_id IN (SELECT contact_id FROM {selected}) AND {differs}"
         moment = now()
         # Activity first: it reads each contact's value before the update changes it.
         con.execute(
@@ -118,8 +119,8 @@ def _update(
             f"UPDATE contacts AS c SET {assignments}, version = version + 1, last_updated = $at WHERE {chosen}",
             {**params, "at": moment},
         )
-        con.execute(f"DROP TABLE {table}")
-    return BulkResult(action=action, selected=selected, changed=changed or 0)
+        count = _size(con, selected)
+    return BulkResult(action=action, selected=count, changed=changed or 0)
 
 
 def _tags(con: duckdb.DuckDBPyConnection, tags: list[str] | str) -> list[str]:
@@ -133,7 +134,7 @@ def _tags(con: duckdb.DuckDBPyConnection, tags: list[str] | str) -> list[str]:
 STALE = "Contacts were changed by someone else while this ran; nothing was changed. Try again."
 
 
-def _replace_rows(con: duckdb.DuckDBPyConnection, rewritten: str) -> None:
+def _replace_rows(con: duckdb.DuckDBPyConnection, rewritten: Scratch) -> None:
     """Put the rewritten rows in place of the stored ones (inside the caller's transaction)."""
     con.execute(f"DELETE FROM contacts WHERE contact_id IN (SELECT contact_id FROM {rewritten})")
     con.execute(f"INSERT INTO contacts BY NAME SELECT * EXCLUDE (tags_before) FROM {rewritten}")
@@ -154,22 +155,25 @@ def _retag(
     when measured); rewriting those rows, a delete and an insert, takes about 2 s.
     """
     _require_admin(con, actor)
-    with conflicts_as_stale(STALE), transaction(con):
-        table, selected = _materialise(con, selection, actor)
-        rewritten = f"bulk_rows_{uuid.uuid4().hex[:12]}"
-        con.execute(
-            f"CREATE TEMP TABLE {rewritten} AS SELECT c.* REPLACE ({new_tags} AS tags, c.version + 1 AS version, "
-            f"$at AS last_updated), c.tags AS tags_before FROM contacts c "
-            f"WHERE c.contact_id IN (SELECT contact_id FROM {table}) AND {differs}",
+    with (
+        conflicts_as_stale(STALE),
+        transaction(con),
+        _selected(con, selection, actor) as selected,
+        scratch(
+            con,
+            f"SELECT c.* REPLACE ({new_tags} AS tags, c.version + 1 AS version, $at AS last_updated), "
+            f"c.tags AS tags_before FROM contacts c WHERE c.contact_id IN (SELECT contact_id FROM {selected}) "
+            f"AND {differs}",
             {"tags": tags, "at": now()},
-        )
+        ) as rewritten,
+    ):
         con.execute(
             "INSERT INTO activity (contact_id, happened_at, actor, action, changes) "
             "SELECT contact_id, last_updated, $actor, $action, "
             f"json_object('tags', json_object('before', tags_before, 'after', tags)) FROM {rewritten}",
             {"actor": actor, "action": action},
         )
-        changed = scalar(con, f"SELECT count(*) FROM {rewritten}")
+        count, changed = _size(con, selected), _size(con, rewritten)
         # DuckDB lets a transaction delete a row another one changed meanwhile, but reports two transactions
         # updating one column of a row as a conflict. Every write in core bumps the version, so bumping it
         # first turns a concurrent edit into a conflict for one of the two instead of a lost update.
@@ -177,9 +181,7 @@ def _retag(
             f"UPDATE contacts SET version = version + 1 WHERE contact_id IN (SELECT contact_id FROM {rewritten})"
         )
         _replace_rows(con, rewritten)
-        con.execute(f"DROP TABLE {rewritten}")
-        con.execute(f"DROP TABLE {table}")
-    return BulkResult(action=action, selected=selected, changed=changed)
+    return BulkResult(action=action, selected=count, changed=changed)
 
 
 def add_tags(con: duckdb.DuckDBPyConnection, selection: Selection, tags: list[str] | str, actor: str) -> BulkResult:
@@ -229,34 +231,38 @@ def set_blocked(con: duckdb.DuckDBPyConnection, selection: Selection, blocked: b
     """Block (or unblock) every selected contact; their chat and inbox events are then refused."""
     _require_admin(con, actor)
     action = "blocked" if blocked else "unblocked"
-    with conflicts_as_stale(STALE), transaction(con):
-        table, selected = _materialise(con, selection, actor)
-        chosen = (
-            f"SELECT contact_id FROM contacts c WHERE c.contact_id IN (SELECT contact_id FROM {table}) "
-            "AND c.blocked <> $blocked"
-        )
-        changes = json.dumps({"blocked": {"before": not blocked, "after": blocked}})
-        record_bulk_activity(con, chosen, {"blocked": blocked}, actor, action, changes)
+    changes = json.dumps({"blocked": {"before": not blocked, "after": blocked}})
+    with (
+        conflicts_as_stale(STALE),
+        transaction(con),
+        _selected(con, selection, actor) as selected,
+        scratch(
+            con,
+            f"SELECT contact_id FROM contacts c WHERE c.contact_id IN (SELECT contact_id FROM {selected}) "
+            "AND c.blocked <> $blocked",
+            {"blocked": blocked},
+        ) as changing,
+    ):
+        record_bulk_activity(con, changing, actor, action, changes)
         changed = scalar(
             con,
             "UPDATE contacts SET blocked = $blocked, blocked_on = CASE WHEN $blocked THEN $at END, "
-            f"version = version + 1, last_updated = $at WHERE contact_id IN ({chosen})",
+            f"version = version + 1, last_updated = $at WHERE contact_id IN (SELECT contact_id FROM {changing})",
             {"blocked": blocked, "at": now()},
         )
-        con.execute(f"DROP TABLE {table}")
-    return BulkResult(action=action, selected=selected, changed=changed or 0)
+        count = _size(con, selected)
+    return BulkResult(action=action, selected=count, changed=changed or 0)
 
 
 def delete(con: duckdb.DuckDBPyConnection, selection: Selection, typed_count: str | int, actor: str) -> BulkResult:
     """Delete every selected contact and all that belongs to them, once the caller typed how many; logged."""
     _require_admin(con, actor)
-    with transaction(con):
-        table, selected = _materialise(con, selection, actor)
-        if str(typed_count).strip().replace(",", "") != str(selected):
-            raise ContactsError(f"Type {selected} to confirm deleting {selected:,} contact(s).", field="confirm")
-        deleted = delete_selected(con, f"SELECT contact_id FROM {table}", {}, actor)
-        con.execute(f"DROP TABLE {table}")
-    return BulkResult(action="deleted", selected=selected, changed=deleted)
+    with transaction(con), _selected(con, selection, actor) as selected:
+        count = _size(con, selected)
+        if str(typed_count).strip().replace(",", "") != str(count):
+            raise ContactsError(f"Type {count} to confirm deleting {count:,} contact(s).", field="confirm")
+        deleted = delete_selected(con, selected, actor)
+    return BulkResult(action="deleted", selected=count, changed=deleted)
 
 
 def run_bulk(
