@@ -15,7 +15,10 @@ from core.errors import ContactsError, StaleContactError
 from core.workspace import lead_stages, owners, tag_names
 from ui.field_widgets import custom_changed, custom_input, field_error, system_input
 from ui.session import db, is_admin, plain, user
+from ui.shell import require_shell
 from ui.widgets import for_display, show_error
+
+require_shell()
 
 KIND_ICONS = {
     "conversation": ":material/chat:",

@@ -21,6 +21,9 @@ from ui.duplicates.review import (
     review_contacts,
 )
 from ui.session import db, is_admin, plain, user
+from ui.shell import require_shell
+
+require_shell()
 
 RUN_AUTOMATICALLY_UP_TO = 200_000  # contacts: a first visit looks for duplicates itself up to this size
 PAGE_SIZE = 20

@@ -6,11 +6,11 @@ from typing import Any
 
 import duckdb
 
-from core.contacts.activity import changes_json, now, record_activity
+from core.contacts.activity import changes_json, now, record_activity, record_bulk_activity
 from core.contacts.fields import SYSTEM_FIELDS
 from core.contacts.models import Contact, ContactInput, CustomField
 from core.contacts.validation import blank, clean_contact_id, clean_custom_value, clean_system_value, custom_fields
-from core.db import Scratch, conflicts_as_stale, frame, rows, scalar, scratch_ids, transaction
+from core.db import Scratch, conflicts_as_stale, frame, rows, scalar, scratch, scratch_ids, transaction
 from core.errors import ContactsError, StaleContactError
 
 RELATED_TABLES = (
@@ -174,26 +174,19 @@ def set_blocked(con: duckdb.DuckDBPyConnection, contact_ids: list[str], blocked:
     """Block or unblock contacts; returns how many changed. Their channel events are then refused."""
     action = "blocked" if blocked else "unblocked"
     with conflicts_as_stale(BLOCK_CONFLICT), transaction(con):
-        changed = rows(
-            con,
-            "SELECT contact_id FROM contacts WHERE contact_id IN (SELECT unnest($ids)) AND blocked <> $blocked",
-            {"blocked": blocked, "ids": contact_ids},
-        )
-        # No RETURNING here either (see update_contact).
-        con.execute(
-            "UPDATE contacts SET blocked = $blocked, blocked_on = CASE WHEN $blocked THEN $now END, "
-            "version = version + 1, last_updated = $now WHERE contact_id IN (SELECT unnest($ids))",
-            {"blocked": blocked, "now": now(), "ids": [contact_id for (contact_id,) in changed]},
-        )
-        for (contact_id,) in changed:
-            record_activity(
-                con,
-                contact_id,
-                actor,
-                action,
-                json.dumps({"blocked": {"before": not blocked, "after": blocked}}),
+        changing = "SELECT contact_id FROM contacts WHERE contact_id IN (SELECT unnest($ids)) AND blocked <> $blocked"
+        with scratch(con, changing, {"blocked": blocked, "ids": contact_ids}) as changed:
+            # No RETURNING here either (see update_contact).
+            con.execute(
+                "UPDATE contacts SET blocked = $blocked, blocked_on = CASE WHEN $blocked THEN $now END, "
+                f"version = version + 1, last_updated = $now WHERE contact_id IN (SELECT contact_id FROM {changed})",
+                {"blocked": blocked, "now": now()},
             )
-    return len(changed)
+            record_bulk_activity(
+                con, changed, actor, action, json.dumps({"blocked": {"before": not blocked, "after": blocked}})
+            )
+            count = scalar(con, f"SELECT count(*) FROM {changed}")
+    return count
 
 
 def delete_contacts(con: duckdb.DuckDBPyConnection, contact_ids: list[str], actor: str, typed_count: str | int) -> int:

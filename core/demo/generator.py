@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel
 
-from core.db import scalar, transaction
+from core.db import scalar, scratch, transaction
 from core.demo import related
 from core.demo.duplicates import people_with_duplicates
 from core.demo.lifecycle import add_last_contact, add_lifecycle
@@ -106,11 +106,8 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> 
     Frames arrive sorted by contact_id: DuckDB's indexes take sorted keys about twice as fast.
     """
     columns = ", ".join(frame.columns)
-    con.register("demo_frame", frame)
-    try:
-        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM demo_frame")
-    finally:
-        con.unregister("demo_frame")
+    with scratch(con, frame) as rows:
+        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {rows}")
     return frame.height
 
 

@@ -1,6 +1,6 @@
 """Merging many groups at once: every group above a score (or every exact group), a rule picks each primary.
 
-Groups larger than core.duplicates.merge.MAX_MERGE are left for someone to review. The plan is computed first so
+Groups larger than core.duplicates.merge_plan.MAX_MERGE are left for someone to review. The plan is computed first so
 the user sees how many groups and contacts it touches; the merge itself is one set-based transaction.
 """
 
@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict
 from core.contacts.fields import SYSTEM_FIELDS
 from core.contacts.models import Contact
 from core.contacts.validation import blank
-from core.db import frame
-from core.duplicates.merge import MAX_MERGE, MergeSummary, merge_groups
+from core.db import frame, scratch
+from core.duplicates.merge import MergeSummary, merge_groups
+from core.duplicates.merge_plan import MAX_MERGE
 from core.duplicates.store import DEFAULT_MIN_SCORE, Kind, duplicate_groups
 
 Rule = Literal["oldest", "recent", "complete"]
@@ -98,17 +99,16 @@ def plan_bulk_merge(
     members = duplicate_groups(con, min_score, kind).select("group_id", "contact_id", "size")
     large = members.filter(pl.col("size") > MAX_MERGE)
     mergeable = members.filter(pl.col("size") <= MAX_MERGE)
-    con.register("dup_members", mergeable)
-    try:
+    with scratch(con, mergeable) as chosen:
         assignments = frame(
             con,
             f"""
             WITH scored AS (
                 SELECT m.group_id, m.contact_id, c.created_on, c.last_updated,
                        {_filled()} + coalesce(v.custom_filled, 0) AS filled
-                FROM dup_members m JOIN contacts c ON c.contact_id = m.contact_id
+                FROM {chosen} m JOIN contacts c ON c.contact_id = m.contact_id
                 LEFT JOIN (SELECT contact_id, count(*) AS custom_filled FROM custom_values
-                           WHERE contact_id IN (SELECT contact_id FROM dup_members) GROUP BY contact_id) v
+                           WHERE contact_id IN (SELECT contact_id FROM {chosen}) GROUP BY contact_id) v
                   ON v.contact_id = m.contact_id
             )
             SELECT first_value(contact_id) OVER (PARTITION BY group_id ORDER BY {_ORDER[rule]}) AS primary_id,
@@ -116,8 +116,6 @@ def plan_bulk_merge(
             FROM scored ORDER BY primary_id, contact_id
             """,
         )
-    finally:
-        con.unregister("dup_members")
     groups = assignments["primary_id"].n_unique()
     return BulkMergePlan(
         groups=groups,
