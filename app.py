@@ -18,7 +18,8 @@ st.set_page_config(page_title="Contacts", page_icon=":material/contacts:", layou
 db()  # open (and migrate) the database once per process before any page runs
 
 pages = [
-    st.Page("pages/contacts.py", title="Contacts", icon=":material/group:", default=True),
+    st.Page("pages/dashboard.py", title="Dashboard", icon=":material/dashboard:", default=True),
+    st.Page("pages/contacts.py", title="Contacts", icon=":material/group:", url_path="contacts"),
     st.Page(
         "pages/contact.py",
         title="Contact details",

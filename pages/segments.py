@@ -25,7 +25,7 @@ st.caption("Saved segments are filters: they re-evaluate as contacts change. Sav
 
 # --- Every segment, with how many contacts it holds right now ---
 summaries = segment_summaries(con, me)
-table = summaries.with_columns(link=("./?segment=" + summaries["key"]))
+table = summaries.with_columns(link=("contacts?segment=" + summaries["key"]))
 st.dataframe(
     table.select("name", "kind", "contacts", "description", "link"),
     hide_index=True,

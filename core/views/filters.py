@@ -112,6 +112,21 @@ def filter_json(filter_: Filter) -> str:
     return filter_.model_dump_json()
 
 
+def filter_to_url(filter_: Filter) -> str:
+    """The filter as the compact JSON a link carries (defaults left out); filter_from_url reads it back."""
+    return filter_.model_dump_json(exclude_defaults=True)
+
+
+def filter_from_url(text: str) -> Filter | None:
+    """The filter a link carries, or None when it carries none or one that does not parse."""
+    if not text:
+        return None
+    try:
+        return parse_filter(text)
+    except ContactsError:
+        return None
+
+
 # --- The fields a filter can test -------------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ def grid_cell(page: object, text: str) -> object:
 
 def search(page: object, base_url: str, query: str, found: str = "1 contact · page 1 of 1") -> None:
     """Open the list, search it and wait for the count the search should find."""
-    page.goto(base_url + "/")
+    page.goto(base_url + "/contacts")
     wait_for_app(page)
     page.get_by_placeholder(SEARCH_BOX).fill(query)
     page.keyboard.press("Enter")

@@ -1,0 +1,318 @@
+"""The dashboard's figures: SQL aggregates over the contacts that are not blocked (the "All contacts" segment).
+
+Every function returns counts, never contacts, so a chart holds a few hundred numbers at most whatever the
+size of the database. Each figure counts what its drill-down filter (core.dashboard.drill) selects, so a
+click on a bar opens a list with the same number of contacts.
+"""
+
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+import duckdb
+import polars as pl
+from pydantic import BaseModel
+
+from core.contacts.activity import now
+from core.dashboard.countries import calling_code_countries
+from core.dashboard.drill import filled_filter
+from core.dashboard.periods import GRAINS, Grain, week_start
+from core.db import frame, rows, scalar
+from core.duplicates.store import duplicate_groups, last_run
+from core.views.filters import FilterField, compile_filter, filter_fields
+
+Breakdown = Literal["source", "channel"]
+BREAKDOWNS: dict[Breakdown, str] = {"source": "Source", "channel": "Channel"}
+IN_VIEW = "NOT c.blocked"  # the dashboard counts the All contacts segment; blocked contacts have their own figure
+NONE_LABEL = "(none)"
+
+
+class Kpis(BaseModel):
+    """The headline numbers: contacts, blocked, new this week against last week, reachable by email or phone."""
+
+    total: int
+    blocked: int
+    new_this_week: int
+    new_last_week: int
+    with_email: int
+    with_phone: int
+
+    @property
+    def email_share(self) -> float:
+        return self.with_email / self.total if self.total else 0.0
+
+    @property
+    def phone_share(self) -> float:
+        return self.with_phone / self.total if self.total else 0.0
+
+
+def kpis(con: duckdb.DuckDBPyConnection, today: date | None = None) -> Kpis:
+    """Totals, new contacts this week (from Monday) and last week, and how many have an email or a phone."""
+    monday = week_start(today or now().date())
+    found = rows(
+        con,
+        f"""
+        SELECT count(*) FILTER (WHERE {IN_VIEW}),
+               count(*) FILTER (WHERE c.blocked),
+               count(*) FILTER (WHERE {IN_VIEW} AND CAST(c.created_on AS DATE) >= $monday),
+               count(*) FILTER (WHERE {IN_VIEW} AND CAST(c.created_on AS DATE) >= $monday - INTERVAL 7 DAY
+                                AND CAST(c.created_on AS DATE) < $monday),
+               count(*) FILTER (WHERE {IN_VIEW} AND c.email IS NOT NULL AND c.email <> ''),
+               count(*) FILTER (WHERE {IN_VIEW} AND c.phone IS NOT NULL AND c.phone <> '')
+        FROM contacts c
+        """,
+        {"monday": monday},
+    )[0]
+    names = ("total", "blocked", "new_this_week", "new_last_week", "with_email", "with_phone")
+    return Kpis(**dict(zip(names, found, strict=True)))
+
+
+def contacts_over_time(
+    con: duckdb.DuckDBPyConnection, start: date, end: date, grain: Grain = "week", by: Breakdown = "source"
+) -> pl.DataFrame:
+    """Contacts created per day, week or month between two days (inclusive), split by source or channel:
+    period (its first day), value ('(none)' for no channel) and contacts."""
+    if grain not in GRAINS or by not in BREAKDOWNS:
+        raise ValueError(f"grain {grain!r} or breakdown {by!r} unknown")
+    return frame(
+        con,
+        f"""
+        SELECT CAST(date_trunc('{grain}', c.created_on) AS DATE) AS period,
+               coalesce(nullif(c.{by}, ''), '{NONE_LABEL}') AS value, count(*) AS contacts
+        FROM contacts c
+        WHERE {IN_VIEW} AND CAST(c.created_on AS DATE) BETWEEN $start AND $end
+        GROUP BY ALL ORDER BY period, value
+        """,
+        {"start": start, "end": end},
+    )
+
+
+def created_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
+    """The first and last day a contact in view was created on (None with no contacts)."""
+    first, last = rows(con, f"SELECT min(c.created_on), max(c.created_on) FROM contacts c WHERE {IN_VIEW}")[0]
+    return None if first is None else (first.date(), last.date())
+
+
+def lead_stage_funnel(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Contacts at each lead stage, in pipeline order (stages without contacts count 0): stage, contacts."""
+    return frame(
+        con,
+        f"""
+        WITH counted AS (SELECT c.lead_stage, count(*) AS contacts FROM contacts c WHERE {IN_VIEW} GROUP BY ALL)
+        SELECT coalesce(s.name, counted.lead_stage) AS stage, coalesce(counted.contacts, 0) AS contacts
+        FROM lead_stages s FULL JOIN counted ON counted.lead_stage = s.name
+        ORDER BY s.position NULLS LAST, stage
+        """,
+    )
+
+
+def contacts_by_owner(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Contacts per owner, largest first: owner_id (null: unassigned), owner (the name) and contacts."""
+    return frame(
+        con,
+        f"""
+        SELECT c.owner_id, coalesce(o.name, c.owner_id, 'Unassigned') AS owner, count(*) AS contacts
+        FROM contacts c LEFT JOIN owners o ON o.owner_id = c.owner_id
+        WHERE {IN_VIEW} GROUP BY ALL ORDER BY contacts DESC, owner
+        """,
+    )
+
+
+def _country_by_phone(codes: pl.Series) -> pl.Series:
+    """The country name of each phone's first three digits after '+' (null when they start no known code)."""
+    names = calling_code_countries()
+    found = [
+        next((names[prefix[:size]] for size in (1, 2, 3) if prefix[:size] in names), None) if prefix else None
+        for prefix in codes.to_list()
+    ]
+    return pl.Series(found, dtype=pl.String)
+
+
+def contacts_by_country(con: duckdb.DuckDBPyConnection, top: int = 15) -> pl.DataFrame:
+    """Contacts per country, largest first (the top `top`): the country field, else the phone's calling code.
+
+    Columns: country, contacts, from_phone (how many of them are placed by their phone). Contacts placed
+    nowhere are left out. Countries compare without case, as the filter's 'is' does.
+    """
+    # Group a million contacts into a few thousand (country, calling-code prefix) pairs in SQL first.
+    pairs = frame(
+        con,
+        f"""
+        SELECT lower(nullif(c.country, '')) AS key, mode(nullif(c.country, '')) AS country,
+               CASE WHEN nullif(c.country, '') IS NULL THEN substr(c.phone, 2, 3) END AS prefix, count(*) AS contacts
+        FROM contacts c WHERE {IN_VIEW} AND (nullif(c.country, '') IS NOT NULL OR starts_with(c.phone, '+'))
+        GROUP BY key, prefix
+        """,
+    )
+    by_phone = _country_by_phone(pairs["prefix"])
+    placed = pairs.with_columns(
+        country=pl.coalesce(pl.col("country"), by_phone),
+        key=pl.coalesce(pl.col("key"), by_phone.str.to_lowercase()),
+        from_phone=pl.when(pl.col("prefix").is_not_null()).then(pl.col("contacts")).otherwise(0),
+    ).drop_nulls("key")
+    ranked = placed.group_by("key").agg(
+        pl.col("country").sort_by(["contacts", "country"], descending=[True, False]).first(),
+        pl.col("contacts").sum(),
+        pl.col("from_phone").sum(),
+    )
+    return ranked.sort(["contacts", "country"], descending=[True, False]).head(top).drop("key")
+
+
+def subscriptions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Email and SMS subscription status counts: channel ('Email' or 'SMS'), field, status, contacts."""
+    return frame(
+        con,
+        f"""
+        SELECT 'Email' AS channel, 'email_subscription' AS field, c.email_subscription AS status, count(*) AS contacts
+        FROM contacts c WHERE {IN_VIEW} GROUP BY ALL
+        UNION ALL
+        SELECT 'SMS', 'sms_subscription', c.sms_subscription, count(*) FROM contacts c WHERE {IN_VIEW} GROUP BY ALL
+        ORDER BY channel, status
+        """,
+    )
+
+
+def top_tags(con: duckdb.DuckDBPyConnection, top: int = 15) -> pl.DataFrame:
+    """The `top` most used tags: tag, contacts."""
+    return frame(
+        con,
+        f"""
+        SELECT tag, count(*) AS contacts
+        FROM (SELECT DISTINCT c.contact_id, unnest(c.tags) AS tag FROM contacts c WHERE {IN_VIEW} AND len(c.tags) > 0)
+        GROUP BY tag ORDER BY contacts DESC, tag LIMIT $top
+        """,
+        {"top": top},
+    )
+
+
+def completeness_fields(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The fields whose completeness the dashboard shows: key to label ('name' is first or last name)."""
+    custom = {key: field.label for key, field in filter_fields(con).items() if field.custom_key is not None}
+    return {"email": "Email", "phone": "Phone", "name": "Name", "company": "Company"} | custom
+
+
+# A custom value counts as filled when it reads as its type, as the filter's "is not empty" reads it.
+_CUSTOM_FILLED = {
+    "text": "v.value <> ''",
+    "choice": "TRUE",
+    "checkbox": "TRUE",
+    "number": "TRY_CAST(v.value AS DOUBLE) IS NOT NULL",
+    "datetime": "TRY_CAST(v.value AS TIMESTAMP) IS NOT NULL",
+}
+
+
+def _system_filled(con: duckdb.DuckDBPyConnection, fields: dict[str, FilterField], keys: list[str]) -> list[int]:
+    counts: list[str] = []
+    params: dict[str, Any] = {}
+    for index, key in enumerate(keys):
+        where, bound = compile_filter(filled_filter(fields, key), fields, prefix=f"k{index}_")
+        counts.append(f"count(*) FILTER (WHERE {where})")
+        params |= bound
+    return list(rows(con, f"SELECT {', '.join(counts)} FROM contacts c WHERE {IN_VIEW}", params)[0])
+
+
+def _custom_filled(con: duckdb.DuckDBPyConnection, fields: dict[str, FilterField]) -> dict[str, int]:
+    # One pass over the custom values (a contact has at most one per field) beats an EXISTS per field.
+    cases = " ".join(
+        f"WHEN '{field.custom_key}' THEN {_CUSTOM_FILLED[field.kind]}"
+        for field in fields.values()
+        if field.custom_key is not None
+    )
+    if not cases:
+        return {}
+    found = rows(
+        con,
+        f"SELECT v.field_key, count(*) FILTER (WHERE CASE v.field_key {cases} END) FROM custom_values v "
+        f"WHERE v.contact_id NOT IN (SELECT contact_id FROM contacts WHERE blocked) GROUP BY v.field_key",
+    )
+    return {f"custom.{key}": count for key, count in found}
+
+
+def field_completeness(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The share of contacts with each field filled: field (key), label, filled, share.
+
+    A field is filled where its "is not empty" filter (core.dashboard.drill) holds ('name': a first or last
+    name); a checkbox is filled when it has a value at all.
+    """
+    fields, labels = filter_fields(con), completeness_fields(con)
+    system = [key for key in labels if not key.startswith("custom.")]
+    filled = dict(zip(system, _system_filled(con, fields, system), strict=True)) | _custom_filled(con, fields)
+    total = scalar(con, f"SELECT count(*) FROM contacts c WHERE {IN_VIEW}")
+    counts = [filled.get(key, 0) for key in labels]
+    return pl.DataFrame(
+        {
+            "field": list(labels),
+            "label": list(labels.values()),
+            "filled": counts,
+            "share": [count / total if total else 0.0 for count in counts],
+        },
+        schema={"field": pl.String, "label": pl.String, "filled": pl.Int64, "share": pl.Float64},
+    )
+
+
+class DuplicateRate(BaseModel):
+    """What the last detection run found among today's contacts."""
+
+    run_at: datetime
+    contacts: int  # every contact today, blocked ones too (detection looks at all of them)
+    in_exact_groups: int
+    in_likely_groups: int
+    groups: int
+    removable: int  # contacts merging every group would remove (all but each group's primary)
+
+    @property
+    def rate(self) -> float:
+        """The share of contacts that sit in some group."""
+        grouped = self.in_exact_groups + self.in_likely_groups
+        return grouped / self.contacts if self.contacts else 0.0
+
+
+def duplicate_rate(con: duckdb.DuckDBPyConnection) -> DuplicateRate | None:
+    """Contacts in exact and likely groups of the last detection run, and how many a merge would remove;
+    None when duplicates were never looked for."""
+    run = last_run(con)
+    if run is None:
+        return None
+    groups = duplicate_groups(con).group_by("group_id").agg(pl.col("kind").first(), size=pl.len())
+    in_kind = dict(groups.group_by("kind").agg(pl.col("size").sum()).iter_rows())
+    return DuplicateRate(
+        run_at=run.finished_at,
+        contacts=scalar(con, "SELECT count(*) FROM contacts"),
+        in_exact_groups=in_kind.get("exact", 0),
+        in_likely_groups=in_kind.get("likely", 0),
+        groups=groups.height,
+        removable=int(groups["size"].sum()) - groups.height if groups.height else 0,
+    )
+
+
+def recent_activity(con: duckdb.DuckDBPyConnection, days: int = 30, today: date | None = None) -> pl.DataFrame:
+    """Imports and ingest runs per day over the last `days` days: day, kind ('Import' or 'Ingest'), runs,
+    created, updated (contacts)."""
+    since = (today or now().date()) - timedelta(days=days - 1)
+    return frame(
+        con,
+        """
+        SELECT CAST(imported_at AS DATE) AS day, 'Import' AS kind, count(*) AS runs,
+               sum(created)::BIGINT AS created, sum(updated)::BIGINT AS updated
+        FROM import_history WHERE CAST(imported_at AS DATE) >= $since GROUP BY ALL
+        UNION ALL
+        SELECT CAST(started_at AS DATE), 'Ingest', count(*), sum(created)::BIGINT, sum(updated)::BIGINT
+        FROM ingest_runs WHERE CAST(started_at AS DATE) >= $since GROUP BY ALL
+        ORDER BY day, kind
+        """,
+        {"since": since},
+    )
+
+
+def data_stamp(con: duckdb.DuckDBPyConnection) -> tuple:
+    """A cheap fingerprint of everything the figures read: it changes after any write that could move them
+    (each contact change bumps its version; deletes and merges change the count)."""
+    return rows(
+        con,
+        """
+        SELECT (SELECT count(*) FROM contacts), (SELECT sum(version) FROM contacts),
+               (SELECT max(last_updated) FROM contacts), (SELECT count(*) FROM custom_values),
+               (SELECT count(*) FROM custom_fields), (SELECT max(run_id) FROM duplicate_runs),
+               (SELECT count(*) FROM not_duplicates), (SELECT count(*) FROM import_history),
+               (SELECT count(*) FROM ingest_runs), (SELECT count(*) FROM owners), (SELECT count(*) FROM lead_stages)
+        """,
+    )[0]

@@ -1,0 +1,42 @@
+"""The Dashboard (the home page) under AppTest."""
+
+from streamlit.testing.v1 import AppTest
+
+from core.contacts.records import set_blocked
+from tests.pages.conftest import ROOT
+from ui.session import db
+
+
+def test_the_dashboard_is_the_home_page_with_its_numbers(app_db):
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    assert not app.exception
+    assert app.title[0].value == "Dashboard"
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["Contacts"] == "3"
+    assert metrics["Reachable by email"] == "100%"
+    assert metrics["Blocked"] == "0"
+
+
+def test_every_chart_is_drawn(open_page):
+    app = open_page("pages/dashboard.py")
+    assert not app.exception
+    subheaders = [header.value for header in app.subheader]
+    for wanted in ("Contacts over time", "Lead stages", "By owner", "By country", "Field completeness", "Top tags"):
+        assert wanted in subheaders
+    assert "Duplicates were never looked for." in [info.value for info in app.info]
+
+
+def test_an_old_list_link_still_opens_the_list(open_page):
+    app = open_page("pages/dashboard.py", q="bletchley")
+    assert not app.exception
+    assert app.title[0].value == "Contacts"
+    assert app.dataframe[0].value["email"].tolist() == ["alan@bletchley.example"]
+
+
+def test_the_dashboard_follows_a_write(open_page, app_db):
+    app = open_page("pages/dashboard.py")
+    assert {metric.label: metric.value for metric in app.metric}["Contacts"] == "3"
+    set_blocked(db(), [app_db["Alan"].contact_id], True, "admin")  # the app's own connection, as a page would
+    app.run()
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert (metrics["Contacts"], metrics["Blocked"]) == ("2", "1")
