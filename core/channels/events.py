@@ -167,9 +167,10 @@ def clean_email(value: str) -> str:
 
 def _stored_time(moment: datetime) -> datetime:
     # Stored times are naive UTC (core.contacts.activity.now); a zone-less time is taken to be UTC already.
-    if moment.tzinfo is None:
-        return moment
-    return (moment - moment.utcoffset()).replace(tzinfo=None)
+    offset = moment.utcoffset()
+    if offset is None:  # no zone (or a zone without an offset: naive, as Python counts it)
+        return moment.replace(tzinfo=None)
+    return (moment - offset).replace(tzinfo=None)
 
 
 def _contact_id(event: WebChatEvent | InboxEvent, text: str) -> str | None:

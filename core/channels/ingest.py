@@ -103,15 +103,15 @@ def _load_conversations(con: duckdb.DuckDBPyConnection, wanted: Scratch) -> dict
 
 def _load(con: duckdb.DuckDBPyConnection, events: list[ParsedEvent]) -> Run:
     """Everything stored that the events may refer to."""
-    inbox = [item for item in events if isinstance(item.event, InboxEvent)]
-    identities = _load_identities(con, {(item.event.channel, item.event.social_id) for item in inbox})
-    strangers = [item for item in inbox if (item.event.channel, item.event.social_id) not in identities]
-    by_email = _first_by(con, "email", {item.email for item in strangers if item.email})
-    by_phone = _first_by(con, "phone", {item.phone for item in strangers if item.phone})
+    inbox = [(item, item.event) for item in events if isinstance(item.event, InboxEvent)]
+    identities = _load_identities(con, {(event.channel, event.social_id) for _, event in inbox})
+    strangers = [(item, event) for item, event in inbox if (event.channel, event.social_id) not in identities]
+    by_email = _first_by(con, "email", {item.email for item, _ in strangers if item.email})
+    by_phone = _first_by(con, "phone", {item.phone for item, _ in strangers if item.phone})
     wanted = {item.contact_id for item in events if item.contact_id}
     merged = merged_into(con, wanted)
     wanted |= set(merged.values()) | set(identities.values()) | set(by_email.values()) | set(by_phone.values())
-    wanted |= {_inbox_id(item.event) for item in strangers}
+    wanted |= {_inbox_id(event) for _, event in strangers}
     with scratch_ids(con, sorted(wanted)) as wanted_contacts:
         contacts = _load_contacts(con, wanted_contacts)
         conversations = _load_conversations(con, wanted_contacts)
@@ -202,6 +202,7 @@ def _refuse(run: Run, contact: RunContact) -> None:
 
 
 def _webchat(run: Run, item: ParsedEvent) -> None:
+    assert item.contact_id is not None  # parse_lines gives every Web Chat event one: the cookie's, else visitor_id
     contact_id = run.merged.get(item.contact_id, item.contact_id)
     contact = run.contacts.get(contact_id)
     if contact is not None and contact.values["blocked"]:
@@ -213,18 +214,18 @@ def _webchat(run: Run, item: ParsedEvent) -> None:
     _converse(run, contact_id, "webchat", "web", item)
 
 
-def _inbox_contact(run: Run, item: ParsedEvent) -> str | None:
+def _inbox_contact(run: Run, item: ParsedEvent, channel: str) -> str | None:
     """The contact a stranger's identity attaches to: same email, else same phone, if it has none on the channel."""
     for contact_id in (run.by_email.get(item.email or ""), run.by_phone.get(item.phone or "")):
-        if contact_id is not None and item.event.channel not in run.contacts[contact_id].channels:
+        if contact_id is not None and channel not in run.contacts[contact_id].channels:
             return contact_id
     return None
 
 
-def _inbox(run: Run, item: ParsedEvent) -> None:
-    event = item.event
+def _inbox(run: Run, item: ParsedEvent, event: InboxEvent) -> None:
+    """An Inbox event; `event` is `item.event`, seen as the InboxEvent it is."""
     key = (event.channel, event.social_id)
-    contact_id = run.identities.get(key) or _inbox_contact(run, item)
+    contact_id = run.identities.get(key) or _inbox_contact(run, item, event.channel)
     contact = run.contacts.get(contact_id) if contact_id else None
     if contact is not None and contact.values["blocked"]:
         _refuse(run, contact)
@@ -273,7 +274,10 @@ def _apply(
         run = _load(con, events)
         loaded = list(run.conversations.values())
         for item in events:
-            (_webchat if isinstance(item.event, WebChatEvent) else _inbox)(run, item)
+            if isinstance(item.event, WebChatEvent):
+                _webchat(run, item)
+            else:
+                _inbox(run, item, item.event)
         write_run(con, run, loaded)
         report = IngestReport(
             events=len(events) + len(malformed),

@@ -160,8 +160,8 @@ def _write_conversations(con: duckdb.DuckDBPyConnection, run: Run, loaded: list[
     # Sorted by ID, which is storage order: DuckDB updates rows in the order given, and jumping around costs 100x.
     continued = sorted((_record(c) for c in loaded if c.continued), key=lambda c: c["conversation_id"])
     if continued:
-        columns = ("conversation_id", "started_at", "last_message_at", "message_count")
-        with scratch(con, _frame(continued, columns, _SCHEMA)) as continued_conversations:
+        changed = ("conversation_id", "started_at", "last_message_at", "message_count")
+        with scratch(con, _frame(continued, changed, _SCHEMA)) as continued_conversations:
             con.execute(
                 "UPDATE conversations SET started_at = c.started_at, last_message_at = c.last_message_at, "
                 f"message_count = c.message_count FROM {continued_conversations} c "

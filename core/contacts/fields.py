@@ -1,6 +1,6 @@
 """The catalogue of system fields: label, type, group and whether a user may edit it."""
 
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 
 from pydantic import BaseModel
 
@@ -49,7 +49,14 @@ class Field(BaseModel):
     choices: tuple[str, ...] = ()
 
 
-def _field(key: str, label: str, type_: FieldType, group: str, **extra: object) -> Field:
+class _FieldOptions(TypedDict, total=False):
+    """What a system field may set beyond key, label, type and group (left unset: the Field default)."""
+
+    editable: bool
+    choices: tuple[str, ...]
+
+
+def _field(key: str, label: str, type_: FieldType, group: str, **extra: Unpack[_FieldOptions]) -> Field:
     return Field(key=key, label=label, type=type_, group=group, **extra)
 
 

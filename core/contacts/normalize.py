@@ -105,12 +105,14 @@ def _fast_path_rules() -> tuple[frozenset[str], str]:
     digits after the country code start with a trunk prefix the parser would strip or rewrite, as
     in '+44 (0)20 7946 0958'.
     """
-    possible, trunks = set(), []
+    possible: set[str] = set()
+    trunks: list[str] = []
     for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items():
         metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(code, regions[0])
         if metadata is None:
             continue
-        possible.update(f"+{code}:{length}" for length in metadata.general_desc.possible_length)
+        if metadata.general_desc is not None:  # every region's metadata has one
+            possible.update(f"+{code}:{length}" for length in metadata.general_desc.possible_length)
         if metadata.national_prefix_for_parsing:
             trunks.append(f"{code}(?:{metadata.national_prefix_for_parsing})")
     return frozenset(possible), r"^\+(?:" + "|".join(trunks) + ")"

@@ -25,7 +25,7 @@ def open_database(
     if target != ":memory:":
         Path(target).parent.mkdir(parents=True, exist_ok=True)
     try:
-        config = {"memory_limit": memory_limit} if memory_limit else {}
+        config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit} if memory_limit else {}
         con = duckdb.connect(target, read_only=read_only, config=config)
     except duckdb.IOException as error:
         if "lock" in str(error).lower():

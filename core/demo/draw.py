@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from polars.expr.whenthen import ChainedThen, Then
 
 HEX = "0123456789abcdef"
 MICROS_PER_DAY = 86_400_000_000
@@ -97,7 +98,7 @@ def format_digits(national: pl.Expr, layout: str) -> pl.Expr:
 
 def one_of(selector: pl.Expr, choices: Sequence[pl.Expr]) -> pl.Expr:
     """choices[selector], row by row."""
-    chained = pl.when(selector == 0).then(choices[0])
+    chained: Then | ChainedThen = pl.when(selector == 0).then(choices[0])
     for number, choice in enumerate(choices[1:], start=1):
         chained = chained.when(selector == number).then(choice)
     return chained

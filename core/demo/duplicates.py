@@ -95,7 +95,10 @@ def _copies(rng: np.random.Generator, people: pl.DataFrame, kind: str, size: int
 def _copy_changes(rng: np.random.Generator, kind: str, size: int) -> dict[str, pl.Expr | None]:
     """What differs in a duplicate of this kind (None: left empty)."""
     sometimes, often = lit(rng.random(size) < 0.3), lit(rng.random(size) < 0.6)
-    keep_phone = {"phone": pl.when(sometimes).then("phone"), "phone_raw": pl.when(sometimes).then("phone_raw")}
+    keep_phone: dict[str, pl.Expr | None] = {
+        "phone": pl.when(sometimes).then("phone"),
+        "phone_raw": pl.when(sometimes).then("phone_raw"),
+    }
     if kind == "browser":
         return keep_phone
     if kind == "email_variant":
@@ -123,7 +126,7 @@ def _email_variant(email: pl.Expr, dots: pl.Expr, shout: pl.Expr, where: pl.Expr
     return pl.when(gmail & dots & dotted.is_not_null()).then(dotted + "@" + domain).otherwise(recased)
 
 
-def _typo_changes(rng: np.random.Generator, size: int) -> dict[str, pl.Expr]:
+def _typo_changes(rng: np.random.Generator, size: int) -> dict[str, pl.Expr | None]:
     """A typo in the first name (70%) or the last name, keeping the email or phone that links them."""
     in_first = lit(rng.random(size) < 0.7)
     kind, letter = lit(rng.integers(3, size=size)), pick("aeiourlnst", rng.integers(10, size=size))

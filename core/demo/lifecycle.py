@@ -5,6 +5,7 @@ from itertools import product
 
 import numpy as np
 import polars as pl
+from polars.expr.whenthen import ChainedThen, Then
 
 from core.demo.draw import MICROS_PER_DAY, between, choose, digits, keep, micros, pick, random_text, timestamps
 from core.demo.reference import Visit, owners, stage_weights, tags, traffic, web_clients
@@ -59,7 +60,7 @@ def add_lifecycle(rng: np.random.Generator, people: pl.DataFrame, stages: list[s
 def _tag_lists() -> pl.Series:
     """Every tag list three draws and a count can give, at index ((first * T + second) * T + third) * 4 + count."""
     names = list(tags())
-    lists = []
+    lists: list[list[str]] = []
     for first, second, third in product(range(len(names)), repeat=3):
         drawn = list(dict.fromkeys(names[index] for index in (first, second, third)))
         lists.extend(drawn[:count] for count in range(len(TAG_COUNTS)))
@@ -97,7 +98,7 @@ def _social_ids(rng: np.random.Generator, people: pl.DataFrame) -> pl.Series:
         "LINE": "U" + pl.lit(random_text(rng, size, 32)),
         "WeChat": "o" + pl.lit(random_text(rng, size, 27, BASE62)),
     }
-    chained = pl.when(pl.lit(False)).then(None)
+    chained: Then | ChainedThen = pl.when(pl.lit(False)).then(None)
     for channel, value in formats.items():
         chained = chained.when(pl.col("channel") == channel).then(value)
     found = inbox.select(chained).to_series()

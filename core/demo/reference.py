@@ -5,6 +5,7 @@ needs no build step. Each reader is cached: the files are parsed on first use, t
 """
 
 import csv
+import io
 import json
 import re
 import unicodedata
@@ -131,7 +132,8 @@ def _json(name: str) -> Any:
 
 
 def _csv(name: str) -> list[dict[str, str]]:
-    with _table(name).open(encoding="utf-8", newline="") as rows:
+    # Opened as bytes and decoded here: Traversable.open promises only `encoding` for text, and csv needs newline="".
+    with io.TextIOWrapper(_table(name).open("rb"), encoding="utf-8", newline="") as rows:
         return list(csv.DictReader(rows))
 
 
@@ -183,7 +185,7 @@ def name_pools(locale: str) -> tuple[NamePool, NamePool, NamePool]:
     for row in _csv(f"names/{locale}.csv"):
         # A name in another script carries its Latin spelling, which its emails use.
         lists[row["list"]].append((row["name"], row["latin"] or row["name"], float(row["weight"])))
-    return tuple(_name_pool(entries) for entries in lists.values())  # type: ignore[return-value]
+    return _name_pool(lists["female"]), _name_pool(lists["male"]), _name_pool(lists["last"])
 
 
 def _name_pool(entries: list[tuple[str, str, float]]) -> NamePool:

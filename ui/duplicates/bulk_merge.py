@@ -7,6 +7,7 @@ import streamlit as st
 from core.duplicates.bulk import RULES as PRIMARY_RULES
 from core.duplicates.bulk import BulkMergePlan, plan_bulk_merge, run_bulk_merge
 from core.duplicates.merge_plan import MAX_MERGE
+from core.duplicates.store import Kind
 from ui.dialogs import confirm
 from ui.duplicates.cache import forget_groups
 from ui.duplicates.merge import MERGE_ICON
@@ -37,12 +38,12 @@ def ask_to_merge_all(plan: BulkMergePlan) -> None:
     confirm("Merge duplicates", message, f"Yes, merge {plan.groups:,} groups", merge_all, icon=MERGE_ICON)
 
 
-def bulk_merge_controls(con: duckdb.DuckDBPyConnection, min_score: float, kind: str | None, view: tuple) -> None:
+def bulk_merge_controls(con: duckdb.DuckDBPyConnection, min_score: float, kind: Kind | None, view: tuple) -> None:
     """Every group of the list merged at once, each into the primary a rule picks, after a confirmation."""
-    rule = st.selectbox("Primary of each group", list(PRIMARY_RULES), format_func=PRIMARY_RULES.get)
+    rule = st.selectbox("Primary of each group", list(PRIMARY_RULES), format_func=PRIMARY_RULES.__getitem__)
     wanted = (*view, rule)
     if st.session_state.get("bulk_plan_for") != wanted:  # planning groups every contact: once per view
-        plan = plan_bulk_merge(con, min_score, kind, rule)  # type: ignore[arg-type]
+        plan = plan_bulk_merge(con, min_score, kind, rule)
         st.session_state.update(bulk_plan=plan, bulk_plan_for=wanted)
     plan = st.session_state.bulk_plan
     st.write(

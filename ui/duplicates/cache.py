@@ -7,17 +7,18 @@ import streamlit as st
 from core.config import database_path
 from core.contacts.records import load_contacts
 from core.duplicates import DuplicateRun, duplicate_groups
+from core.duplicates.store import Kind
 
 
 @st.cache_data(ttl=300, max_entries=16, show_spinner="Grouping duplicates…")
 def _groups(
-    _con: duckdb.DuckDBPyConnection, path: str, run_id: int, min_score: float, kind: str | None
+    _con: duckdb.DuckDBPyConnection, path: str, run_id: int, min_score: float, kind: Kind | None
 ) -> pl.DataFrame:
-    return duplicate_groups(_con, min_score, kind)  # type: ignore[arg-type]
+    return duplicate_groups(_con, min_score, kind)
 
 
 def cached_groups(
-    con: duckdb.DuckDBPyConnection, run: DuplicateRun, min_score: float, kind: str | None
+    con: duckdb.DuckDBPyConnection, run: DuplicateRun, min_score: float, kind: Kind | None
 ) -> pl.DataFrame:
     """The members of every group of the last run at this threshold and kind (see duplicate_groups)."""
     return _groups(con, str(database_path()), run.run_id, round(min_score, 2), kind)

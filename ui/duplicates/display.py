@@ -83,6 +83,13 @@ def side_by_side(contacts: list[Contact], custom_labels: dict[str, str], owners:
     return _highlighted(pd.DataFrame.from_records(records, columns=["Field", DIFFERS, *headers]))
 
 
+def _source_name(source_id: str | None, names: dict[str, str]) -> str:
+    """The name of the contact a merged value comes from (its ID if it is not named); blank if none."""
+    if source_id is None:
+        return ""
+    return names.get(source_id, source_id)
+
+
 def preview_table(preview: MergePreview, names: dict[str, str], owners: dict[str, str]) -> Styler:
     """The merged contact field by field: the value, the contact it comes from, how it was chosen."""
     records = [
@@ -92,7 +99,7 @@ def preview_table(preview: MergePreview, names: dict[str, str], owners: dict[str
             "Merged value": text(field.value, owners, field.key)
             if field.key != "last_updated"
             else "time of the merge",
-            "From": "every contact" if field.key == "tags" else names.get(field.source_id, field.source_id or ""),
+            "From": "every contact" if field.key == "tags" else _source_name(field.source_id, names),
             "Rule": field.rule,
         }
         for field in preview.fields

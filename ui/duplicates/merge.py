@@ -53,7 +53,7 @@ def merge_controls(
         "Contacts to merge",
         ids,
         default=ids if len(ids) <= MAX_MERGE else [],
-        format_func=names.get,
+        format_func=names.__getitem__,
         max_selections=MAX_MERGE,
         key=f"merge-members-{group_id}",
     )

@@ -10,6 +10,7 @@ from core.contacts.models import Contact
 from core.contacts.records import load_contacts
 from core.contacts.validation import custom_fields
 from core.duplicates import current_pairs, group_of, mark_not_duplicates
+from core.duplicates.store import Kind
 from core.errors import ContactsError
 from core.workspace import owners
 from ui.duplicates.cache import cached_names, forget_groups
@@ -18,7 +19,7 @@ from ui.duplicates.notices import flash
 from ui.session import plain
 from ui.widgets import show_error
 
-KINDS: dict[str, str | None] = {"All": None, "Exact": "exact", "Likely": "likely"}
+KINDS: dict[str, Kind | None] = {"All": None, "Exact": "exact", "Likely": "likely"}
 SORTS: dict[str, tuple[list[str], list[bool]]] = {
     "Best score": (["best_score", "size", "group_id"], [True, True, False]),
     "Size": (["size", "best_score", "group_id"], [True, True, False]),
@@ -91,7 +92,7 @@ def not_duplicates_controls(
 ) -> None:
     """Record that some members are different people: their pairs are not proposed again."""
     different = st.multiselect(
-        "Contacts that are different people", list(names), format_func=names.get, key=f"different-{group_id}"
+        "Contacts that are different people", list(names), format_func=names.__getitem__, key=f"different-{group_id}"
     )
     if st.button("Mark as not duplicates", icon=":material/call_split:", disabled=len(different) < 2):
         try:
