@@ -34,6 +34,11 @@ def owners(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(rows(con, "SELECT owner_id, name FROM owners WHERE active ORDER BY name"))
 
 
+def owner_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Every owner's display name by ID, deactivated ones too (they may still own contacts)."""
+    return dict(rows(con, "SELECT owner_id, name FROM owners ORDER BY name"))
+
+
 def ensure_owner(con: duckdb.DuckDBPyConnection, owner_id: str, role: str = "admin") -> None:
     """Make sure the configured local user exists (first start)."""
     if not scalar(con, "SELECT count(*) FROM owners WHERE owner_id = ?", [owner_id]):

@@ -1,4 +1,7 @@
-"""Contacts list: one segment at a time, filtered, searched, sorted and paginated on the server; bulk actions."""
+"""Contacts list: one segment at a time, filtered, searched, sorted and paginated on the server; bulk actions.
+
+The URL holds the whole view (segment, search, filter, sort and page), so a reload or a shared link opens it again.
+"""
 
 import streamlit as st
 
@@ -6,20 +9,23 @@ from core.contacts.fields import SORTABLE_KEYS, SYSTEM_FIELD_BY_KEY
 from core.duplicates.merge import MAX_MERGE
 from core.errors import ContactsError
 from core.views.bulk import Selection
-from core.views.filters import describe_filter, filter_fields
+from core.views.filters import describe_filter, filter_fields, filter_from_url, filter_to_url
 from core.views.queries import ListView, list_contacts
 from core.views.segments import all_segments
-from core.workspace import column_choices, set_table_columns, table_columns
+from core.workspace import column_choices, owner_names
 from ui.bulk_actions import ROUND_KEY, bulk_actions, show_last_action
 from ui.export import export_control
-from ui.filter_builder import clear_filter, filter_builder, save_as_segment
+from ui.filter_builder import clear_filter, filter_builder, load_filter, save_as_segment
 from ui.session import db, is_admin, user
 from ui.shell import require_shell
+from ui.table_columns import column_picker
 from ui.widgets import for_display, int_param, show_error, url_index
 
 require_shell()
 
 ROW_HEIGHT = 35  # Streamlit's default row height: the table shows the whole page without scrolling
+FILTER = "list_filter"
+LOADED = "list_filter_url"  # the URL filter the builder last showed: another one means a link or a reload
 
 con, me = db(), user()
 params = st.query_params
@@ -27,11 +33,10 @@ segments = {segment.key: segment for segment in all_segments(con)}
 segment_keys = list(segments)
 sort_keys = sorted(SORTABLE_KEYS, key=lambda key: SYSTEM_FIELD_BY_KEY[key].label)
 choices = column_choices(con)
-columns = table_columns(con, me)
 
 st.title("Contacts")
 
-# --- The view: segment, search and sort, mirrored in the URL so a view can be shared ---
+# --- The view: segment, search and sort, as the URL gives them ---
 bar = st.columns([2, 4, 2, 1.4, 1.6], vertical_alignment="bottom")
 wanted_segment = params.get("segment", "all")
 segment = bar[0].selectbox(
@@ -46,47 +51,42 @@ search = bar[1].text_input(
     placeholder="Name, email, phone or custom field",
     icon=":material/search:",
 )
-wanted_sort = params.get("sort", "last_updated")
 sort = bar[2].selectbox(
     "Sort by",
     sort_keys,
-    index=url_index(sort_keys, wanted_sort),
+    index=url_index(sort_keys, params.get("sort", "last_updated")),
     format_func=lambda key: SYSTEM_FIELD_BY_KEY[key].label,
+    key=f"sort-{params.get('sort', 'last_updated')}",  # follows the URL when a header click sorts
 )
-descending = bar[3].toggle("Descending", value=params.get("dir", "desc") == "desc")
+descending = bar[3].toggle(
+    "Descending", value=params.get("dir", "desc") == "desc", key=f"dir-{params.get('dir', 'desc')}"
+)
+with bar[4]:
+    columns = column_picker(con, me)
 
-with bar[4].popover("Customise table", icon=":material/view_column:", width="stretch"):
-    shown = st.multiselect(
-        "Fields visible in table (in this order)",
-        list(choices),
-        default=columns,
-        format_func=lambda key: choices[key],
-    )
-    if shown and shown != columns:
-        set_table_columns(con, me, shown)
-        columns = shown
-
-# --- The advanced filter, inside the segment; it can be saved as a segment of its own ---
-drafted = bool(st.session_state.get("list_filter", {}).get("items"))
+# --- The advanced filter, inside the segment; it comes from the URL and can be saved as a segment ---
+url_filter = params.get("filter", "")
+just_loaded = url_filter != st.session_state.get(LOADED)
+if just_loaded:
+    load_filter(con, FILTER, filter_from_url(url_filter))
+drafted = bool(st.session_state.get(FILTER, {}).get("items"))
 with st.expander("Filter", icon=":material/filter_list:", expanded=drafted):
-    active = filter_builder(con, "list_filter")
-    saved = save_as_segment(con, active, me, "list_filter")
+    active = filter_builder(con, FILTER)
+    saved = save_as_segment(con, active, me, FILTER)
 if saved:
-    clear_filter("list_filter")
-    st.query_params.update(segment=saved, page="1")
+    clear_filter(FILTER)
+    st.query_params.from_dict({"segment": saved, "page": "1"})
     st.rerun()
-
-filter_changed = active.model_dump_json() != st.session_state.get("list_filter_applied")
-st.session_state["list_filter_applied"] = active.model_dump_json()
+active_url = "" if active.is_empty() else filter_to_url(active)
+filter_changed = not just_loaded and active_url != url_filter
 view_changed = (segment, search) != (wanted_segment, params.get("q", "")) or filter_changed
-page_number = 1 if view_changed else int_param("page", 1)
 view = ListView(
     segment=segment,
     filter=None if active.is_empty() else active,
     search=search,
     sort=sort,
     descending=descending,
-    page=page_number,
+    page=1 if view_changed else int_param("page", 1),
     columns=columns,
 )
 try:
@@ -94,31 +94,50 @@ try:
 except ContactsError as error:
     show_error(error)
     st.stop()
-st.query_params.from_dict(
-    {"segment": segment, "q": search, "sort": sort, "dir": "desc" if descending else "asc", "page": str(result.page)}
-)
+st.session_state[LOADED] = active_url  # a link's filter as the builder reads it (the view shows that one)
+address = {"segment": segment, "q": search, "filter": active_url, "sort": sort, "dir": "desc" if descending else "asc"}
+st.query_params.from_dict({name: value for name, value in address.items() if value} | {"page": str(result.page)})
 
-# --- The table: one page of rows, each row linking to its contact ---
-rows = for_display(result.rows)
-table = rows.select(view.columns).with_columns(link=("contact?id=" + rows["contact_id"]))
-config = {key: st.column_config.Column(choices.get(key, key)) for key in view.columns}
-config["link"] = st.column_config.LinkColumn("Open", display_text="Open", width="small")
+# --- The table: one page of rows, each row linking to its contact; a header click sorts the whole view ---
 show_last_action()
 if view.filter is not None:
     st.caption(f"Filter: {describe_filter(view.filter, filter_fields(con))}")
+if result.total == 0:
+    st.info("No contacts match this view. Change the search or the filter, or pick another segment.")
+    st.stop()
+names = owner_names(con)
+rows = for_display(result.rows)
+if "owner_id" in rows.columns:
+    rows = rows.with_columns(rows["owner_id"].replace(names))
+table = rows.select(view.columns).with_columns(link=("contact?id=" + rows["contact_id"]))
+arrow = " ↓" if descending else " ↑"
+config = {key: st.column_config.Column(choices.get(key, key) + (arrow if key == sort else "")) for key in view.columns}
+config["link"] = st.column_config.LinkColumn("Open", display_text="Open", width="small")
+order = "newest first" if descending else "oldest first"
+if SYSTEM_FIELD_BY_KEY[sort].type not in ("date", "datetime"):
+    order = "Z to A" if descending else "A to Z"
 st.caption(
     f"{result.total:,} contact{'' if result.total == 1 else 's'} · page {result.page:,} of {result.page_count:,}"
+    f" · sorted by {SYSTEM_FIELD_BY_KEY[sort].label}, {order} (click a column's header to sort by it)"
 )
 event = st.dataframe(
     table,
     hide_index=True,
     column_config=config,
     on_select="rerun",
-    selection_mode="multi-row",
-    key=f"table-{segment}-{search}-{hash(active.model_dump_json())}-{result.page}-{st.session_state.get(ROUND_KEY, 0)}",
+    selection_mode=["multi-row", "single-column"],  # a column selection turns the browser's own sorting off
+    key=f"table-{hash(frozenset(address.items()))}-{result.page}-{st.session_state.get(ROUND_KEY, 0)}",
     width="stretch",
     height=ROW_HEIGHT * (len(table) + 1) + 3,
 )
+header = event.selection.columns[0] if event.selection.columns else None
+if header is not None and header != "link":
+    if header not in SORTABLE_KEYS:
+        st.toast(f"The table cannot be sorted by {choices.get(header, header)}.", icon=":material/info:")
+    else:
+        flip = header == sort  # a second click on the sorted column turns the order round
+        st.query_params.update(sort=header, dir=("asc" if descending else "desc") if flip else "asc", page="1")
+        st.rerun()
 selected = [rows["contact_id"][index] for index in event.selection.rows]
 
 pager = st.columns([1, 1, 5, 1])

@@ -1,8 +1,9 @@
-"""Segments: every system and saved segment with its count and description; composition; rename and delete."""
+"""Segments: every system and saved segment with its count and description; composition; edit, rename, delete."""
 
 import streamlit as st
 
 from core.errors import ContactsError
+from core.views.filters import filter_json
 from core.views.segments import (
     COMPOSITION_FIELDS,
     CompositionField,
@@ -11,7 +12,9 @@ from core.views.segments import (
     rename_segment,
     segment_composition,
     segment_summaries,
+    update_segment_filter,
 )
+from ui.filter_builder import filter_builder, load_filter
 from ui.session import db, plain, user
 from ui.shell import require_shell
 from ui.widgets import show_error
@@ -84,9 +87,23 @@ else:
 if st.button("Open in Contacts", icon=":material/group:"):
     st.switch_page("pages/contacts.py", query_params={"segment": chosen})
 
-# --- A saved segment can be renamed or deleted (its contacts stay) ---
-if not segment.system:
+# --- A saved segment's conditions can be edited, and it can be renamed or deleted (its contacts stay) ---
+if not segment.system and segment.filter is not None:
     st.subheader("Manage")
+    draft = f"segment-edit-{segment.segment_id}"
+    if st.session_state.get(f"{draft}-loaded") != filter_json(segment.filter):
+        load_filter(con, draft, segment.filter)
+        st.session_state[f"{draft}-loaded"] = filter_json(segment.filter)
+    with st.expander("Edit conditions", icon=":material/tune:"):
+        edited = filter_builder(con, draft)
+        unchanged = filter_json(edited) == filter_json(segment.filter)
+        if st.button("Save conditions", icon=":material/save:", disabled=edited.is_empty() or unchanged):
+            try:
+                update_segment_filter(con, chosen, edited)
+                st.toast(f"Saved the conditions of {segment.name}.", icon=":material/check_circle:")
+                st.rerun()
+            except ContactsError as error:
+                show_error(error)
     cells = st.columns([3, 1, 1], vertical_alignment="bottom")
     new_name = cells[0].text_input("New name", value=segment.name, key=f"rename-{chosen}")
     if cells[1].button("Rename", icon=":material/edit:", disabled=new_name.strip() == segment.name):

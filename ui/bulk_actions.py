@@ -24,6 +24,31 @@ PAST_TENSE = {
 }
 
 
+# Why a selected contact was left as it was: "2 already had that owner".
+UNCHANGED = {
+    "add_tags": "already had those tags",
+    "remove_tags": "had none of those tags",
+    "assign": "already had that owner",
+    "email_subscription": "already had that status",
+    "sms_subscription": "already had that status",
+    "block": "were already blocked",
+    "unblock": "were not blocked",
+    "delete": "were already gone",
+}
+
+
+def outcome(action: BulkAction, selected: int, changed: int) -> str:
+    """What an action did, and why it changed fewer contacts than were selected."""
+    done = f"{PAST_TENSE[action]} {contacts_word(changed)}."
+    left = selected - changed
+    if left <= 0:
+        return done
+    reason = UNCHANGED[action]
+    if left == 1:
+        reason = reason.replace("were ", "was ")
+    return f"{done} {left:,} {reason}."
+
+
 def contacts_word(count: int) -> str:
     """'1 contact', '1,204 contacts'."""
     return f"{count:,} contact{'' if count == 1 else 's'}"
@@ -44,7 +69,7 @@ def _run(
         except ContactsError as error:
             show_error(error)
             return
-        st.session_state[DONE_KEY] = f"{PAST_TENSE[action]} {contacts_word(result.changed)}."
+        st.session_state[DONE_KEY] = outcome(action, result.selected, result.changed)
         st.session_state[ROUND_KEY] = st.session_state.get(ROUND_KEY, 0) + 1
         st.rerun()
 
@@ -70,9 +95,10 @@ def _assign(con: duckdb.DuckDBPyConnection, selection: Selection, user: str, tar
 
 
 def _subscription(con: duckdb.DuckDBPyConnection, selection: Selection, user: str, target: str) -> None:
+    kinds: list[BulkAction] = ["email_subscription", "sms_subscription"]
     kind = st.radio(
         "Subscription",
-        ["email_subscription", "sms_subscription"],
+        kinds,
         key="bulk-subscription-kind",
         horizontal=True,
         format_func=lambda key: "Email" if key.startswith("email") else "SMS",

@@ -5,7 +5,7 @@ field, operator and value live in its widgets, keyed by a row ID so rows can be 
 without the others losing their values. The builder returns the filter of its complete rows.
 """
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 import duckdb
@@ -42,6 +42,64 @@ def clear_filter(key: str) -> None:
     for name in [name for name in st.session_state if str(name).startswith(f"{key}-")]:
         del st.session_state[name]
     st.session_state.pop(key, None)
+
+
+def load_filter(con: duckdb.DuckDBPyConnection, key: str, filter_: Filter | None) -> None:
+    """Replace the draft with a filter's conditions (from a link or a saved segment), each row's widgets filled in.
+
+    Conditions nested deeper than the builder draws (groups inside groups) are flattened into their group.
+    """
+    clear_filter(key)
+    draft = _draft(key)
+    if filter_ is None:
+        return
+    fields = filter_fields(con)
+    st.session_state[f"{key}-match"] = filter_.match
+    for item in filter_.conditions:
+        if isinstance(item, Group):
+            _add(key, draft["items"], "group")
+            group = draft["items"][-1]
+            st.session_state[f"{key}-{group['id']}-match"] = item.match
+            for inner in _leaves(item):
+                _load_condition(key, fields, group["items"], inner)
+        else:
+            _load_condition(key, fields, draft["items"], item)
+
+
+def _leaves(group: Group) -> list[Condition]:
+    return [leaf for item in group.conditions for leaf in (_leaves(item) if isinstance(item, Group) else [item])]
+
+
+def _load_condition(
+    key: str, fields: dict[str, FilterField], parent: list[dict[str, Any]], condition: Condition
+) -> None:
+    field = fields.get(condition.field)
+    operator = operators_for(field.kind).get(condition.op) if field else None
+    if field is None or operator is None:
+        return  # a field since removed: the builder cannot draw it
+    _add(key, parent, "condition")
+    prefix = f"{key}-{parent[-1]['id']}"
+    st.session_state[f"{prefix}-field"] = field.key
+    st.session_state[f"{prefix}-op-{field.kind}"] = operator.name
+    widget = f"{prefix}-value-{field.key}-{operator.name}"
+    value, shape = condition.value, operator.value
+    if shape in ("number_range", "moment_range") and isinstance(value, list | tuple) and len(value) == 2:
+        read = float if shape == "number_range" else _day
+        st.session_state[f"{widget}-From"], st.session_state[f"{widget}-To"] = read(value[0]), read(value[1])
+    elif shape == "number" and value is not None:
+        st.session_state[widget] = float(value)
+    elif shape == "days" and value is not None:
+        st.session_state[widget] = int(value)
+    elif shape == "moment" and value is not None:
+        st.session_state[widget] = _day(value)
+    elif shape in ("text", "choices") and value is not None:
+        st.session_state[widget] = value
+
+
+def _day(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _choice_options(con: duckdb.DuckDBPyConnection, field: FilterField) -> list[str]:

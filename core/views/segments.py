@@ -189,13 +189,14 @@ def rename_segment(con: duckdb.DuckDBPyConnection, reference: str | int, new_nam
 
 
 def update_segment_filter(con: duckdb.DuckDBPyConnection, reference: str | int, filter_: Filter) -> Segment:
-    """Replace a saved segment's filter."""
+    """Replace a saved segment's conditions (edited in the Segments page's filter builder); its name stays."""
     found = _saved_only(con, reference)
     checked = _checked(con, filter_)
-    con.execute(
-        "UPDATE segments SET filter = $filter, updated_at = $at WHERE segment_id = $id",
-        {"filter": filter_json(checked), "at": now(), "id": found.segment_id},
-    )
+    with transaction(con):
+        con.execute(
+            "UPDATE segments SET filter = $filter, updated_at = $at WHERE segment_id = $id",
+            {"filter": filter_json(checked), "at": now(), "id": found.segment_id},
+        )
     return find_segment(con, found.key)
 
 
