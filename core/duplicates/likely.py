@@ -39,7 +39,7 @@ SCORE_FLOOR = 0.5
 # with odds about this / N. The fitted rate stays within MIN_RATE and MAX_RATE.
 DUPLICATE_RATE, MIN_RATE, MAX_RATE = 0.1, 0.01, 2.0
 # Random pairs drawn to estimate u.
-U_SAMPLE = 60_000
+U_SAMPLE = 300_000
 # Groups up to this size have every pair inside them scored, to find members that are different people.
 CHECKED_GROUP = 25
 # Inside a group, a pair whose evidence (before the prior) weighs below this is two different people.
