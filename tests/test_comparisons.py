@@ -14,14 +14,20 @@ from core.duplicates.comparisons import (
     COMPARISONS,
     EMAIL,
     IDENTITY,
+    NAMES,
     Comparison,
+    FrequencyLevel,
     Level,
+    Reading,
+    Summed,
     evidence_sql,
+    frequency,
+    name_comparison,
     quote,
     unknown,
     weight_sql,
 )
-from core.duplicates.likely import drop_profile, profile, score_pairs
+from core.duplicates.likely import drop_profile, profile, scored_sql
 from core.workspace import define_custom_field, ensure_owner
 
 Fields = dict[str, Any]
@@ -60,11 +66,10 @@ def evidence_of(con: duckdb.DuckDBPyConnection, add_contact: AddContact, a: Fiel
         add_contact(con, contact_id, stored=True, **fields)
     profile(con)
     try:
-        evidence = score_pairs(con, PAIR)["evidence"].item()
+        [(evidence,)] = con.execute(f"SELECT evidence FROM ({scored_sql(PAIR, evidence=True)})").fetchall()
     finally:
         drop_profile(con)
-    parts = [part.split(": ", 1) for part in (evidence or "").split("; ") if part]
-    return {field: level.rsplit(", ", 1)[0] for field, level in parts}
+    return dict(part.split(": ", 1) for part in (evidence or "").split("; "))
 
 
 # --- Each level fires on its pair ---------------------------------------------------------------------------
@@ -78,87 +83,87 @@ STREET = {"address": "12 Alder Lane"}
 # (field, the level's evidence or None when the field is silent, contact a, contact b). With the six background
 # contacts each frequency level's u is (holders / 8): an exact first name held by both is log2(0.88 * 8 / 2).
 LEVEL_CASES = [
-    ("first name", "exact", {"first_name": "Ottoline", **QUENNELL}, {"first_name": "Ottoline", **QUENNELL}),
+    ("first name", "exact, +1.8", {"first_name": "Ottoline", **QUENNELL}, {"first_name": "Ottoline", **QUENNELL}),
     (
         "first name",
-        "one typo",
+        "one typo, +4.7",
         {"first_name": "Marguerite", **QUENNELL},
         {"first_name": "Margeurite", **QUENNELL},
     ),
-    ("first name", "similar", {"first_name": "Alison", **QUENNELL}, {"first_name": "Allyson", **QUENNELL}),
+    ("first name", "similar, +0.6", {"first_name": "Steven", **QUENNELL}, {"first_name": "Stephen", **QUENNELL}),
     (
         "first name",
-        "different",
+        "different, -3.3",
         {"first_name": "Ottoline", **QUENNELL},
         {"first_name": "Bartholomew", **QUENNELL},
     ),
     ("first name", None, {"first_name": "Ottoline", **QUENNELL}, {**QUENNELL}),
-    ("last name", "exact", {"last_name": "Okonkwo", **ADA_ONLY}, {"last_name": "Okonkwo", **ADA_ONLY}),
-    ("last name", "one typo", {"last_name": "Okonkwo", **ADA_ONLY}, {"last_name": "Okonkow", **ADA_ONLY}),
-    ("last name", "similar", {"last_name": "Smith", **ADA_ONLY}, {"last_name": "Smyth", **ADA_ONLY}),
-    ("last name", "different", {"last_name": "Okonkwo", **ADA_ONLY}, {"last_name": "Fairweather", **ADA_ONLY}),
+    ("last name", "exact, +1.8", {"last_name": "Okonkwo", **ADA_ONLY}, {"last_name": "Okonkwo", **ADA_ONLY}),
+    ("last name", "one typo, +4.7", {"last_name": "Okonkwo", **ADA_ONLY}, {"last_name": "Okonkow", **ADA_ONLY}),
+    ("last name", "similar, +0.6", {"last_name": "Smith", **ADA_ONLY}, {"last_name": "Smyth", **ADA_ONLY}),
+    ("last name", "different, -3.3", {"last_name": "Okonkwo", **ADA_ONLY}, {"last_name": "Fairweather", **ADA_ONLY}),
     ("last name", None, {**ADA_ONLY}, {"last_name": "Okonkwo", **ADA_ONLY}),
-    ("birthday", "exact", {"birthday": JULY_9}, {"birthday": JULY_9}),
-    ("birthday", "one typo", {"birthday": JULY_9}, {"birthday": date(1984, 7, 19)}),
-    ("birthday", "one typo", {"birthday": JULY_9}, {"birthday": date(1984, 9, 7)}),  # day and month swapped
-    ("birthday", "different", {"birthday": JULY_9}, {"birthday": date(1991, 2, 23)}),
+    ("birthday", "exact, +1.8", {"birthday": JULY_9}, {"birthday": JULY_9}),
+    ("birthday", "one typo, +4.5", {"birthday": JULY_9}, {"birthday": date(1984, 7, 19)}),
+    ("birthday", "one typo, +4.5", {"birthday": JULY_9}, {"birthday": date(1984, 9, 7)}),  # day and month swapped
+    ("birthday", "different, -3.5", {"birthday": JULY_9}, {"birthday": date(1991, 2, 23)}),
     ("birthday", None, {"birthday": JULY_9}, {}),
     (
         "address",
-        "same street and area",
+        "same street and area, +1.6",
         {**STREET, "postal_code": "LS6 2AB"},
         {**STREET, "postal_code": "LS62AB"},
     ),
-    ("address", "same street", {**STREET, "postal_code": "LS62AB"}, {**STREET, "postal_code": "LS62AX"}),
+    ("address", "same street, -1.3", {**STREET, "postal_code": "LS62AB"}, {**STREET, "postal_code": "LS62AX"}),
     (
         "address",
-        "same postal code and city",
+        "same postal code and city, -1.6",
         {"postal_code": "LS62AB", "city": "Leeds"},
         {"postal_code": "LS62AB", "city": "Leeds"},
     ),
-    ("address", "same postal code", {"postal_code": "LS62AB"}, {"postal_code": "LS62AB"}),
+    ("address", "same postal code, -3.1", {"postal_code": "LS62AB"}, {"postal_code": "LS62AB"}),
     (
         "address",
-        "near postal code, same city",  # log2(0.05 * 8 / 2) is below the floor of 0.5
+        "near postal code, same city, +0.5",  # log2(0.05 * 8 / 2) is below the floor of 0.5
         {"postal_code": "LS62AB", "city": "Leeds"},
         {"postal_code": "LS62AX", "city": "Leeds"},
     ),
-    ("address", "same city", {"city": "Leeds"}, {"city": "Leeds"}),  # floored at 0: never worse than unknown
-    ("address", "different", {"city": "Leeds"}, {"city": "York"}),
+    ("address", "same city, +0.0", {"city": "Leeds"}, {"city": "Leeds"}),  # floored at 0: never worse than unknown
+    ("address", "different, -4.2", {"city": "Leeds"}, {"city": "York"}),
     ("address", None, {}, {"city": "York"}),
-    ("state", "different", {"state": "NSW"}, {"state": "VIC"}),
+    ("state", "different, -2.0", {"state": "NSW"}, {"state": "VIC"}),
     ("state", None, {"state": "NSW"}, {"state": "NSW"}),
-    ("email", "same mailbox", {"email": "Ada.Q@gmail.com"}, {"email": "adaq+news@gmail.com"}),
-    ("email", "same name elsewhere", {"email": "ada@example.com"}, {"email": "ada@example.org"}),
-    ("email", "one typo", {"email": "adaq@example.com"}, {"email": "adaqq@example.org"}),
-    ("email", "different", {"email": "ada@example.com"}, {"email": "quennell@example.org"}),
+    ("email", "same mailbox, +2.8", {"email": "Ada.Q@gmail.com"}, {"email": "adaq+news@gmail.com"}),
+    ("email", "different, -1.0", {"email": "ada@example.com"}, {"email": "ada@example.org"}),
     ("email", None, {"email": "ada@example.com"}, {}),
-    ("phone", "same number", {"phone": "+14155550199"}, {"phone": "+14155550199"}),
-    ("phone", "different", {"phone": "+14155550199"}, {"phone": "+14155550100"}),
+    ("phone", "same number, +2.8", {"phone": "+14155550199"}, {"phone": "+14155550199"}),
+    ("phone", "different, -1.0", {"phone": "+14155550199"}, {"phone": "+14155550100"}),
     ("phone", None, {}, {"phone": "+14155550100"}),
-    ("company", "same", {"company": "Acme Ltd"}, {"company": "ACME Ltd."}),
-    ("company", "different", {"company": "Acme"}, {"company": "Globex"}),
+    ("company", "same, +2.0", {"company": "Acme Ltd"}, {"company": "ACME Ltd."}),
+    ("company", "different, -0.5", {"company": "Acme"}, {"company": "Globex"}),
     ("company", None, {"company": "Acme"}, {}),
     (
         "Customer number",
-        "exact",
+        "exact, +1.8",
         {"custom": {"customer_number": "CUS-7"}},
         {"custom": {"customer_number": "cus-7 "}},
     ),
     (
         "Customer number",
-        "one typo",
+        "one typo, +7.0",
         {"custom": {"customer_number": "CUS-00418813"}},
         {"custom": {"customer_number": "CUS-00418831"}},
     ),
     (
         "Customer number",
-        "different",
+        "different, -3.0",
         {"custom": {"customer_number": "CUS-00418813"}},
         {"custom": {"customer_number": "CUS-99"}},
     ),
     ("Customer number", None, {"custom": {"customer_number": "CUS-7"}}, {}),
-    ("phone", "one digit off", {"phone": "+14155550199"}, {"phone": "+14155550198"}),
+    ("names alone", "nothing else agrees, -4.0", ADA, ADA),
+    ("names alone", None, {**ADA, "city": "Leeds"}, {**ADA, "city": "Leeds"}),
+    ("names alone", None, {**ADA, "birthday": JULY_9}, {**ADA, "birthday": date(1984, 7, 19)}),
 ]
 
 
@@ -168,23 +173,15 @@ def test_each_level_fires_on_its_pair_with_its_label_and_weight(con, add_contact
     assert evidence.get(field) == level
 
 
-def test_swapped_names_read_the_other_way_round(con, add_contact):
+def test_swapped_names_read_the_other_way_round_at_a_cost(con, add_contact):
     keiko = {"first_name": "Keiko", "last_name": "Tanabe"}
     evidence = evidence_of(con, add_contact, keiko, {"first_name": "Tanabe", "last_name": "Keiko"})
-    assert evidence == {"first name": "exact", "last name": "exact", "names": "swapped"}
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "level"),
-    [
-        ("Robert", "Bob", "nickname"),
-        ("Kate", "Katherine", "nickname"),
-        ("Kat", "Katharina", "shortened"),
-    ],
-)
-def test_nicknames_and_short_forms_compare_close(con, add_contact, a, b, level):
-    evidence = evidence_of(con, add_contact, {"first_name": a, **QUENNELL}, {"first_name": b, **QUENNELL})
-    assert evidence["first name"] == level
+    assert evidence == {
+        "first name as last name": "exact, +2.8",
+        "last name as first name": "exact, +2.8",
+        "names": "swapped, -1.0",
+        "names alone": "nothing else agrees, -4.0",
+    }
 
 
 def test_the_weight_is_the_sum_the_evidence_shows(con, add_contact):
@@ -193,17 +190,25 @@ def test_the_weight_is_the_sum_the_evidence_shows(con, add_contact):
     for contact_id, fields in (("a", a), ("b", b)):
         add_contact(con, contact_id, stored=True, **fields)
     profile(con)
-    [(weight, evidence)] = score_pairs(con, PAIR).select("weight", "evidence").rows()
+    [(weight, evidence)] = con.execute(f"SELECT weight, evidence FROM ({scored_sql(PAIR, evidence=True)})").fetchall()
     drop_profile(con)
-    assert [part.rsplit(", ", 1)[0] for part in evidence.split("; ")] == [
-        "first name: exact",
-        "last name: exact",
-        "birthday: one typo",
-        "address: same city",
-        "email: same name elsewhere",
-    ]
+    assert evidence == (
+        "first name: exact, +1.8; last name: exact, +1.8; birthday: one typo, +4.5; "
+        "address: same city, +0.0; email: different, -1.0"
+    )
     shown = sum(float(part.rsplit(", ", 1)[1]) for part in evidence.split("; "))
-    assert weight == pytest.approx(shown, abs=0.3)
+    assert weight == pytest.approx(shown, abs=0.2)
+
+
+@pytest.mark.parametrize(
+    ("similarity", "weight"),
+    [(None, 0.0), (1.0, "exact"), (0.999, "exact"), (0.95, 4.7), (0.92, 4.7), (0.9, 0.6), (0.85, 0.6), (0.84, -3.3)],
+)
+def test_name_levels_meet_at_their_thresholds(similarity, weight):
+    comparison = name_comparison("first name", "s", "fn")
+    sql = f"SELECT {comparison.weight_sql()} FROM (SELECT ?::DOUBLE AS s, 4 AS fn_n, {{'fn_total': 8}} AS t)"
+    [(found,)] = duckdb.execute(sql, [similarity]).fetchall()
+    assert found == pytest.approx(0.8155754 if weight == "exact" else weight)  # log2(0.88 * 8 / 4)
 
 
 # --- Each blocking rule finds its pair ----------------------------------------------------------------------
@@ -226,21 +231,12 @@ BLOCKING_CASES = [
     ("birthday and state", {"birthday": ONE, "state": "NSW"}, {"birthday": ONE, "state": "nsw"}, {"state": "NSW"}),
     ("last name and postal code", {**ADA, **PC}, {"last_name": "Quennell", **PC}, {"last_name": "Quennell"}),
     ("first name and postal code", {**ADA, **PC}, {"first_name": "Ada", **PC}, {"first_name": "Adah", **PC}),
-    ("first and last name", {"first_name": "Bob", **QUENNELL}, {"first_name": "Robert", **QUENNELL}, ADA),
-    ("sound of the names", ADA, {"first_name": "Adda", "last_name": "Quenel"}, {"first_name": "Bea", **QUENNELL}),
-    ("first initial and last name", ADA, {"first_name": "A", **QUENNELL}, {"first_name": "Bea", **QUENNELL}),
-    ("last name", {**QUENNELL}, {"first_name": "Zed", **QUENNELL}, {"last_name": "Quenell"}),
-    ("first name", ADA_ONLY, {"first_name": "Ada", "last_name": "Zyx"}, {"first_name": "Adah"}),
     (
-        "sound of the last name and first initial",
-        ADA,
-        {"first_name": "Anne", "last_name": "Quenel"},
-        {"first_name": "Bea", "last_name": "Quenel"},
+        "last name, city and first initial",
+        {**ADA, "city": "Leeds"},
+        {"first_name": "Agnes", "last_name": "Quennell", "city": "Leeds"},
+        {"first_name": "Bea", "last_name": "Quennell", "city": "Leeds"},
     ),
-    ("last name and city", {**QUENNELL, "city": "Leeds"}, {**QUENNELL, "city": "leeds"}, {**QUENNELL, "city": "York"}),
-    ("first name and city", {**ADA, "city": "Leeds"}, {"first_name": "ada", "city": "Leeds"}, {**ADA, "city": "Ely"}),
-    ("email's local part", {"email": "ada.q@a.example"}, {"email": "ada.q@b.example"}, {"email": "ada.r@a.example"}),
-    ("last digits of the phone", {"phone": "+14155550199"}, {"phone": "+13125550199"}, {"phone": "+14155550198"}),
     (
         "address and postal code",
         {**STREET, **PC},
@@ -284,7 +280,7 @@ def pairs_found(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[str, str
 
 
 def test_every_blocking_rule_has_a_case():
-    assert {rule.label for rule in BLOCKING_RULES} == {case[0] for case in BLOCKING_CASES}
+    assert sorted(rule.label for rule in BLOCKING_RULES) == sorted(case[0] for case in BLOCKING_CASES)
 
 
 @pytest.mark.parametrize(("label", "a", "b", "c"), BLOCKING_CASES)
@@ -292,8 +288,7 @@ def test_each_blocking_rule_finds_its_pair_and_not_a_near_miss(con, add_contact,
     for contact_id, fields in (("a", a), ("b", b), ("c", c)):
         add_contact(con, contact_id, stored=True, **fields)
     rule = next(rule for rule in BLOCKING_RULES if rule.label == label)
-    assert ("a", "b") in pairs_found(con, rule.pairs_sql())
-    assert ("a", "c") not in pairs_found(con, rule.pairs_sql())
+    assert pairs_found(con, rule.pairs_sql()) == [("a", "b")]
 
 
 def test_a_key_held_by_too_many_contacts_blocks_nothing(con, add_contact):
@@ -307,59 +302,75 @@ def test_a_key_held_by_too_many_contacts_blocks_nothing(con, add_contact):
 def test_generated_names_block_nothing(con, add_contact):
     for contact_id in ("a", "b"):
         add_contact(con, contact_id, stored=True, first_name="Brave", last_name="Otter", name_generated=True)
-    assert pairs_found(con, candidates_sql(BLOCKING_RULES)) == []  # generated names
+    assert pairs_found(con, candidates_sql(BLOCKING_RULES)) == []
 
 
 def test_candidates_are_each_pair_once_however_many_keys_it_shares(con, add_contact):
     for contact_id in ("a", "b"):
         add_contact(con, contact_id, stored=True, **ADA, birthday=ONE, **PC, custom={"customer_number": "CUS-1"})
-    assert [pair[:2] for pair in pairs_found(con, candidates_sql(BLOCKING_RULES))] == [("a", "b")]
+    assert pairs_found(con, candidates_sql(BLOCKING_RULES)) == [("a", "b")]
 
 
 # --- The SQL the objects generate ---------------------------------------------------------------------------
 
 
 def test_a_level_knows_its_weight_and_evidence():
-    level = Level("one typo", "s_ln >= 0.92", 0.08, 0.005)
-    assert level.weight == pytest.approx(4.0)
-    assert (level.weight_sql(), level.evidence_sql()) == ("4.0", "'one typo, +4.0'")
-    assert unknown("s_fn", "s_ln") == Level("unknown", "s_fn IS NULL OR s_ln IS NULL", silent=True)
+    level = Level("one typo", "s_ln >= 0.92", 4.7)
+    assert (level.weight_sql(), level.evidence_sql()) == ("4.7", "'one typo, +4.7'")
+    assert Level("different", "TRUE", -3.3).evidence_sql() == "'different, -3.3'"
+    assert unknown("s_fn", "s_ln") == Level("unknown", "s_fn IS NULL OR s_ln IS NULL", 0.0, silent=True)
     assert unknown("s_fn").evidence_sql() == "NULL"
 
 
-def test_a_term_level_adjusts_by_the_share_holding_the_value():
-    exact = Level("exact", "s_fn >= 0.999", 0.8, 0.01, term="fn")
-    assert exact.weight_sql() == "6.3219 + least(greatest(log2(0.01 / fn_share), -12.0), 12.0)"
-    [(rare, common)] = duckdb.execute(
-        f"SELECT {exact.weight_sql().replace('fn_share', '0.0001')}, {exact.weight_sql().replace('fn_share', '0.05')}"
-    ).fetchall()
-    assert rare > exact.weight > common
+def test_a_frequency_level_weighs_by_the_share_holding_the_value():
+    exact = frequency("fn", "exact", "s_fn >= 0.999", 0.88)
+    assert exact == FrequencyLevel("exact", "s_fn >= 0.999", 0.88, "t.fn_total", "fn_n")
+    assert exact.weight_sql() == "log2(0.88 * t.fn_total / fn_n)"
+    assert exact.evidence_sql() == "'exact, ' || printf('%+.1f', log2(0.88 * t.fn_total / fn_n))"
+    floored = frequency("city", "same city", "s_city >= 0.9", 0.02, floor=0.0)
+    assert floored.weight_sql() == "greatest(log2(0.02 * t.city_total / city_n), 0.0)"
+    assert EMAIL.levels[0].weight_sql() == "log2(0.9 * t.n)"  # one mailbox, one contact
 
 
-def test_a_comparison_is_a_case_over_its_level_index():
-    assert COMPANY.index_sql() == (
-        "CASE WHEN s_company IS NULL THEN 0 WHEN s_company >= 0.95 THEN 1 WHEN TRUE THEN 2 ELSE 3 END"
+def test_a_comparison_is_a_case_over_its_levels_in_order():
+    assert COMPANY.weight_sql() == (
+        "CASE WHEN s_company >= 0.95 THEN 2.0 WHEN s_company IS NOT NULL THEN -0.5 ELSE 0.0 END"
     )
-    assert COMPANY.weight_sql() == "CASE g_company WHEN 1 THEN 2.3219 WHEN 2 THEN -0.848 ELSE 0.0 END"
     assert COMPANY.evidence_sql() == (
-        "CASE g_company WHEN 1 THEN 'company: ' || 'same, +2.3' "
-        "WHEN 2 THEN 'company: ' || 'different, -0.8' ELSE NULL END"
+        "CASE WHEN s_company >= 0.95 THEN 'company: ' || 'same, +2.0' "
+        "WHEN s_company IS NOT NULL THEN 'company: ' || 'different, -0.5' ELSE NULL END"
     )
-    assert COMPANY.silent_indexes() == [0, 3]
-    learned = COMPANY.with_probabilities([1.0, 0.9, 0.1], [1.0, 0.45, 0.55])
-    assert learned.level("same").weight == pytest.approx(1.0) and learned.levels[0] == COMPANY.levels[0]
+    silent_first = Comparison("x", (unknown("s"), Level("equal", "s = 1", 1.0)))
+    assert silent_first.evidence_sql() == (
+        "CASE WHEN s IS NULL THEN NULL WHEN s = 1 THEN 'x: ' || 'equal, +1.0' ELSE NULL END"
+    )
+    assert COMPANY.level("different").weight == -0.5
 
 
 def test_a_comparison_over_admin_fields_names_the_field_per_row():
-    assert "WHEN 0 THEN identity_label || ': ' || 'exact, ' || " in IDENTITY.evidence_sql()
+    assert IDENTITY.evidence_sql().startswith("CASE WHEN a.value = b.value THEN a.label || ': ' || 'exact, ' || ")
 
 
-def test_the_pair_weight_and_evidence_join_every_comparison():
-    parts = (COMPANY, EMAIL)
-    assert weight_sql(parts) == f"{COMPANY.weight_sql()}\n + {EMAIL.weight_sql()}"
-    assert evidence_sql(parts) == f"nullif(concat_ws('; ', {COMPANY.evidence_sql()}, {EMAIL.evidence_sql()}), '')"
-    assert len({c.column for c in COMPARISONS}) == len(COMPARISONS)
-    assert all(isinstance(c, Comparison) for c in COMPARISONS)
+def test_a_reading_adds_its_own_weight_and_the_best_reading_wins():
+    x = Comparison("x", (Level("equal", "s = 1", 1.0),))
+    y = Comparison("y", (Level("equal", "t = 1", 2.0),))
+    swapped = Reading((x,), field="names", label="swapped", weight=-1.0)
+    assert swapped.weight_sql() == "CASE WHEN s = 1 THEN 1.0 ELSE 0.0 END - 1.0"
+    assert swapped.evidence_sql() == (
+        "nullif(concat_ws('; ', CASE WHEN s = 1 THEN 'x: ' || 'equal, +1.0' ELSE NULL END, 'names: swapped, -1.0'), '')"
+    )
+    assert Reading((x, y)).weight_sql() == (
+        "CASE WHEN s = 1 THEN 1.0 ELSE 0.0 END + CASE WHEN t = 1 THEN 2.0 ELSE 0.0 END"
+    )
+    assert NAMES.weight_sql().startswith("greatest(CASE WHEN s_fn IS NULL THEN 0.0 WHEN s_fn >= 0.999 THEN ")
+    assert NAMES.weight_sql().endswith(" ELSE 0.0 END - 1.0)")
+
+
+def test_the_pair_weight_and_evidence_join_every_part():
+    parts = (COMPANY, Summed("i.weight", "i.evidence"))
+    assert weight_sql(parts) == f"{COMPANY.weight_sql()}\n + coalesce(i.weight, 0.0)"
+    assert evidence_sql(parts) == f"nullif(concat_ws('; ', {COMPANY.evidence_sql()}, i.evidence), '')"
+    assert [type(part).__name__ for part in COMPARISONS][:2] == ["BestReading", "Comparison"]
 
 
 def test_blocking_rules_generate_their_pairs_sql():
@@ -370,7 +381,7 @@ def test_blocking_rules_generate_their_pairs_sql():
     assert "ON k1.k = k2.k AND k1.id < k2.id" in sql and sql.endswith("WHERE k1.n <= 9")
     identity = IdentityBlockingRule("sorted", "identity value's characters").pairs_sql(max_block=9)
     assert "i1.field = i2.field AND i1.sorted = i2.sorted AND i1.id < i2.id" in identity
-    assert "bit_or(rule) AS rules" in candidates_sql((rule, rule), 9)
+    assert candidates_sql((rule, rule), 9) == f"{sql}\nUNION\n{sql}"
 
 
 def test_quote_doubles_quotes():

@@ -1,20 +1,19 @@
 """Detection runs kept in the database, the groups they give at a chosen score, and "not a duplicate" marks."""
 
-import json
 import time
 from datetime import datetime, timedelta
 from typing import Literal
 
 import duckdb
 import polars as pl
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from core.contacts.activity import now
 from core.db import frame, rows, scalar, transaction
 from core.duplicates.exact import exact_pairs
 from core.duplicates.groups import group_members
 from core.duplicates.keys import PLUS_TAG_DOMAINS, email_key, install_macros
-from core.duplicates.likely import detect_likely
+from core.duplicates.likely import likely_pairs
 from core.errors import ContactsError
 
 Kind = Literal["exact", "likely"]
@@ -33,10 +32,6 @@ class DuplicateRun(BaseModel):
     exact_pairs: int
     likely_pairs: int
     exact_only: bool
-    # Candidate pairs each blocking rule found, and the weights learned (field, level, m, u, weight).
-    rule_pairs: dict[str, int] = Field(default_factory=dict)
-    weights: list[dict[str, str | float]] = Field(default_factory=list)
-    prior: float | None = None
 
     @property
     def seconds(self) -> float:
@@ -44,40 +39,26 @@ class DuplicateRun(BaseModel):
 
 
 def find_duplicates(con: duckdb.DuckDBPyConnection, actor: str, exact_only: bool = False) -> DuplicateRun:
-    """Detect exact (and unless `exact_only`, likely) pairs over every contact; they replace the last run's.
-
-    Likely detection learns its weights from this database each run; the run records them, with each
-    blocking rule's candidate pairs and the conflicts found inside groups.
-    """
+    """Detect exact (and unless `exact_only`, likely) pairs over every contact; they replace the last run's."""
     started, clock = now(), time.perf_counter()
     exact = exact_pairs(con)
-    detection = None if exact_only else detect_likely(con)
-    likely = exact.clear() if detection is None else detection.pairs
-    conflicts = pl.DataFrame() if detection is None else detection.conflicts
+    likely = exact.clear() if exact_only else likely_pairs(con)
     # A pair both exact and likely is exact: it needs no score to be believed.
     likely = likely.join(exact, on=["contact_a", "contact_b"], how="anti")
     finished = started + timedelta(seconds=time.perf_counter() - clock)
-    summary = (
-        [None, None, None]
-        if detection is None
-        else [json.dumps(detection.rule_pairs), json.dumps(detection.model.weights()), detection.model.prior]
-    )
     with transaction(con):
         con.execute("DELETE FROM duplicate_pairs")
-        con.execute("DELETE FROM duplicate_conflicts")
-        for table, found, columns in (
-            ("duplicate_pairs", exact, "contact_a, contact_b, kind, score, evidence"),
-            ("duplicate_pairs", likely, "contact_a, contact_b, kind, score, evidence"),
-            ("duplicate_conflicts", conflicts, "contact_a, contact_b, score, evidence"),
-        ):
+        for found in (exact, likely):
             if not found.is_empty():
                 con.register("dup_found", found)
-                con.execute(f"INSERT INTO {table} SELECT {columns} FROM dup_found")
+                con.execute(
+                    "INSERT INTO duplicate_pairs SELECT contact_a, contact_b, kind, score, evidence FROM dup_found"
+                )
                 con.unregister("dup_found")
         con.execute(
             "INSERT INTO duplicate_runs (started_at, finished_at, actor, contacts, exact_pairs, likely_pairs, "
-            "exact_only, rule_pairs, weights, prior) SELECT ?, ?, ?, count(*), ?, ?, ?, ?, ?, ? FROM contacts",
-            [started, finished, actor, exact.height, likely.height, exact_only, *summary],
+            "exact_only) SELECT ?, ?, ?, count(*), ?, ?, ? FROM contacts",
+            [started, finished, actor, exact.height, likely.height, exact_only],
         )
     run = last_run(con)
     assert run is not None  # written just above
@@ -87,10 +68,7 @@ def find_duplicates(con: duckdb.DuckDBPyConnection, actor: str, exact_only: bool
 def last_run(con: duckdb.DuckDBPyConnection) -> DuplicateRun | None:
     """The newest detection run, or None if duplicates were never looked for."""
     found = frame(con, "SELECT * FROM duplicate_runs ORDER BY run_id DESC LIMIT 1").to_dicts()
-    if not found:
-        return None
-    run = found[0] | {key: json.loads(found[0][key] or "null") or [] for key in ("weights",)}
-    return DuplicateRun(**run | {"rule_pairs": json.loads(found[0]["rule_pairs"] or "{}")})
+    return DuplicateRun(**found[0]) if found else None
 
 
 def current_pairs(
@@ -118,36 +96,22 @@ def current_pairs(
     )
 
 
-def current_conflicts(con: duckdb.DuckDBPyConnection, touching: list[str] | None = None) -> pl.DataFrame:
-    """The last run's conflicts: pairs inside a group whose evidence says they are different people."""
-    where = "" if touching is None else "WHERE contact_a IN (SELECT unnest($ids)) OR contact_b IN (SELECT unnest($ids))"
-    return frame(
-        con,
-        f"SELECT contact_a, contact_b, score, evidence FROM duplicate_conflicts {where}",
-        {"ids": touching} if touching is not None else None,
-    )
-
-
 def duplicate_groups(
     con: duckdb.DuckDBPyConnection, min_score: float = DEFAULT_MIN_SCORE, kind: Kind | None = None
 ) -> pl.DataFrame:
-    """One row per contact in a group: group_id, contact_id, kind, score, evidence, size, best_score, and why it
-    is there: linked_to (the member its best link inside the group reaches; kind, score and evidence are that
-    link's) and the group's weakest_score (its weakest link). Groups never hold a conflicting pair."""
-    members = group_members(current_pairs(con, min_score, kind), current_conflicts(con))
+    """One row per contact in a group: group_id, contact_id, kind, score, evidence, size, best_score."""
+    members = group_members(current_pairs(con, min_score, kind))
     return members.filter(pl.col("kind") == kind) if kind else members
 
 
 def group_summaries(members: pl.DataFrame) -> pl.DataFrame:
-    """One row per group: group_id, size, best_score, weakest_score, kind, the evidence of its best pair and
-    its contact_ids."""
+    """One row per group: group_id, size, best_score, kind and the evidence of its best pair."""
     return (
         members.sort("score", descending=True)
         .group_by("group_id", maintain_order=True)
         .agg(
             pl.col("size").first(),
             pl.col("best_score").first(),
-            pl.col("weakest_score").first(),
             pl.col("kind").first(),
             pl.col("evidence").first(),
             pl.col("contact_id").sort().alias("contact_ids"),
@@ -169,9 +133,7 @@ def group_of(con: duckdb.DuckDBPyConnection, contact_id: str, min_score: float =
         if grown == reached:
             break
         reached = grown
-    members = group_members(pairs, current_conflicts(con, sorted(reached)))
-    group = members.filter(pl.col("contact_id") == contact_id)["group_id"]
-    return members.filter(pl.col("group_id").is_in(group.implode()))
+    return group_members(pairs)
 
 
 def same_email_or_phone(con: duckdb.DuckDBPyConnection, contact_id: str) -> list[str]:
