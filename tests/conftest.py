@@ -62,8 +62,9 @@ def add_contact() -> AddContact:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests are slow by nature: `make test-fast` leaves them out with the other slow ones."""
+    """Browser and AppTest page tests run the whole app (seconds each): `make test-fast` leaves them out."""
     for item in items:
         if "browser" in item.path.parts:
             item.add_marker(pytest.mark.browser)
+        if "browser" in item.path.parts or "pages" in item.path.parts:
             item.add_marker(pytest.mark.slow)

@@ -209,6 +209,7 @@ def crowd_file(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_cli_bulk_tags_a_filter_and_search_sees_it(crowd_file):
     acme = json.dumps({"conditions": [{"field": "email", "op": "contains", "value": "acme"}]})
     done = cli("bulk", "add-tags", "--db", str(crowd_file), "--filter", acme, "--tags", "Acme", "Q3")
@@ -219,6 +220,7 @@ def test_cli_bulk_tags_a_filter_and_search_sees_it(crowd_file):
     assert found["total"] == 4
 
 
+@pytest.mark.slow
 def test_cli_segments_save_then_bulk_over_the_segment(crowd_file):
     acme = json.dumps({"conditions": [{"field": "email", "op": "ends_with", "value": "acme.io"}]})
     saved = cli("segments", "save", "Acme", "--db", str(crowd_file), "--filter", acme)
@@ -231,6 +233,7 @@ def test_cli_segments_save_then_bulk_over_the_segment(crowd_file):
     assert json.loads(cli("search", "", "--db", str(crowd_file)).stdout)["total"] == 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [

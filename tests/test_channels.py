@@ -340,6 +340,7 @@ EVENT = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(EVENT, max_size=25))
 def test_ingesting_the_same_events_twice_creates_no_extra_contacts(events):
@@ -354,6 +355,7 @@ def test_ingesting_the_same_events_twice_creates_no_extra_contacts(events):
     con.close()
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.from_regex(r"[A-Za-z0-9._%+-]{1,20}@[A-Za-z0-9-]{1,12}(\.[A-Za-z]{2,6}){1,2}", fullmatch=True))
 def test_the_fast_email_path_agrees_with_normalize_email(address):

@@ -32,6 +32,7 @@ def small_db(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_help_lists_the_commands():
     done = cli("--help")
     assert done.returncode == 0
@@ -39,6 +40,7 @@ def test_help_lists_the_commands():
         assert command in done.stdout
 
 
+@pytest.mark.slow
 def test_search_prints_the_total_of_every_match_and_one_page(small_db):
     done = cli("search", "maria", "--db", str(small_db), "--limit", "3")
     assert done.returncode == 0, done.stderr
@@ -60,12 +62,14 @@ def test_an_unknown_segment_is_one_line_and_non_zero(small_db):
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_a_missing_database_is_not_created(tmp_path):
     done = cli("search", "x", "--db", str(tmp_path / "typo.duckdb"))
     assert done.returncode != 0 and "There is no database" in done.stderr
     assert not (tmp_path / "typo.duckdb").exists()
 
 
+@pytest.mark.slow
 def test_a_database_held_by_the_app_is_refused_in_one_line(small_db):
     holder = subprocess.Popen(
         [

@@ -218,6 +218,7 @@ def snapshot(con: duckdb.DuckDBPyConnection) -> list:
     return [con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall() for table in tables]
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_data(demo):
     con, _ = demo
     first, second = open_database(), open_database()
@@ -241,6 +242,7 @@ def test_adds_to_a_database_that_already_has_a_demo():
     assert persons == 300 - first.duplicates - second.duplicates
 
 
+@pytest.mark.slow
 def test_command_line_creates_a_demo_database(tmp_path, capsys):
     target = tmp_path / "demo.duckdb"
     assert main(["demo", "--contacts", "150", "--db", str(target)]) == 0

@@ -59,6 +59,7 @@ def test_email_key_normalises_as_the_provider_does(email, key):
     assert email_key(email) == key
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(
     local=st.text(alphabet="abcXY.+_-1", min_size=0, max_size=12),
@@ -131,6 +132,7 @@ def people(con: duckdb.DuckDBPyConnection, add_contact: AddContact, count: int =
         )
 
 
+@pytest.mark.slow
 def test_a_typo_and_another_email_is_a_likely_duplicate_with_evidence(con, add_contact):
     people(con, add_contact)
     add_contact(
@@ -196,6 +198,7 @@ def test_a_household_is_not_one_person(con, add_contact):
     assert duplicate_groups(con, min_score=0.5).filter(pl.col("contact_id").is_in(["h1", "h2"])).is_empty()
 
 
+@pytest.mark.slow
 def test_an_identity_field_links_contacts_despite_a_swapped_name_and_a_typo(con, add_contact):
     define_custom_field(con, "customer_number", "Customer number", "text", is_identity=True)
     people(con, add_contact)

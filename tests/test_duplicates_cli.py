@@ -34,6 +34,7 @@ def dup_db(tmp_path: Path, add_contact: AddContact) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_duplicates_writes_one_row_per_contact_in_a_group(dup_db: Path, tmp_path: Path):
     out = tmp_path / "groups.csv"
     done = cli("duplicates", "--db", str(dup_db), "--out", str(out), "--exact-only")
@@ -50,11 +51,13 @@ def test_duplicates_writes_one_row_per_contact_in_a_group(dup_db: Path, tmp_path
     assert found[0]["evidence"] == "same email" and float(found[0]["score"]) == 1.0
 
 
+@pytest.mark.slow
 def test_duplicates_refuses_a_score_outside_zero_to_one(dup_db: Path, tmp_path: Path):
     done = cli("duplicates", "--db", str(dup_db), "--out", str(tmp_path / "x.csv"), "--min-score", "1.5")
     assert done.returncode != 0 and "between 0 and 1" in done.stderr
 
 
+@pytest.mark.slow
 def test_merge_preview_then_merge(dup_db: Path):
     preview = cli("merge", "--db", str(dup_db), "--primary", "e2", "--secondary", "e1", "--preview")
     assert preview.returncode == 0, preview.stderr
@@ -72,11 +75,13 @@ def test_merge_preview_then_merge(dup_db: Path):
     assert con.execute("SELECT count(*) FROM contacts WHERE contact_id = 'e1'").fetchall() == [(0,)]
 
 
+@pytest.mark.slow
 def test_merge_of_one_contact_is_refused(dup_db: Path):
     done = cli("merge", "--db", str(dup_db), "--primary", "e1", "--secondary", "e1")
     assert done.returncode == 1 and done.stderr.startswith("error:")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("number", [2, 3])
 def test_febrl_accuracy_meets_the_target(number: int):
     result, _blanked = febrl_accuracy(number)

@@ -70,6 +70,7 @@ PEOPLE = st.lists(
 COMPARED = "contact_id, first_name, last_name, email, phone, lead_stage, tags, company"
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(people=PEOPLE, fmt=st.sampled_from(["csv", "xlsx"]))
 def test_export_then_import_into_an_empty_database_gives_the_same_contacts(people, fmt):

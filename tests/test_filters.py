@@ -566,6 +566,7 @@ def leaves(group: Group) -> list[Condition]:
     return [leaf for item in group.conditions for leaf in (leaves(item) if isinstance(item, Group) else [item])]
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(contacts=contacts_strategy, filter_=filters_strategy)
 def test_sql_agrees_with_a_plain_polars_evaluation(scratch, contacts, filter_):

@@ -233,6 +233,7 @@ def test_the_owner_option_wins_over_an_owner_column(fresh_db):
     assert fresh_db.execute("SELECT DISTINCT owner_id FROM contacts").fetchall() == [("maria",)]
 
 
+@pytest.mark.slow
 def test_a_process_killed_mid_commit_leaves_the_database_as_it_was(tmp_path):
     database, source = tmp_path / "k.duckdb", tmp_path / "k.csv"
     source.write_bytes(b"Email,First name\n" + b"".join(f"p{i}@example.com,P{i}\n".encode() for i in range(5000)))

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from core.db import open_database, scalar
 
@@ -25,6 +26,7 @@ def count(db: Path) -> int:
         con.close()
 
 
+@pytest.mark.slow
 def test_import_prints_the_report_and_dry_run_writes_nothing(tmp_path):
     db = tmp_path / "c.duckdb"
     dry = cli("import", str(FILES / "bad_rows.csv"), "--db", str(db), "--dry-run")
@@ -44,12 +46,14 @@ def test_import_prints_the_report_and_dry_run_writes_nothing(tmp_path):
     assert (json.loads(again.stdout)["skipped"], count(db)) == (4, 4)
 
 
+@pytest.mark.slow
 def test_a_bad_file_exits_non_zero_with_one_line(tmp_path):
     done = cli("import", str(FILES / "image.csv"), "--db", str(tmp_path / "c.duckdb"))
     assert done.returncode == 1
     assert done.stderr.strip() == "error: image.csv is not a CSV or XLSX file (it looks like a PNG image)."
 
 
+@pytest.mark.slow
 def test_export_writes_the_searched_view(tmp_path):
     db = tmp_path / "c.duckdb"
     cli("import", str(FILES / "quoted_newlines.csv"), "--db", str(db))

@@ -1,6 +1,7 @@
 """The email rule on a column agrees with core.contacts.normalize.normalize_email on every value."""
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +38,7 @@ def one(value: str) -> str | None:
         return None
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(

@@ -97,6 +97,7 @@ def test_the_fast_path_reads_exactly_what_the_csv_module_reads(monkeypatch, name
     assert read_table(name, data).frame.equals(exact)
 
 
+@pytest.mark.slow
 def test_a_big_file_with_ragged_and_multiline_rows_reads_the_same_both_ways(monkeypatch):
     body = b'a,"b\nc",d\n' * 50_000 + b"short,row\n" + b"x,y,z,extra\n\n" + b"e,f,g\n" * 50_000
     data = b"One,Two,Three\n" + body

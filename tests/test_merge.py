@@ -616,6 +616,7 @@ def store(con: duckdb.DuckDBPyConnection, people: list[dict]) -> list[str]:
     return ids
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(CONTACTS, min_size=2, max_size=MAX_MERGE))
 def test_any_contacts_merge_as_the_preview_said(shared_db, people):
@@ -684,6 +685,7 @@ def twin_dbs():
         con.close()
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(CONTACTS, min_size=2, max_size=12), st.lists(st.integers(2, 4), min_size=1, max_size=4))
 def test_merge_groups_matches_merge_contacts_group_by_group(twin_dbs, people, sizes):

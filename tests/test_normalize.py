@@ -66,6 +66,7 @@ _emails = st.builds(
 )
 
 
+@pytest.mark.slow
 @given(email=_emails, padding=st.sampled_from(["", " ", "  ", "\t"]))
 @settings(max_examples=100)
 def test_email_normalisation_lower_cases_trims_and_is_idempotent(email, padding):

@@ -279,6 +279,7 @@ def _ingested(key: str, value: str) -> tuple[str, object]:
     return ("stored", stored[key] or None)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("field", list(FIELDS))
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())

@@ -48,6 +48,7 @@ def event(**fields: object) -> str:
     return json.dumps({"at": "2026-11-25T09:00:00Z", **fields})
 
 
+@pytest.mark.slow
 def test_a_wrong_or_missing_token_is_refused(app):
     assert post(app, event(type="webchat"), token="wrong")[0] == 401
     assert post(app, event(type="webchat"), token="")[0] == 401
@@ -79,6 +80,7 @@ def test_a_blocked_contacts_event_is_refused_and_the_widget_hides_its_button(app
         assert json.loads(response.read()) == {"show": True}
 
 
+@pytest.mark.slow
 def test_the_cli_sends_a_file_in_parts_with_file_line_numbers(app, tmp_path: Path):
     events = tmp_path / "events.jsonl"
     lines = [event(type="inbox", channel="SMS", social_id=f"+1555000{n:04d}", text="hi") for n in range(5)]

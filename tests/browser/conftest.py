@@ -70,7 +70,7 @@ def seed_database(path: Path) -> None:
 
 
 class StreamlitServer:
-    """`streamlit run server.py` (the app and its ingest endpoint; or another script) in a subprocess, on its own database."""
+    """`streamlit run server.py` (app and ingest endpoint; or another script) in a subprocess, on its own database."""
 
     def __init__(self, database: Path, script: str = "server.py", cwd: Path = ROOT) -> None:
         self.database = database
