@@ -69,6 +69,7 @@ picked = controls[2].date_input(
 start, end = (picked[0], picked[-1]) if isinstance(picked, tuple) and picked else (first, last)
 timeline = over_time(con, start, end, grain, by)
 figure = bar_chart(timeline, "period", "contacts", color="value", labels={"period": "", "value": ""})
+figure.update_xaxes(type="category")
 clickable_chart(figure, "chart-over-time")
 
 # --- Pipeline, owners and countries ---

@@ -69,7 +69,8 @@ def over_time(
     def link(period: date, value: str) -> Filter:
         return created_filter(period, grain, by, None if value == dashboard.figures.NONE_LABEL else value, (start, end))
 
-    return _links(found, link, "period", "value")
+    # Periods as labels: a date axis would stretch one week's bar over hours of empty ticks.
+    return _links(found, link, "period", "value").with_columns(pl.col("period").cast(pl.String))
 
 
 def bar_chart(frame: pl.DataFrame, x: str, y: str, *, color: str | None = None, **options: Any) -> Figure:

@@ -22,7 +22,7 @@ import streamlit as st
 Path(os.environ["UNLISTED_MARKER"]).write_text("ran")
 st.markdown("UNLISTED PAGE RAN")
 """
-LISTED_TITLES = ["Contacts", "New contact", "Segments", "Duplicates", "Channels", "Import"]
+LISTED_TITLES = ["Dashboard", "Contacts", "New contact", "Segments", "Duplicates", "Channels", "Import"]
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ def add_condition(page: object, row: int, field: str, operator: str, value: str)
 
 
 def test_filter_save_as_segment_then_tag_the_whole_segment(server, page):
-    page.goto(server.url + "/")
+    page.goto(server.url + "/contacts")
     wait_for_app(page)
     page.get_by_text("Filter", exact=True).click()
 
