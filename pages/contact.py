@@ -93,10 +93,10 @@ with left, st.form("properties", border=True):
     stages, owner_names, tags = lead_stages(con), owners(con), tag_names(con)
     entered, key_prefix = {}, f"{contact.contact_id}:{base_version}"
     current = contact.model_dump()
-    for group in dict.fromkeys(field.group for field in SYSTEM_FIELDS):
-        st.markdown(f"**{group}**")
+    for section in dict.fromkeys(field.group for field in SYSTEM_FIELDS):
+        st.markdown(f"**{section}**")
         grid = st.columns(2)
-        for index, field in enumerate(f for f in SYSTEM_FIELDS if f.group == group):
+        for index, field in enumerate(f for f in SYSTEM_FIELDS if f.group == section):
             with grid[index % 2]:
                 if field.editable:
                     entered[field.key] = system_input(
@@ -144,15 +144,27 @@ if save:
         st.session_state.field_error = (error.field or "_form", error.message)
     st.rerun()
 
+
+def block(contact_id: str, seen_version: int, blocked: bool) -> None:
+    """Block or unblock from this page (a button callback: one run, not two). Our own change, so when the form
+    was current it stays current and the next Save goes through; someone else's change stays flagged."""
+    cursor = db()
+    set_blocked(cursor, [contact_id], blocked, user())
+    after = find_contact(cursor, contact_id)
+    versions = st.session_state["opened_versions"]
+    if after is not None and versions.get(contact_id) == seen_version and after.version == seen_version + 1:
+        versions[contact_id] = after.version
+
+
 with right:
     # --- Block, notes and the timeline ---
-    if contact.blocked:
-        if st.button("Unblock contact", icon=":material/lock_open:"):
-            set_blocked(con, [contact.contact_id], False, me)
-            st.rerun()
-    elif st.button("Block contact", icon=":material/block:"):
-        set_blocked(con, [contact.contact_id], True, me)
-        st.rerun()
+    blocking = not contact.blocked
+    st.button(
+        "Block contact" if blocking else "Unblock contact",
+        icon=":material/block:" if blocking else ":material/lock_open:",
+        on_click=block,
+        args=(contact.contact_id, contact.version, blocking),
+    )
 
     with st.form("note", clear_on_submit=True):
         note = st.text_area("Add a note", placeholder="What happened, what to do next…")

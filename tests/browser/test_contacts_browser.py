@@ -145,3 +145,26 @@ def test_three_column_changes_in_one_opening_are_all_kept(server, page):
     headers.first.wait_for(state="attached")
     shown = [headers.nth(i).inner_text() for i in range(headers.count())]
     assert shown == ["First name", "Email", "Last name", "Lead stage", "Owner", "Last updated ↓", "Open"]
+
+
+def test_block_from_the_details_page_then_save_an_edit(server, page):
+    search_and_open(page, server.url, "person11@")
+    page.get_by_role("button", name="Block contact").click()
+    wait_for_app(page)
+    page.get_by_text("chat and inbox events from this contact are refused").wait_for()
+    assert page.get_by_text("Someone changed this contact").count() == 0  # our own block is no one else's change
+    page.get_by_label("Company").fill("Blocked Ltd")
+    page.get_by_role("button", name="Save changes").click()
+    wait_for_app(page)
+    assert page.get_by_text("Someone changed this contact").count() == 0
+    page.reload()
+    wait_for_app(page)
+    expect(page.get_by_label("Company")).to_have_value("Blocked Ltd")
+    page.get_by_role("button", name="Unblock contact").click()
+    wait_for_app(page)
+    page.get_by_label("Company").fill("Unblocked Ltd")
+    page.get_by_role("button", name="Save changes").click()
+    wait_for_app(page)
+    page.reload()
+    wait_for_app(page)
+    expect(page.get_by_label("Company")).to_have_value("Unblocked Ltd")
