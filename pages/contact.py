@@ -4,7 +4,6 @@ from datetime import datetime
 
 import streamlit as st
 
-from core.channels.reading import contact_conversations, contact_identities, refused_count
 from core.contacts.fields import SYSTEM_FIELDS
 from core.contacts.records import add_note, delete_contacts, find_contact, load_contacts, set_blocked, update_contact
 from core.contacts.timeline import timeline
@@ -13,10 +12,11 @@ from core.duplicates import group_of, same_email_or_phone
 from core.duplicates.merged_ids import merged_into
 from core.errors import ContactsError, StaleContactError
 from core.workspace import lead_stages, owners, tag_names
+from ui.conversations import channels_section
 from ui.field_widgets import custom_changed, custom_input, field_error, system_input
 from ui.session import db, is_admin, plain, user
 from ui.shell import require_shell
-from ui.widgets import for_display, show_error
+from ui.widgets import show_error
 
 require_shell()
 
@@ -175,44 +175,6 @@ with right:
             except ContactsError as error:
                 show_error(error)
 
-    # --- Channels: the identities this contact writes from and the conversations they brought ---
-    st.subheader("Channels")
-    identities = contact_identities(con, contact.contact_id)
-    conversations = contact_conversations(con, contact.contact_id)
-    refused = refused_count(con, contact.contact_id)
-    if contact.source == "web chat":
-        st.caption(f"Web Chat visitor: the chat widget's cookie holds the contact ID {plain(contact.contact_id)}.")
-    if identities.is_empty():
-        st.caption("No Inbox identity.")
-    else:
-        st.dataframe(
-            for_display(identities),
-            hide_index=True,
-            column_config={
-                "channel": "Channel",
-                "social_id": "Social ID",
-                "first_seen": "First message",
-                "last_seen": "Last message",
-            },
-        )
-    st.caption(f"{len(conversations)} conversation{'' if len(conversations) == 1 else 's'}")
-    if not conversations.is_empty():
-        st.dataframe(
-            for_display(conversations),
-            hide_index=True,
-            column_config={
-                "kind": "Kind",
-                "channel": "Channel",
-                "subject": "Subject",
-                "started_at": "Started",
-                "last_message_at": "Last message",
-                "message_count": "Messages",
-                "status": "Status",
-            },
-        )
-    if refused:
-        st.caption(f"Refused while blocked: {refused:,} event{'' if refused == 1 else 's'}")
-
     st.subheader("Timeline")
     entries = timeline(con, contact.contact_id, limit=200)
     if entries.is_empty():
@@ -238,3 +200,6 @@ with right:
                     st.switch_page("pages/contacts.py")
                 except ContactsError as error:
                     show_error(error)
+
+# --- Channels, full width: the identities this contact writes from and every conversation they brought ---
+channels_section(con, contact)

@@ -168,3 +168,22 @@ def test_block_from_the_details_page_then_save_an_edit(server, page):
     page.reload()
     wait_for_app(page)
     expect(page.get_by_label("Company")).to_have_value("Unblocked Ltd")
+
+
+def test_a_conversation_opens_from_the_details_page(server, page):
+    from tests.browser.test_channels_browser import post_events
+
+    post_events(
+        server, {"type": "webchat", "contact_id": "talker-1", "name": "Tara Talker", "text": "Where is my order?"}
+    )
+    page.goto(server.url + "/contact?id=talker-1")
+    wait_for_app(page)
+    page.get_by_text("1 conversation", exact=True).wait_for()
+    grid = page.locator(".st-key-conversations-talker-1 [data-testid='stDataFrame']")
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)  # the first conversation's selection checkbox
+    wait_for_app(page)
+    opened = page.locator(".st-key-conversation-open")
+    opened.get_by_text("webchat on web").wait_for()
+    opened.get_by_text("· 1 message ·").wait_for()  # its times, count and status
