@@ -13,7 +13,7 @@ from core.contacts.records import create_contact, get_contact
 from core.db import open_database, scalar
 from core.errors import ContactsError
 from core.importer import ImportOptions, auto_map, commit_import, import_history, plan_import, read_table, sample_file
-from core.importer.commit import rejected_csv
+from core.importer.commit import problems_csv, rejected_csv
 from core.workspace import add_owner, define_custom_field
 
 FILES = Path(__file__).resolve().parent / "files" / "import"
@@ -57,73 +57,120 @@ def test_columns_map_by_name_and_synonym(fresh_db, headers, expected):
 
 
 def test_custom_fields_map_by_label_or_key(fresh_db):
-    define_custom_field(fresh_db, "plan", "Subscription plan", "dropdown", options=["Free", "Pro"])
+    define_custom_field(fresh_db, "plan", "Subscription plan", "dropdown", options=["Free", "Pro"], actor="admin")
     assert auto_map(fresh_db, ["Subscription Plan", "plan"]) == {"Subscription Plan": "custom.plan", "plan": ""}
 
 
-def test_each_bad_row_is_rejected_with_its_line_and_reason_and_the_rest_go_on(fresh_db):
-    define_custom_field(fresh_db, "plan", "Plan", "dropdown", options=["Free", "Pro"])
-    define_custom_field(fresh_db, "score", "Score", "number")
+def test_a_bad_value_costs_that_value_and_only_a_row_with_no_identity_is_rejected(fresh_db):
+    define_custom_field(fresh_db, "plan", "Plan", "dropdown", options=["Free", "Pro"], actor="admin")
+    define_custom_field(fresh_db, "score", "Score", "number", actor="admin")
     plan = run(fresh_db, "bad_rows.csv")
-    assert plan.counts() == {"created": 2, "updated": 0, "skipped": 0, "rejected": 6}
-    reasons = {row["line"]: (row["column"], row["reason"]) for row in plan.errors.to_dicts()}
-    assert reasons[3] == ("", "the row has 2 cells but the header has 5")
-    assert reasons[4] == ("", "the row has 6 cells but the header has 5")
-    assert reasons[5][0] == "Email" and "not a valid email address" in reasons[5][1]
-    assert reasons[6] == ("Mobile", "'12' is not a possible phone number")
-    assert reasons[7] == ("Plan", "'Platinum' is not one of: Free, Pro")
-    assert reasons[8] == ("Score", "'lots' is not a number")
-    assert [c[0] for c in contacts(fresh_db)] == ["AlsoGood", "Good"]
-    stored = dict(
-        fresh_db.execute(
-            "SELECT field_key, value FROM custom_values JOIN contacts USING (contact_id) WHERE first_name = 'AlsoGood'"
-        ).fetchall()
+    assert plan.counts() == {"created": 7, "updated": 0, "skipped": 0, "rejected": 1}
+    assert plan.errors.rows() == [(5, "", "nothing identifies the row: no valid contact ID, email or phone")]
+    warnings = {row["line"]: row for row in plan.warnings.to_dicts()}
+    assert warnings[3] | {} == {
+        "line": 3,
+        "column": "",
+        "value": "",
+        "reason": "the row has 2 cells but the header has 5",
+        "action": "padded at the end",
+    }
+    assert (warnings[4]["reason"], warnings[4]["action"]) == (
+        "the row has 6 cells but the header has 5",
+        "extra cells ignored",
     )
-    assert stored == {"plan": "Free", "score": "2.5"}
+    assert warnings[6] == {
+        "line": 6,
+        "column": "Mobile",
+        "value": "12",
+        "reason": "'12' is not a possible phone number",
+        "action": "kept in Phone as entered",
+    }
+    assert warnings[7] == {
+        "line": 7,
+        "column": "Plan",
+        "value": "Platinum",
+        "reason": "'Platinum' is not one of: Free, Pro",
+        "action": "left blank",
+    }
+    assert warnings[8]["reason"] == "'lots' is not a number" and warnings[8]["action"] == "left blank"
+    assert plan.report()["warnings"][0]["line"] == 3
+    assert sorted(c[0] for c in contacts(fresh_db)) == sorted(
+        ["AlsoGood", "BadPhone", "BadPlan", "BadScore", "Good", "Long", "Short"]
+    )
+    bad_phone = scalar(fresh_db, "SELECT phone_raw FROM contacts WHERE first_name = 'BadPhone'")
+    assert bad_phone == "12"
+    assert scalar(fresh_db, "SELECT count(*) FROM custom_values WHERE field_key = 'plan'") == 5
     also_good = scalar(fresh_db, "SELECT contact_id FROM contacts WHERE first_name = 'AlsoGood'")
     assert get_contact(fresh_db, also_good).phone == "+14155550103"
 
 
-def test_a_ten_megabyte_cell_rejects_only_its_row(fresh_db):
+def test_a_ten_megabyte_cell_loses_only_its_value(fresh_db):
     data = b"Email,Notes\nbig@example.com," + b"x" * (10 * 1024 * 1024) + b"\nsmall@example.com,short\n"
     plan = run(fresh_db, "big.csv", data, mapping={"Notes": "new:Notes"})
-    assert plan.counts()["rejected"] == 1 and plan.counts()["created"] == 1
-    assert plan.errors.row(0) == (2, "Notes", "the value is 10485760 characters; the limit is 2000")
-    assert scalar(fresh_db, "SELECT email FROM contacts") == "small@example.com"
+    assert plan.counts()["rejected"] == 0 and plan.counts()["created"] == 2
+    assert plan.warnings.select("line", "column", "reason", "action").row(0) == (
+        2,
+        "Notes",
+        "the value is 10485760 characters; the limit is 2000",
+        "left blank",
+    )
 
 
 def test_the_rejected_rows_download_as_csv_with_a_reason(fresh_db):
     plan = run(fresh_db, "bad_rows.csv", commit=False)
     rejected = pl.read_csv(rejected_csv(plan), infer_schema=False)
     assert rejected.columns == ["line", "First name", "Email", "Mobile", "Plan", "Score", "reason"]
-    assert rejected["First name"].to_list()[:2] == ["Short", "Long"]
+    assert rejected["First name"].to_list() == ["BadEmail"]
+    problems = pl.read_csv(problems_csv(plan), infer_schema=False)
+    assert problems.columns == ["line", "outcome", "column", "value", "reason", "action"]
+    assert problems.filter(pl.col("line") == "5")["outcome"].to_list() == ["row rejected", "value warned"]
+    assert "value warned" in problems["outcome"].to_list()
 
 
 def test_the_dry_run_writes_nothing(fresh_db):
     plan = run(fresh_db, "bad_rows.csv", commit=False)
-    assert plan.counts()["created"] == 4
+    assert plan.counts()["created"] == 7
     assert scalar(fresh_db, "SELECT count(*) FROM contacts") == 0
     assert scalar(fresh_db, "SELECT count(*) FROM import_history") == 0
 
 
-def test_rows_that_are_the_same_contact_are_reported_not_created_twice(fresh_db):
+def test_rows_that_are_the_same_contact_are_combined_and_people_may_share_a_phone(fresh_db):
     plan = run(fresh_db, "duplicates.csv")
-    assert plan.counts() == {"created": 2, "updated": 0, "skipped": 0, "rejected": 2}
-    assert plan.errors.select("line", "reason").rows() == [
-        (3, "The same contact as line 2; a contact is imported once"),
-        (5, "The same phone as line 4; a contact is imported once"),
+    assert plan.counts() == {"created": 3, "updated": 0, "skipped": 0, "rejected": 0}
+    assert plan.combined == 1
+    assert plan.warnings.filter(pl.col("line") == 3).select("reason", "action").row(0) == (
+        "the same contact as line 2",
+        "combined into line 2",
+    )
+    assert plan.errors.height == 0
+
+
+def test_a_later_row_fills_the_first_rows_blanks_and_adds_its_emails_and_phones(fresh_db):
+    data = (
+        b"ID,Email,Phone,Company,City\nc1,ada@example.com,,Acme,\nc1,ada@work.example.com,+14155550101,Other,London\n"
+    )
+    plan = run(fresh_db, "same.csv", data)
+    assert plan.combined == 1 and plan.counts()["created"] == 1
+    row = fresh_db.execute("SELECT email, phone, company, city FROM contacts").fetchone()
+    assert row == ("ada@example.com", "+14155550101", "Acme", "London")
+    assert fresh_db.execute("SELECT kind, value FROM contact_channels").fetchall() == [
+        ("email", "ada@work.example.com")
     ]
 
 
 def test_full_names_split_and_several_emails_are_kept(fresh_db):
     data = b"Name,E-mail Address,E-mail 2 Address\nAda King Lovelace,ada@example.com,ada2@example.com\n"
     run(fresh_db, "names.csv", data)
-    assert contacts(fresh_db) == [("Ada", "King Lovelace", "ada@example.com", None, "Contact", "import")]
-    assert scalar(fresh_db, "SELECT value FROM custom_values WHERE field_key = 'other_emails'") == "ada2@example.com"
+    assert contacts(fresh_db) == [("Ada King", "Lovelace", "ada@example.com", None, "Contact", "import")]
+    assert fresh_db.execute("SELECT kind, value, label, position FROM contact_channels").fetchall() == [
+        ("email", "ada2@example.com", None, 1)
+    ]
+    assert scalar(fresh_db, "SELECT count(*) FROM custom_fields") == 0
 
 
 def _existing(con) -> str:
-    add_owner(con, "maria", "Maria")
+    add_owner(con, "maria", "Maria", actor="admin")
     made = create_contact(
         con,
         ContactInput(first_name="Ada", email="ada@example.com", company="Old", tags=["vip"], phone="+14155550101"),
@@ -168,7 +215,7 @@ def test_match_by_contact_id_first(fresh_db):
 
 
 def test_tags_owner_activity_and_history(fresh_db):
-    add_owner(fresh_db, "maria", "Maria")
+    add_owner(fresh_db, "maria", "Maria", actor="admin")
     run(fresh_db, "keila.csv", b"Email\na@example.com\nb@example.com\n", tags=["spring"], owner_id="maria")
     assert fresh_db.execute("SELECT DISTINCT tags, owner_id, lead_stage FROM contacts").fetchall() == [
         (["spring"], "maria", "Contact")
@@ -210,7 +257,7 @@ def test_mapping_to_an_unknown_field_is_refused(fresh_db):
 
 
 def test_the_sample_file_imports_cleanly(fresh_db):
-    define_custom_field(fresh_db, "plan", "Plan", "dropdown", options=["Free", "Pro"])
+    define_custom_field(fresh_db, "plan", "Plan", "dropdown", options=["Free", "Pro"], actor="admin")
     plan = run(fresh_db, "sample.csv", sample_file(fresh_db))
     assert plan.counts() == {"created": 1, "updated": 0, "skipped": 0, "rejected": 0}
     made = fresh_db.execute("SELECT first_name, email, phone, tags, birthday::VARCHAR FROM contacts").fetchone()
@@ -227,8 +274,8 @@ def test_blank_subscription_cells_take_the_default_and_no_empty_extra_fields_are
 
 
 def test_the_owner_option_wins_over_an_owner_column(fresh_db):
-    add_owner(fresh_db, "maria", "Maria")
-    add_owner(fresh_db, "li", "Li")
+    add_owner(fresh_db, "maria", "Maria", actor="admin")
+    add_owner(fresh_db, "li", "Li", actor="admin")
     run(fresh_db, "o.csv", b"Email,Owner\na@example.com,li\nb@example.com,\n", owner_id="maria")
     assert fresh_db.execute("SELECT DISTINCT owner_id FROM contacts").fetchall() == [("maria",)]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from core.accounts.users import bootstrap_admin
 from core.db import open_database, scalar
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +21,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 
 def count(db: Path) -> int:
     con = open_database(db)
+    bootstrap_admin(con)
     try:
         return scalar(con, "SELECT count(*) FROM contacts")
     finally:
@@ -33,17 +35,27 @@ def test_import_prints_the_report_and_dry_run_writes_nothing(tmp_path):
     assert dry.returncode == 0, dry.stderr
     report = json.loads(dry.stdout)
     assert {k: report[k] for k in ("created", "updated", "skipped", "rejected")} == {
-        "created": 4,
+        "created": 7,
         "updated": 0,
         "skipped": 0,
-        "rejected": 4,
+        "rejected": 1,
     }
-    assert report["errors"][0] == {"line": 3, "column": "", "reason": "the row has 2 cells but the header has 5"}
+    assert report["errors"] == [
+        {"line": 5, "column": "", "reason": "nothing identifies the row: no valid contact ID, email or phone"}
+    ]
+    assert report["warnings"][0] == {
+        "line": 3,
+        "column": "",
+        "value": "",
+        "reason": "the row has 2 cells but the header has 5",
+        "action": "padded at the end",
+    }
+    assert report["encoding"] == "utf-8" and report["unmapped"] == ["Plan", "Score"]
     assert count(db) == 0
     done = cli("import", str(FILES / "bad_rows.csv"), "--db", str(db), "--map", "Plan=new:Plan", "Score=")
-    assert json.loads(done.stdout)["created"] == 4 and count(db) == 4
+    assert json.loads(done.stdout)["created"] == 7 and count(db) == 7
     again = cli("import", str(FILES / "bad_rows.csv"), "--db", str(db), "--mode", "create")
-    assert (json.loads(again.stdout)["skipped"], count(db)) == (4, 4)
+    assert (json.loads(again.stdout)["skipped"], count(db)) == (7, 7)
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from core.db import frame
@@ -26,7 +27,7 @@ def stored(con) -> list[dict]:
     ).to_dicts()
 
 
-def test_chatwoot_splits_names_and_rejects_the_shifted_rows(fresh_db):
+def test_chatwoot_finds_the_missing_column_and_imports_every_row(fresh_db):
     _, mapping, plan = import_real(fresh_db, "chatwoot-import-contacts-sample.csv")
     assert {mapping[c] for c in ("name", "email", "phone_number", "labels", "company_name")} == {
         "full_name",
@@ -35,30 +36,45 @@ def test_chatwoot_splits_names_and_rejects_the_shifted_rows(fresh_db):
         "tags",
         "company",
     }
-    assert plan.counts() == {"created": 1, "updated": 0, "skipped": 0, "rejected": 24}
-    assert set(plan.errors["reason"]) == {"the row has 10 cells but the header has 11"}
-    assert stored(fresh_db) == [
-        {
-            "first_name": "Clarice",
-            "last_name": "Uzzell",
-            "email": "cuzzell0@mozilla.org",
-            "phone": "+498963648018",
-            "company": "Acme Inc",
-            "tags": [],
-        }
+    assert plan.counts() == {"created": 25, "updated": 0, "skipped": 0, "rejected": 0}
+    assert (plan.alignment.cells, plan.alignment.rows, plan.alignment.missing) == (10, 24, "document_number")
+    assert set(plan.warnings["action"]) == {"'document_number' left blank"}
+    rows = frame(
+        fresh_db, "SELECT contact_id, first_name, last_name, email, phone, ip_address, company FROM contacts"
+    ).rows()
+    by_id = {row[0]: row for row in rows}
+    assert by_id["1"] == ("1", "Clarice", "Uzzell", "cuzzell0@mozilla.org", "+498963648018", "70.61.11.201", "Acme Inc")
+    assert by_id["5"] == ("5", "Tina", "O'Lunney", "tolunney4@si.edu", "+15417543011", "219.181.212.8", "Acme Inc")
+
+
+def test_chatwoot_invalid_pads_at_the_end_and_keeps_the_contact_with_a_taken_email(fresh_db):
+    _, _, plan = import_real(fresh_db, "chatwoot-invalid_contacts.csv")
+    assert plan.counts() == {"created": 25, "updated": 0, "skipped": 0, "rejected": 0}
+    assert plan.alignment.missing is None
+    assert plan.warnings.filter(pl.col("column") == "email").rows() == [
+        (4, "email", "cuzzell0@mozilla.org", "the same email as line 2", "left out")
     ]
+    nancey = frame(fresh_db, "SELECT email, phone, phone_raw FROM contacts WHERE contact_id = '3'").row(0)
+    assert nancey == (None, "+91848484848", "+91848484848")  # possible, so kept (libphonenumber: not valid)
 
 
-def test_outlook_keeps_the_other_emails_and_reports_ragged_rows(fresh_db):
+def test_outlook_keeps_every_email_and_reports_ragged_rows(fresh_db):
     _, mapping, plan = import_real(fresh_db, "google-shared-contacts-outlook.csv")
     assert (mapping["E-mail Address"], mapping["E-mail 2 Address"], mapping["Mobile Phone"]) == (
         "email",
         "other_emails",
         "phone",
     )
-    assert plan.errors.select("line", "column").rows() == [(2, "Mobile Phone"), (3, ""), (4, "")]
-    assert "is not a possible phone number" in plan.errors["reason"][0]
-    assert plan.counts()["rejected"] == 3
+    assert plan.counts()["created"] == 3 and plan.counts()["rejected"] == 0
+    assert plan.warnings.filter(pl.col("column") == "").select("line", "action").rows() == [
+        (3, "padded at the end"),
+        (4, "padded at the end"),
+    ]
+    adam = frame(fresh_db, "SELECT contact_id, phone_raw FROM contacts WHERE email = 'adam.glacius@anycom.com'").row(0)
+    assert adam[1] == "+1 555 3227 8544"
+    assert fresh_db.execute(
+        "SELECT value FROM contact_channels WHERE contact_id = ? ORDER BY position", [adam[0]]
+    ).fetchall() == [("adam.g@example.com",), ("ag@glacius.com",)]
 
 
 def test_keila_trims_spaces_and_mixed_quoting(fresh_db):
@@ -95,11 +111,23 @@ def test_google_contacts_maps_its_81_columns_and_reports_the_placeholder_phone(f
         "other_emails",
     )
     assert table.frame["Address 1 - Formatted"][0].count("\n") == 3
-    assert plan.errors.rows() == [(2, "Phone 1 - Value", "'pager' is not a phone number")]
+    assert plan.warnings.select("line", "column", "value", "action").rows()[0] == (
+        2,
+        "Phone 1 - Value",
+        "pager",
+        "kept in Phone as entered",
+    )
+    assert plan.counts()["created"] == 1
+    assert [v for (v,) in fresh_db.execute("SELECT value FROM contact_channels ORDER BY position").fetchall()] == [
+        "work@email.pl",
+        "unknown@email.com",
+        "other@email.com",
+    ]
 
 
 def test_thunderbird_utf16_is_read_and_its_reserved_domain_reported(fresh_db):
     table, mapping, plan = import_real(fresh_db, "thunderbird-utf16le.csv")
     assert (table.encoding, table.headers[0], mapping["Primary Email"]) == ("utf-16", "First Name", "email")
     assert plan.counts()["rejected"] == 1
-    assert "special-use or reserved name" in plan.errors["reason"][0]
+    assert plan.errors["reason"][0] == "nothing identifies the row: no valid contact ID, email or phone"
+    assert "special-use or reserved name" in plan.warnings.filter(pl.col("column") == "Primary Email")["reason"][0]

@@ -1,21 +1,36 @@
 """An import's field columns: mapped cells joined or split, then every column checked by its field rule.
 
 The rules are core.contacts.rules, the ones a form and a channel event use, each applied to a whole
-column at once (phones and odd emails go to their parsers once per distinct value).
+column at once (phones and odd emails go to their parsers once per distinct value). A value its rule
+refuses costs that value, not the row: it becomes a warning (line, column, value, reason, action).
+Emails and phones are channels: every email (or phone) cell of a row, split at ':::' and the like, is
+checked; the first valid one is the primary, the others are kept as the contact's additional values.
 """
 
 import duckdb
 import polars as pl
 
+from core.contacts.fields import SYSTEM_FIELD_BY_KEY
 from core.contacts.models import CustomField
 from core.contacts.rules import FieldRule, custom_rule
-from core.contacts.validation import system_rule
+from core.contacts.validation import default_country, system_rule
+from core.importer.dates import DateOrder, default_order, normalise_dates
 from core.importer.mapping import new_field_key
+from core.importer.names import split_full_names
 from core.importer.reading import LINE
 
-# Several columns mapped to one of these hold several values, split again later; other fields read as one text
-# ("street number", "street", "unit" mapped to address make one address).
-_LISTS = ("email", "phone", "custom.other_emails", "custom.other_phones", "tags")
+MORE_EMAILS, MORE_PHONES = "__more_emails", "__more_phones"
+CHANNEL_TARGETS = {"email": ("email", "other_emails"), "phone": ("phone", "other_phones")}
+_SEPARATORS = {"email": r"\s*(?::::|;|,)\s*", "phone": r"\s*:::\s*"}
+_LABEL_WORDS = (
+    ("mobile", ("mobile", "cell", "handy")),
+    ("work", ("work", "business", "office", "company", "job")),
+    ("home", ("home", "private", "personal")),
+    ("fax", ("fax",)),
+    ("other", ("other", "secondary", "alternate")),
+)
+WARNING_SCHEMA = {"line": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String, "action": pl.String}
+CHANNEL_SCHEMA = pl.List(pl.Struct({"value": pl.String, "label": pl.String}))
 
 
 def error_rows(values: pl.DataFrame, bad: pl.Expr, column: str, reason: pl.Expr) -> pl.DataFrame:
@@ -25,31 +40,82 @@ def error_rows(values: pl.DataFrame, bad: pl.Expr, column: str, reason: pl.Expr)
     )
 
 
+def warning_rows(
+    values: pl.DataFrame, bad: pl.Expr, column: str, cell: pl.Expr, reason: pl.Expr, action: str
+) -> pl.DataFrame:
+    """The rows where `bad` holds, as warnings (line, column, value, reason, action)."""
+    return values.filter(bad).select(
+        pl.col(LINE).alias("line"),
+        pl.lit(column).alias("column"),
+        cell.cast(pl.String).alias("value"),
+        reason.cast(pl.String).alias("reason"),
+        pl.lit(action).alias("action"),
+    )
+
+
+def empty_warnings() -> pl.DataFrame:
+    """A warning frame with no rows."""
+    return pl.DataFrame(schema=WARNING_SCHEMA)
+
+
+def channel_label(header: str) -> str | None:
+    """The label a column's name gives its emails or phones ('Business Phone' -> 'work'), or None."""
+    lowered = header.lower()
+    return next((label for label, words in _LABEL_WORDS if any(word in lowered for word in words)), None)
+
+
 def clean_fields(
-    con: duckdb.DuckDBPyConnection, source: pl.DataFrame, mapping: dict[str, str], fields: dict[str, CustomField]
-) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
-    """Field columns from the mapped cells, and one error frame per checked column."""
+    con: duckdb.DuckDBPyConnection,
+    source: pl.DataFrame,
+    mapping: dict[str, str],
+    fields: dict[str, CustomField],
+    date_orders: dict[str, DateOrder] | None = None,
+) -> tuple[pl.DataFrame, list[pl.DataFrame], dict[str, DateOrder]]:
+    """Field columns from the mapped cells, warning frames (values left out) and each date column's order."""
     by_target: dict[str, list[str]] = {}
     for column, target in mapping.items():
         key = f"custom.{new_field_key(target[4:])}" if target.startswith("new:") else target
-        key = {"other_emails": "custom.other_emails", "other_phones": "custom.other_phones"}.get(key, key)
         by_target.setdefault(key, []).append(column)
+    channel_columns = {
+        kind: [c for t in targets for c in by_target.pop(t, [])] for kind, targets in CHANNEL_TARGETS.items()
+    }
     values = source.select(LINE, *[_joined(cols, target).alias(target) for target, cols in by_target.items()])
-    values = _split_full_name(values)
-    values = _split_several(values, "email", "custom.other_emails", ":::|;")
-    values = _split_several(values, "phone", "custom.other_phones", ":::")
-    if "phone" in values.columns:
-        values = values.with_columns(phone_raw=pl.col("phone"))
+    values = split_full_names(values)
     label = {t: cols[0] for t, cols in by_target.items()}
     if "full_name" in label:
         label |= {"first_name": label["full_name"], "last_name": label["full_name"]}
-    rules = _rules(con, [c for c in values.columns if c not in (LINE, "tags", "phone_raw")], fields)
+    warnings: list[pl.DataFrame] = []
+    fallback = default_order(default_country(con))
+    values, orders = normalise_dates(values, _date_columns(values.columns, fields), date_orders or {}, fallback)
+    for kind, columns in channel_columns.items():
+        if columns:
+            channels, channel_warnings = _channels(source, columns, kind, system_rule(con, kind))
+            values = values.join(channels, on=LINE, how="left", maintain_order="left")
+            warnings.append(channel_warnings)
+    skip = (LINE, "tags", "phone_raw", "email", "phone", MORE_EMAILS, MORE_PHONES)
+    rules = _rules(con, [c for c in values.columns if c not in skip], fields)
     # Each rule once per column, giving a struct of value and reason; all columns in one parallel pass.
     checked = values.with_columns(rule.check(pl.col(c)).alias(f"__checked {c}") for c, rule in rules.items())
-    errors = [error_rows(checked, _reason(c).is_not_null(), label.get(c, c), _reason(c)) for c in rules]
+    warnings += [
+        warning_rows(checked, _reason(c).is_not_null(), label.get(c, c), pl.col(c), _reason(c), "left blank")
+        for c in rules
+    ]
     values = checked.with_columns(pl.col(f"__checked {c}").struct.field("value").alias(c) for c in rules)
     values = values.drop(f"__checked {c}" for c in rules)
-    return (values.with_columns(_tags()) if "tags" in values.columns else values), errors
+    values = values.with_columns(_tags()) if "tags" in values.columns else values
+    return values, warnings, {label.get(c, c): order for c, order in orders.items()}
+
+
+def _date_columns(columns: list[str], fields: dict[str, CustomField]) -> list[str]:
+    dated = []
+    for column in columns:
+        if column.startswith("custom."):
+            field = fields.get(column.removeprefix("custom."))
+            if field is not None and field.type == "date":
+                dated.append(column)
+        elif column in SYSTEM_FIELD_BY_KEY and SYSTEM_FIELD_BY_KEY[column].type == "date":
+            dated.append(column)
+    return dated
 
 
 def _reason(column: str) -> pl.Expr:
@@ -67,35 +133,77 @@ def _joined(columns: list[str], target: str) -> pl.Expr:
     """One column's cells, or several columns' non-blank cells joined."""
     if len(columns) == 1:
         return pl.col(columns[0])
-    separator = " ::: " if target in _LISTS else " "
+    separator = ", " if target == "tags" else " "
     joined = pl.concat_str([pl.col(c).str.strip_chars() for c in columns], separator=separator, ignore_nulls=True)
     return pl.when(joined == "").then(None).otherwise(joined)
 
 
-def _split_full_name(values: pl.DataFrame) -> pl.DataFrame:
-    """'Ada King Lovelace' -> first name 'Ada', last name 'King Lovelace' when the file has one name column."""
-    if "full_name" not in values.columns:
-        return values
-    parts = pl.col("full_name").str.strip_chars().str.splitn(" ", 2).struct
-    return values.with_columns(
-        first_name=parts.field("field_0"), last_name=parts.field("field_1").str.strip_chars()
-    ).drop("full_name")
+def _channels(
+    source: pl.DataFrame, columns: list[str], kind: str, rule: FieldRule
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per line: the primary email or phone, the additional ones (value, label), and warnings for bad ones.
 
-
-def _split_several(values: pl.DataFrame, key: str, extra: str, separator: str) -> pl.DataFrame:
-    """The first of several values in one cell is the field; the others join the 'other' field."""
-    if key not in values.columns:
-        return values
-    items = (
-        pl.col(key)
-        .str.replace_all(separator, "\x1f")
-        .str.split("\x1f")
-        .list.eval(pl.element().str.strip_chars().filter(pl.element() != ""))
+    Every cell of the kind's columns is split into its values, all of them checked by the rule at once; the
+    first valid value of a line (columns in file order, values in cell order) is the primary.
+    """
+    more = MORE_EMAILS if kind == "email" else MORE_PHONES
+    parts = [
+        source.select(
+            LINE,
+            pl.lit(position, pl.Int32).alias("__column_position"),
+            pl.lit(column).alias("column"),
+            pl.lit(channel_label(column), pl.String).alias("label"),
+            pl.col(column).str.replace_all(_SEPARATORS[kind], "\x1f").str.split("\x1f").alias("raw"),
+        ).filter(pl.col("raw").is_not_null())
+        for position, column in enumerate(columns)
+    ]
+    long = (
+        pl.concat(parts)
+        .explode("raw")
+        .with_columns(pl.col("raw").str.strip_chars())
+        .filter(pl.col("raw").is_not_null() & (pl.col("raw") != ""))
+        .with_row_index("__order")
     )
-    rest = items.list.slice(1).list.join(", ")
-    others = [pl.col(extra).str.replace_all(":::", ",")] if extra in values.columns else []
-    merged = pl.concat_str([pl.when(rest != "").then(rest), *others], separator=", ", ignore_nulls=True)
-    return values.with_columns(items.list.first().alias(key), pl.when(merged != "").then(merged).alias(extra))
+    checked = rule.check_series(long["raw"])
+    long = long.with_columns(value=checked["value"], reason=checked["reason"])
+    valid = (
+        long.filter(pl.col("value").is_not_null())
+        .sort(LINE, "__column_position", "__order")
+        .unique(subset=[LINE, "value"], keep="first", maintain_order=True)
+    )
+    grouped = valid.group_by(LINE, maintain_order=True).agg(
+        pl.col("value").first().alias(kind),
+        pl.col("raw").first().alias("__raw"),
+        pl.struct("value", "label").slice(1).alias(more),
+    )
+    bad = (
+        long.filter(pl.col("reason").is_not_null())
+        .join(grouped.select(LINE), on=LINE, how="anti")
+        .sort(LINE, "__order")
+    )
+    # A line whose phones are all refused keeps the first as written (Phone as entered): nothing typed is lost.
+    kept_raw = (
+        bad.unique(subset=[LINE], keep="first", maintain_order=True).select(LINE, "__order")
+        if kind == "phone"
+        else None
+    )
+    refused = long.filter(pl.col("reason").is_not_null()).with_columns(action=pl.lit("left out"))
+    if kept_raw is not None:
+        refused = refused.join(
+            kept_raw.with_columns(pl.lit(True).alias("__kept")), on=[LINE, "__order"], how="left"
+        ).with_columns(
+            action=pl.when(pl.col("__kept")).then(pl.lit("kept in Phone as entered")).otherwise(pl.col("action"))
+        )
+    warnings = refused.sort(LINE, "__order").select(
+        pl.col(LINE).alias("line"), "column", pl.col("raw").alias("value"), "reason", "action"
+    )
+    result = grouped.drop("__raw") if kind == "email" else grouped.rename({"__raw": "phone_raw"})
+    if kept_raw is not None:
+        raw_only = kept_raw.join(long.select(LINE, "__order", "raw"), on=[LINE, "__order"]).select(
+            LINE, pl.lit(None, pl.String).alias("phone"), pl.col("raw").alias("phone_raw")
+        )
+        result = pl.concat([result, raw_only], how="diagonal_relaxed")
+    return result, warnings
 
 
 def _tags() -> pl.Expr:

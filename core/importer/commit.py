@@ -8,9 +8,11 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel
 
+from core.accounts.permissions import writes
 from core.contacts.activity import now
 from core.contacts.fields import SYSTEM_FIELD_BY_KEY
 from core.db import Scratch, frame, scalar, scratch, transaction
+from core.importer.cleaning import MORE_EMAILS, MORE_PHONES
 from core.importer.planning import ACTION, TARGET, ImportPlan
 from core.importer.reading import LINE
 
@@ -36,6 +38,7 @@ def _columns(plan: ImportPlan) -> tuple[list[str], list[str]]:
     return system, custom
 
 
+@writes("import")
 def commit_import(
     con: duckdb.DuckDBPyConnection, plan: ImportPlan, actor: str, progress: Progress | None = None
 ) -> ImportResult:
@@ -54,10 +57,11 @@ def commit_import(
             report(0.25, f"Creating {counts['created']:,} contacts")
             _insert_new(con, stage, plan, system, at)
             report(0.5, f"Updating {counts['updated']:,} contacts")
-            with _changed_rows(con, stage, plan, system) as changed:
+            with _changed_rows(con, stage, plan, system, custom) as changed:
                 _update_existing(con, stage, changed, plan, system, at)
                 report(0.7, "Writing custom fields")
-                _write_custom(con, stage, plan, custom)
+                _write_custom(con, stage, changed, plan, custom)
+                _write_channels(con, stage, plan)
                 report(0.85, "Recording activity")
                 _record_activity(con, stage, changed, plan.file_name, actor, at)
                 changed_count = scalar(con, f"SELECT count(*) FROM {changed}")
@@ -78,11 +82,12 @@ def _add_fields(con: duckdb.DuckDBPyConnection, new_fields: dict[str, str]) -> N
 def _record_activity(
     con: duckdb.DuckDBPyConnection, stage: Scratch, changed: Scratch, file_name: str, actor: str, at: object
 ) -> None:
-    """A 'created' entry per new contact and an 'updated' one per contact whose values changed."""
+    """A 'created' entry per new contact and an 'updated' one, with each changed value before and after, per
+    contact whose values changed."""
     con.execute(
         "INSERT INTO activity (contact_id, happened_at, actor, action, changes) "
-        f"SELECT __id, $at, $actor, CASE {ACTION} WHEN 'create' THEN 'created' ELSE 'updated' END, $changes "
-        f"FROM {stage} WHERE {ACTION} = 'create' OR __id IN (SELECT __id FROM {changed})",
+        f"SELECT __id, $at, $actor, 'created', $changes FROM {stage} WHERE {ACTION} = 'create' "
+        f"UNION ALL SELECT __id, $at, $actor, 'updated', changes::JSON FROM {changed}",
         {"at": at, "actor": actor, "changes": json.dumps({"import": file_name})},
     )
 
@@ -185,24 +190,56 @@ def _params(plan: ImportPlan) -> dict[str, object]:
     )
 
 
+def _custom_update_expression(key_index: int, rule: str) -> tuple[str, str]:
+    """(stored value, value after the update) of one custom field, over stage `s` and current values `cv`."""
+    old, new = f'cv."{key_index}"', 's."custom.{key}"'
+    after = {
+        "fill": f"coalesce({old}, {new})",
+        "append": f"CASE WHEN {new} IS NULL THEN {old} WHEN {old} IS NULL THEN {new} WHEN {old} = {new} THEN {old} "
+        f"ELSE {old} || ', ' || {new} END",
+    }.get(rule, f"coalesce({new}, {old})")
+    return old, after
+
+
 def _changed_rows(
-    con: duckdb.DuckDBPyConnection, stage: Scratch, plan: ImportPlan, system: list[str]
+    con: duckdb.DuckDBPyConnection, stage: Scratch, plan: ImportPlan, system: list[str], custom: list[str]
 ) -> AbstractContextManager[Scratch]:
-    """The matched rows whose values change (__id, tags_changed); the others are left alone (no new version,
-    no activity).
+    """The matched rows whose system or custom values change (__id, tags_changed, changes as before/after JSON);
+    the others are left alone (no new version, no activity).
 
     Found first: DuckDB rewrites a whole row to update a list column (tags), so tags are written only where
     they change, and the other columns only on rows where something changes.
     """
-    differs = {
-        column: f"({expr}) IS DISTINCT FROM contacts.{column}" for column, expr in _assignments(plan, system).items()
-    }
+    compared = {column: (f"contacts.{column}", f"({expr})") for column, expr in _assignments(plan, system).items()}
+    for index, key in enumerate(custom):  # keys come from the allow-list of custom fields (planning checks it)
+        old, after = _custom_update_expression(index, plan.options.rules.get(f"custom.{key}", "overwrite"))
+        compared[f"custom.{key}"] = (old, after.replace("{key}", key))
+    differs = {name: f"{after} IS DISTINCT FROM {old}" for name, (old, after) in compared.items()}
+    diff_parts = [
+        f"CASE WHEN {differs[name]} THEN {_json_key(name)} || to_json({{'before': {old}, 'after': {after}}}) END"
+        for name, (old, after) in compared.items()
+    ]
+    current = ", ".join(f'max(value) FILTER (WHERE field_key = $ck{i}) AS "{i}"' for i in range(len(custom)))
+    custom_join = (
+        f"LEFT JOIN (SELECT contact_id, {current} FROM custom_values WHERE contact_id IN "
+        f"(SELECT __id FROM {stage} WHERE {ACTION} = 'update') GROUP BY contact_id) cv ON cv.contact_id = s.__id "
+        if custom
+        else ""
+    )
+    changes = f"('{{' || concat_ws(', ', $import_entry, {', '.join(diff_parts)}) || '}}')" if diff_parts else "'{}'"
     sql = (
-        f"SELECT s.__id, {differs.get('tags', 'FALSE')} AS tags_changed FROM {stage} s "
-        f"JOIN contacts ON contacts.contact_id = s.__id "
+        f"SELECT s.__id, {differs.get('tags', 'FALSE')} AS tags_changed, {changes} AS changes FROM {stage} s "
+        f"JOIN contacts ON contacts.contact_id = s.__id {custom_join}"
         f"WHERE s.{ACTION} = 'update' AND ({' OR '.join(differs.values()) or 'FALSE'})"
     )
-    return scratch(con, sql, _used(sql, _params(plan)))
+    params = _params(plan) | {f"ck{i}": key for i, key in enumerate(custom)}
+    params["import_entry"] = '"import": ' + json.dumps(plan.file_name)
+    return scratch(con, sql, _used(sql, params))
+
+
+def _json_key(name: str) -> str:
+    """A JSON object key as a SQL string literal: '"name": ' (names come from the allow-lists)."""
+    return "'" + json.dumps(name).replace("'", "''") + ": '"
 
 
 def _update_existing(
@@ -232,7 +269,11 @@ def _used(sql: str, params: dict) -> dict:
     return {name: value for name, value in params.items() if f"${name}" in sql}
 
 
-def _write_custom(con: duckdb.DuckDBPyConnection, stage: Scratch, plan: ImportPlan, custom: list[str]) -> None:
+def _write_custom(
+    con: duckdb.DuckDBPyConnection, stage: Scratch, changed: Scratch, plan: ImportPlan, custom: list[str]
+) -> None:
+    """The custom values of new contacts and of changed ones (an unchanged contact is not written: see
+    core.contacts.records.delete_selected on why every write must come with a version)."""
     for key in custom:
         column = f'"custom.{key}"'  # key came from the allow-list of custom fields (planning checks it)
         rule = plan.options.rules.get(f"custom.{key}", "overwrite")
@@ -244,8 +285,32 @@ def _write_custom(con: duckdb.DuckDBPyConnection, stage: Scratch, plan: ImportPl
         }[rule]
         con.execute(
             f"INSERT INTO custom_values (contact_id, field_key, value) SELECT __id, $key, {column} FROM {stage} "
-            f"WHERE {column} IS NOT NULL ON CONFLICT (contact_id, field_key) {conflict}",
+            f"WHERE {column} IS NOT NULL AND ({ACTION} = 'create' OR __id IN (SELECT __id FROM {changed})) "
+            f"ON CONFLICT (contact_id, field_key) {conflict}",
             {"key": key},
+        )
+
+
+def _write_channels(con: duckdb.DuckDBPyConnection, stage: Scratch, plan: ImportPlan) -> None:
+    """Each row's additional emails and phones, after the contact's own (a value it already has is skipped)."""
+    for kind, column in (("email", MORE_EMAILS), ("phone", MORE_PHONES)):
+        if column not in plan.staged.columns:
+            continue
+        con.execute(
+            f"""
+            INSERT INTO contact_channels (contact_id, kind, value, label, position)
+            SELECT n.__id, $kind, n.item.value, n.item.label,
+                   coalesce(e.last, 0) + row_number() OVER (PARTITION BY n.__id ORDER BY n.position)
+            FROM (SELECT __id, unnest("{column}") AS item, generate_subscripts("{column}", 1) AS position
+                  FROM {stage} WHERE len("{column}") > 0) n
+            JOIN contacts c ON c.contact_id = n.__id
+            LEFT JOIN (SELECT contact_id, max(position) AS last FROM contact_channels WHERE kind = $kind
+                       GROUP BY contact_id) e ON e.contact_id = n.__id
+            WHERE n.item.value IS DISTINCT FROM c.{kind}
+              AND NOT EXISTS (SELECT 1 FROM contact_channels x
+                              WHERE x.contact_id = n.__id AND x.kind = $kind AND x.value = n.item.value)
+            QUALIFY row_number() OVER (PARTITION BY n.__id, n.item.value ORDER BY n.position) = 1""",
+            {"kind": kind},
         )
 
 
@@ -262,3 +327,8 @@ def import_history(con: duckdb.DuckDBPyConnection, limit: int = 50) -> pl.DataFr
 def rejected_csv(plan: ImportPlan) -> bytes:
     """The rejected rows as CSV: their line, original cells and a reason column."""
     return plan.rejected_rows.write_csv().encode("utf-8")
+
+
+def problems_csv(plan: ImportPlan) -> bytes:
+    """Both lists as CSV: each rejected row and each value left out, with line, column, value, reason, action."""
+    return plan.problems().write_csv().encode("utf-8")

@@ -12,12 +12,20 @@ import polars as pl
 from pydantic import BaseModel, Field
 
 from core.contacts.models import CustomField
-from core.contacts.rules import TEXT
 from core.contacts.validation import custom_fields
 from core.db import frame as query_frame
 from core.db import scratch
 from core.errors import ContactsError
-from core.importer.cleaning import clean_fields, error_rows
+from core.importer.alignment import Alignment, apply_alignment, find_alignment, length_warnings
+from core.importer.cleaning import (
+    MORE_EMAILS,
+    MORE_PHONES,
+    WARNING_SCHEMA,
+    clean_fields,
+    empty_warnings,
+    error_rows,
+    warning_rows,
+)
 from core.importer.mapping import check_mapping, new_field_key
 from core.importer.reading import CELLS, LINE, RawTable
 from core.workspace import owners
@@ -36,20 +44,29 @@ class ImportOptions(BaseModel):
     rules: dict[str, Rule] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
     owner_id: str | None = None
+    date_orders: dict[str, str] = Field(default_factory=dict)  # column -> "day first" / "month first"
+    missing_column: str | None = None  # the column short rows lack ('' for the end); None: found from values
+    keep_unmapped: bool = False  # every unmapped column becomes a new custom field
 
 
 @dataclass
 class ImportPlan:
-    """The dry run's outcome: staged rows with their action, and the rejected rows with reasons."""
+    """The dry run's outcome: staged rows with their action, rejected rows and values left out, with reasons."""
 
     file_name: str
     options: ImportOptions
-    staged: pl.DataFrame  # one row per accepted line: __line, __action, __target_id and field columns
-    errors: pl.DataFrame  # line, column, reason: the first problem of each rejected row
+    staged: pl.DataFrame  # one row per contact: __line, __action, __target_id and field columns
+    errors: pl.DataFrame  # line, column, reason: why each rejected row is rejected
     rejected_rows: pl.DataFrame  # the original cells of each rejected line, with its line and reason
     total_rows: int
     new_fields: dict[str, str] = field(default_factory=dict)  # custom key -> label, made at commit
     skip_reasons: pl.DataFrame | None = None
+    warnings: pl.DataFrame = field(default_factory=empty_warnings)  # line, column, value, reason, action
+    encoding: str = "utf-8"
+    alignment: Alignment | None = None
+    unmapped: list[str] = field(default_factory=list)
+    date_orders: dict[str, str] = field(default_factory=dict)  # date column -> order used
+    combined: int = 0  # rows folded into an earlier row of the same contact
 
     def counts(self) -> dict[str, int]:
         """How many rows will be created, updated, skipped and rejected."""
@@ -63,14 +80,53 @@ class ImportPlan:
         }
 
     def report(self, limit: int | None = None) -> dict:
-        """The JSON report: {created, updated, skipped, rejected, errors: [{line, column, reason}]}."""
+        """The JSON report: counts, encoding, errors [{line, column, reason}], warnings [{line, column, value,
+        reason, action}], unmapped columns, the short rows' alignment and the date orders."""
         errors = self.errors if limit is None else self.errors.head(limit)
-        return {**self.counts(), "errors": errors.to_dicts()}
+        warnings = self.warnings if limit is None else self.warnings.head(limit)
+        alignment = None
+        if self.alignment is not None:
+            alignment = {
+                "cells": self.alignment.cells,
+                "rows": self.alignment.rows,
+                "missing_column": self.alignment.missing,
+                "chosen_by": self.alignment.chosen_by,
+            }
+        return {
+            **self.counts(),
+            "combined": self.combined,
+            "encoding": self.encoding,
+            "errors": errors.to_dicts(),
+            "warnings": warnings.to_dicts(),
+            "unmapped": self.unmapped,
+            "alignment": alignment,
+            "date_orders": self.date_orders,
+        }
+
+    def problems(self) -> pl.DataFrame:
+        """Both lists as one table, for the downloadable error file: rejected rows, then values left out."""
+        rejected = self.errors.select(
+            "line",
+            pl.lit("row rejected").alias("outcome"),
+            "column",
+            pl.lit(None, pl.String).alias("value"),
+            "reason",
+            pl.lit("not imported").alias("action"),
+        )
+        dropped = self.warnings.select(
+            "line", pl.lit("value warned").alias("outcome"), *WARNING_SCHEMA.keys() - {"line"}
+        )
+        dropped = dropped.select(rejected.columns)
+        return pl.concat([rejected, dropped]).sort("line", maintain_order=True)
 
 
 def plan_import(con: duckdb.DuckDBPyConnection, table: RawTable, options: ImportOptions) -> ImportPlan:
     """Validate, normalise and match every row of the file; writes nothing."""
-    mapping = {c: t for c, t in check_mapping(con, table.headers, options.mapping).items() if t}
+    requested = dict(options.mapping)
+    unmapped = [h for h in table.headers if not requested.get(h)]
+    if options.keep_unmapped:
+        requested |= {h: f"new:{h}" for h in unmapped}
+    mapping = {c: t for c, t in check_mapping(con, table.headers, requested).items() if t}
     if options.owner_id and options.owner_id not in owners(con):
         raise ContactsError(f"'{options.owner_id}' is not an owner.", field="owner_id")
     new_fields = {
@@ -78,45 +134,44 @@ def plan_import(con: duckdb.DuckDBPyConnection, table: RawTable, options: Import
         for t in mapping.values()
         if t.startswith("new:")
     }
-    for extra, label in (("other_emails", "Other emails"), ("other_phones", "Other phones")):
-        if extra in mapping.values() or ("email" if extra == "other_emails" else "phone") in mapping.values():
-            new_fields.setdefault(extra, label)
     known = {f.key: f for f in custom_fields(con)}
     for key in list(new_fields):
         if key in known:
             new_fields.pop(key)  # an existing field of that key takes the values
     fields = {**known, **{k: CustomField(key=k, label=v, type="text", position=0) for k, v in new_fields.items()}}
     source = table.frame.select(pl.col(LINE), pl.col(CELLS), *[_text(c) for c in table.headers])
-    values, errors = clean_fields(con, source, mapping, fields)
-    errors = _structural_errors(source, table.headers) + errors
-    error_frame = pl.concat(errors, how="vertical") if errors else _empty_errors()
-    error_frame = error_frame.unique(subset=["line"], keep="first", maintain_order=True).sort("line")
-    good = values.join(error_frame.select(pl.col("line").alias(LINE)), on=LINE, how="anti")
-    good = good.filter(_has_identity(good))
-    no_identity = values.join(good.select(LINE), on=LINE, how="anti").join(
-        error_frame.select(pl.col("line").alias(LINE)), on=LINE, how="anti"
+    alignment = find_alignment(source, table.headers, mapping, options.missing_column)
+    source = apply_alignment(source, table.headers, alignment)
+    values, warnings, date_orders = clean_fields(con, source, mapping, fields, options.date_orders)
+    warnings = [length_warnings(source, table.headers, alignment), *warnings]
+    has_identity = _has_identity(values)
+    no_identity = values.filter(~has_identity).select(
+        pl.col(LINE).alias("line"),
+        pl.lit("").alias("column"),
+        pl.lit("nothing identifies the row: no valid contact ID, email or phone").alias("reason"),
     )
-    error_frame = pl.concat(
-        [
-            error_frame,
-            no_identity.select(
-                pl.col(LINE).alias("line"),
-                pl.lit("").alias("column"),
-                pl.lit("A row needs at least one of contact ID, email or phone.").alias("reason"),
-            ),
-        ]
-    )
-    staged, dup_errors = _match(con, good, options.mode)
-    for extra in ("other_emails", "other_phones"):
-        column = f"custom.{extra}"
-        if column in staged.columns and staged[column].null_count() == staged.height:
-            staged = staged.drop(column)  # nothing to keep: no empty "Other emails" field is made
-            new_fields.pop(extra, None)
-    error_frame = pl.concat([error_frame, dup_errors]).sort("line")
+    staged, dup_errors, combine_warnings = _match(con, values.filter(has_identity), options.mode)
+    error_frame = pl.concat([no_identity, dup_errors]).sort("line")
+    warning_frame = pl.concat([*warnings, combine_warnings], how="vertical_relaxed")
+    warning_frame = warning_frame.sort("line", maintain_order=True)
     rejected = table.frame.join(error_frame.rename({"line": LINE}), on=LINE, how="inner").select(
         pl.col(LINE).alias("line"), *table.headers, "reason"
     )
-    return ImportPlan(table.file_name, options, staged, error_frame, rejected, table.row_count, new_fields)
+    return ImportPlan(
+        table.file_name,
+        options,
+        staged,
+        error_frame,
+        rejected,
+        table.row_count,
+        new_fields,
+        warnings=warning_frame,
+        encoding=table.encoding,
+        alignment=alignment,
+        unmapped=[h for h in table.headers if not requested.get(h)],
+        date_orders=date_orders,
+        combined=combine_warnings.filter(pl.col("action").str.starts_with("combined")).height,
+    )
 
 
 def _empty_errors() -> pl.DataFrame:
@@ -129,26 +184,16 @@ def _text(column: str) -> pl.Expr:
     return pl.when(cleaned == "").then(None).otherwise(cleaned).alias(column)
 
 
-def _structural_errors(source: pl.DataFrame, headers: list[str]) -> list[pl.DataFrame]:
-    """Rows with the wrong number of cells, and cells too long to be a value."""
-    width = len(headers)
-    wrong = source.filter(pl.col(CELLS) != width).select(
-        pl.col(LINE).alias("line"),
-        pl.lit("").alias("column"),
-        pl.format("the row has {} cells but the header has {}", pl.col(CELLS), pl.lit(width)).alias("reason"),
-    )
-    checked = source.select(LINE, *[TEXT.check(pl.col(h)).struct.field("reason").alias(h) for h in headers])
-    too_long = [error_rows(checked, pl.col(h).is_not_null(), h, pl.col(h)) for h in headers]
-    return [wrong, *too_long]
-
-
 def _has_identity(values: pl.DataFrame) -> pl.Expr:
     present = [pl.col(k).is_not_null() for k in ("contact_id", "email", "phone") if k in values.columns]
     return pl.any_horizontal(present) if present else pl.lit(False)
 
 
-def _match(con: duckdb.DuckDBPyConnection, good: pl.DataFrame, mode: Mode) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Each row's existing contact (by ID, then email, then phone), its action, and in-file duplicates."""
+def _match(
+    con: duckdb.DuckDBPyConnection, good: pl.DataFrame, mode: Mode
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Each row's existing contact (by ID, then any email, then any phone), its action; rows of the same contact
+    combined; rows that conflict (another contact's email or phone) rejected."""
     keys = good.select(
         LINE,
         *[
@@ -163,12 +208,22 @@ def _match(con: duckdb.DuckDBPyConnection, good: pl.DataFrame, mode: Mode) -> tu
             SELECT k.{LINE}, coalesce(by_id.contact_id, by_email.contact_id, by_phone.contact_id) AS {TARGET}
             FROM {import_keys} k
             LEFT JOIN contacts by_id ON by_id.contact_id = k.contact_id
-            LEFT JOIN (SELECT email, min(contact_id) AS contact_id FROM contacts
-                       WHERE email IN (SELECT email FROM {import_keys}) GROUP BY email) by_email
-                ON by_email.email = k.email
-            LEFT JOIN (SELECT phone, min(contact_id) AS contact_id FROM contacts
-                       WHERE phone IN (SELECT phone FROM {import_keys}) GROUP BY phone) by_phone
-                ON by_phone.phone = k.phone""",
+            LEFT JOIN (SELECT value, min(contact_id) AS contact_id FROM (
+                           SELECT email AS value, contact_id FROM contacts
+                           WHERE email IN (SELECT email FROM {import_keys})
+                           UNION ALL
+                           SELECT value, contact_id FROM contact_channels
+                           WHERE kind = 'email' AND value IN (SELECT email FROM {import_keys}))
+                       GROUP BY value) by_email
+                ON by_email.value = k.email
+            LEFT JOIN (SELECT value, min(contact_id) AS contact_id FROM (
+                           SELECT phone AS value, contact_id FROM contacts
+                           WHERE phone IN (SELECT phone FROM {import_keys})
+                           UNION ALL
+                           SELECT value, contact_id FROM contact_channels
+                           WHERE kind = 'phone' AND value IN (SELECT phone FROM {import_keys}))
+                       GROUP BY value) by_phone
+                ON by_phone.value = k.phone""",
         )
     # Rows that match no contact are the same new contact when they share an ID, else an email, else a phone.
     staged = good.join(matched, on=LINE, how="left").with_columns(
@@ -179,31 +234,72 @@ def _match(con: duckdb.DuckDBPyConnection, good: pl.DataFrame, mode: Mode) -> tu
             pl.lit("phone:") + _maybe(good, "phone"),
         )
     )
-    staged = staged.sort(LINE)
-    duplicates = []
-    for key, what in (("__key", "the same contact"), ("email", "the same email"), ("phone", "the same phone")):
-        if key not in staged.columns:
-            continue
-        staged = staged.with_columns(pl.col(LINE).min().over(key).alias("__first"))
-        dup = pl.col(key).is_not_null() & (pl.col("__first") != pl.col(LINE))
-        duplicates.append(
-            error_rows(
-                staged,
-                dup,
-                "",
-                pl.format("{} as line {}; a contact is imported once", pl.lit(what.capitalize()), pl.col("__first")),
-            )
+    staged, combined = _combine(staged.sort(LINE))
+    # A second contact with an email another row already gives keeps its other values, not the email: two
+    # people may share a phone, but an email identifies one contact.
+    errors, taken = _empty_errors(), empty_warnings()
+    if "email" in staged.columns:
+        staged = staged.with_columns(pl.col(LINE).min().over("email").alias("__first"))
+        dup = pl.col("email").is_not_null() & (pl.col("__first") != pl.col(LINE))
+        taken = warning_rows(
+            staged, dup, "email", pl.col("email"), pl.format("the same email as line {}", pl.col("__first")), "left out"
         )
-        staged = staged.filter(~dup).drop("__first")
+        staged = staged.with_columns(pl.when(dup).then(None).otherwise(pl.col("email")).alias("email")).drop("__first")
+        lost = ~_has_identity(staged)
+        errors = error_rows(staged, lost, "email", pl.lit("its email is another row's and nothing else identifies it"))
+        staged = staged.filter(~lost)
+        taken = taken.join(errors.select("line"), on="line", how="anti")
     found = pl.col(TARGET).is_not_null()
     action = {
         "create": pl.when(found).then(pl.lit("skip")).otherwise(pl.lit("create")),
         "update": pl.when(found).then(pl.lit("update")).otherwise(pl.lit("skip")),
         "upsert": pl.when(found).then(pl.lit("update")).otherwise(pl.lit("create")),
     }[mode]
-    return staged.with_columns(action.alias(ACTION)).drop("__key"), pl.concat(
-        duplicates
-    ) if duplicates else _empty_errors()
+    warnings = pl.concat([combined, taken])
+    return staged.with_columns(action.alias(ACTION)).drop("__key"), errors, warnings
+
+
+def _combine(staged: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows of one contact folded into its first row: later rows fill its blanks and add their emails and phones.
+
+    Only the rows whose key repeats are grouped, so a file of distinct contacts pays one duplicate test.
+    """
+    repeated = pl.col("__key").is_duplicated()
+    many = staged.filter(repeated)
+    if many.height == 0:
+        return staged, empty_warnings()
+    many = many.with_columns(pl.col(LINE).min().over("__key").alias("__first"))
+    first = pl.col("__first")
+    warnings = many.filter(pl.col(LINE) != first).select(
+        pl.col(LINE).alias("line"),
+        pl.lit("").alias("column"),
+        pl.lit("").alias("value"),
+        pl.format("the same contact as line {}", first).alias("reason"),
+        pl.format("combined into line {}", first).alias("action"),
+    )
+    many = many.drop("__first")
+    lists = [c for c in (MORE_EMAILS, MORE_PHONES, "tags") if c in many.columns]
+    aggregations = [pl.col(c).drop_nulls().first() for c in many.columns if c not in lists and c != "__key"]
+    for column in lists:
+        aggregations.append(
+            pl.col(column).list.explode(keep_nulls=False, empty_as_null=False).drop_nulls().unique(maintain_order=True)
+        )
+    for kind, more in (("email", MORE_EMAILS), ("phone", MORE_PHONES)):
+        if kind in many.columns and more in many.columns:
+            aggregations.append(pl.col(kind).drop_nulls().unique(maintain_order=True).alias(f"__all {kind}"))
+    folded = many.group_by("__key", maintain_order=True).agg(aggregations)
+    for kind, more in (("email", MORE_EMAILS), ("phone", MORE_PHONES)):
+        if f"__all {kind}" in folded.columns:
+            later = (
+                pl.col(f"__all {kind}")
+                .list.slice(1)
+                .list.eval(pl.struct(pl.element().alias("value"), pl.lit(None, pl.String).alias("label")))
+            )
+            folded = folded.with_columns(
+                pl.concat_list(later, pl.col(more)).list.unique(maintain_order=True).alias(more)
+            ).drop(f"__all {kind}")
+    combined = pl.concat([staged.filter(~repeated), folded.select(staged.columns)], how="vertical_relaxed")
+    return combined.sort(LINE), warnings
 
 
 def _maybe(values: pl.DataFrame, key: str) -> pl.Expr:
