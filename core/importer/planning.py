@@ -27,7 +27,7 @@ from core.importer.cleaning import (
     warning_rows,
 )
 from core.importer.mapping import check_mapping, new_field_key
-from core.importer.reading import CELLS, LINE, RawTable
+from core.importer.reading import CELLS, LINE, MOSTLY_UTF8, RawTable
 from core.workspace import owners
 
 Mode = Literal["create", "update", "upsert"]
@@ -143,7 +143,7 @@ def plan_import(con: duckdb.DuckDBPyConnection, table: RawTable, options: Import
     alignment = find_alignment(source, table.headers, mapping, options.missing_column)
     source = apply_alignment(source, table.headers, alignment)
     values, warnings, date_orders = clean_fields(con, source, mapping, fields, options.date_orders)
-    warnings = [length_warnings(source, table.headers, alignment), *warnings]
+    warnings = [length_warnings(source, table.headers, alignment), _undecodable(source, table), *warnings]
     has_identity = _has_identity(values)
     no_identity = values.filter(~has_identity).select(
         pl.col(LINE).alias("line"),
@@ -182,6 +182,20 @@ def _text(column: str) -> pl.Expr:
     """A cell trimmed, blank as null, and a formula guard our own export added taken off again."""
     cleaned = pl.col(column).str.strip_chars().str.replace(_NEUTRALISED, "$1")
     return pl.when(cleaned == "").then(None).otherwise(cleaned).alias(column)
+
+
+def _undecodable(source: pl.DataFrame, table: RawTable) -> pl.DataFrame:
+    """A warning for each line of a mostly-UTF-8 file that held bytes UTF-8 cannot read."""
+    if table.encoding != MOSTLY_UTF8:
+        return empty_warnings()
+    bad = pl.any_horizontal(pl.col(h).str.contains("\ufffd", literal=True).fill_null(False) for h in table.headers)
+    return source.filter(bad).select(
+        pl.col(LINE).alias("line"),
+        pl.lit("").alias("column"),
+        pl.lit("").alias("value"),
+        pl.lit("the line has bytes that are not UTF-8").alias("reason"),
+        pl.lit("read as \ufffd; the rest of the file stays UTF-8").alias("action"),
+    )
 
 
 def _has_identity(values: pl.DataFrame) -> pl.Expr:

@@ -23,6 +23,35 @@ LINE, CELLS = "__line", "__cells"
 DELIMITERS = (",", ";", "\t", "|")
 _CHUNK_ROWS = 100_000
 FAST_PATH_BYTES = 1_000_000  # below this the csv module alone reads the file
+MOSTLY_UTF8 = "utf-8 (some bytes invalid)"
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+_LEGACY = [
+    "cp1252",
+    "cp1250",
+    "cp1251",
+    "cp1253",
+    "cp1254",
+    "cp1257",
+    "iso8859_2",
+    "iso8859_5",
+    "iso8859_7",
+    "iso8859_15",
+    "shift_jis",
+    "cp932",
+    "euc_jp",
+    "gb18030",
+    "big5",
+    "euc_kr",
+    "koi8_r",
+    "koi8_u",
+    "mac_roman",
+]
 _MAGIC = {
     b"\x89PNG": "a PNG image",
     b"\xff\xd8\xff": "a JPEG image",
@@ -50,8 +79,8 @@ class RawTable:
         return self.frame.height
 
 
-def read_table(file_name: str, data: bytes) -> RawTable:
-    """Read a CSV or XLSX upload, or raise ContactsError saying why it cannot be imported."""
+def read_table(file_name: str, data: bytes, encoding: str | None = None) -> RawTable:
+    """Read a CSV or XLSX upload (a CSV in `encoding` when given), or raise ContactsError saying why not."""
     if not data:
         raise ContactsError(f"{file_name} is empty.")
     if len(data) > MAX_FILE_BYTES:
@@ -61,7 +90,7 @@ def read_table(file_name: str, data: bytes) -> RawTable:
     if data.startswith(b"PK\x03\x04") or file_name.lower().endswith((".xlsx", ".xlsm")):
         table = _read_xlsx(file_name, data)
     else:
-        table = _read_csv(file_name, data)
+        table = _read_csv(file_name, data, encoding)
     if table.frame.height == 0:
         raise ContactsError(f"{file_name} has a header row but no contacts under it.")
     if table.frame.height > MAX_ROWS:
@@ -69,22 +98,46 @@ def read_table(file_name: str, data: bytes) -> RawTable:
     return table
 
 
-def detect_encoding(file_name: str, data: bytes) -> tuple[str, str]:
-    """(encoding name, decoded text); refuses files that are not text."""
+def detect_encoding(file_name: str, data: bytes, chosen: str | None = None) -> tuple[str, str]:
+    """(encoding name, decoded text); refuses files that are not text.
+
+    A BOM (UTF-8, UTF-16, UTF-32) or strict UTF-8 first; a file that is UTF-8 but for a few invalid bytes
+    stays UTF-8 (those bytes read as U+FFFD, their lines warned about); otherwise charset-normalizer picks
+    among the legacy code pages. `chosen` (the user's override) wins over all of it.
+    """
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
             raise ContactsError(f"{file_name} is not a CSV or XLSX file (it looks like {what}).")
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig", _decode(file_name, data, "utf-8-sig")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16", _decode(file_name, data, "utf-16")
+    if chosen:
+        try:
+            return chosen, data.decode(chosen, errors="replace")
+        except LookupError:
+            raise ContactsError(f"'{chosen}' is not an encoding this importer knows.", field="encoding") from None
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name, _decode(file_name, data, name)
     if b"\x00" in data[:65536]:
         raise ContactsError(f"{file_name} is not a CSV or XLSX file (it holds binary data).")
     try:
         return "utf-8", data.decode("utf-8")
     except UnicodeDecodeError:
-        # Not UTF-8: Excel on Windows saves CSV in Windows-1252, which leaves five bytes undefined.
-        return "windows-1252", data.decode("cp1252", errors="replace")
+        pass
+    text = data.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd")
+    multibyte = sum(1 for ch in text if ord(ch) > 0x7F) - invalid
+    if multibyte > 0 and invalid <= multibyte:
+        return MOSTLY_UTF8, text  # a few stray bytes in a UTF-8 file: never re-decode the whole file
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=_LEGACY).best() or from_bytes(data).best()
+    name = best.encoding if best is not None else "cp1252"
+    text = data.decode(name, errors="replace")
+    try:
+        if data.decode("cp1252") == text:
+            return "windows-1252", text  # the same text either way: name the code page Excel writes
+    except UnicodeDecodeError:
+        pass
+    return name, text
 
 
 def _decode(file_name: str, data: bytes, encoding: str) -> str:
@@ -119,8 +172,8 @@ def _clean_headers(raw: list[str]) -> list[str]:
     return names
 
 
-def _read_csv(file_name: str, data: bytes) -> RawTable:
-    encoding, text = detect_encoding(file_name, data)
+def _read_csv(file_name: str, data: bytes, chosen: str | None = None) -> RawTable:
+    encoding, text = detect_encoding(file_name, data, chosen)
     if not text.strip():
         raise ContactsError(f"{file_name} is empty.")
     if _looks_binary(text):
