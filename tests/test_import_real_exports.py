@@ -131,3 +131,9 @@ def test_thunderbird_utf16_is_read_and_its_reserved_domain_reported(fresh_db):
     assert plan.counts()["rejected"] == 1
     assert plan.errors["reason"][0] == "nothing identifies the row: no valid contact ID, email or phone"
     assert "special-use or reserved name" in plan.warnings.filter(pl.col("column") == "Primary Email")["reason"][0]
+
+
+def test_thunderbird_birth_day_is_not_taken_for_a_birthday(fresh_db):
+    table = read_table("t.csv", (REAL / "thunderbird-utf16le.csv").read_bytes())
+    mapping = auto_map(fresh_db, table.headers)
+    assert (mapping["Birth Day"], mapping["Birth Month"], mapping["Birth Year"]) == ("", "", "")
