@@ -123,8 +123,8 @@ from core.workspace import define_custom_field
             ["cust-1", "has space", "x" * 65, "x" * 64, "tab\there"],
             ["cust-1", None, None, "x" * 64, None],
             [None]
-            + ["a contact ID is 1 to 64 characters without spaces"] * 2
-            + [None, "a contact ID is 1 to 64 characters without spaces"],
+            + ["a contact ID is 1 to 64 characters without spaces or control characters"] * 2
+            + [None, "a contact ID is 1 to 64 characters without spaces or control characters"],
         ),
     ],
 )

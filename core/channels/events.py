@@ -208,8 +208,13 @@ def _clean_contact_fields(
         if refusal is not None:
             bad.append(Malformed(line, refusal))
             continue
+        try:
+            at = _stored_time(event.at)
+        except OverflowError:  # 0001-01-01T00:00:00+14:00 is before the first moment a datetime holds
+            bad.append(Malformed(line, "at: the time is out of range once turned into UTC"))
+            continue
         contact_id = _contact_id(event, text)
-        good.append(ParsedEvent(line, event, email, phone, event.phone, contact_id, _stored_time(event.at)))
+        good.append(ParsedEvent(line, event, email, phone, event.phone, contact_id, at))
     return good, bad
 
 

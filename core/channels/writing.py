@@ -72,6 +72,8 @@ def _write_contacts(con: duckdb.DuckDBPyConnection, run: Run, moment: datetime) 
             con.execute(
                 f"UPDATE contacts SET {assignments}, "
                 "version = contacts.version + CASE WHEN t.profile_changed THEN 1 ELSE 0 END, "
+                # touches: a delete running meanwhile conflicts with this run (core.contacts.records.delete_selected).
+                "touches = contacts.touches + 1, "
                 "last_updated = CASE WHEN t.profile_changed THEN $now ELSE contacts.last_updated END "
                 f"FROM {touched_contacts} t WHERE contacts.contact_id = t.contact_id",
                 {"now": moment},
@@ -185,6 +187,10 @@ def _write_refusals(con: duckdb.DuckDBPyConnection, run: Run, moment: datetime) 
         schema={"contact_id": pl.String, "refused_count": pl.Int64},
     )
     with scratch(con, refusals) as refused_contacts:
+        # A refusal is kept with its contact: touch it, so that a delete running meanwhile conflicts with it.
+        con.execute(
+            f"UPDATE contacts SET touches = touches + 1 WHERE contact_id IN (SELECT contact_id FROM {refused_contacts})"
+        )
         con.execute(
             f"INSERT INTO channel_refusals SELECT contact_id, refused_count, $now FROM {refused_contacts} "
             "ON CONFLICT (contact_id) DO UPDATE SET refused_count = channel_refusals.refused_count + "

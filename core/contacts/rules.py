@@ -26,6 +26,10 @@ MAX_CONTACT_ID_LENGTH = 64
 TRUE_WORDS = ("true", "yes", "1", "y", "x", "checked")
 FALSE_WORDS = ("false", "no", "0", "n", "unchecked")
 _SPACE_CLASS = "[" + re.escape(WHITESPACE) + "]"
+# Control characters but tab, line feed and carriage return (C0, DEL, C1), and the bidirectional embeddings,
+# overrides and isolates (U+202A-U+202E, U+2066-U+2069), as regular expressions over a cell.
+_CONTROL = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x{9F}]"
+_BIDI = r"[\x{202A}-\x{202E}\x{2066}-\x{2069}]"
 # ISO 8601: extended date, optionally a time (seconds and fractions optional) and a zone; dates also basic.
 _TIME = r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?"
 _DATETIME = rf"^(\d{{4}}-\d{{2}}-\d{{2}}){_TIME}$"
@@ -92,12 +96,34 @@ def check_one(rule: FieldRule, value: str, label: str, field: str) -> Any:
 # --- The rules --------------------------------------------------------------------------------------------------
 
 
-def _text(cells: pl.Expr) -> pl.Expr:
-    return pl.when(cells.str.len_chars() <= MAX_TEXT_LENGTH).then(cells)
+def _text(cells: pl.Series) -> pl.DataFrame:
+    """Text up to MAX_TEXT_LENGTH characters, without control characters (tab and line breaks allowed: an
+    address or a custom text may hold several lines) or bidirectional overrides, which could make a name
+    display as another or hide what follows it."""
+    cell = pl.col("cell")
+    reason = (
+        pl.when(cell.str.len_chars() > MAX_TEXT_LENGTH)
+        .then(_fill(f"the value is {{length}} characters; the limit is {MAX_TEXT_LENGTH}", cell))
+        .when(cell.str.contains(_CONTROL))
+        .then(pl.lit("the value holds a control character (such as NUL)"))
+        .when(cell.str.contains(_BIDI))
+        .then(pl.lit("the value holds a bidirectional override character (U+202A-U+202E, U+2066-U+2069)"))
+    )
+    return (
+        pl.LazyFrame({"cell": cells})
+        .with_columns(reason=reason)
+        .select(value=pl.when(pl.col("reason").is_null()).then(cell), reason="reason")
+        .collect()
+    )
 
 
 def _contact_id(cells: pl.Expr) -> pl.Expr:
-    return pl.when(~cells.str.contains(_SPACE_CLASS) & (cells.str.len_chars() <= MAX_CONTACT_ID_LENGTH)).then(cells)
+    return pl.when(
+        ~cells.str.contains(_SPACE_CLASS)
+        & ~cells.str.contains(_CONTROL)
+        & ~cells.str.contains(_BIDI)
+        & (cells.str.len_chars() <= MAX_CONTACT_ID_LENGTH)
+    ).then(cells)
 
 
 def _number(cells: pl.Expr) -> pl.Expr:
@@ -179,16 +205,11 @@ def phone_rule(default_country: str = "US") -> FieldRule:
     )
 
 
-TEXT = FieldRule(
-    "text",
-    reason=f"the value is {{length}} characters; the limit is {MAX_TEXT_LENGTH}",
-    message=f"{{label}} is longer than {MAX_TEXT_LENGTH} characters.",
-    clean=_text,
-)
+TEXT = FieldRule("text", reason="{reason}", message="{label}: {reason}.", batch=_text)
 CONTACT_ID = FieldRule(
     "contact ID",
-    reason=f"a contact ID is 1 to {MAX_CONTACT_ID_LENGTH} characters without spaces",
-    message=f"A contact ID is 1 to {MAX_CONTACT_ID_LENGTH} characters without spaces.",
+    reason=f"a contact ID is 1 to {MAX_CONTACT_ID_LENGTH} characters without spaces or control characters",
+    message=f"A contact ID is 1 to {MAX_CONTACT_ID_LENGTH} characters without spaces or control characters.",
     clean=_contact_id,
 )
 EMAIL = FieldRule("email", reason="{reason}", message="{reason}", batch=normalize_emails)
