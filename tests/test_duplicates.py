@@ -10,6 +10,7 @@ from conftest import AddContact
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.accounts.users import bootstrap_admin
 from core.contacts.records import delete_contacts
 from core.contacts.validation import custom_fields
 from core.duplicates import (
@@ -23,7 +24,7 @@ from core.duplicates import (
 )
 from core.duplicates.keys import install_macros
 from core.errors import ContactsError
-from core.workspace import define_custom_field, ensure_owner, set_identity_fields
+from core.workspace import define_custom_field, set_identity_fields
 
 ACTOR = "admin"
 
@@ -35,7 +36,7 @@ def groups_of(con: duckdb.DuckDBPyConnection, **options) -> list[set[str]]:
 
 @pytest.fixture
 def con(fresh_db: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    ensure_owner(fresh_db, ACTOR)
+    bootstrap_admin(fresh_db)
     return fresh_db
 
 
@@ -200,7 +201,7 @@ def test_a_household_is_not_one_person(con, add_contact):
 
 @pytest.mark.slow
 def test_an_identity_field_links_contacts_despite_a_swapped_name_and_a_typo(con, add_contact):
-    define_custom_field(con, "customer_number", "Customer number", "text", is_identity=True)
+    define_custom_field(con, "customer_number", "Customer number", "text", is_identity=True, actor="admin")
     people(con, add_contact)
     add_contact(
         con, "i1", stored=True, custom={"customer_number": "CUS-00418813"}, first_name="Keiko", last_name="Tanabe"
@@ -216,8 +217,8 @@ def test_an_identity_field_links_contacts_despite_a_swapped_name_and_a_typo(con,
 
 
 def test_an_admin_marks_identity_fields_and_the_next_run_uses_them(con, add_contact):
-    define_custom_field(con, "customer_number", "Customer number", "text")
-    define_custom_field(con, "plan", "Plan", "dropdown", ["Free", "Pro"])
+    define_custom_field(con, "customer_number", "Customer number", "text", actor="admin")
+    define_custom_field(con, "plan", "Plan", "dropdown", ["Free", "Pro"], actor="admin")
     people(con, add_contact)
     add_contact(
         con, "i1", stored=True, custom={"customer_number": "CUS-00418813"}, first_name="Keiko", last_name="Tanabe"
@@ -228,7 +229,7 @@ def test_an_admin_marks_identity_fields_and_the_next_run_uses_them(con, add_cont
     find_duplicates(con, ACTOR)
     assert group_of(con, "i1").is_empty()  # a plain text field is no evidence
 
-    ensure_owner(con, "agnes", role="agent")
+    bootstrap_admin(con)
     for keys, actor, message in [
         (["customer_number"], "agnes", "Only admins"),
         (["plan"], ACTOR, "Only text and number fields can identify a contact, not Plan."),
@@ -345,3 +346,17 @@ def test_the_live_check_finds_the_same_mailbox_as_detection_does(con, add_contac
     assert same_email_or_phone(con, "u1") == ["u3"]
     find_duplicates(con, ACTOR)
     assert groups_of(con) == [{"g1", "g2", "g3"}, {"o1", "o2"}, {"u1", "u3"}]
+
+
+def test_an_additional_email_or_phone_makes_an_exact_pair(fresh_db, add_contact):
+    from core.duplicates.exact import exact_pairs
+
+    add_contact(fresh_db, "a1", email="ada@example.com")
+    add_contact(fresh_db, "b1", email="other@example.com", phone="+14155550101")
+    add_contact(fresh_db, "c1", email="third@example.com")
+    fresh_db.execute(
+        "INSERT INTO contact_channels VALUES ('b1', 'email', 'ada@example.com', 'work', 1), "
+        "('c1', 'phone', '+14155550101', NULL, 1)"
+    )
+    pairs = exact_pairs(fresh_db).sort("contact_a", "contact_b").select("contact_a", "contact_b", "evidence").rows()
+    assert pairs == [("a1", "b1", "same email"), ("b1", "c1", "same phone")]

@@ -1,4 +1,4 @@
-"""Exact pairs: contacts that share a mailbox (core.duplicates.keys) or an E.164 phone."""
+"""Exact pairs: contacts that share a mailbox (core.duplicates.keys) or an E.164 phone, primary or additional."""
 
 import duckdb
 import polars as pl
@@ -17,8 +17,12 @@ def exact_pairs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     sql = f"""
     WITH keyed AS (
         SELECT 'email' AS what, dup_email_key(email) AS k, contact_id AS id FROM contacts WHERE email IS NOT NULL
-        UNION ALL
+        UNION
+        SELECT 'email', dup_email_key(value), contact_id FROM contact_channels WHERE kind = 'email'
+        UNION
         SELECT 'phone', phone, contact_id FROM contacts WHERE phone IS NOT NULL
+        UNION
+        SELECT 'phone', value, contact_id FROM contact_channels WHERE kind = 'phone'
     ),
     repeated AS (SELECT what, k FROM keyed WHERE k IS NOT NULL GROUP BY what, k HAVING count(*) > 1),
     shared AS (
