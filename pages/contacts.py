@@ -26,6 +26,7 @@ require_shell()
 ROW_HEIGHT = 35  # Streamlit's default row height: the table shows the whole page without scrolling
 FILTER = "list_filter"
 LOADED = "list_filter_url"  # the URL filter the builder last showed: another one means a link or a reload
+UNSORTABLE = "list_unsortable"  # the notice after a click on a header the view cannot sort by
 
 con, me = db(), user()
 params = st.query_params
@@ -100,6 +101,8 @@ st.query_params.from_dict({name: value for name, value in address.items() if val
 
 # --- The table: one page of rows, each row linking to its contact; a header click sorts the whole view ---
 show_last_action()
+if UNSORTABLE in st.session_state:
+    st.toast(st.session_state.pop(UNSORTABLE), icon=":material/info:")
 if view.filter is not None:
     st.caption(f"Filter: {describe_filter(view.filter, filter_fields(con))}")
 if result.total == 0:
@@ -131,13 +134,14 @@ event = st.dataframe(
     height=ROW_HEIGHT * (len(table) + 1) + 3,
 )
 header = event.selection.columns[0] if event.selection.columns else None
-if header is not None and header != "link":
-    if header not in SORTABLE_KEYS:
-        st.toast(f"The table cannot be sorted by {choices.get(header, header)}.", icon=":material/info:")
-    else:
+if header is not None:  # a header click selects its column: sort by it, and start the table afresh
+    st.session_state[ROUND_KEY] = st.session_state.get(ROUND_KEY, 0) + 1
+    if header in SORTABLE_KEYS:
         flip = header == sort  # a second click on the sorted column turns the order round
         st.query_params.update(sort=header, dir=("asc" if descending else "desc") if flip else "asc", page="1")
-        st.rerun()
+    elif header != "link":
+        st.session_state[UNSORTABLE] = f"The table cannot be sorted by {choices.get(header, header)}."
+    st.rerun()
 selected = [rows["contact_id"][index] for index in event.selection.rows]
 
 pager = st.columns([1, 1, 5, 1])
