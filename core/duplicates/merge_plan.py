@@ -73,6 +73,8 @@ class MergePreview(BaseModel):
     created_on: datetime
     moves: dict[str, int]
     versions: dict[str, int]
+    additional_emails: list[str] = []  # every member's emails but the merged one: the primary keeps them all
+    additional_phones: list[str] = []
 
 
 def _filled(contacts: list[Contact], key: str) -> tuple[Any, Contact | None]:
@@ -161,16 +163,29 @@ def _custom_field(contacts: list[Contact], key: str, label: str) -> MergedField:
     )
 
 
+def _kept_channels(fields: list[MergedField], channels: dict[str, list[str]], kind: str) -> list[str]:
+    """Every contact's emails (or phones) that are not the merged primary one: kept as additional values."""
+    merged = next((field.value for field in fields if field.key == kind), None)
+    return [v for v in dict.fromkeys(channels.get(kind, [])) if v and v != merged]
+
+
 def plan_merge(
-    primary: Contact, secondaries: list[Contact], moves: dict[str, int], labels: dict[str, str]
+    primary: Contact,
+    secondaries: list[Contact],
+    moves: dict[str, int],
+    labels: dict[str, str],
+    channels: dict[str, list[str]] | None = None,
 ) -> MergePreview:
     """Pure: the merged contact field by field with where each value came from.
 
-    Secondaries fill blanks in the order given; `labels` names the custom fields (key -> label) in display order.
+    Secondaries fill blanks in the order given; `labels` names the custom fields (key -> label) in display order;
+    `channels` holds every email and phone of the contacts (primary ones and additional, in rank order).
     """
     contacts = [primary, *secondaries]
     stray = {key: key for c in contacts for key in c.custom if key not in labels}  # values of a removed field
     fields = [_system_field(contacts, key) for key in RULES]
+    if channels is None:
+        channels = {kind: [getattr(c, kind) for c in contacts if getattr(c, kind)] for kind in ("email", "phone")}
     fields += [_custom_field(contacts, key, label) for key, label in (labels | stray).items()]
     return MergePreview(
         primary_id=primary.contact_id,
@@ -180,6 +195,8 @@ def plan_merge(
         created_on=min(c.created_on for c in contacts),
         moves=moves,
         versions={c.contact_id: c.version for c in contacts},
+        additional_emails=_kept_channels(fields, channels, "email"),
+        additional_phones=_kept_channels(fields, channels, "phone"),
     )
 
 
@@ -243,4 +260,23 @@ def preview_merge(
     if order == "recent":
         ranked = recent_first(ranked)
     labels = {field.key: field.label for field in custom_fields(con)}
-    return plan_merge(contacts[primary_id], ranked, _move_counts(con, secondaries), labels)
+    channels = _channels(con, [contacts[primary_id], *ranked])
+    return plan_merge(contacts[primary_id], ranked, _move_counts(con, secondaries), labels, channels)
+
+
+def _channels(con: duckdb.DuckDBPyConnection, ranked: list[Contact]) -> dict[str, list[str]]:
+    """Each contact's primary email and phone, then its additional ones, contact by contact in rank order."""
+    extra = rows(
+        con,
+        "SELECT contact_id, kind, value FROM contact_channels WHERE contact_id IN (SELECT unnest($ids)) "
+        "ORDER BY position",
+        {"ids": [c.contact_id for c in ranked]},
+    )
+    found: dict[str, list[str]] = {"email": [], "phone": []}
+    for contact in ranked:
+        for kind in ("email", "phone"):
+            own = getattr(contact, kind)
+            found[kind] += ([own] if own else []) + [
+                v for cid, k, v in extra if cid == contact.contact_id and k == kind
+            ]
+    return found

@@ -39,6 +39,9 @@ def ask_to_merge(preview: MergePreview, names: dict[str, str]) -> None:
         f"Merge {count} contacts into **{plain(names[preview.primary_id])}**? {others} conversations, tickets, "
         "notes, media and activity move to the primary. This cannot be undone."
     )
+    kept = [*preview.additional_emails, *preview.additional_phones]
+    if kept:
+        message += f" The primary keeps every other email and phone as additional ones: {plain(', '.join(kept))}."
     confirm("Merge duplicates", message, "Yes, merge", merge, icon=MERGE_ICON)
 
 
@@ -80,6 +83,8 @@ def merge_controls(
     merged = preview_table(preview, names, owners)
     st.dataframe(merged, hide_index=True, column_config=COLUMNS, height=full_height(len(merged.data)))
     st.text(f"Tags after the merge: {', '.join(preview.tags) or 'none'}")
+    st.text(f"Additional emails kept: {', '.join(preview.additional_emails) or 'none'}")
+    st.text(f"Additional phones kept: {', '.join(preview.additional_phones) or 'none'}")
     st.caption(f"Created on: {preview.created_on:%Y-%m-%d %H:%M} (the earliest). {moves_sentence(preview.moves)}")
     if st.button("Merge", type="primary", icon=MERGE_ICON):
         ask_to_merge(preview, names)
