@@ -27,6 +27,7 @@ from core.errors import ContactsError
 Kind = Literal["text", "number", "datetime", "choice", "tags", "checkbox"]
 MAX_DAYS = 100_000
 
+_CHANNELS = ("email", "phone")  # system columns with additional values in contact_channels
 # How each system field type is filtered.
 _SYSTEM_KINDS: dict[str, Kind] = {
     "text": "text",
@@ -397,6 +398,13 @@ class _Compiler:
         else:
             p, q = self.values(operator, value)
             predicate = operator.template.format(x=x, p=p, q=q)
+            if field.custom_key is None and field.column in _CHANNELS:
+                # An email or phone condition sees the additional values too (contact_channels).
+                extra = operator.template.format(x="ch.value", p=p, q=q)
+                predicate = (
+                    f"coalesce({predicate}, FALSE) OR EXISTS (SELECT 1 FROM contact_channels ch "
+                    f"WHERE ch.contact_id = c.contact_id AND ch.kind = '{field.column}' AND {extra})"
+                )
         if field.custom_key is None:
             # No NOT ever sits above a condition, so a NULL (no value) already acts as FALSE; only a negated
             # operator needs it made FALSE first, so that contacts without a value match its complement.

@@ -1,7 +1,7 @@
 """Quick search as the admin guide defines it, compiled to a parameterised SQL condition.
 
-Fuzzy (case-insensitive, partial) on first name, last name, email and phone, the phone
-matching whatever its formatting; case-insensitive whole word on custom fields except
+Fuzzy (case-insensitive, partial) on first name, last name, email and phone (additional ones
+included), the phone matching whatever its formatting; case-insensitive whole word on custom fields except
 checkbox and date & time.
 """
 
@@ -57,13 +57,17 @@ def search_condition(query: str, default_country: str = "US") -> tuple[str, dict
         f"WHERE f.type IN ('text', 'number', 'dropdown') AND v.value ILIKE $search_like{escape} "
         "AND regexp_matches(v.value, $search_word, 'i'))"
     )
+    # Additional emails and phones (contact_channels) are searched like the primary ones.
+    channel_match = f"ch.value ILIKE $search_like{escape}"
     if phone_like:
         params["search_digits"] = phone_digits(text)
         clauses.append("contains(c.phone, $search_digits)")
+        channel_match += " OR (ch.kind = 'phone' AND contains(ch.value, $search_digits))"
         e164 = normalize_phones_single(text, default_country)
         if e164:
             params["search_e164"] = e164
             clauses.append("c.phone = $search_e164")
+    clauses.append(f"c.contact_id IN (SELECT ch.contact_id FROM contact_channels ch WHERE {channel_match})")
     return "(" + " OR ".join(clauses) + ")", params
 
 
