@@ -46,8 +46,12 @@ class Kpis(BaseModel):
 
 
 def kpis(con: duckdb.DuckDBPyConnection, today: date | None = None) -> Kpis:
-    """Totals, new contacts this week (from Monday) and last week, and how many have an email or a phone."""
+    """Totals, new contacts this week (from Monday) and last week, and how many have an email or a phone (any of
+    theirs: the same test as the completeness bars and their list filters)."""
     monday = week_start(today or now().date())
+    fields = filter_fields(con)
+    email, email_params = compile_filter(filled_filter(fields, "email"), fields, prefix="e")
+    phone, phone_params = compile_filter(filled_filter(fields, "phone"), fields, prefix="p")
     found = rows(
         con,
         f"""
@@ -56,11 +60,11 @@ def kpis(con: duckdb.DuckDBPyConnection, today: date | None = None) -> Kpis:
                count(*) FILTER (WHERE {IN_VIEW} AND CAST(c.created_on AS DATE) >= $monday),
                count(*) FILTER (WHERE {IN_VIEW} AND CAST(c.created_on AS DATE) >= $monday - INTERVAL 7 DAY
                                 AND CAST(c.created_on AS DATE) < $monday),
-               count(*) FILTER (WHERE {IN_VIEW} AND c.email IS NOT NULL AND c.email <> ''),
-               count(*) FILTER (WHERE {IN_VIEW} AND c.phone IS NOT NULL AND c.phone <> '')
+               count(*) FILTER (WHERE {IN_VIEW} AND {email}),
+               count(*) FILTER (WHERE {IN_VIEW} AND {phone})
         FROM contacts c
         """,
-        {"monday": monday},
+        {"monday": monday, **email_params, **phone_params},
     )[0]
     names = ("total", "blocked", "new_this_week", "new_last_week", "with_email", "with_phone")
     return Kpis(**dict(zip(names, found, strict=True)))
