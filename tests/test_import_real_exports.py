@@ -137,3 +137,51 @@ def test_thunderbird_birth_day_is_not_taken_for_a_birthday(fresh_db):
     table = read_table("t.csv", (REAL / "thunderbird-utf16le.csv").read_bytes())
     mapping = auto_map(fresh_db, table.headers)
     assert (mapping["Birth Day"], mapping["Birth Month"], mapping["Birth Year"]) == ("", "", "")
+
+
+def test_evolution_vcard_unfolds_and_fills_the_fields(fresh_db):
+    table, _, plan = import_real(fresh_db, "ezvcard-John_Doe_EVOLUTION.vcf")
+    assert table.kind == "vcf" and plan.counts()["created"] == 1
+    row = frame(
+        fresh_db,
+        "SELECT first_name, last_name, email, phone, company, job_title, birthday::VARCHAR, tags FROM contacts",
+    ).row(0)
+    assert row == (
+        "John Richter, James",
+        "Doe",
+        "john.doe@ibm.com",
+        "+19056661234",
+        "IBM",
+        "Money Counter",
+        "1980-03-22",
+        ["VIP"],
+    )
+    assert fresh_db.execute("SELECT kind, value FROM contact_channels").fetchall() == [("phone", "+19055551234")]
+    assert "X-EVOLUTION-SPOUSE" in plan.warnings["value"][0]
+
+
+def test_android_vcards_are_each_read_or_reported_by_their_number(fresh_db):
+    _, _, plan = import_real(fresh_db, "ezvcard-John_Doe_ANDROID.vcf")
+    assert plan.counts()["created"] == 4
+    assert plan.errors["line"].to_list() == [3, 4]  # only names and impossible phones
+    assert sorted(r[0] for r in fresh_db.execute("SELECT email FROM contacts").fetchall()) == [
+        "bob@company.com",
+        "henry@company.com",
+        "jane.doe@company.com",
+        "john.doe@company.com",
+    ]
+    assert (5, "PHOTO", "skipped") in plan.warnings.select("line", "column", "action").rows()
+    assert (6, "ORG", "replaced by \ufffd") in plan.warnings.select("line", "column", "action").rows()
+
+
+def test_fullcontact_vcard_keeps_five_emails_and_nine_phones(fresh_db):
+    import_real(fresh_db, "ezvcard-fullcontact.vcf")
+    assert frame(fresh_db, "SELECT email, birthday::VARCHAR FROM contacts").row(0) == ("home@example.com", "2016-08-01")
+    counts = dict(fresh_db.execute("SELECT kind, count(*) FROM contact_channels GROUP BY kind").fetchall())
+    assert counts == {"email": 4, "phone": 8}
+
+
+def test_the_bat_vcard_without_a_charset_is_read_and_warned(fresh_db):
+    _, _, plan = import_real(fresh_db, "roundcube-thebat.vcf")
+    assert frame(fresh_db, "SELECT first_name, last_name FROM contacts").row(0) == ("Piotr", "Iksiñski")
+    assert ("N", "read as Windows-1252") in plan.warnings.select("column", "action").rows()

@@ -21,7 +21,7 @@ from core.importer.reading import LINE
 
 MORE_EMAILS, MORE_PHONES = "__more_emails", "__more_phones"
 CHANNEL_TARGETS = {"email": ("email", "other_emails"), "phone": ("phone", "other_phones")}
-_SEPARATORS = {"email": r"\s*(?::::|;|,)\s*", "phone": r"\s*:::\s*"}
+_SEPARATORS = {"email": r"\s*(?::::|;|,)\s*", "phone": r"\s*(?::::|,)\s*"}
 _LABEL_WORDS = (
     ("mobile", ("mobile", "cell", "handy")),
     ("work", ("work", "business", "office", "company", "job")),

@@ -81,6 +81,7 @@ _SYNONYMS = {
         "e-mail 2",
         "e-mail 3",
         "additional email",
+        "additional emails",
         "alternate email",
     ],
     "phone": [
@@ -119,6 +120,8 @@ _SYNONYMS = {
         "primary phone 2",
         "phone work",
         "phone home",
+        "additional phones",
+        "additional phone",
     ],
     "company": [
         "company",
@@ -257,11 +260,20 @@ def check_mapping(con: duckdb.DuckDBPyConnection, headers: list[str], mapping: d
         checked[column] = target
     seen: dict[str, str] = {}
     for column, target in checked.items():
-        if target and target not in COMBINABLE and target in seen:
+        # Two new fields whose labels reduce to one key ("Foo!", "Foo?") would be one field: refused, not merged.
+        slot = f"custom.{new_field_key(target.removeprefix('new:'))}" if target.startswith("new:") else target
+        if slot and slot not in COMBINABLE and slot in seen:
+            if target.startswith("new:"):
+                key = slot.removeprefix("custom.")
+                raise ContactsError(
+                    f"Columns '{seen[slot]}' and '{column}' would both become the field '{key}'; "
+                    "give one of the new fields another name.",
+                    field="mapping",
+                )
             raise ContactsError(
-                f"Columns '{seen[target]}' and '{column}' both map to {targets.get(target, target)}.", field="mapping"
+                f"Columns '{seen[slot]}' and '{column}' both map to {targets.get(target, target)}.", field="mapping"
             )
-        seen[target] = column
+        seen[slot] = column
     return checked
 
 

@@ -143,7 +143,8 @@ def plan_import(con: duckdb.DuckDBPyConnection, table: RawTable, options: Import
     alignment = find_alignment(source, table.headers, mapping, options.missing_column)
     source = apply_alignment(source, table.headers, alignment)
     values, warnings, date_orders = clean_fields(con, source, mapping, fields, options.date_orders)
-    warnings = [length_warnings(source, table.headers, alignment), _undecodable(source, table), *warnings]
+    read = [table.warnings] if table.warnings is not None else []
+    warnings = [*read, length_warnings(source, table.headers, alignment), _undecodable(source, table), *warnings]
     has_identity = _has_identity(values)
     no_identity = values.filter(~has_identity).select(
         pl.col(LINE).alias("line"),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from core.errors import ContactsError
+from core.vcard import looks_like_vcard
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_ROWS = 1_048_576  # the most rows a spreadsheet holds
@@ -72,6 +73,7 @@ class RawTable:
     kind: str  # "csv" or "xlsx"
     encoding: str = "utf-8"
     delimiter: str = ","
+    warnings: pl.DataFrame | None = None  # what reading itself skipped (a vCard's PHOTO, an unreadable card)
 
     @property
     def row_count(self) -> int:
@@ -87,7 +89,9 @@ def read_table(file_name: str, data: bytes, encoding: str | None = None) -> RawT
         raise ContactsError(
             f"{file_name} is {len(data) / 1024 / 1024:.0f} MB; the limit is {MAX_FILE_BYTES // 1024 // 1024} MB."
         )
-    if data.startswith(b"PK\x03\x04") or file_name.lower().endswith((".xlsx", ".xlsm")):
+    if looks_like_vcard(file_name, data):
+        table = _read_vcf(file_name, data)
+    elif data.startswith(b"PK\x03\x04") or file_name.lower().endswith((".xlsx", ".xlsm")):
         table = _read_xlsx(file_name, data)
     else:
         table = _read_csv(file_name, data, encoding)
@@ -275,6 +279,13 @@ def _rows_to_frame(rows: Iterable[Sequence[str | None]], width: int) -> pl.DataF
 def _blank_row(width: int) -> pl.Expr:
     """A row with no text in any cell (a trailing empty line): not a contact and not an error."""
     return pl.all_horizontal([pl.col(name).fill_null("").str.strip_chars() == "" for name in _positional(width)])
+
+
+def _read_vcf(file_name: str, data: bytes) -> RawTable:
+    from core.vcard import HEADERS, read_vcards
+
+    frame, warnings = read_vcards(file_name, data)
+    return RawTable(file_name, list(HEADERS), frame, "vcf", "utf-8", "", warnings)
 
 
 def _read_xlsx(file_name: str, data: bytes) -> RawTable:
