@@ -56,6 +56,11 @@ def _flat(data: pl.DataFrame) -> pl.DataFrame:
     return data.with_columns(pl.col(name).list.join(", ") for name in lists)
 
 
+def csv_bytes(data: pl.DataFrame) -> bytes:
+    """A frame as every CSV the app writes (duplicates --out, rejected rows): lists as text, formulas neutralised."""
+    return neutralise_formulas(_flat(data)).write_csv().encode("utf-8")
+
+
 def export_bytes(data: pl.DataFrame, fmt: ExportFormat) -> bytes:
     """The frame written in a format; CSV and XLSX with formulas neutralised."""
     buffer = io.BytesIO()

@@ -31,6 +31,7 @@ def count(db: Path) -> int:
 @pytest.mark.slow
 def test_import_prints_the_report_and_dry_run_writes_nothing(tmp_path):
     db = tmp_path / "c.duckdb"
+    assert cli("init", "--db", str(db)).returncode == 0  # import never creates a database (a typo in --db)
     dry = cli("import", str(FILES / "bad_rows.csv"), "--db", str(db), "--dry-run")
     assert dry.returncode == 0, dry.stderr
     report = json.loads(dry.stdout)
@@ -68,6 +69,7 @@ def test_a_bad_file_exits_non_zero_with_one_line(tmp_path):
 @pytest.mark.slow
 def test_export_writes_the_searched_view(tmp_path):
     db = tmp_path / "c.duckdb"
+    assert cli("init", "--db", str(db)).returncode == 0
     cli("import", str(FILES / "quoted_newlines.csv"), "--db", str(db))
     out = tmp_path / "out.csv"
     done = cli("export", "--db", str(db), "--out", str(out), "--search", "alan")

@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.errors import ContactsError
 from core.importer import ImportOptions, ImportPlan, RawTable, auto_map, mapping_targets, read_table
+from core.importer.commit import rejected_csv
 from core.importer.planning import Mode, Rule
 from core.workspace import owners, tag_names
 
@@ -104,7 +105,7 @@ def show_plan(plan: ImportPlan) -> None:
         )
         st.download_button(
             "Download rejected rows (CSV)",
-            plan.rejected_rows.write_csv().encode("utf-8"),
+            rejected_csv(plan),  # formulas neutralised, as every CSV the app writes
             file_name=f"rejected-{plan.file_name.rsplit('.', 1)[0]}.csv",
             mime="text/csv",
             icon=":material/download:",

@@ -8,7 +8,7 @@ import sys
 
 import duckdb
 
-from core.cli import channels, demo, duplicates, files, views
+from core.cli import channels, demo, duplicates, files, setup, views
 from core.cli.common import Handler
 from core.config import database_path
 from core.errors import ContactsError
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    for group in (demo, views, files, channels, duplicates):
+    for group in (setup, demo, views, files, channels, duplicates):
         group.register(add)
     return parser
 

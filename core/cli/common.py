@@ -26,7 +26,10 @@ def print_json(payload: Any) -> None:
 def open_existing(path: str) -> duckdb.DuckDBPyConnection:
     """Open a database that must already exist (a typo in --db should not create an empty one)."""
     if path != ":memory:" and not Path(path).exists():
-        raise ContactsError(f"There is no database at {path}; create one with `python -m core demo --db {path}`.")
+        raise ContactsError(
+            f"There is no database at {path}; create an empty one with `python -m core init --db {path}` "
+            f"(or a demo with `python -m core demo --db {path}`)."
+        )
     return open_database(path)
 
 

@@ -1,6 +1,7 @@
 """`python -m core duplicates` and `merge`: finding duplicate contacts and merging them from the shell."""
 
 import argparse
+from pathlib import Path
 
 import polars as pl
 
@@ -18,11 +19,12 @@ def _score(text: str) -> float:
 
 def command_duplicates(args: argparse.Namespace) -> int:
     from core.duplicates import duplicate_groups, find_duplicates
+    from core.exporting import csv_bytes
 
     con = open_existing(args.db)
     run = find_duplicates(con, args.user, exact_only=args.exact_only)
     members = duplicate_groups(con, args.min_score, "exact" if args.exact_only else None)
-    members.select(CSV_COLUMNS).write_csv(args.out)
+    Path(args.out).write_bytes(csv_bytes(members.select(CSV_COLUMNS)))  # formulas neutralised, as every CSV
     sizes = members.group_by("group_id").agg(pl.len(), pl.col("kind").first())
     print_json(
         {

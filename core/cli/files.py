@@ -4,7 +4,6 @@ import argparse
 from pathlib import Path
 
 from core.cli.common import Adder, add_user_option, open_existing, print_json
-from core.db import open_database
 from core.errors import ContactsError
 from core.views.filters import parse_filter
 from core.views.queries import ListView
@@ -17,7 +16,7 @@ def command_import(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise ContactsError(f"There is no file at {path}.")
     table = read_table(path.name, path.read_bytes())
-    con = open_database(args.db)
+    con = open_existing(args.db)
     mapping = auto_map(con, table.headers)
     for item in args.map or []:
         column, separator, target = item.partition("=")
@@ -26,10 +25,12 @@ def command_import(args: argparse.Namespace) -> int:
         mapping[column.strip()] = target.strip()
     options = ImportOptions(mode=args.mode, mapping=mapping, tags=args.tags or [], owner_id=args.owner)
     plan = plan_import(con, table, options)
-    if not args.dry_run:
+    counts = plan.counts()
+    every_row_rejected = counts["rejected"] > 0 and counts["rejected"] == sum(counts.values())
+    if not args.dry_run and not every_row_rejected:
         commit_import(con, plan, args.user)
     print_json(plan.report())
-    return 0
+    return 3 if every_row_rejected else 0  # as `ingest` exits 3 on a malformed line: nothing could be imported
 
 
 def command_export(args: argparse.Namespace) -> int:

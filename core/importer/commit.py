@@ -12,6 +12,7 @@ from core.accounts.permissions import writes
 from core.contacts.activity import now
 from core.contacts.fields import SYSTEM_FIELD_BY_KEY
 from core.db import Scratch, frame, scalar, scratch, transaction
+from core.exporting import csv_bytes
 from core.importer.cleaning import MORE_EMAILS, MORE_PHONES
 from core.importer.planning import ACTION, TARGET, ImportPlan
 from core.importer.reading import LINE
@@ -326,9 +327,9 @@ def import_history(con: duckdb.DuckDBPyConnection, limit: int = 50) -> pl.DataFr
 
 def rejected_csv(plan: ImportPlan) -> bytes:
     """The rejected rows as CSV: their line, original cells and a reason column."""
-    return plan.rejected_rows.write_csv().encode("utf-8")
+    return csv_bytes(plan.rejected_rows)
 
 
 def problems_csv(plan: ImportPlan) -> bytes:
     """Both lists as CSV: each rejected row and each value left out, with line, column, value, reason, action."""
-    return plan.problems().write_csv().encode("utf-8")
+    return csv_bytes(plan.problems())
