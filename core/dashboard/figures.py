@@ -50,8 +50,10 @@ def kpis(con: duckdb.DuckDBPyConnection, today: date | None = None) -> Kpis:
     theirs: the same test as the completeness bars and their list filters)."""
     monday = week_start(today or now().date())
     fields = filter_fields(con)
-    email, email_params = compile_filter(filled_filter(fields, "email"), fields, prefix="e")
-    phone, phone_params = compile_filter(filled_filter(fields, "phone"), fields, prefix="p")
+    reachable = _counts(
+        con,
+        [compile_filter(filled_filter(fields, key), fields, prefix=f"r{key}") for key in ("email", "phone")],
+    )
     found = rows(
         con,
         f"""
@@ -59,13 +61,11 @@ def kpis(con: duckdb.DuckDBPyConnection, today: date | None = None) -> Kpis:
                count(*) FILTER (WHERE c.blocked),
                count(*) FILTER (WHERE {IN_VIEW} AND CAST(c.created_on AS DATE) >= $monday),
                count(*) FILTER (WHERE {IN_VIEW} AND CAST(c.created_on AS DATE) >= $monday - INTERVAL 7 DAY
-                                AND CAST(c.created_on AS DATE) < $monday),
-               count(*) FILTER (WHERE {IN_VIEW} AND {email}),
-               count(*) FILTER (WHERE {IN_VIEW} AND {phone})
+                                AND CAST(c.created_on AS DATE) < $monday)
         FROM contacts c
         """,
-        {"monday": monday, **email_params, **phone_params},
-    )[0]
+        {"monday": monday},
+    )[0] + tuple(reachable)
     names = ("total", "blocked", "new_this_week", "new_last_week", "with_email", "with_phone")
     return Kpis(**dict(zip(names, found, strict=True)))
 
@@ -204,14 +204,25 @@ _CUSTOM_FILLED = {
 }
 
 
-def _system_filled(con: duckdb.DuckDBPyConnection, fields: dict[str, FilterField], keys: list[str]) -> list[int]:
-    counts: list[str] = []
+def _counts(con: duckdb.DuckDBPyConnection, conditions: list[tuple[str, dict[str, Any]]]) -> list[int]:
+    """How many contacts in view meet each condition, in one statement.
+
+    One count per condition, each in its own WHERE: DuckDB turns an EXISTS there into a semi-join, while
+    inside `count(*) FILTER (...)` it runs as a correlated subquery, ten times slower at 1M contacts.
+    """
     params: dict[str, Any] = {}
-    for index, key in enumerate(keys):
-        where, bound = compile_filter(filled_filter(fields, key), fields, prefix=f"k{index}_")
-        counts.append(f"count(*) FILTER (WHERE {where})")
+    counts = []
+    for where, bound in conditions:
+        counts.append(f"(SELECT count(*) FROM contacts c WHERE {IN_VIEW} AND {where})")
         params |= bound
-    return list(rows(con, f"SELECT {', '.join(counts)} FROM contacts c WHERE {IN_VIEW}", params)[0])
+    return list(rows(con, f"SELECT {', '.join(counts)}", params)[0])
+
+
+def _system_filled(con: duckdb.DuckDBPyConnection, fields: dict[str, FilterField], keys: list[str]) -> list[int]:
+    conditions = [
+        compile_filter(filled_filter(fields, key), fields, prefix=f"k{index}_") for index, key in enumerate(keys)
+    ]
+    return _counts(con, conditions)
 
 
 def _custom_filled(con: duckdb.DuckDBPyConnection, fields: dict[str, FilterField]) -> dict[str, int]:
