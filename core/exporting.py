@@ -1,4 +1,10 @@
-"""Exporting the current view (segment, filter, search) to CSV, XLSX or Parquet."""
+"""Exporting the current view (segment, filter, search) to CSV, XLSX, Parquet or vCard.
+
+What a person opens: headers are the field labels (keys on request, for machines), owners are names, the
+columns are the user's table columns unless all fields are asked for, and every contact's additional emails
+and phones come along. In XLSX every text value is a text cell, so nothing is prefixed; in CSV only a value a
+spreadsheet would run as a formula gets an apostrophe (a phone number or a negative number is data).
+"""
 
 import io
 import re
@@ -6,54 +12,87 @@ from typing import Literal
 
 import duckdb
 import polars as pl
+import xlsxwriter
 
-from core.contacts.fields import SYSTEM_FIELDS
+from core.accounts.permissions import writes
+from core.contacts.fields import SYSTEM_FIELD_BY_KEY, SYSTEM_FIELDS
 from core.contacts.validation import custom_fields
 from core.db import frame
 from core.errors import ContactsError
 from core.views.queries import ListView, view_condition
 
-ExportFormat = Literal["csv", "xlsx", "parquet"]
-FORMATS: tuple[ExportFormat, ...] = ("csv", "xlsx", "parquet")
+ExportFormat = Literal["csv", "xlsx", "parquet", "vcf"]
+Headers = Literal["labels", "keys"]
+FORMATS: tuple[ExportFormat, ...] = ("csv", "xlsx", "parquet", "vcf")
+CHANNEL_COLUMNS = {"additional_emails": "Additional emails", "additional_phones": "Additional phones"}
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection) ...
 _FORMULA_START = r"^[=+\-@\t\r]"
+# ... except a sign before a number, a phone or a date: digits, spaces, dots, dashes, slashes and brackets.
+_SIGNED_DATA = r"^[+\-][\d\s.\-/()]*\d[\d\s.\-/()]*$"
 
 
-def export_frame(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> pl.DataFrame:
-    """Every contact in the view with every system and custom field, in list order."""
-    where, params = view_condition(con, view, user)
+def _columns(con: duckdb.DuckDBPyConnection, columns: list[str] | None) -> tuple[list[str], list[str]]:
+    """System keys and custom keys to export: the given table columns, or every field (all from allow-lists)."""
     keys = [f.key for f in custom_fields(con)]
     for key in keys:
         if not _KEY.match(key):
             raise ContactsError(f"'{key}' is not a valid custom field key.")
+    if columns is None:
+        return [field.key for field in SYSTEM_FIELDS], keys
+    system = ["contact_id", *[c for c in columns if c in SYSTEM_FIELD_BY_KEY and c != "contact_id"]]
+    custom = [c.removeprefix("custom.") for c in columns if c.startswith("custom.") and c[7:] in keys]
+    return system, custom
+
+
+@writes("contacts.export", actor="user")
+def export_frame(
+    con: duckdb.DuckDBPyConnection, view: ListView, user: str, columns: list[str] | None = None
+) -> pl.DataFrame:
+    """The contacts of the view in list order, keyed columns: `columns` (None: every system and custom field),
+    then each contact's additional emails and phones as lists."""
+    where, params = view_condition(con, view, user)
+    system, keys = _columns(con, columns)
     custom = ", ".join(f"max(value) FILTER (WHERE field_key = '{key}') AS \"custom.{key}\"" for key in keys)
-    columns = ", ".join(f"c.{field.key}" for field in SYSTEM_FIELDS)
+    selected = ", ".join(f"c.{key}" for key in system)
     pivot = ""
     if keys:
         pivot = f"LEFT JOIN (SELECT contact_id, {custom} FROM custom_values GROUP BY contact_id) cv USING (contact_id)"
     extra = "".join(f', cv."custom.{key}"' for key in keys)
+    channels = (
+        "LEFT JOIN (SELECT contact_id, "
+        "list(value ORDER BY position) FILTER (WHERE kind = 'email') AS additional_emails, "
+        "list(value ORDER BY position) FILTER (WHERE kind = 'phone') AS additional_phones "
+        "FROM contact_channels GROUP BY contact_id) ch USING (contact_id)"
+    )
     return frame(
         con,
-        f"SELECT {columns}{extra} FROM contacts c {pivot} WHERE {where} "
+        f"SELECT {selected}{extra}, coalesce(ch.additional_emails, []) AS additional_emails, "
+        f"coalesce(ch.additional_phones, []) AS additional_phones FROM contacts c {pivot} {channels} WHERE {where} "
         f"ORDER BY c.{view.sort} {'DESC' if view.descending else 'ASC'} NULLS LAST, c.contact_id",
         params,
     )
 
 
 def neutralise_formulas(data: pl.DataFrame) -> pl.DataFrame:
-    """Text cells a spreadsheet would run (=, +, -, @, tab, CR first) prefixed with an apostrophe."""
+    """Text cells a spreadsheet would run (=, @, tab, CR first; + or - unless a number or phone follows)
+    prefixed with an apostrophe."""
     text = [name for name, dtype in data.schema.items() if dtype == pl.String]
     return data.with_columns(
-        pl.when(pl.col(name).str.contains(_FORMULA_START)).then("'" + pl.col(name)).otherwise(pl.col(name)).alias(name)
+        pl.when(pl.col(name).str.contains(_FORMULA_START) & ~pl.col(name).str.contains(_SIGNED_DATA))
+        .then("'" + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
         for name in text
     )
 
 
 def _flat(data: pl.DataFrame) -> pl.DataFrame:
-    """Lists (tags) as 'a, b' text, for formats without lists."""
+    """Lists (tags, additional emails and phones) as 'a, b' text, for formats without lists."""
     lists = [name for name, dtype in data.schema.items() if isinstance(dtype, pl.List)]
-    return data.with_columns(pl.col(name).list.join(", ") for name in lists)
+    return data.with_columns(
+        pl.when(pl.col(name).list.len() > 0).then(pl.col(name).list.join(", ")).alias(name) for name in lists
+    )
 
 
 def csv_bytes(data: pl.DataFrame) -> bytes:
@@ -61,24 +100,64 @@ def csv_bytes(data: pl.DataFrame) -> bytes:
     return neutralise_formulas(_flat(data)).write_csv().encode("utf-8")
 
 
+def for_people(con: duckdb.DuckDBPyConnection, data: pl.DataFrame, headers: Headers = "labels") -> pl.DataFrame:
+    """Owners as names, and (with labels) every column named as the page names it."""
+    if "owner_id" in data.columns:
+        names = pl.DataFrame(
+            frame(con, "SELECT owner_id, name FROM owners").rows(), schema=["owner_id", "__owner"], orient="row"
+        )
+        data = (
+            data.join(names, on="owner_id", how="left", maintain_order="left")
+            .with_columns(pl.coalesce("__owner", "owner_id").alias("owner_id"))
+            .drop("__owner")
+        )
+    if headers == "keys":
+        return data
+    labels = {f"custom.{field.key}": field.label for field in custom_fields(con)}
+    labels |= {key: field.label for key, field in SYSTEM_FIELD_BY_KEY.items()} | CHANNEL_COLUMNS
+    renamed, seen = {}, set()
+    for column in data.columns:
+        label = labels.get(column, column)
+        label = label if label not in seen else f"{label} ({column})"  # a custom field labelled like a system one
+        renamed[column] = label
+        seen.add(label)
+    return data.rename(renamed)
+
+
 def export_bytes(data: pl.DataFrame, fmt: ExportFormat) -> bytes:
-    """The frame written in a format; CSV and XLSX with formulas neutralised."""
+    """The frame written in a format: CSV with formulas neutralised, XLSX with text as text cells."""
     buffer = io.BytesIO()
     if fmt == "parquet":
         data.write_parquet(buffer)
     elif fmt == "csv":
         neutralise_formulas(_flat(data)).write_csv(buffer)
     elif fmt == "xlsx":
-        safe = neutralise_formulas(_flat(data))
-        # Strings stay strings: xlsxwriter would otherwise turn '=..' into a formula or '1e5' into a number.
-        safe.write_excel(
-            buffer, worksheet="Contacts", autofit=False, column_formats=None, dtype_formats=None, include_header=True
-        )
+        # Strings stay strings: no formula, number or link is read into a text value.
+        options = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+        with xlsxwriter.Workbook(buffer, options) as book:
+            _flat(data).write_excel(
+                book, worksheet="Contacts", autofit=False, column_formats=None, dtype_formats=None, include_header=True
+            )
+    elif fmt == "vcf":
+        from core.vcard import write_vcards
+
+        return write_vcards(data)
     else:
         raise ContactsError(f"Export formats are {', '.join(FORMATS)}.")
     return buffer.getvalue()
 
 
-def export_view(con: duckdb.DuckDBPyConnection, view: ListView, user: str, fmt: ExportFormat) -> bytes:
-    """The view's contacts as a file in the chosen format."""
-    return export_bytes(export_frame(con, view, user), fmt)
+@writes("contacts.export", actor="user")
+def export_view(
+    con: duckdb.DuckDBPyConnection,
+    view: ListView,
+    user: str,
+    fmt: ExportFormat,
+    all_fields: bool = False,
+    headers: Headers = "labels",
+) -> bytes:
+    """The view's contacts as a file: the table's columns (or every field), labelled headers (or keys)."""
+    data = export_frame(con, view, user, None if all_fields or fmt in ("vcf", "parquet") else view.columns)
+    if fmt == "vcf":
+        return export_bytes(for_people(con, data, "keys"), fmt)
+    return export_bytes(data if fmt == "parquet" else for_people(con, data, headers), fmt)

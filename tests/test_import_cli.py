@@ -74,7 +74,9 @@ def test_export_writes_the_searched_view(tmp_path):
     out = tmp_path / "out.csv"
     done = cli("export", "--db", str(db), "--out", str(out), "--search", "alan")
     assert done.returncode == 0, done.stderr
-    assert pl.read_csv(out)["email"].to_list() == ["alan@example.com"]
+    assert pl.read_csv(out)["Email"].to_list() == ["alan@example.com"]
+    assert cli("export", "--db", str(db), "--out", str(out), "--headers", "keys").returncode == 0
+    assert "email" in pl.read_csv(out).columns
     parquet = tmp_path / "all.parquet"
     assert cli("export", "--db", str(db), "--out", str(parquet)).returncode == 0
     assert pl.read_parquet(parquet).height == 2

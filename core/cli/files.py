@@ -15,7 +15,7 @@ def command_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise ContactsError(f"There is no file at {path}.")
-    table = read_table(path.name, path.read_bytes())
+    table = read_table(path.name, path.read_bytes(), args.encoding)
     con = open_existing(args.db)
     mapping = auto_map(con, table.headers)
     for item in args.map or []:
@@ -39,12 +39,12 @@ def command_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     fmt = args.format or out.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
-        raise ContactsError(f"Say --format {'|'.join(FORMATS)} or name the file .csv, .xlsx or .parquet.")
+        raise ContactsError(f"Say --format {'|'.join(FORMATS)} or name the file .csv, .xlsx, .parquet or .vcf.")
     con = open_existing(args.db)
     view = ListView(
         segment=args.segment, search=args.search or "", filter=parse_filter(args.filter) if args.filter else None
     )
-    data = export_view(con, view, args.user, fmt)
+    data = export_view(con, view, args.user, fmt, all_fields=True, headers=args.headers)
     out.write_bytes(data)
     print_json({"file": str(out), "format": fmt, "bytes": len(data)})
     return 0
@@ -55,7 +55,8 @@ def register(add: Adder) -> None:
     imports = add(
         "import",
         command_import,
-        "Import contacts from a CSV or XLSX file; prints {created, updated, skipped, rejected, errors}.",
+        "Import contacts from a CSV, XLSX or vCard file; prints {created, updated, skipped, rejected, errors, "
+        "warnings, encoding, unmapped, ...}.",
     )
     imports.add_argument("file", help="the CSV or XLSX file")
     imports.add_argument(
@@ -73,11 +74,17 @@ def register(add: Adder) -> None:
     imports.add_argument("--tags", nargs="+", help="tags for every imported row")
     imports.add_argument("--owner", help="owner ID for every imported row")
     imports.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
+    imports.add_argument("--encoding", help="read the CSV in this encoding (default: detected, and reported)")
     add_user_option(imports, "who imports (default: $CONTACTS_USER)")
 
-    export = add("export", command_export, "Export the contacts of a view to CSV, XLSX or Parquet.")
-    export.add_argument("--out", required=True, help="the file to write (.csv, .xlsx or .parquet)")
-    export.add_argument("--format", choices=["csv", "xlsx", "parquet"], help="default: from the file name")
+    export = add(
+        "export", command_export, "Export the contacts of a view (every field) to CSV, XLSX, Parquet or vCard."
+    )
+    export.add_argument("--out", required=True, help="the file to write (.csv, .xlsx, .parquet or .vcf)")
+    export.add_argument("--format", choices=["csv", "xlsx", "parquet", "vcf"], help="default: from the file name")
+    export.add_argument(
+        "--headers", choices=["labels", "keys"], default="labels", help="column names as people read them, or keys"
+    )
     export.add_argument("--segment", default="all", help="segment key, name or saved ID (default: All contacts)")
     export.add_argument("--search", help="only contacts matching this search")
     export.add_argument("--filter", help="only contacts matching this filter (JSON)")

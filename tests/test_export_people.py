@@ -1,0 +1,120 @@
+"""Export a person can use: labelled headers, owner names, the table's columns, text cells, vCard, and
+additional emails and phones; export then import gives the same contacts back (issue 11, point 8)."""
+
+import io
+
+import openpyxl
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.accounts.users import bootstrap_admin
+from core.db import frame, open_database
+from core.exporting import export_view, neutralise_formulas
+from core.importer import ImportOptions, auto_map, commit_import, plan_import, read_table
+from core.views.queries import ListView
+
+
+def test_csv_keeps_phones_and_numbers_and_neutralises_only_formulas():
+    data = pl.DataFrame({"v": ["+4915123031275", "-5", "+44 123", "-2+3", "=SUM(A1)", "@handle", "+1 (555) 010-2030"]})
+    assert neutralise_formulas(data)["v"].to_list() == [
+        "+4915123031275",
+        "-5",
+        "+44 123",
+        "'-2+3",
+        "'=SUM(A1)",
+        "'@handle",
+        "+1 (555) 010-2030",
+    ]
+
+
+def test_headers_are_labels_owners_are_names_and_the_table_columns_are_the_default(fresh_db, add_contact):
+    fresh_db.execute("INSERT INTO owners (owner_id, name) VALUES ('maria', 'Maria Rossi')")
+    add_contact(fresh_db, "c1", first_name="Ada", email="ada@example.com", phone="+4915123031275", owner_id="maria")
+    fresh_db.execute("INSERT INTO contact_channels VALUES ('c1', 'email', 'ada@work.example.com', 'work', 1)")
+    view = ListView(columns=["first_name", "email", "phone", "owner_id"])
+    data = pl.read_csv(export_view(fresh_db, view, "admin", "csv"), infer_schema=False)
+    assert data.columns == [
+        "Contact ID",
+        "First name",
+        "Email",
+        "Phone",
+        "Owner",
+        "Additional emails",
+        "Additional phones",
+    ]
+    assert data.row(0) == (
+        "c1",
+        "Ada",
+        "ada@example.com",
+        "+4915123031275",
+        "Maria Rossi",
+        "ada@work.example.com",
+        None,
+    )
+    keys = pl.read_csv(export_view(fresh_db, view, "admin", "csv", headers="keys"), infer_schema=False)
+    assert keys.columns[:3] == ["contact_id", "first_name", "email"]
+    everything = pl.read_csv(export_view(fresh_db, view, "admin", "csv", all_fields=True), infer_schema=False)
+    assert len(everything.columns) > 30
+
+
+def test_xlsx_writes_every_text_as_a_text_cell_without_a_prefix(fresh_db, add_contact):
+    add_contact(fresh_db, "c1", first_name="=SUM(A1)", email="f@example.com", phone="+4915123031275")
+    data = export_view(fresh_db, ListView(columns=["first_name", "phone"]), "admin", "xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Contact ID", "First name", "Phone")
+    assert rows[1][:3] == ("c1", "=SUM(A1)", "+4915123031275")
+    assert all(cell.data_type == "s" for row in sheet.iter_rows(min_row=2) for cell in row if cell.value is not None)
+
+
+def test_a_view_exports_as_vcards(fresh_db, add_contact):
+    add_contact(fresh_db, "c1", first_name="Ada", last_name="Lovelace", email="ada@example.com", company="Engines")
+    fresh_db.execute("INSERT INTO contact_channels VALUES ('c1', 'phone', '+442079460958', NULL, 1)")
+    text = export_view(fresh_db, ListView(), "admin", "vcf").decode()
+    assert "N:Lovelace;Ada;;;" in text and "EMAIL;TYPE=PREF:ada@example.com" in text
+    assert "TEL:+442079460958" in text and "ORG:Engines" in text and "UID:c1" in text
+
+
+NAMES = st.text(alphabet="abcdeñü '=-+@", min_size=1, max_size=10).map(str.strip).filter(lambda s: s[:1].isalpha())
+PEOPLE = st.lists(
+    st.tuples(
+        NAMES,
+        st.lists(st.sampled_from(["x@example.org", "y@example.net", "z@example.com"]), max_size=2, unique=True),
+        st.lists(st.sampled_from(["+442079460958", "+14155550123", "+4915123031275"]), max_size=2, unique=True),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(people=PEOPLE, fmt=st.sampled_from(["csv", "xlsx", "vcf"]))
+def test_export_then_import_gives_the_same_contacts_with_their_additional_values(people, fmt):
+    source, target = open_database(), open_database()
+    bootstrap_admin(source)
+    bootstrap_admin(target)
+    for index, (name, emails, phones) in enumerate(people):
+        source.execute(
+            "INSERT INTO contacts (contact_id, first_name, email, phone, created_on, last_updated) "
+            "VALUES (?, ?, ?, ?, now(), now())",
+            [f"id{index}", name, f"p{index}@example.com", phones[0] if phones else None],
+        )
+        extra = [*(("email", e) for e in emails), *(("phone", p) for p in phones[1:])]
+        for position, (kind, value) in enumerate(extra):
+            source.execute(
+                "INSERT INTO contact_channels VALUES (?, ?, ?, NULL, ?)", [f"id{index}", kind, value, position]
+            )
+    view = ListView(columns=["first_name", "email", "phone"])
+    data = export_view(source, view, "admin", fmt)
+    table = read_table(f"contacts.{fmt}", data)
+    plan = plan_import(target, table, ImportOptions(mapping=auto_map(target, table.headers)))
+    assert plan.counts()["rejected"] == 0, plan.errors.to_dicts()
+    commit_import(target, plan, "admin")
+    for query in (
+        "SELECT contact_id, first_name, email, phone FROM contacts ORDER BY 1",
+        "SELECT contact_id, kind, value FROM contact_channels ORDER BY 1, 2, 3",
+    ):
+        assert frame(target, query).rows() == frame(source, query).rows()
