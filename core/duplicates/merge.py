@@ -12,6 +12,7 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel
 
+from core.accounts.permissions import writes
 from core.contacts.activity import now
 from core.contacts.fields import SYSTEM_FIELD_BY_KEY
 from core.contacts.models import Contact
@@ -202,12 +203,45 @@ def _sum_refusals(con: duckdb.DuckDBPyConnection, members: Scratch) -> None:
     con.execute(f"DELETE FROM channel_refusals WHERE contact_id IN (SELECT contact_id FROM {members} WHERE rank > 0)")
 
 
+def _keep_channels(con: duckdb.DuckDBPyConnection, members: Scratch, merged: Scratch) -> None:
+    """Every member's emails and phones that are not the merged primary ones become the primary's additional
+    values (the secondaries' own rows go): a merge loses no way to reach the person."""
+    con.execute(
+        f"""
+        INSERT INTO contact_channels (contact_id, kind, value, label, position)
+        SELECT x.primary_id, x.kind, x.value, x.label,
+               coalesce(e.last, 0) + row_number() OVER (PARTITION BY x.primary_id, x.kind ORDER BY x.rank, x.position)
+        FROM (
+            SELECT primary_id, rank, 'email' AS kind, email AS value, NULL AS label, 0 AS position
+            FROM {members} WHERE email IS NOT NULL
+            UNION ALL
+            SELECT primary_id, rank, 'phone', phone, NULL, 0 FROM {members} WHERE phone IS NOT NULL
+            UNION ALL
+            SELECT m.primary_id, m.rank, c.kind, c.value, c.label, c.position
+            FROM {members} m JOIN contact_channels c USING (contact_id) WHERE m.rank > 0
+        ) x
+        JOIN {merged} g ON g.contact_id = x.primary_id
+        LEFT JOIN (SELECT contact_id, kind, max(position) AS last FROM contact_channels GROUP BY ALL) e
+            ON e.contact_id = x.primary_id AND e.kind = x.kind
+        WHERE x.value IS DISTINCT FROM CASE x.kind WHEN 'email' THEN g.email ELSE g.phone END
+          AND NOT EXISTS (SELECT 1 FROM contact_channels y
+                          WHERE y.contact_id = x.primary_id AND y.kind = x.kind AND y.value = x.value)
+        QUALIFY row_number() OVER (PARTITION BY x.primary_id, x.kind, x.value ORDER BY x.rank, x.position) = 1
+        """
+    )
+    con.execute(
+        f"DELETE FROM contact_channels WHERE contact_id IN (SELECT contact_id FROM {members} WHERE rank > 0) "
+        f"OR (contact_id, kind, value) IN (SELECT contact_id, 'email', email FROM {merged} WHERE email IS NOT NULL "
+        f"UNION ALL SELECT contact_id, 'phone', phone FROM {merged} WHERE phone IS NOT NULL)"
+    )
+
+
 def _replace_contacts(con: duckdb.DuckDBPyConnection, members: Scratch, merged: Scratch, actor: str) -> int:
     """Log and delete the secondaries, as core.contacts.records.delete_selected does (their records have moved, so
     there is nothing else to delete), and put each merged primary in place of the stored one."""
     con.execute(
         "INSERT INTO deletion_log SELECT $now, $actor, contact_id, to_json(c) "
-        f"FROM (SELECT * EXCLUDE (primary_id, rank) FROM {members} WHERE rank > 0) c",
+        f"FROM (SELECT * EXCLUDE (primary_id, rank, touches) FROM {members} WHERE rank > 0) c",
         {"now": now(), "actor": actor},
     )
     # A rewrite, not an UPDATE: DuckDB updates a list column (tags) of an indexed table row by row.
@@ -226,7 +260,10 @@ def _merge(con: duckdb.DuckDBPyConnection, groups: Scratch, actor: str) -> int:
         # DuckDB reports two transactions updating one column of a row as a conflict, but lets one delete a
         # row that another changed meanwhile. Every write in core bumps the version, so bumping it here first
         # turns a concurrent edit into a conflict (for whichever of the two comes second), not a lost update.
-        con.execute(f"UPDATE contacts SET version = version + 1 WHERE contact_id IN (SELECT contact_id FROM {members})")
+        con.execute(
+            "UPDATE contacts SET version = version + 1, touches = touches + 1 "
+            f"WHERE contact_id IN (SELECT contact_id FROM {members})"
+        )
         with (
             scratch(con, _merged_sql(members), {"at": at, "whitespace": WHITESPACE}) as merged,
             scratch(con, _custom_sql(members), {"whitespace": WHITESPACE}) as custom,
@@ -235,6 +272,7 @@ def _merge(con: duckdb.DuckDBPyConnection, groups: Scratch, actor: str) -> int:
             _move_related(con, members)
             _rewrite_custom(con, members, custom)
             _sum_refusals(con, members)
+            _keep_channels(con, members, merged)
             deleted = _replace_contacts(con, members, merged, actor)
             record_merged(con, members, at)
             con.execute(
@@ -262,6 +300,7 @@ def _check_versions(con: duckdb.DuckDBPyConnection, ids: list[str], expected_ver
         )
 
 
+@writes("duplicates.merge")
 def merge_contacts(
     con: duckdb.DuckDBPyConnection,
     primary_id: str,
@@ -307,6 +346,7 @@ def _valid_members_sql(source: Scratch) -> str:
     )
 
 
+@writes("duplicates.merge")
 def merge_groups(con: duckdb.DuckDBPyConnection, groups: pl.DataFrame, actor: str) -> MergeSummary:
     """Merge many groups at once, set-based, in one transaction.
 
