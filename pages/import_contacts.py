@@ -5,7 +5,17 @@ import streamlit as st
 
 from core.errors import ContactsError
 from core.importer import MAX_ROWS, commit_import, import_history, plan_import, sample_file
-from ui.importer import PLAN_KEY, current_table, for_history, mapping_editor, options_form, remember_upload, show_plan
+from ui.importer import (
+    PLAN_KEY,
+    current_table,
+    encoding_picker,
+    for_history,
+    mapping_editor,
+    options_form,
+    reading_choices,
+    remember_upload,
+    show_plan,
+)
 from ui.session import db, is_admin, user
 from ui.shell import require_shell
 from ui.widgets import for_display, show_error
@@ -19,7 +29,7 @@ if not is_admin(con):
     st.stop()
 
 # --- The file ---
-st.caption(f"CSV (any common delimiter and encoding) or XLSX, up to {MAX_ROWS:,} rows and 200 MB.")
+st.caption(f"CSV (any common delimiter and encoding), XLSX or vCard, up to {MAX_ROWS:,} rows and 200 MB.")
 st.download_button(
     "Download a sample file",
     sample_file(con),
@@ -27,9 +37,9 @@ st.download_button(
     mime="text/csv",
     icon=":material/description:",
 )
-upload = st.file_uploader("CSV or XLSX file", type=["csv", "tsv", "txt", "xlsx"], key="import_upload")
+upload = st.file_uploader("CSV, XLSX or vCard file", type=["csv", "tsv", "txt", "xlsx", "vcf"], key="import_upload")
 if upload is not None:
-    remember_upload(upload.name, upload.getvalue())
+    remember_upload(upload.name, upload.getvalue(), st.session_state.get("import_encoding_choice"))
 if st.session_state.get("import_error"):
     st.error(st.session_state.import_error, icon=":material/error:")
 table = current_table()
@@ -40,11 +50,16 @@ if table is not None:
         f"Read as {table.kind.upper()}"
         + (f", {table.encoding}, delimiter {table.delimiter!r}" if table.kind == "csv" else "")
     )
+    chosen_encoding = encoding_picker(table)
+    if upload is not None and chosen_encoding != st.session_state.get("import_encoding_choice"):
+        st.session_state.import_encoding_choice = chosen_encoding
+        remember_upload(upload.name, upload.getvalue(), chosen_encoding)
+        st.rerun()
 
     # --- Mapping and options ---
     st.markdown("**Which field each column fills**")
     mapping = mapping_editor(con, table)
-    options = options_form(con, mapping)
+    options = options_form(con, mapping, reading_choices(con, table, mapping))
 
     # --- Dry run ---
     if st.button("Dry run", type="primary", icon=":material/fact_check:"):

@@ -8,19 +8,37 @@ import streamlit as st
 
 from core.errors import ContactsError
 from core.importer import ImportOptions, ImportPlan, RawTable, auto_map, mapping_targets, read_table
-from core.importer.commit import rejected_csv
+from core.importer.commit import problems_csv
+from core.importer.dates import DAY_FIRST, MONTH_FIRST, is_ambiguous
 from core.importer.planning import Mode, Rule
+from core.importer.reading import CELLS
 from core.workspace import owners, tag_names
 
 TABLE_KEY, PLAN_KEY = "import_table", "import_plan"
 NEW_FIELD = "__new__"
 MODES: dict[Mode, str] = {"upsert": "Create and update", "create": "Create only", "update": "Update only"}
 RULES: dict[Rule, str] = {"overwrite": "Overwrite", "fill": "Fill only if blank", "append": "Append"}
+ENCODINGS = (
+    "utf-8",
+    "windows-1252",
+    "iso-8859-1",
+    "iso-8859-2",
+    "windows-1250",
+    "windows-1251",
+    "koi8-r",
+    "shift_jis",
+    "euc-jp",
+    "gb18030",
+    "big5",
+    "euc-kr",
+    "utf-16",
+)
+DATE_TARGETS = ("birthday",)
 
 
-def remember_upload(file_name: str, data: bytes) -> None:
+def remember_upload(file_name: str, data: bytes, encoding: str | None = None) -> None:
     """Read an upload once and keep it for the session (a rerun must not parse 200 MB again)."""
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest() + file_name
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest() + file_name + (encoding or "")
     if st.session_state.get("import_digest") == digest:
         return
     st.session_state.import_digest = digest
@@ -28,7 +46,7 @@ def remember_upload(file_name: str, data: bytes) -> None:
     st.session_state.pop("import_done", None)
     st.session_state.pop(TABLE_KEY, None)
     try:
-        st.session_state[TABLE_KEY] = read_table(file_name, data)
+        st.session_state[TABLE_KEY] = read_table(file_name, data, encoding)
     except ContactsError as error:
         st.session_state.import_error = error.message
         return
@@ -64,7 +82,50 @@ def mapping_editor(con: duckdb.DuckDBPyConnection, table: RawTable) -> dict[str,
     return mapping
 
 
-def options_form(con: duckdb.DuckDBPyConnection, mapping: dict[str, str]) -> ImportOptions:
+def encoding_picker(table: RawTable) -> str | None:
+    """The encoding the CSV was read in, and a choice of another (None: keep the detected one)."""
+    if table.kind != "csv":
+        return None
+    detected = f"Detected: {table.encoding}"
+    chosen = st.selectbox(
+        "Encoding",
+        [detected, *ENCODINGS],
+        key="import_encoding",
+        help="If names look garbled, pick the encoding the file was saved in.",
+    )
+    return None if chosen == detected else chosen
+
+
+def reading_choices(con: duckdb.DuckDBPyConnection, table: RawTable, mapping: dict[str, str]) -> dict:
+    """Short rows' missing column, day or month first for ambiguous date columns, and keeping unmapped columns."""
+    choices: dict = {"date_orders": {}, "missing_column": None, "keep_unmapped": False}
+    short = table.frame.filter(pl.col(CELLS) == len(table.headers) - 1).height
+    if short:
+        found = "Found from the values"
+        picked = st.selectbox(
+            f"{short:,} rows have one cell less than the header: which column do they lack?",
+            [found, *table.headers, "(the last cells: pad at the end)"],
+            key="import_missing_column",
+        )
+        choices["missing_column"] = None if picked == found else ("" if picked.startswith("(") else picked)
+    for column, target in mapping.items():
+        if target in DATE_TARGETS and is_ambiguous(table.frame[column].drop_nulls()):
+            choices["date_orders"][column] = st.radio(
+                f"Dates in '{column}' (like 03/04/1990) are written",
+                [DAY_FIRST, MONTH_FIRST],
+                horizontal=True,
+                key=f"import_date_order:{column}",
+            )
+    unmapped = [column for column, target in mapping.items() if not target]
+    if unmapped:
+        choices["keep_unmapped"] = st.checkbox(
+            f"Keep the {len(unmapped)} unmapped columns as new custom fields: {', '.join(unmapped)}",
+            key="import_keep_unmapped",
+        )
+    return choices
+
+
+def options_form(con: duckdb.DuckDBPyConnection, mapping: dict[str, str], choices: dict | None = None) -> ImportOptions:
     """Mode, the update rule per mapped field, tags and owner for every row."""
     left, middle, right = st.columns(3)
     mode = left.radio("Mode", list(MODES), format_func=MODES.__getitem__, key="import_mode")
@@ -87,26 +148,45 @@ def options_form(con: duckdb.DuckDBPyConnection, mapping: dict[str, str]) -> Imp
                     index=2 if target == "tags" else 0,
                     key=f"rule:{target}",
                 )
-    return ImportOptions(mode=mode, mapping=mapping, rules=rules, tags=tags, owner_id=owner)
+    return ImportOptions(mode=mode, mapping=mapping, rules=rules, tags=tags, owner_id=owner, **(choices or {}))
 
 
 def show_plan(plan: ImportPlan) -> None:
-    """The dry run's counts and the rejected rows with their line and reason."""
+    """The dry run: counts, how the file was read, the rejected rows and every value left out, downloadable."""
     counts = plan.counts()
-    cells = st.columns(4)
-    for cell, (name, value) in zip(cells, counts.items(), strict=True):
+    cells = st.columns(5)
+    for cell, (name, value) in zip(cells, [*counts.items(), ("combined", plan.combined)], strict=True):
         cell.metric(name.capitalize(), f"{value:,}")
+    read = [f"Encoding: {plan.encoding}"]
+    if plan.alignment is not None:
+        where = f"'{plan.alignment.missing}'" if plan.alignment.missing else "the last column"
+        how = "your choice" if plan.alignment.chosen_by == "you" else "found from their values"
+        read.append(f"{plan.alignment.rows:,} short rows lack {where} ({how})")
+    read += [f"'{column}': {order}" for column, order in plan.date_orders.items()]
+    if plan.unmapped:
+        read.append(f"Not imported: {', '.join(plan.unmapped)}")
+    st.caption(" · ".join(read))
     if counts["rejected"]:
+        st.markdown(f"**Rejected rows ({counts['rejected']:,})**")
         st.dataframe(
             plan.errors.head(1000),
             hide_index=True,
             width="stretch",
             column_config={"line": "Line", "column": "Column", "reason": "Reason"},
         )
+    if plan.warnings.height:
+        st.markdown(f"**Values left out or read differently ({plan.warnings.height:,})**")
+        st.dataframe(
+            plan.warnings.head(1000),
+            hide_index=True,
+            width="stretch",
+            column_config={"line": "Line", "column": "Column", "value": "Value", "reason": "Reason", "action": "Done"},
+        )
+    if counts["rejected"] or plan.warnings.height:
         st.download_button(
-            "Download rejected rows (CSV)",
-            rejected_csv(plan),  # formulas neutralised, as every CSV the app writes
-            file_name=f"rejected-{plan.file_name.rsplit('.', 1)[0]}.csv",
+            "Download the problems (CSV)",
+            problems_csv(plan),
+            file_name=f"problems-{plan.file_name.rsplit('.', 1)[0]}.csv",
             mime="text/csv",
             icon=":material/download:",
         )

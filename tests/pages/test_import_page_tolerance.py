@@ -1,0 +1,43 @@
+"""The Import page's dry run shows both lists, how the file was read, and the choices reading needs (issue 11)."""
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core.importer import read_table
+from tests.pages.conftest import ROOT, sign_in_as
+
+REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "real-exports"
+FILES = Path(__file__).resolve().parents[1] / "files" / "import"
+
+
+def _page(table) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    sign_in_as(app, "admin")
+    app.run()
+    app.switch_page("pages/import_contacts.py")
+    app.session_state["import_table"] = table
+    return app.run()
+
+
+def test_the_dry_run_lists_rejected_rows_and_values_left_out(app_db):
+    app = _page(read_table("bad_rows.csv", (FILES / "bad_rows.csv").read_bytes()))
+    assert not app.exception
+    app = next(b for b in app.button if b.label == "Dry run").click().run()
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics == {"Created": "7", "Updated": "0", "Skipped": "0", "Rejected": "1", "Combined": "0"}
+    rejected, warned = app.dataframe[0].value, app.dataframe[1].value
+    assert list(rejected["line"]) == [5]
+    assert list(warned.columns) == ["line", "column", "value", "reason", "action"]
+    assert any("Encoding: utf-8" in caption.value for caption in app.caption)
+
+
+def test_short_rows_offer_the_missing_column_and_unmapped_columns_can_be_kept(app_db):
+    table = read_table("chatwoot.csv", (REAL / "chatwoot-import-contacts-sample.csv").read_bytes())
+    app = _page(table)
+    assert not app.exception
+    assert app.selectbox(key="import_missing_column").value == "Found from the values"
+    assert "document_number" in app.checkbox(key="import_keep_unmapped").label
+    app = next(b for b in app.button if b.label == "Dry run").click().run()
+    assert {metric.label: metric.value for metric in app.metric}["Created"] == "25"
+    assert any("short rows lack 'document_number'" in caption.value for caption in app.caption)
