@@ -1,21 +1,21 @@
-"""Contacts: the navigation shell (page config, database bootstrap, `st.navigation`); pages in pages/, logic in core/.
+"""Contacts: the frame (page config, login gate, database bootstrap, `st.navigation` by role); pages in pages/.
 
-Pages live in pages/, as Streamlit's docs lay an app out. Because this shell calls `st.navigation`,
-Streamlit 1.67 does not switch to its old file-based navigation for that folder: this shell runs on
-every page, and a file in pages/ that the list below does not name cannot be reached at all
-(tests/pages/test_navigation.py proves it). The old sidebar of pages/ appears only in an app that
-never calls `st.navigation`. Until this shell first runs in a process, though, Streamlit 1.67 can still
-run a pages/ file alone for a first request; ui/shell.py says how server.py and every page close that gap.
+Pages live in pages/; because this shell calls `st.navigation`, a file in pages/ that the list below does
+not name cannot be reached at all, so an agent's menu (and any address they type) holds only their pages.
+ui/shell.py says how server.py and every page keep pages from running without this shell.
 """
 
 import streamlit as st
 
-from ui.session import db
+from ui.login import login_gate, sign_out_button
+from ui.session import db, is_admin
 from ui.shell import shell
 
 st.set_page_config(page_title="Contacts", page_icon=":material/contacts:", layout="wide")
 
-db()  # open (and migrate) the database once per process before any page runs
+con = db()  # open (and migrate) the database once per process before any page runs
+signed_in = login_gate(con)
+sign_out_button(con, signed_in)
 
 pages = [
     st.Page("pages/dashboard.py", title="Dashboard", icon=":material/dashboard:", default=True),
@@ -27,11 +27,14 @@ pages = [
         url_path="contact",
         visibility="hidden",
     ),
-    st.Page("pages/new_contact.py", title="New contact", icon=":material/person_add:", url_path="new"),
     st.Page("pages/segments.py", title="Segments", icon=":material/filter_alt:", url_path="segments"),
+]
+admin_pages = [
+    st.Page("pages/new_contact.py", title="New contact", icon=":material/person_add:", url_path="new"),
     st.Page("pages/duplicates.py", title="Duplicates", icon=":material/content_copy:", url_path="duplicates"),
     st.Page("pages/channels.py", title="Channels", icon=":material/forum:", url_path="channels"),
     st.Page("pages/import_contacts.py", title="Import", icon=":material/upload_file:", url_path="import"),
+    st.Page("pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
 ]
 with shell():
-    st.navigation(pages).run()
+    st.navigation(pages + admin_pages if is_admin(con) else pages).run()

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from core.accounts.users import bootstrap_admin
 from core.db import open_database
 from core.duplicates import DEFAULT_MIN_SCORE, duplicate_groups, find_duplicates
 from core.importer import ImportOptions, commit_import, plan_import, read_table
-from core.workspace import define_custom_field, ensure_owner
+from core.workspace import define_custom_field
 
 ACTOR = "admin"
 FEBRL_MAPPING = {
@@ -104,8 +105,8 @@ def febrl_accuracy(number: int) -> tuple[Accuracy, int]:
     """Import FEBRL `number` into a fresh database, detect, and score the groups."""
     data, truth, blanked = febrl_file(number)
     con = open_database()
-    ensure_owner(con, ACTOR)
-    define_custom_field(con, "ssn", "Social security number", "text", is_identity=True)
+    bootstrap_admin(con)
+    define_custom_field(con, "ssn", "Social security number", "text", is_identity=True, actor="admin")
     plan = plan_import(con, read_table(f"febrl{number}.csv", data), ImportOptions(mode="create", mapping=FEBRL_MAPPING))
     if plan.rejected_rows.height:
         raise RuntimeError(f"febrl{number}: the import rejected {plan.rejected_rows.height} rows: {plan.report(5)}")

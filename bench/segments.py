@@ -72,7 +72,7 @@ def _reads(database: object) -> None:
             100,
         )
     finally:
-        delete_segment(con, saved.key)
+        delete_segment(con, saved.key, actor="admin")
         con.close()
 
 

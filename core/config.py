@@ -4,6 +4,8 @@ import os
 import secrets
 from pathlib import Path
 
+from core.errors import ContactsError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "contacts.duckdb"
 
@@ -52,3 +54,21 @@ def known_ingest_token() -> str | None:
         return configured
     path = ingest_token_path()
     return path.read_text().strip() if path.exists() else None
+
+
+def rotate_ingest_token() -> str:
+    """Keep a new random ingest token beside the database (owner-only), replacing the old one at once.
+
+    A token set by $CONTACTS_INGEST_TOKEN is the operator's: change it there.
+    """
+    if os.environ.get("CONTACTS_INGEST_TOKEN", "").strip():
+        raise ContactsError("The ingest token comes from $CONTACTS_INGEST_TOKEN here; change it there.")
+    path = ingest_token_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    fresh = path.with_name(path.name + ".new")
+    descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as kept:
+        kept.write(token)
+    os.replace(fresh, path)  # atomic: a request reads the old token or the new one, never half of one
+    return token

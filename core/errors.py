@@ -16,3 +16,7 @@ class StaleContactError(ContactsError):
 
 class DatabaseLockedError(ContactsError):
     """Another process holds the database file for writing."""
+
+
+class PermissionDenied(ContactsError):
+    """The acting user may not do this (unknown, deactivated, or an agent doing an admin's work)."""

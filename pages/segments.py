@@ -99,7 +99,7 @@ if not segment.system and segment.filter is not None:
         unchanged = filter_json(edited) == filter_json(segment.filter)
         if st.button("Save conditions", icon=":material/save:", disabled=edited.is_empty() or unchanged):
             try:
-                update_segment_filter(con, chosen, edited)
+                update_segment_filter(con, chosen, edited, user())
                 st.toast(f"Saved the conditions of {segment.name}.", icon=":material/check_circle:")
                 st.rerun()
             except ContactsError as error:
@@ -108,13 +108,13 @@ if not segment.system and segment.filter is not None:
     new_name = cells[0].text_input("New name", value=segment.name, key=f"rename-{chosen}")
     if cells[1].button("Rename", icon=":material/edit:", disabled=new_name.strip() == segment.name):
         try:
-            rename_segment(con, chosen, new_name)
+            rename_segment(con, chosen, new_name, user())
             st.rerun()
         except ContactsError as error:
             show_error(error)
     with cells[2].popover("Delete segment", icon=":material/delete:", width="stretch"):
         st.write(f"Delete the segment **{plain(segment.name)}**? Its contacts are kept.")
         if st.button("Yes, delete the segment", type="primary"):
-            delete_segment(con, chosen)
+            delete_segment(con, chosen, user())
             st.query_params.pop("segment", None)
             st.rerun()

@@ -7,6 +7,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from core.accounts.users import bootstrap_admin
 from core.contacts.models import Contact, ContactInput
 from core.contacts.records import create_contact, get_contact
 from core.db import open_database
@@ -18,8 +19,9 @@ AddContact = Callable[..., Contact]
 
 @pytest.fixture
 def fresh_db() -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory contacts database with every migration applied."""
+    """An in-memory contacts database with every migration applied and its admin, "admin" (no password)."""
     con = open_database()
+    bootstrap_admin(con)
     yield con
     con.close()
 
@@ -68,3 +70,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
         if "browser" in item.path.parts or "pages" in item.path.parts:
             item.add_marker(pytest.mark.slow)
+
+
+# --- The fault suite's tallies (tests/faults): a line per group after the run, gathered from xdist workers ---
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.fault_tallies = {}  # type: ignore[attr-defined]  # group -> [tries, failures]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workeroutput"):  # an xdist worker: hand the tallies to the controller
+        session.config.workeroutput["fault_tallies"] = session.config.fault_tallies  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    for group, (tries, failures) in node.workeroutput.get("fault_tallies", {}).items():
+        line = node.config.fault_tallies.setdefault(group, [0, 0])
+        line[0] += tries
+        line[1] += failures
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    tallies = getattr(config, "fault_tallies", {})
+    if tallies:
+        terminalreporter.section("fault suite tallies")
+        for group, (tries, failures) in sorted(tallies.items()):
+            terminalreporter.write_line(f"{group}: {tries} tries, {failures} failures")

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.accounts.users import bootstrap_admin
 from core.contacts.models import ContactInput
 from core.contacts.records import create_contact, get_contact
 from core.db import open_database, rows, scalar
@@ -34,9 +35,9 @@ ACME = parse_filter({"conditions": [{"field": "email", "op": "contains", "value"
 @pytest.fixture
 def crowd(fresh_db):
     """Twelve contacts: six at acme (a0..a5, the first two tagged VIP), six elsewhere (z0..z5)."""
-    add_owner(fresh_db, "admin", "Admin", role="admin")
-    add_owner(fresh_db, "maria", "Maria Lopez")
-    define_custom_field(fresh_db, "plan", "Plan", "dropdown", ["Free", "Pro"])
+    bootstrap_admin(fresh_db)
+    add_owner(fresh_db, "maria", "Maria Lopez", actor="admin")
+    define_custom_field(fresh_db, "plan", "Plan", "dropdown", ["Free", "Pro"], actor="admin")
     for index in range(6):
         for prefix, domain in (("a", "acme.io"), ("z", "example.com")):
             create_contact(
@@ -201,7 +202,8 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 def crowd_file(tmp_path: Path) -> Path:
     path = tmp_path / "bulk.duckdb"
     con = open_database(path)
-    add_owner(con, "admin", "Admin", role="admin")
+    bootstrap_admin(con)
+    bootstrap_admin(con)
     for index in range(4):
         create_contact(con, ContactInput(contact_id=f"a{index}", email=f"a{index}@acme.io"), "admin")
         create_contact(con, ContactInput(contact_id=f"z{index}", email=f"z{index}@example.com"), "admin")

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import core.channels.writing
+from core.accounts.users import bootstrap_admin
 from core.channels.events import clean_email, parse_event
 from core.channels.ingest import IngestReport, ingest_lines
 from core.channels.names import FIRST_NAMES, LAST_NAMES
@@ -32,7 +33,7 @@ def line(**event: object) -> str:
 
 
 def ingest(con: duckdb.DuckDBPyConnection, *lines: str) -> IngestReport:
-    return ingest_lines(con, list(lines), actor="test")
+    return ingest_lines(con, list(lines), actor="admin")
 
 
 def count(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> int:
@@ -345,6 +346,7 @@ EVENT = st.one_of(
 @given(st.lists(EVENT, max_size=25))
 def test_ingesting_the_same_events_twice_creates_no_extra_contacts(events):
     con = open_database()
+    bootstrap_admin(con)
     first = ingest(con, *events)
     contacts = count(con, "SELECT count(*) FROM contacts")
     identities = count(con, "SELECT count(*) FROM channel_identities")
@@ -402,11 +404,13 @@ def test_cli_ingest_block_and_unblock(tmp_path, capsys):
 def test_cli_block_of_an_unknown_id_changes_nothing(tmp_path, capsys):
     database = tmp_path / "c.duckdb"
     con = open_database(database)
+    bootstrap_admin(con)
     ingest(con, line(type="webchat", contact_id="known"))
     con.close()
     assert main(["block", "known", "typo", "--db", str(database)]) == 1
     assert "No contact with ID 'typo'" in capsys.readouterr().err
     con = open_database(database)
+    bootstrap_admin(con)
     assert get_contact(con, "known").blocked is False
     con.close()
 

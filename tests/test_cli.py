@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from core.accounts.users import bootstrap_admin
 from core.contacts.models import ContactInput
 from core.contacts.records import create_contact
 from core.db import open_database
@@ -23,6 +24,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 def small_db(tmp_path: Path) -> Path:
     path = tmp_path / "cli.duckdb"
     con = open_database(path)
+    bootstrap_admin(con)
     for index in range(7):
         create_contact(
             con, ContactInput(first_name="Maria", last_name=f"Lopez{index}", email=f"m{index}@x.example"), "admin"

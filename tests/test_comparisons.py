@@ -8,6 +8,7 @@ import duckdb
 import pytest
 from conftest import AddContact
 
+from core.accounts.users import bootstrap_admin
 from core.duplicates.blocking import BLOCKING_RULES, BlockingRule, IdentityBlockingRule, candidates_sql
 from core.duplicates.comparisons import (
     COMPANY,
@@ -28,7 +29,7 @@ from core.duplicates.comparisons import (
     weight_sql,
 )
 from core.duplicates.likely import drop_profile, profile, scored_sql
-from core.workspace import define_custom_field, ensure_owner
+from core.workspace import define_custom_field
 
 Fields = dict[str, Any]
 
@@ -36,8 +37,8 @@ Fields = dict[str, Any]
 @pytest.fixture
 def con(fresh_db: duckdb.DuckDBPyConnection, add_contact: AddContact) -> duckdb.DuckDBPyConnection:
     """Six background contacts, every field filled and distinct, so that each frequency has a total of 8 with a pair."""
-    ensure_owner(fresh_db, "admin")
-    define_custom_field(fresh_db, "customer_number", "Customer number", "text", is_identity=True)
+    bootstrap_admin(fresh_db)
+    define_custom_field(fresh_db, "customer_number", "Customer number", "text", is_identity=True, actor="admin")
     first = ["Quentin", "Rosalind", "Tobias", "Ursula", "Vernon", "Winifred"]
     last = ["Abernathy", "Blackwood", "Castellano", "Drummond", "Eastwood", "Fairbanks"]
     for i in range(6):

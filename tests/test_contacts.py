@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 
+from core.accounts.users import bootstrap_admin
 from core.contacts.models import Contact, ContactInput
 from core.contacts.records import (
     add_note,
@@ -40,16 +41,16 @@ def activity_of(con, contact_id: str) -> list[tuple[str, str, dict | None]]:
 @pytest.fixture
 def ada(fresh_db):
     return create_contact(
-        fresh_db, ContactInput(first_name="Ada", last_name="Lovelace", email="ada@example.com"), "alice"
+        fresh_db, ContactInput(first_name="Ada", last_name="Lovelace", email="ada@example.com"), "admin"
     )
 
 
 def define_typed_fields(con) -> None:
-    define_custom_field(con, "member_no", "Member number", "text")
-    define_custom_field(con, "score", "Score", "number")
-    define_custom_field(con, "vip", "VIP", "checkbox")
-    define_custom_field(con, "renewal", "Renewal", "datetime")
-    define_custom_field(con, "plan", "Plan", "dropdown", ["Free", "Pro", "Enterprise"])
+    define_custom_field(con, "member_no", "Member number", "text", actor="admin")
+    define_custom_field(con, "score", "Score", "number", actor="admin")
+    define_custom_field(con, "vip", "VIP", "checkbox", actor="admin")
+    define_custom_field(con, "renewal", "Renewal", "datetime", actor="admin")
+    define_custom_field(con, "plan", "Plan", "dropdown", ["Free", "Pro", "Enterprise"], actor="admin")
 
 
 @pytest.fixture
@@ -57,12 +58,22 @@ def typed_fields(fresh_db):
     define_typed_fields(fresh_db)
 
 
+@pytest.fixture
+def fresh_db(fresh_db):
+    """The new database with two more users: Bob (an admin, who deletes) and Carol (an agent, who edits)."""
+    add_owner(fresh_db, "bob", "Bob", role="admin", actor="admin")
+    add_owner(fresh_db, "carol", "Carol", actor="admin")
+    return fresh_db
+
+
 @pytest.fixture(scope="module")
 def shared_db():
     """One database for tests that check what is refused, or that work on a contact of their own."""
     con = open_database()
+    bootstrap_admin(con)
     define_typed_fields(con)
-    add_owner(con, "bob", "Bob")
+    add_owner(con, "bob", "Bob", role="admin", actor="admin")
+    add_owner(con, "carol", "Carol", actor="admin")
     yield con
     con.close()
 
@@ -74,7 +85,7 @@ def new_contact(con) -> Contact:
     """A contact of the calling test's own, named like Ada."""
     number = next(_serial)
     return create_contact(
-        con, ContactInput(first_name="Ada", last_name="Lovelace", email=f"ada{number}@example.com"), "alice"
+        con, ContactInput(first_name="Ada", last_name="Lovelace", email=f"ada{number}@example.com"), "admin"
     )
 
 
@@ -86,7 +97,7 @@ def new_contact(con) -> Contact:
     [{"email": "ada@example.com"}, {"phone": "(415) 555-0132"}, {"contact_id": "cust-0001"}],
 )
 def test_create_needs_only_one_of_email_phone_or_contact_id(fresh_db, given):
-    contact = create_contact(fresh_db, ContactInput(**given), "alice")
+    contact = create_contact(fresh_db, ContactInput(**given), "admin")
     assert find_contact(fresh_db, contact.contact_id) == contact
     assert scalar(fresh_db, "SELECT count(*) FROM contacts") == 1
 
@@ -98,14 +109,14 @@ def test_create_needs_only_one_of_email_phone_or_contact_id(fresh_db, given):
 def test_create_without_email_phone_or_contact_id_is_refused(shared_db, given):
     before = table_counts(shared_db)
     with pytest.raises(ContactsError) as raised:
-        create_contact(shared_db, ContactInput(**given), "alice")
+        create_contact(shared_db, ContactInput(**given), "admin")
     assert raised.value.field == "email"
     assert "email, phone or contact ID" in raised.value.message
     assert table_counts(shared_db) == before
 
 
 def test_create_defaults(fresh_db):
-    contact = create_contact(fresh_db, ContactInput(email=" Ada@Example.COM ", phone="415.555.0132"), "alice")
+    contact = create_contact(fresh_db, ContactInput(email=" Ada@Example.COM ", phone="415.555.0132"), "admin")
     assert re.fullmatch(r"[0-9a-f]{16}", contact.contact_id)
     assert contact.lead_stage == "Contact"
     assert contact.source == "manual"
@@ -123,7 +134,6 @@ def test_generated_ids_are_distinct(shared_db):
 
 
 def test_create_with_a_given_stage_owner_and_tags(fresh_db):
-    add_owner(fresh_db, "bob", "Bob")
     contact = create_contact(
         fresh_db,
         ContactInput(
@@ -133,17 +143,17 @@ def test_create_with_a_given_stage_owner_and_tags(fresh_db):
             owner_id="bob",
             tags=["vip", " vip", "eu"],
         ),
-        "alice",
+        "admin",
     )
     assert (contact.contact_id, contact.lead_stage, contact.owner_id) == ("cust-1", "Qualified", "bob")
     assert contact.tags == ["vip", "eu"]
 
 
 def test_a_given_contact_id_must_be_new(fresh_db):
-    create_contact(fresh_db, ContactInput(contact_id="cust-1", email="a@example.com"), "alice")
+    create_contact(fresh_db, ContactInput(contact_id="cust-1", email="a@example.com"), "admin")
     before = table_counts(fresh_db)
     with pytest.raises(ContactsError) as raised:
-        create_contact(fresh_db, ContactInput(contact_id="cust-1", email="b@example.com"), "alice")
+        create_contact(fresh_db, ContactInput(contact_id="cust-1", email="b@example.com"), "admin")
     assert raised.value.field == "contact_id"
     assert "cust-1" in raised.value.message
     assert table_counts(fresh_db) == before
@@ -154,7 +164,7 @@ def test_a_given_contact_id_must_be_new(fresh_db):
 def test_a_malformed_contact_id_is_refused(shared_db, contact_id):
     before = table_counts(shared_db)
     with pytest.raises(ContactsError) as raised:
-        create_contact(shared_db, ContactInput(contact_id=contact_id), "alice")
+        create_contact(shared_db, ContactInput(contact_id=contact_id), "admin")
     assert raised.value.field == "contact_id"
     assert table_counts(shared_db) == before
 
@@ -175,14 +185,14 @@ def test_a_malformed_contact_id_is_refused(shared_db, contact_id):
 def test_invalid_input_on_create_writes_nothing(shared_db, given, field):
     before = table_counts(shared_db)
     with pytest.raises(ContactsError) as raised:
-        create_contact(shared_db, ContactInput(**given), "alice")
+        create_contact(shared_db, ContactInput(**given), "admin")
     assert raised.value.field == field
     assert table_counts(shared_db) == before
 
 
 def test_create_records_activity(fresh_db, ada):
     [(actor, action, changes)] = activity_of(fresh_db, ada.contact_id)
-    assert (actor, action) == ("alice", "created")
+    assert (actor, action) == ("admin", "created")
     assert changes["email"] == {"before": None, "after": "ada@example.com"}
     assert changes["lead_stage"] == {"before": None, "after": "Contact"}
 
@@ -342,7 +352,7 @@ def test_updating_a_deleted_contact_raises_stale(fresh_db, ada):
     ],
 )
 def test_custom_values_are_stored_canonically(shared_db, key, typed, stored):
-    contact = create_contact(shared_db, ContactInput(email="a@example.com", custom={key: typed}), "alice")
+    contact = create_contact(shared_db, ContactInput(email="a@example.com", custom={key: typed}), "admin")
     assert contact.custom == {key: stored}
     found = rows(shared_db, "SELECT field_key, value FROM custom_values WHERE contact_id = ?", [contact.contact_id])
     assert found == [(key, stored)]
@@ -391,7 +401,7 @@ def test_custom_values_update_and_clear_with_activity(fresh_db, typed_fields, ad
 
 
 def test_block_and_unblock_toggle_and_record_activity(fresh_db, ada):
-    other = create_contact(fresh_db, ContactInput(email="b@example.com"), "alice")
+    other = create_contact(fresh_db, ContactInput(email="b@example.com"), "admin")
     assert set_blocked(fresh_db, [ada.contact_id, other.contact_id], True, "bob") == 2
     blocked = get_contact(fresh_db, ada.contact_id)
     assert blocked.blocked is True
@@ -451,8 +461,8 @@ def test_delete_with_the_wrong_count_deletes_nothing(shared_db, typed):
 
 
 def test_delete_cascades_to_everything_that_belongs_to_the_contacts_and_is_logged(fresh_db, typed_fields, ada):
-    other = create_contact(fresh_db, ContactInput(email="b@example.com"), "alice")
-    kept = create_contact(fresh_db, ContactInput(email="keep@example.com"), "alice")
+    other = create_contact(fresh_db, ContactInput(email="b@example.com"), "admin")
+    kept = create_contact(fresh_db, ContactInput(email="keep@example.com"), "admin")
     for contact in (ada, other, kept):
         _add_related(fresh_db, contact.contact_id)
 

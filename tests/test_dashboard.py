@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from core import dashboard
+from core.accounts.users import bootstrap_admin
 from core.dashboard.countries import country_of_phone
 from core.dashboard.drill import choice_filter, country_filter, created_filter, filled_filter, tag_filter
 from core.db import frame, open_database
@@ -24,6 +25,7 @@ TODAY = NOW.date()
 @pytest.fixture(scope="module")
 def demo() -> Iterator[duckdb.DuckDBPyConnection]:
     con = open_database()
+    bootstrap_admin(con)
     generate_demo(con, contacts=2000, seed=23, now=NOW)
     yield con
     con.close()

@@ -231,7 +231,7 @@ def test_an_admin_marks_identity_fields_and_the_next_run_uses_them(con, add_cont
 
     bootstrap_admin(con)
     for keys, actor, message in [
-        (["customer_number"], "agnes", "Only admins"),
+        (["customer_number"], "agnes", "is not an active user"),
         (["plan"], ACTOR, "Only text and number fields can identify a contact, not Plan."),
         (["nope"], ACTOR, "Unknown custom field(s): nope."),
     ]:

@@ -10,15 +10,15 @@ from test_cli import cli
 from test_duplicates import people
 
 from bench.accuracy import TARGET_F1, febrl_accuracy
+from core.accounts.users import bootstrap_admin
 from core.db import open_database
-from core.workspace import ensure_owner
 
 
 @pytest.fixture
 def dup_db(tmp_path: Path, add_contact: AddContact) -> Path:
     path = tmp_path / "dups.duckdb"
     con = open_database(path)
-    ensure_owner(con, "admin")
+    bootstrap_admin(con)
     people(con, add_contact)
     add_contact(con, "e1", stored=True, email="Ana.Silva@gmail.com", first_name="Ana", tags=["vip"])
     add_contact(

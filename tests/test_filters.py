@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.accounts.users import bootstrap_admin
 from core.contacts.models import CustomField
 from core.contacts.validation import clean_custom_value
 from core.db import open_database, rows
@@ -45,10 +46,13 @@ SYSTEM_COLUMNS = [
 
 def make_database():
     con = open_database()
-    add_owner(con, "alice", "Alice Adams")
-    add_owner(con, "bob", "Bob Brown")
+    bootstrap_admin(con)
+    add_owner(con, "alice", "Alice Adams", actor="admin")
+    add_owner(con, "bob", "Bob Brown", actor="admin")
     for key, type_ in CUSTOM.items():
-        define_custom_field(con, key, key.title(), type_, options=["Free", "Pro"] if type_ == "dropdown" else None)
+        define_custom_field(
+            con, key, key.title(), type_, options=["Free", "Pro"] if type_ == "dropdown" else None, actor="admin"
+        )
     return con
 
 

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.accounts.users import bootstrap_admin
 from core.contacts.activity import now
 from core.contacts.fields import SUBSCRIPTIONS, SYSTEM_FIELDS
 from core.contacts.models import Contact
@@ -50,10 +51,10 @@ DATA_TABLES = ("contacts", *RELATED_TABLES, "deletion_log")
 
 def prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """An admin, an agent and two custom fields."""
-    add_owner(con, "admin", "Admin", role="admin")
-    add_owner(con, "agnes", "Agnes Agent", role="agent")
-    define_custom_field(con, "plan", "Plan", "dropdown", ["Free", "Pro"])
-    define_custom_field(con, "member_no", "Member number", "text")
+    bootstrap_admin(con)
+    add_owner(con, "agnes", "Agnes Agent", role="agent", actor="admin")
+    define_custom_field(con, "plan", "Plan", "dropdown", ["Free", "Pro"], actor="admin")
+    define_custom_field(con, "member_no", "Member number", "text", actor="admin")
     return con
 
 

@@ -5,6 +5,7 @@ import json
 import polars as pl
 import pytest
 
+from core.accounts.users import bootstrap_admin
 from core.channels.ingest import ingest_lines
 from core.channels.reading import chat_button_visible, contact_conversations
 from core.contacts.models import ContactInput
@@ -12,17 +13,16 @@ from core.contacts.records import create_contact, delete_contacts, get_contact, 
 from core.db import rows, scalar
 from core.duplicates.merge import merge_contacts, merge_groups
 from core.duplicates.merged_ids import merged_into
-from core.workspace import add_owner
 
 
 def chat(con, contact_id: str, at: str = "2026-11-28T09:00:00Z", **fields: object):
     event = {"type": "webchat", "contact_id": contact_id, "at": at, "text": "hello", **fields}
-    return ingest_lines(con, [json.dumps(event)], actor="test")
+    return ingest_lines(con, [json.dumps(event)], actor="admin")
 
 
 @pytest.fixture
 def db(fresh_db):
-    add_owner(fresh_db, "admin", "Admin", role="admin")
+    bootstrap_admin(fresh_db)
     for contact_id, name in [("a", "Ada"), ("b", "Ada L"), ("c", "Ada Lovelace")]:
         create_contact(fresh_db, ContactInput(contact_id=contact_id, first_name=name), "admin")
     return fresh_db

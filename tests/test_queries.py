@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
+from core.accounts.users import bootstrap_admin
 from core.db import open_database
 from core.errors import ContactsError
 from core.views.queries import ListView, count_view, list_contacts, view_contact_ids
@@ -53,10 +54,11 @@ def _blocked(index: int) -> bool:
 def listing():
     """25 contacts c01..c25: owners cycle alice, bob, none; c04 and c08 are blocked; some names missing."""
     con = open_database()
-    add_owner(con, "alice", "Alice")
-    add_owner(con, "bob", "Bob")
-    define_custom_field(con, "plan", "Plan", "dropdown", ["Free", "Pro"])
-    define_custom_field(con, "member_no", "Member number", "text")
+    bootstrap_admin(con)
+    add_owner(con, "alice", "Alice", actor="admin")
+    add_owner(con, "bob", "Bob", actor="admin")
+    define_custom_field(con, "plan", "Plan", "dropdown", ["Free", "Pro"], actor="admin")
+    define_custom_field(con, "member_no", "Member number", "text", actor="admin")
     for index, first_name in enumerate(FIRST_NAMES):
         contact_id = f"c{index + 1:02d}"
         con.execute(

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.accounts.users import bootstrap_admin
 from core.contacts.records import set_blocked
 from core.db import open_database
 from core.views.queries import ListView, view_contact_ids
@@ -20,11 +21,11 @@ def search(con, query: str, segment: str = "all") -> set[str]:
 def add_people(con, add_contact) -> None:
     """Contacts whose names, emails, phones and custom values the search tests look for."""
 
-    define_custom_field(con, "member_no", "Member number", "text")
-    define_custom_field(con, "score", "Score", "number")
-    define_custom_field(con, "plan", "Plan", "dropdown", ["Free", "Pro", "Enterprise"])
-    define_custom_field(con, "vip", "VIP", "checkbox")
-    define_custom_field(con, "renewal", "Renewal", "datetime")
+    define_custom_field(con, "member_no", "Member number", "text", actor="admin")
+    define_custom_field(con, "score", "Score", "number", actor="admin")
+    define_custom_field(con, "plan", "Plan", "dropdown", ["Free", "Pro", "Enterprise"], actor="admin")
+    define_custom_field(con, "vip", "VIP", "checkbox", actor="admin")
+    define_custom_field(con, "renewal", "Renewal", "datetime", actor="admin")
     add_contact(
         con,
         "ada",
@@ -50,13 +51,14 @@ def add_people(con, add_contact) -> None:
     add_contact(
         con, "blocked", first_name="Ada", last_name="Blocked", email="ada.blocked@example.com", phone="4155550199"
     )
-    set_blocked(con, ["blocked"], True, "alice")
+    set_blocked(con, ["blocked"], True, "admin")
 
 
 @pytest.fixture(scope="module")
 def people(add_contact):
     """One database for the module: searching never writes."""
     con = open_database()
+    bootstrap_admin(con)
     add_people(con, add_contact)
     yield con
     con.close()
@@ -232,6 +234,7 @@ def expected_matches(contacts: list[tuple[str | None, str | None, str | None]], 
 def scratch_db():
     """One database the property test refills for every example."""
     con = open_database()
+    bootstrap_admin(con)
     yield con
     con.close()
 

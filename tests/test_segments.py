@@ -26,8 +26,8 @@ ACME = parse_filter({"conditions": [{"field": "email", "op": "contains", "value"
 
 @pytest.fixture
 def workspace(fresh_db):
-    add_owner(fresh_db, "alice", "Alice Adams")
-    define_custom_field(fresh_db, "plan", "Plan", "dropdown", ["Free", "Pro"])
+    add_owner(fresh_db, "alice", "Alice Adams", actor="admin")
+    define_custom_field(fresh_db, "plan", "Plan", "dropdown", ["Free", "Pro"], actor="admin")
     for first, email, stage, owner, plan in [
         ("Ada", "ada@acme.io", "Lead", "alice", "Pro"),
         ("Bob", "bob@acme.io", "Customer", None, "Free"),
@@ -94,12 +94,13 @@ def test_segment_and_view_filters_share_a_statement_without_clashing_parameters(
 
 def test_rename_update_and_delete(workspace):
     saved = save_segment(workspace, "Acme", ACME, "admin")
-    renamed = rename_segment(workspace, "Acme", "Acme accounts")
+    renamed = rename_segment(workspace, "Acme", "Acme accounts", actor="admin")
     assert renamed.segment_id == saved.segment_id and renamed.name == "Acme accounts"
     customers = parse_filter({"conditions": [{"field": "lead_stage", "op": "any_of", "value": ["Customer"]}]})
-    assert update_segment_filter(workspace, renamed.key, customers).description == "Lead stage is any of Customer"
+    customers_only = update_segment_filter(workspace, renamed.key, customers, actor="admin")
+    assert customers_only.description == "Lead stage is any of Customer"
     assert names(workspace, renamed.key) == ["Bob"]
-    delete_segment(workspace, renamed.key)
+    delete_segment(workspace, renamed.key, actor="admin")
     with pytest.raises(ContactsError, match="There is no segment 'Acme accounts'"):
         find_segment(workspace, "Acme accounts")
     assert segment_count(workspace, "all", "alice") == 3  # the contacts stay
@@ -134,9 +135,9 @@ def test_an_empty_or_ill_typed_filter_cannot_be_saved(workspace):
 
 def test_system_segments_cannot_be_renamed_or_deleted(workspace):
     with pytest.raises(ContactsError, match="system segment"):
-        rename_segment(workspace, "all", "Everyone")
+        rename_segment(workspace, "all", "Everyone", actor="admin")
     with pytest.raises(ContactsError, match="system segment"):
-        delete_segment(workspace, "Blocked")
+        delete_segment(workspace, "Blocked", actor="admin")
 
 
 def test_summaries_list_every_segment_with_count_and_description(workspace):

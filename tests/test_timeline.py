@@ -9,6 +9,7 @@ from core.contacts.activity import changes_json, describe_changes, record_activi
 from core.contacts.models import ContactInput
 from core.contacts.records import create_contact, update_contact
 from core.contacts.timeline import related_counts, timeline
+from core.workspace import add_owner
 
 
 def at(day: int, hour: int = 12) -> datetime:
@@ -69,14 +70,15 @@ def test_related_counts(history):
 
 def test_edits_show_in_the_timeline_with_before_and_after(fresh_db):
     contact = create_contact(
-        fresh_db, ContactInput(contact_id="ada", email="ada@example.com", first_name="Ada"), "alice"
+        fresh_db, ContactInput(contact_id="ada", email="ada@example.com", first_name="Ada"), "admin"
     )
+    add_owner(fresh_db, "bob", "Bob", actor="admin")
     update_contact(fresh_db, contact.contact_id, {"first_name": "Augusta", "tags": ["vip", "eu"]}, 1, "bob")
     entries = timeline(fresh_db, "ada")
     newest = entries.row(0, named=True)
     assert (newest["kind"], newest["title"]) == ("activity", "updated by bob")
     assert newest["detail"].splitlines() == ["First name: Ada → Augusta", "Tags: (empty) → vip, eu"]
-    assert entries["title"].to_list()[-1] == "created by alice"
+    assert entries["title"].to_list()[-1] == "created by admin"
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 import pytest
 
+from core.accounts.users import bootstrap_admin
 from core.contacts.fields import DEFAULT_TABLE_COLUMNS, SYSTEM_FIELDS
 from core.contacts.models import CustomField
 from core.contacts.validation import custom_fields
@@ -11,7 +12,6 @@ from core.workspace import (
     add_owner,
     column_choices,
     define_custom_field,
-    ensure_owner,
     lead_stages,
     owners,
     set_default_country,
@@ -26,6 +26,7 @@ from core.workspace import (
 def shared_db():
     """One database for the tests that only check what is refused."""
     con = open_database()
+    bootstrap_admin(con)
     yield con
     con.close()
 
@@ -34,8 +35,8 @@ def shared_db():
 
 
 def test_define_custom_fields_in_order(fresh_db):
-    member = define_custom_field(fresh_db, "member_no", "Member number", "text", is_identity=True)
-    plan = define_custom_field(fresh_db, "plan", "Plan", "dropdown", [" Free ", "Pro", "  "])
+    member = define_custom_field(fresh_db, "member_no", "Member number", "text", is_identity=True, actor="admin")
+    plan = define_custom_field(fresh_db, "plan", "Plan", "dropdown", [" Free ", "Pro", "  "], actor="admin")
     assert member == CustomField(key="member_no", label="Member number", type="text", is_identity=True, position=1)
     assert plan == CustomField(key="plan", label="Plan", type="dropdown", options=["Free", "Pro"], position=2)
     assert custom_fields(fresh_db) == [member, plan]
@@ -43,7 +44,7 @@ def test_define_custom_fields_in_order(fresh_db):
 
 @pytest.mark.parametrize("type_", ["text", "number", "checkbox", "datetime", "dropdown"])
 def test_every_custom_field_type_can_be_defined(fresh_db, type_):
-    field = define_custom_field(fresh_db, "f1", "F1", type_, ["One"])
+    field = define_custom_field(fresh_db, "f1", "F1", type_, ["One"], actor="admin")
     assert custom_fields(fresh_db) == [field]
 
 
@@ -72,19 +73,19 @@ def test_every_custom_field_type_can_be_defined(fresh_db, type_):
 )
 def test_define_custom_field_validation(shared_db, key, type_, options, field):
     with pytest.raises(ContactsError) as raised:
-        define_custom_field(shared_db, key, "Label", type_, options)
+        define_custom_field(shared_db, key, "Label", type_, options, actor="admin")
     assert raised.value.field == field
     assert scalar(shared_db, "SELECT count(*) FROM custom_fields") == 0
 
 
 def test_the_longest_key_is_63_characters(fresh_db):
-    assert define_custom_field(fresh_db, "p" * 63, "Long", "text").key == "p" * 63
+    assert define_custom_field(fresh_db, "p" * 63, "Long", "text", actor="admin").key == "p" * 63
 
 
 def test_a_custom_field_key_is_defined_once(fresh_db):
-    define_custom_field(fresh_db, "plan", "Plan", "text")
+    define_custom_field(fresh_db, "plan", "Plan", "text", actor="admin")
     with pytest.raises(ContactsError) as raised:
-        define_custom_field(fresh_db, "plan", "Plan again", "number")
+        define_custom_field(fresh_db, "plan", "Plan again", "number", actor="admin")
     assert raised.value.field == "key"
     assert rows(fresh_db, "SELECT key, label, type FROM custom_fields") == [("plan", "Plan", "text")]
 
@@ -93,11 +94,11 @@ def test_a_custom_field_key_is_defined_once(fresh_db):
 
 
 def test_table_columns_default(fresh_db):
-    assert table_columns(fresh_db, "alice") == list(DEFAULT_TABLE_COLUMNS)
+    assert table_columns(fresh_db, "admin") == list(DEFAULT_TABLE_COLUMNS)
 
 
 def test_column_choices_are_every_system_and_custom_field(fresh_db):
-    define_custom_field(fresh_db, "plan", "Plan", "text")
+    define_custom_field(fresh_db, "plan", "Plan", "text", actor="admin")
     choices = column_choices(fresh_db)
     assert list(choices) == [field.key for field in SYSTEM_FIELDS] + ["custom.plan"]
     assert choices["email"] == "Email"
@@ -105,42 +106,43 @@ def test_column_choices_are_every_system_and_custom_field(fresh_db):
 
 
 def test_table_columns_round_trip_per_user_in_order(fresh_db):
-    define_custom_field(fresh_db, "plan", "Plan", "dropdown", ["Free", "Pro"])
-    set_table_columns(fresh_db, "alice", ["custom.plan", "email", "first_name"])
+    define_custom_field(fresh_db, "plan", "Plan", "dropdown", ["Free", "Pro"], actor="admin")
+    set_table_columns(fresh_db, "admin", ["custom.plan", "email", "first_name"])
+    add_owner(fresh_db, "bob", "Bob", actor="admin")
     set_table_columns(fresh_db, "bob", ["last_updated", "company"])
-    assert table_columns(fresh_db, "alice") == ["custom.plan", "email", "first_name"]
+    assert table_columns(fresh_db, "admin") == ["custom.plan", "email", "first_name"]
     assert table_columns(fresh_db, "bob") == ["last_updated", "company"]
     assert table_columns(fresh_db, "carol") == list(DEFAULT_TABLE_COLUMNS)
 
-    set_table_columns(fresh_db, "alice", ["phone", "email", "phone"])
-    assert table_columns(fresh_db, "alice") == ["phone", "email"]
+    set_table_columns(fresh_db, "admin", ["phone", "email", "phone"])
+    assert table_columns(fresh_db, "admin") == ["phone", "email"]
     assert table_columns(fresh_db, "bob") == ["last_updated", "company"]
 
 
 @pytest.mark.parametrize("columns", [["email", "nope"], ["custom.plan"], ["email", "custom.nope"], []])
 def test_set_table_columns_refuses_unknown_fields_and_keeps_the_old_choice(fresh_db, columns):
-    set_table_columns(fresh_db, "alice", ["email"])
+    set_table_columns(fresh_db, "admin", ["email"])
     with pytest.raises(ContactsError) as raised:
-        set_table_columns(fresh_db, "alice", columns)
+        set_table_columns(fresh_db, "admin", columns)
     assert raised.value.field == "columns"
-    assert table_columns(fresh_db, "alice") == ["email"]
+    assert table_columns(fresh_db, "admin") == ["email"]
 
 
 def test_a_removed_custom_field_drops_out_of_the_chosen_columns(fresh_db):
-    define_custom_field(fresh_db, "plan", "Plan", "text")
-    set_table_columns(fresh_db, "alice", ["email", "custom.plan", "phone"])
+    define_custom_field(fresh_db, "plan", "Plan", "text", actor="admin")
+    set_table_columns(fresh_db, "admin", ["email", "custom.plan", "phone"])
     fresh_db.execute("DELETE FROM custom_fields WHERE key = 'plan'")
-    assert table_columns(fresh_db, "alice") == ["email", "phone"]
+    assert table_columns(fresh_db, "admin") == ["email", "phone"]
 
 
 # --- owners, stages, tags ----------------------------------------------------------------------
 
 
 def test_owners_are_listed_by_name(fresh_db):
-    add_owner(fresh_db, "zed", "Alice Zed", "admin", "alice@example.com")
-    add_owner(fresh_db, "bob", "Bob")
-    assert owners(fresh_db) == {"zed": "Alice Zed", "bob": "Bob"}
-    assert list(owners(fresh_db)) == ["zed", "bob"]
+    add_owner(fresh_db, "zed", "Alice Zed", "admin", "alice@example.com", actor="admin")
+    add_owner(fresh_db, "bob", "Bob", actor="admin")
+    assert owners(fresh_db) == {"admin": "Admin", "zed": "Alice Zed", "bob": "Bob"}
+    assert list(owners(fresh_db)) == ["admin", "zed", "bob"]
     assert (user_role(fresh_db, "zed"), user_role(fresh_db, "bob"), user_role(fresh_db, "nobody")) == (
         "admin",
         "agent",
@@ -149,24 +151,24 @@ def test_owners_are_listed_by_name(fresh_db):
 
 
 def test_add_owner_refuses_a_duplicate(fresh_db):
-    add_owner(fresh_db, "bob", "Bob")
+    add_owner(fresh_db, "bob", "Bob", actor="admin")
     with pytest.raises(ContactsError) as raised:
-        add_owner(fresh_db, "bob", "Another Bob", "admin")
+        add_owner(fresh_db, "bob", "Another Bob", "admin", actor="admin")
     assert raised.value.field == "owner_id"
-    assert owners(fresh_db) == {"bob": "Bob"}
+    assert owners(fresh_db) == {"admin": "Admin", "bob": "Bob"}
     assert user_role(fresh_db, "bob") == "agent"
 
 
 def test_add_owner_refuses_an_unknown_role(fresh_db):
     with pytest.raises(ContactsError) as raised:
-        add_owner(fresh_db, "bob", "Bob", "superuser")
+        add_owner(fresh_db, "bob", "Bob", "superuser", actor="admin")
     assert raised.value.field == "role"
-    assert owners(fresh_db) == {}
+    assert owners(fresh_db) == {"admin": "Admin"}
 
 
 def test_ensure_owner_adds_the_local_user_once(fresh_db):
-    ensure_owner(fresh_db, "admin")
-    ensure_owner(fresh_db, "admin")
+    bootstrap_admin(fresh_db)
+    bootstrap_admin(fresh_db)
     assert owners(fresh_db) == {"admin": "Admin"}
     assert user_role(fresh_db, "admin") == "admin"
 
@@ -187,13 +189,13 @@ def test_tag_names_are_distinct_and_sorted(fresh_db):
 
 @pytest.mark.parametrize(("typed", "stored"), [("GB", "GB"), (" de ", "DE")])
 def test_set_default_country(fresh_db, typed, stored):
-    set_default_country(fresh_db, typed)
+    set_default_country(fresh_db, typed, actor="admin")
     assert scalar(fresh_db, "SELECT value FROM settings WHERE key = 'default_country'") == stored
 
 
 @pytest.mark.parametrize("typed", ["XX", "", "United Kingdom"])
 def test_set_default_country_refuses_an_unknown_code(fresh_db, typed):
     with pytest.raises(ContactsError) as raised:
-        set_default_country(fresh_db, typed)
+        set_default_country(fresh_db, typed, actor="admin")
     assert raised.value.field == "country"
     assert scalar(fresh_db, "SELECT value FROM settings WHERE key = 'default_country'") == "US"

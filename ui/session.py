@@ -1,4 +1,4 @@
-"""One DuckDB connection per server process, a cursor per script run, and the current user."""
+"""One DuckDB connection per server process, a cursor per script run, and the signed-in user (ui/login.py)."""
 
 import os
 import re
@@ -6,9 +6,9 @@ import threading
 
 import duckdb
 
-from core.config import current_user, database_path
+from core.config import database_path
 from core.db import open_database
-from core.workspace import ensure_owner, user_role
+from core.workspace import user_role
 
 
 class _ProcessConnections:
@@ -27,7 +27,6 @@ class _ProcessConnections:
         with self._lock:
             if path not in self._open:
                 con = open_database(path, memory_limit=os.environ.get("CONTACTS_DB_MEMORY", "1GB"))
-                ensure_owner(con, current_user())
                 self._open[path] = con
             return self._open[path]
 
@@ -48,8 +47,10 @@ def db() -> duckdb.DuckDBPyConnection:
 
 
 def user() -> str:
-    """Who is using the app (the configured local admin until login exists)."""
-    return current_user()
+    """Who is signed in (app.py's login gate runs before any page, so a page always has one)."""
+    import streamlit as st
+
+    return str(st.session_state.get("signed_in_user", ""))
 
 
 def is_admin(con: duckdb.DuckDBPyConnection) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from core.accounts.permissions import writes
 from core.channels.events import InboxEvent, Malformed, ParsedEvent, WebChatEvent, parse_lines
 from core.channels.names import generated_name
 from core.channels.run import (
@@ -253,6 +254,7 @@ def _inbox_id(event: InboxEvent) -> str:
     return hashlib.blake2b(f"{event.channel}\x00{event.social_id}".encode(), digest_size=8).hexdigest()
 
 
+@writes("channels.ingest")
 def ingest_events(
     con: duckdb.DuckDBPyConnection, events: list[ParsedEvent], malformed: list[Malformed], actor: str, origin: str
 ) -> IngestReport:
@@ -288,6 +290,7 @@ def _apply(
     return report
 
 
+@writes("channels.ingest")
 def ingest_lines(
     con: duckdb.DuckDBPyConnection, lines: list[str], actor: str, origin: str = "cli", first_line: int = 1
 ) -> IngestReport:
@@ -296,6 +299,7 @@ def ingest_lines(
     return ingest_events(con, events, malformed, actor, origin)
 
 
+@writes("channels.ingest")
 def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, actor: str) -> IngestReport:
     """Ingest a JSON-lines file of events."""
     text = Path(path).read_text(encoding="utf-8-sig")

@@ -27,13 +27,17 @@ def command_bulk(args: argparse.Namespace) -> int:
     from core.views.bulk import Selection, run_bulk, selection_count
 
     action = args.action.replace("-", "_")
-    if args.ids:
+    if args.all:
+        if args.ids or args.segment or args.filter:
+            raise ContactsError("--all means every contact: leave out --segment, --filter and --ids.")
+        selection = Selection(view=ListView(), everything=True)
+    elif args.ids:
         selection = Selection(ids=args.ids)
     elif args.segment or args.filter:
         view = ListView(segment=args.segment or "all", filter=parse_filter(args.filter) if args.filter else None)
         selection = Selection(view=view)
     else:
-        raise ContactsError("Choose the contacts with --segment, --filter or --ids.")
+        raise ContactsError("Choose the contacts with --segment, --filter or --ids (or --all for every contact).")
     con = open_existing(args.db)
     value: Any = {"add_tags": args.tags, "remove_tags": args.tags, "assign": args.owner}.get(action, args.status)
     if action == "delete":
@@ -55,11 +59,11 @@ def command_segments(args: argparse.Namespace) -> int:
     elif args.action == "rename":
         if not args.name or not args.new_name:
             raise ContactsError("Renaming a segment needs its NAME and --to NEW_NAME.")
-        rename_segment(con, args.name, args.new_name)
+        rename_segment(con, args.name, args.new_name, args.user)
     elif args.action == "delete":
         if not args.name:
             raise ContactsError("Deleting a segment needs its NAME.")
-        delete_segment(con, args.name)
+        delete_segment(con, args.name, args.user)
     print_json(segment_summaries(con, args.user).to_dicts())
     return 0
 
@@ -99,6 +103,7 @@ def register(add: Adder) -> None:
     bulk.add_argument("--segment", help="every contact in this segment (key, name or saved ID)")
     bulk.add_argument("--filter", help="every contact matching this filter (JSON), within --segment if given")
     bulk.add_argument("--ids", nargs="+", help="these contact IDs")
+    bulk.add_argument("--all", action="store_true", help="every contact (a delete of everything needs it said)")
     bulk.add_argument("--tags", nargs="+", help="tags to add or remove")
     bulk.add_argument("--owner", help="owner ID to assign ('' unassigns)")
     bulk.add_argument("--status", choices=["subscribed", "unsubscribed", "not set"], help="new subscription")

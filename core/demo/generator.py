@@ -19,7 +19,9 @@ from core.demo import related
 from core.demo.duplicates import people_with_duplicates
 from core.demo.lifecycle import add_last_contact, add_lifecycle
 from core.demo.reference import owners, slug
-from core.workspace import add_owner, define_custom_field, lead_stages
+from core.workspace import define_custom_field, lead_stages
+
+DEMO_ADMIN = "admin"  # the demo team's admin (core/demo/tables/owners.csv) acts for the demo
 
 # Key, label, type, dropdown options, whether it identifies a contact; related.custom_values fills them.
 CUSTOM_FIELDS = (
@@ -57,10 +59,10 @@ def generate_demo(
     """Add `contacts` realistic demo contacts as of `now` (default: this hour), with duplicates' truth and records."""
     started = time.perf_counter()
     moment = _now_micros(now)
-    # define_custom_field commits on its own, so the fields come before the one big transaction.
+    # define_custom_field commits on its own, so the team and the fields come before the one big transaction.
+    _ensure_owners(con)
     usable = _ensure_custom_fields(con)
     with transaction(con):
-        _ensure_owners(con)
         if contacts <= 0:
             return DemoSummary(**dict.fromkeys(DemoSummary.model_fields, 0))
         # Mixing in the contacts already there keeps a second run on the same database from reusing IDs.
@@ -112,11 +114,14 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> 
 
 
 def _ensure_owners(con: duckdb.DuckDBPyConnection) -> None:
-    """Add the demo team (one admin, seven agents) unless they are there already."""
+    """Add the demo team (one admin, seven agents, no passwords: `python -m core demo` gives the admin one)
+    unless they are there already. Seeding, like the contacts below: no acting user exists yet."""
     for owner in owners():
-        if not scalar(con, "SELECT count(*) FROM owners WHERE owner_id = ?", [owner.owner_id]):
-            first = slug(owner.name.split()[0])
-            add_owner(con, owner.owner_id, owner.name, owner.role, email=f"{first}@brightwave.io")
+        first = slug(owner.name.split()[0])
+        con.execute(
+            "INSERT INTO owners (owner_id, name, email, role) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [owner.owner_id, owner.name, f"{first}@brightwave.io", owner.role],
+        )
 
 
 def _ensure_custom_fields(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -125,7 +130,7 @@ def _ensure_custom_fields(con: duckdb.DuckDBPyConnection) -> set[str]:
     for key, label, type_, options, identity in CUSTOM_FIELDS:
         found = con.execute("SELECT type, options FROM custom_fields WHERE key = ?", [key]).fetchall()
         if not found:
-            define_custom_field(con, key, label, type_, options, is_identity=identity)
+            define_custom_field(con, key, label, type_, options, is_identity=identity, actor=DEMO_ADMIN)
             usable.add(key)
         elif found[0][0] == type_ and set(options or []) <= set(found[0][1]):
             usable.add(key)

@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
+from core.accounts.permissions import writes
 from core.contacts.fields import SYSTEM_FIELDS
 from core.contacts.models import Contact
 from core.contacts.validation import blank
@@ -127,6 +128,7 @@ def plan_bulk_merge(
     )
 
 
+@writes("duplicates.merge")
 def run_bulk_merge(con: duckdb.DuckDBPyConnection, plan: BulkMergePlan, actor: str) -> MergeSummary:
     """Merge every group of the plan in one transaction (all of them, or none on a failure)."""
     return merge_groups(con, plan.assignments, actor)

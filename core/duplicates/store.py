@@ -8,6 +8,7 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel
 
+from core.accounts.permissions import writes
 from core.contacts.activity import now
 from core.db import frame, rows, scalar, transaction
 from core.duplicates.exact import exact_pairs
@@ -38,6 +39,7 @@ class DuplicateRun(BaseModel):
         return (self.finished_at - self.started_at).total_seconds()
 
 
+@writes("duplicates.find")
 def find_duplicates(con: duckdb.DuckDBPyConnection, actor: str, exact_only: bool = False) -> DuplicateRun:
     """Detect exact (and unless `exact_only`, likely) pairs over every contact; they replace the last run's."""
     started, clock = now(), time.perf_counter()
@@ -175,6 +177,7 @@ def same_email_or_phone(con: duckdb.DuckDBPyConnection, contact_id: str) -> list
     return [contact_id for (contact_id,) in found]
 
 
+@writes("duplicates.not_duplicate")
 def mark_not_duplicates(con: duckdb.DuckDBPyConnection, contact_ids: list[str], actor: str) -> int:
     """Record that these contacts are different people: no pair among them is proposed again."""
     ids = sorted(set(contact_ids))

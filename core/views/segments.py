@@ -11,6 +11,7 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel
 
+from core.accounts.permissions import writes
 from core.contacts.activity import now
 from core.db import frame, rows, scalar, transaction
 from core.errors import ContactsError
@@ -154,6 +155,7 @@ def _checked(con: duckdb.DuckDBPyConnection, filter_: Filter) -> Filter:
     return filter_
 
 
+@writes("segments.save")
 def save_segment(con: duckdb.DuckDBPyConnection, name: str, filter_: Filter, actor: str) -> Segment:
     """Save a filter as a segment under a new name."""
     checked = _checked(con, filter_)
@@ -176,7 +178,8 @@ def _saved_only(con: duckdb.DuckDBPyConnection, reference: str | int) -> Segment
     return found
 
 
-def rename_segment(con: duckdb.DuckDBPyConnection, reference: str | int, new_name: str) -> Segment:
+@writes("segments.manage")
+def rename_segment(con: duckdb.DuckDBPyConnection, reference: str | int, new_name: str, actor: str) -> Segment:
     """Give a saved segment a new name."""
     found = _saved_only(con, reference)
     with transaction(con):
@@ -188,7 +191,10 @@ def rename_segment(con: duckdb.DuckDBPyConnection, reference: str | int, new_nam
     return find_segment(con, found.key)
 
 
-def update_segment_filter(con: duckdb.DuckDBPyConnection, reference: str | int, filter_: Filter) -> Segment:
+@writes("segments.manage")
+def update_segment_filter(
+    con: duckdb.DuckDBPyConnection, reference: str | int, filter_: Filter, actor: str
+) -> Segment:
     """Replace a saved segment's conditions (edited in the Segments page's filter builder); its name stays."""
     found = _saved_only(con, reference)
     checked = _checked(con, filter_)
@@ -200,7 +206,8 @@ def update_segment_filter(con: duckdb.DuckDBPyConnection, reference: str | int, 
     return find_segment(con, found.key)
 
 
-def delete_segment(con: duckdb.DuckDBPyConnection, reference: str | int) -> None:
+@writes("segments.manage")
+def delete_segment(con: duckdb.DuckDBPyConnection, reference: str | int, actor: str) -> None:
     """Delete a saved segment (its contacts stay)."""
     found = _saved_only(con, reference)
     con.execute("DELETE FROM segments WHERE segment_id = $id", {"id": found.segment_id})

@@ -1,5 +1,6 @@
 """Page tests: the whole app (app.py) under Streamlit's AppTest, on a small file database."""
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
+from core.accounts.users import bootstrap_admin
 from core.contacts.models import Contact, ContactInput
 from core.contacts.records import create_contact
 from core.db import open_database
@@ -37,9 +39,9 @@ def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str
     """A database with a few contacts, selected by CONTACTS_DB; yields the contacts by first name."""
     path = tmp_path / "pages.duckdb"
     con = open_database(path)
-    add_owner(con, "admin", "Admin", role="admin")
-    add_owner(con, "maria", "Maria Lopez")
-    define_custom_field(con, "plan", "Plan", "dropdown", options=["Free", "Pro"])
+    bootstrap_admin(con)
+    add_owner(con, "maria", "Maria Lopez", actor="admin")
+    define_custom_field(con, "plan", "Plan", "dropdown", options=["Free", "Pro"], actor="admin")
     made = {}
     for first, email, owner, plan in [
         ("Grace", "grace@navy.example", "admin", "Pro"),
@@ -61,12 +63,21 @@ def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str
     _connection.clear()
 
 
+def sign_in_as(app: AppTest, user_id: str) -> None:
+    """Sign an AppTest session in as a user (a session opened in core, as the sign-in form does)."""
+    from core.accounts.sessions import start_session
+    from ui.session import db
+
+    app.session_state["session_token"] = start_session(db(), user_id)
+
+
 @pytest.fixture
 def open_page(app_db: dict[str, Contact]) -> Callable[..., AppTest]:
     """Run app.py, switch to a page with the given query parameters, and return the AppTest."""
 
     def run(page: str, **query: str) -> AppTest:
         app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+        sign_in_as(app, os.environ.get("CONTACTS_USER", "admin"))  # tests pick the user by the old variable
         app.run()
         app.switch_page(page)
         for key, value in query.items():

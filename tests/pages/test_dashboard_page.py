@@ -1,14 +1,18 @@
 """The Dashboard (the home page) under AppTest."""
 
+import os
+
 from streamlit.testing.v1 import AppTest
 
 from core.contacts.records import set_blocked
-from tests.pages.conftest import ROOT
+from tests.pages.conftest import ROOT, sign_in_as
 from ui.session import db
 
 
 def test_the_dashboard_is_the_home_page_with_its_numbers(app_db):
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    sign_in_as(app, os.environ.get("CONTACTS_USER", "admin"))
+    app.run()
     assert not app.exception
     assert app.title[0].value == "Dashboard"
     metrics = {metric.label: metric.value for metric in app.metric}

@@ -46,7 +46,7 @@ PAIRS = {
 def people(app_db):
     """app_db's three contacts (no duplicates) plus 40 distinct people and the pairs above; by short name."""
     con = open_database(os.environ["CONTACTS_DB"])
-    add_owner(con, "agent", "Agent Smith", role="agent")
+    add_owner(con, "agent", "Agent Smith", role="agent", actor="admin")
     for i in range(40):
         made = create_contact(
             con,
@@ -250,7 +250,7 @@ def test_an_agent_cannot_merge_chosen_contacts(people, open_page, monkeypatch):
 
 
 def test_an_admin_chooses_the_identity_fields(people, open_page):
-    define_custom_field(db(), "member_no", "Member number", "text")
+    define_custom_field(db(), "member_no", "Member number", "text", actor="admin")
     app = open_page("pages/duplicates.py")
     identity = app.multiselect(key="identity-fields")
     assert identity.options == ["Member number"]  # app_db's Plan is a dropdown: it identifies no one

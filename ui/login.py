@@ -1,0 +1,78 @@
+"""The login gate app.py runs before any page: first admin, sign-in, sign-out, idle expiry, trusted proxy header."""
+
+import os
+
+import duckdb
+import streamlit as st
+
+from core.accounts.sessions import resume, sign_in, sign_out
+from core.accounts.users import create_first_admin, needs_first_admin
+from core.errors import ContactsError
+from core.workspace import user_role
+
+PROXY_HEADER = "CONTACTS_TRUSTED_USER_HEADER"  # opt-in: the name of the header an authenticating proxy sets
+
+
+def _from_proxy(con: duckdb.DuckDBPyConnection) -> str | None:
+    header = os.environ.get(PROXY_HEADER, "").strip()
+    if not header:
+        return None
+    named = (st.context.headers.get(header) or "").strip().lower()
+    return named if named and user_role(con, named) else None
+
+
+def _first_admin_form(con: duckdb.DuckDBPyConnection) -> None:
+    st.title("Set up Contacts")
+    st.write("This workspace has no admin yet. Create the first one; they add everyone else in Settings.")
+    with st.form("first-admin"):
+        user_id = st.text_input("User name", value="admin")
+        name = st.text_input("Full name")
+        password = st.text_input("Password (at least 10 characters)", type="password")
+        again = st.text_input("Password again", type="password")
+        if st.form_submit_button("Create the admin", type="primary"):
+            try:
+                if password != again:
+                    raise ContactsError("The two passwords differ.", field="password")
+                create_first_admin(con, user_id.strip().lower(), name or user_id, password)
+                st.success("Done: sign in now.")
+                st.rerun()
+            except ContactsError as error:
+                st.error(error.message)
+
+
+def _sign_in_form(con: duckdb.DuckDBPyConnection) -> None:
+    st.title("Sign in to Contacts")
+    with st.form("sign-in"):
+        user_id = st.text_input("User name")
+        password = st.text_input("Password", type="password")
+        if st.form_submit_button("Sign in", type="primary"):
+            client = str(st.context.ip_address or "browser")
+            try:
+                st.session_state["session_token"] = sign_in(con, user_id, password, client)
+                st.rerun()
+            except ContactsError as error:
+                st.error(error.message)
+
+
+def login_gate(con: duckdb.DuckDBPyConnection) -> str:
+    """The signed-in user; otherwise show the first-admin or sign-in form and stop the run."""
+    signed_in = _from_proxy(con) or resume(con, st.session_state.get("session_token"))
+    if signed_in:
+        st.session_state["signed_in_user"] = signed_in
+        return signed_in
+    st.session_state.pop("signed_in_user", None)
+    if needs_first_admin(con):
+        _first_admin_form(con)
+    else:
+        _sign_in_form(con)
+    st.stop()
+    raise AssertionError("unreachable")
+
+
+def sign_out_button(con: duckdb.DuckDBPyConnection, user_id: str) -> None:
+    """The sidebar's 'signed in as' line and sign-out button."""
+    st.sidebar.caption(f"Signed in as **{user_id}** ({user_role(con, user_id)})")
+    if st.sidebar.button("Sign out", icon=":material/logout:"):
+        sign_out(con, st.session_state.pop("session_token", None))
+        st.session_state.pop("signed_in_user", None)
+        st.rerun()
