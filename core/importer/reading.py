@@ -289,34 +289,73 @@ def _read_vcf(file_name: str, data: bytes) -> RawTable:
 
 
 def _read_xlsx(file_name: str, data: bytes) -> RawTable:
-    from openpyxl import load_workbook
+    """The first sheet through calamine (fastexcel), every cell as text, after a check of its declared size."""
+    import fastexcel
 
+    _check_sheet_size(file_name, data)
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None or not any(cell is not None for cell in header):
-            raise ContactsError(f"{file_name} is empty.")
-        headers = _clean_headers([_cell_text(cell) or "" for cell in header])
-        # openpyxl yields one tuple per row; map() turns cells into text without a Python-level row loop.
-        texts = (list(map(_cell_text, row)) for row in rows)
-        frame = _rows_to_frame(texts, len(headers)).with_columns(pl.lit(len(headers), dtype=pl.Int32).alias(CELLS))
-        book.close()
-    except ContactsError:
-        raise
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, TypeError) as error:
-        raise ContactsError(f"{file_name} is not a readable XLSX file (corrupt or truncated): {error}.") from None
-    return RawTable(
-        file_name, headers, frame.rename(dict(zip(_positional(len(headers)), headers, strict=True))), "xlsx"
+        raw = fastexcel.read_excel(data).load_sheet(0, header_row=None, dtypes="string").to_polars()
+    except Exception as error:  # calamine reports a corrupt part as several exception types
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ContactsError(f"{file_name} is not a readable XLSX file (corrupt or truncated): {reason}.") from None
+    if raw.height == 0 or all(value is None for value in raw.row(0)):
+        raise ContactsError(f"{file_name} is empty.")
+    headers = _clean_headers([value or "" for value in raw.row(0)])
+    width = len(headers)
+    frame = (
+        raw.slice(1)
+        .rename(dict(zip(raw.columns, _positional(width), strict=True)))
+        .with_columns(
+            pl.lit(width, dtype=pl.Int32).alias(CELLS),
+            pl.int_range(2, pl.len() + 2, dtype=pl.Int64).alias(LINE),
+        )
+        .filter(~_blank_row(width))
     )
+    return RawTable(file_name, headers, frame.rename(dict(zip(_positional(width), headers, strict=True))), "xlsx")
 
 
-def _cell_text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
-    return str(value)
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+MAX_XLSX_COLUMNS = 1_000
+MAX_XLSX_CELLS = 60_000_000
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _check_sheet_size(file_name: str, data: bytes) -> None:
+    """Refuse a sheet that declares more columns or cells than a contact list has, before reading any cell.
+
+    A few kilobytes can declare a cell in column XFD or a million empty rows; reading them first costs gigabytes.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            sheets = sorted(
+                (n for n in archive.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)),
+                key=lambda n: int(re.sub(r"\D", "", n)),
+            )
+            if not sheets:
+                raise ContactsError(f"{file_name} is not a readable XLSX file (it has no worksheet).")
+            with archive.open(sheets[0]) as sheet:
+                head = sheet.read(4096)
+    except zipfile.BadZipFile as error:
+        raise ContactsError(f"{file_name} is not a readable XLSX file (corrupt or truncated): {error}.") from None
+    found = _DIMENSION.search(head)
+    if found is None:
+        return
+    first_column, first_row = _column_number(found[1]), int(found[2])
+    last_column, last_row = (_column_number(found[3]), int(found[4])) if found[3] else (first_column, first_row)
+    columns, rows = last_column - first_column + 1, last_row - first_row + 1
+    if columns > MAX_XLSX_COLUMNS:
+        raise ContactsError(
+            f"{file_name} declares {columns:,} columns (up to column {found[3].decode()}); a contact list has at most "
+            f"{MAX_XLSX_COLUMNS:,}. Delete the empty columns at the right of the sheet and save it again."
+        )
+    if rows > MAX_ROWS + 1 or columns * rows > MAX_XLSX_CELLS:
+        raise ContactsError(
+            f"{file_name} declares {rows:,} rows by {columns:,} columns; the limit is {MAX_ROWS:,} rows and "
+            f"{MAX_XLSX_CELLS:,} cells. Delete the empty rows under the data and save it again."
+        )
