@@ -17,7 +17,8 @@ from core.dashboard.countries import calling_code_countries
 from core.dashboard.drill import filled_filter
 from core.dashboard.periods import GRAINS, Grain, week_start
 from core.db import frame, rows, scalar
-from core.duplicates.store import duplicate_groups, last_run
+from core.duplicates.groups import components
+from core.duplicates.store import current_pairs, last_run
 from core.views.filters import FilterField, compile_filter, filter_fields
 
 Breakdown = Literal["source", "channel"]
@@ -281,21 +282,37 @@ class DuplicateRate(BaseModel):
         return grouped / self.contacts if self.contacts else 0.0
 
 
+def _groups(pairs: pl.DataFrame) -> pl.DataFrame:
+    """One row per group of the pairs: size and whether it is exact (its exact pairs alone connect it), the way
+    core.duplicates.groups tells its groups, without working out each member's evidence."""
+    members = components(pairs)
+    exact = components(pairs.filter(pl.col("kind") == "exact")).rename({"group_id": "exact_group"})
+    return (
+        members.join(exact, on="contact_id", how="left")
+        .group_by("group_id")
+        .agg(
+            size=pl.len(),
+            exact=(pl.col("exact_group").n_unique() == 1) & pl.col("exact_group").is_not_null().all(),
+        )
+    )
+
+
 def duplicate_rate(con: duckdb.DuckDBPyConnection) -> DuplicateRate | None:
     """Contacts in exact and likely groups of the last detection run, and how many a merge would remove;
     None when duplicates were never looked for."""
     run = last_run(con)
     if run is None:
         return None
-    groups = duplicate_groups(con).group_by("group_id").agg(pl.col("kind").first(), size=pl.len())
-    in_kind = dict(groups.group_by("kind").agg(pl.col("size").sum()).iter_rows())
+    groups = _groups(current_pairs(con))
+    exact_contacts = int(groups.filter("exact")["size"].sum())
+    grouped = int(groups["size"].sum())
     return DuplicateRate(
         run_at=run.finished_at,
         contacts=scalar(con, "SELECT count(*) FROM contacts"),
-        in_exact_groups=in_kind.get("exact", 0),
-        in_likely_groups=in_kind.get("likely", 0),
+        in_exact_groups=exact_contacts,
+        in_likely_groups=grouped - exact_contacts,
         groups=groups.height,
-        removable=int(groups["size"].sum()) - groups.height if groups.height else 0,
+        removable=grouped - groups.height,
     )
 
 
