@@ -12,6 +12,7 @@ from core.duplicates import group_of, same_email_or_phone
 from core.duplicates.merged_ids import merged_into
 from core.errors import ContactsError, StaleContactError
 from core.workspace import lead_stages, owners, tag_names
+from ui.contact_channels import additional_channels
 from ui.conversations import channels_section
 from ui.field_widgets import custom_changed, custom_input, field_error, system_input
 from ui.session import db, is_admin, plain, user
@@ -122,6 +123,9 @@ with left, st.form("properties", border=True):
                 )
                 field_error(f"custom.{definition.key}")
     save = st.form_submit_button("Save changes", type="primary", icon=":material/save:")
+
+with left:
+    additional_channels(con, contact, opened)  # other emails and phones, saved on their own
 
 if save:
     changes = {

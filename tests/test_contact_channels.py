@@ -61,3 +61,27 @@ def test_search_and_filters_see_additional_emails_and_phones(fresh_db, add_conta
     assert found(*compile_filter(contains, fields)) == ["a1"]
     excluded = Filter(conditions=[Condition(field="email", op="not_contains", value="example.org")])
     assert found(*compile_filter(excluded, fields)) == ["b1"]
+
+
+def test_additional_values_are_edited_as_one_logged_change(fresh_db, add_contact):
+    import pytest
+
+    from core.contacts.channels import Channel, contact_channels, set_contact_channels
+    from core.contacts.records import get_contact
+    from core.errors import ContactsError, StaleContactError
+
+    made = add_contact(fresh_db, "c1", email="ada@example.com")
+    items = [Channel(value=" Ada@Work.example.com ", label="work"), Channel(value="ada@example.com"), Channel(value="")]
+    kept = set_contact_channels(fresh_db, "c1", "email", items, made.version, "admin")
+    assert kept == [Channel(value="ada@work.example.com", label="work")]  # the primary and blanks left out
+    assert contact_channels(fresh_db, "c1", "email") == kept
+    after = get_contact(fresh_db, "c1")
+    assert after.version == made.version + 1
+    logged = fresh_db.execute(
+        "SELECT changes FROM activity WHERE contact_id = 'c1' ORDER BY happened_at DESC"
+    ).fetchone()
+    assert "ada@work.example.com (work)" in logged[0]
+    with pytest.raises(StaleContactError):
+        set_contact_channels(fresh_db, "c1", "email", [], made.version, "admin")
+    with pytest.raises(ContactsError):
+        set_contact_channels(fresh_db, "c1", "phone", [Channel(value="12")], after.version, "admin")
