@@ -28,6 +28,9 @@ from ui.session import db
 from ui.shell import pin_navigation
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
+# Lines a request may hold: each becomes an event or a malformed entry of the answer, so this bounds the memory
+# a request costs and the answer's size (`python -m core ingest --url` sends 20,000 lines a request).
+MAX_LINES = 50_000
 MAX_ORIGIN_LENGTH = 200
 
 
@@ -57,6 +60,23 @@ def _ingest(lines: list[str], origin: str) -> JSONResponse:
         con.close()
 
 
+TOO_LARGE = (
+    f"A request holds at most {MAX_BODY_BYTES // 1024 // 1024} MB and {MAX_LINES:,} lines; send the file in parts."
+)
+
+
+async def _bounded_body(request: Request) -> bytes | None:
+    """The body, read as it arrives (a chunked body states no length); None once it passes a limit."""
+    chunks, size, lines = [], 0, 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        lines += chunk.count(b"\n")
+        if size > MAX_BODY_BYTES or lines > MAX_LINES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def ingest_endpoint(request: Request) -> JSONResponse:
     """POST /api/ingest: JSON lines in, the ingest report out."""
     if not _authorised(request):
@@ -66,10 +86,10 @@ async def ingest_endpoint(request: Request) -> JSONResponse:
             headers={"WWW-Authenticate": "Bearer"},
         )
     if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
-        return _refusal(413, f"A request holds at most {MAX_BODY_BYTES // 1024 // 1024} MB; send the file in parts.")
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        return _refusal(413, f"A request holds at most {MAX_BODY_BYTES // 1024 // 1024} MB; send the file in parts.")
+        return _refusal(413, TOO_LARGE)
+    body = await _bounded_body(request)
+    if body is None:
+        return _refusal(413, TOO_LARGE)
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as error:

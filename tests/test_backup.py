@@ -39,8 +39,8 @@ def test_a_backup_taken_during_ingests_restores_to_a_sound_database(tmp_path: Pa
     restored = restore(tmp_path / "backup", tmp_path / "restored.duckdb")
     assert restored == info and check(tmp_path / "restored.duckdb") == []
     back = open_workspace(tmp_path / "restored.duckdb")
-    visitors = back.execute("SELECT count(*) FROM contacts WHERE contact_id LIKE 'v%'").fetchone()[0]
-    runs_kept = back.execute("SELECT count(*) FROM ingest_runs WHERE events = 50").fetchone()[0]
+    visitors = back.execute("SELECT count(*) FROM contacts WHERE contact_id LIKE 'v%'").fetchall()[0][0]
+    runs_kept = back.execute("SELECT count(*) FROM ingest_runs WHERE events = 50").fetchall()[0][0]
     back.close()
     con.close()
     assert visitors == 50 * runs_kept and runs_kept >= 2  # whole runs only: a snapshot, not a torn copy

@@ -22,7 +22,7 @@ def test_a_custom_only_change_bumps_the_version_and_logs_before_and_after(fresh_
     assert (contact.custom["plan"], contact.version, result.changed) == ("Enterprise", 2, 1)
     changes = fresh_db.execute(
         "SELECT changes FROM activity WHERE contact_id = 'ada' AND action = 'updated'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     assert json.loads(changes)["custom.plan"] == {"before": "Free", "after": "Enterprise"}
 
 
@@ -31,11 +31,11 @@ def test_an_unchanged_row_writes_nothing(fresh_db, add_contact):
     add_contact(fresh_db, "ada", email="ada@example.com", custom={"plan": "Free"})
     result = _import(fresh_db, "email,Plan\nada@example.com,Free\n", mapping={"Plan": "custom.plan"})
     assert (get_contact(fresh_db, "ada").version, result.changed) == (1, 0)
-    assert fresh_db.execute("SELECT count(*) FROM activity WHERE action = 'updated'").fetchone()[0] == 0
+    assert fresh_db.execute("SELECT count(*) FROM activity WHERE action = 'updated'").fetchall()[0][0] == 0
 
 
 def test_a_system_change_logs_before_and_after(fresh_db, add_contact):
     add_contact(fresh_db, "ada", email="ada@example.com", company="Old")
     _import(fresh_db, "email,Company\nada@example.com,New\n")
-    changes = json.loads(fresh_db.execute("SELECT changes FROM activity WHERE action = 'updated'").fetchone()[0])
+    changes = json.loads(fresh_db.execute("SELECT changes FROM activity WHERE action = 'updated'").fetchall()[0][0])
     assert changes["company"] == {"before": "Old", "after": "New"} and changes["import"] == "plans.csv"

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from core.accounts.users import bootstrap_admin
 from core.channels.events import parse_lines
 from core.contacts.models import ContactInput, CustomField
 from core.contacts.records import create_contact
@@ -235,11 +236,12 @@ FIELDS = {
 def workspace() -> Iterator[duckdb.DuckDBPyConnection]:
     """One database for every example: nothing an example writes outlives it."""
     con = open_database()
-    define_custom_field(con, "score", "Score", "number")
-    define_custom_field(con, "renewal", "Renewal", "datetime")
-    define_custom_field(con, "plan", "Plan", "dropdown", options=["Free", "Pro"])
-    define_custom_field(con, "vip", "VIP", "checkbox")
-    define_custom_field(con, "notes", "Notes", "text")
+    bootstrap_admin(con)
+    define_custom_field(con, "score", "Score", "number", actor="admin")
+    define_custom_field(con, "renewal", "Renewal", "datetime", actor="admin")
+    define_custom_field(con, "plan", "Plan", "dropdown", options=["Free", "Pro"], actor="admin")
+    define_custom_field(con, "vip", "VIP", "checkbox", actor="admin")
+    define_custom_field(con, "notes", "Notes", "text", actor="admin")
     yield con
     con.close()
 

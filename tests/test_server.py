@@ -12,15 +12,15 @@ from core.cli import main
 from core.cli.channels import send_file
 from core.contacts.models import ContactInput
 from core.contacts.records import create_contact, set_blocked
-from core.db import open_database
 from tests.browser.conftest import StreamlitServer
+from tests.faults.workspace import open_workspace
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
     """The app on a database holding one blocked contact, 'blocked-visitor'."""
     database = tmp_path_factory.mktemp("server") / "contacts.duckdb"
-    con = open_database(database)
+    con = open_workspace(database)
     create_contact(con, ContactInput(contact_id="blocked-visitor", first_name="Mallory"), "admin")
     set_blocked(con, ["blocked-visitor"], True, "admin")
     con.close()
@@ -98,3 +98,34 @@ def test_the_cli_ingest_url_prints_the_report(app, tmp_path: Path, capsys):
     assert (report["created"], report["updated"], report["conversations_continued"]) == (0, 1, 1)
     assert main(["ingest", str(events), "--url", app.url, "--token", "wrong"]) == 1
     assert "refused the events (401)" in capsys.readouterr().err
+
+
+def _chunked(app: StreamlitServer, parts: Iterator[bytes]) -> tuple[int, dict]:
+    """POST a body with no length (chunked transfer), as a streaming client sends it."""
+    request = urllib.request.Request(
+        f"{app.url}/api/ingest", data=parts, method="POST", headers={"Authorization": f"Bearer {app.token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.mark.slow
+def test_a_chunked_body_past_the_line_limit_is_refused_while_read(app):
+    from server import MAX_LINES
+
+    status, answer = _chunked(app, (b"{}\n" * 1000 for _ in range(MAX_LINES // 1000 + 1)))
+    assert status == 413 and "lines" in answer["error"]
+    status, report = _chunked(app, iter([event(type="webchat", contact_id="chunked-1").encode()]))
+    assert (status, report["created"]) == (200, 1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_an_edge_time_is_one_malformed_line_not_a_server_error(app, at):
+    lines = [json.dumps({"type": "webchat", "contact_id": "edge", "at": at}), event(type="webchat", contact_id=at)]
+    status, report = post(app, "\n".join(lines))
+    assert status == 200 and report["created"] == 1
+    assert report["malformed"] == [{"line": 1, "reason": "at: the time is out of range once turned into UTC"}]

@@ -15,7 +15,7 @@ def command_init(args: argparse.Namespace) -> int:
         raise ContactsError(f"There is already a database at {args.db}; init creates a new one.")
     con = open_database(args.db)
     bootstrap_admin(con)  # its first admin, "admin", as a new workspace has
-    version = con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]  # type: ignore[index]
+    version = con.execute("SELECT max(version) FROM schema_migrations").fetchall()[0][0]
     con.close()
     print_json({"database": args.db, "schema_version": version})
     return 0

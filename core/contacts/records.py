@@ -6,6 +6,7 @@ from typing import Any
 
 import duckdb
 
+from core.accounts.permissions import writes
 from core.contacts.activity import changes_json, now, record_activity, record_bulk_activity
 from core.contacts.fields import SYSTEM_FIELDS
 from core.contacts.models import Contact, ContactInput, CustomField
@@ -20,12 +21,14 @@ RELATED_TABLES = (
     "media",
     "activity",
     "custom_values",
+    "contact_channels",  # additional emails and phones
     "channel_identities",
     "channel_refusals",
     "merged_ids",  # IDs merged into this contact: a deleted contact is no longer where they lead
 )
 CONTACT_COLUMNS = [field.key for field in SYSTEM_FIELDS] + ["version"]
 SAVE_CONFLICT = "Someone else changed this contact while you were saving. Reload and retry."
+NOTE_CONFLICT = "The contact was changed or deleted while the note was being saved. Reload and retry."
 BLOCK_CONFLICT = "A contact was changed by someone else meanwhile; nothing was changed. Try again."
 
 
@@ -55,6 +58,7 @@ def _write_custom(con: duckdb.DuckDBPyConnection, contact_id: str, values: dict[
             con.execute("INSERT INTO custom_values VALUES (?, ?, ?)", [contact_id, key, value])
 
 
+@writes("contacts.create")
 def create_contact(con: duckdb.DuckDBPyConnection, data: ContactInput, actor: str, source: str = "manual") -> Contact:
     """Create a contact (stage Contact unless given); needs an email, a phone or a contact ID."""
     if blank(data.email) and blank(data.phone) and blank(data.contact_id):
@@ -122,6 +126,7 @@ def get_contact(con: duckdb.DuckDBPyConnection, contact_id: str) -> Contact:
     return contact
 
 
+@writes("contacts.update", contact="contact_id")
 def update_contact(
     con: duckdb.DuckDBPyConnection,
     contact_id: str,
@@ -170,6 +175,7 @@ def update_contact(
     return get_contact(con, contact_id)
 
 
+@writes("contacts.block")
 def set_blocked(con: duckdb.DuckDBPyConnection, contact_ids: list[str], blocked: bool, actor: str) -> int:
     """Block or unblock contacts; returns how many changed. Their channel events are then refused."""
     action = "blocked" if blocked else "unblocked"
@@ -189,6 +195,7 @@ def set_blocked(con: duckdb.DuckDBPyConnection, contact_ids: list[str], blocked:
     return count
 
 
+@writes("contacts.delete")
 def delete_contacts(con: duckdb.DuckDBPyConnection, contact_ids: list[str], actor: str, typed_count: str | int) -> int:
     """Delete contacts and everything that belongs to them, once the caller typed their number.
 
@@ -201,22 +208,43 @@ def delete_contacts(con: duckdb.DuckDBPyConnection, contact_ids: list[str], acto
         return delete_selected(con, selected, actor)
 
 
+def related_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every table whose rows belong to a contact (a `contact_id` column): RELATED_TABLES and any added since."""
+    found = rows(
+        con,
+        "SELECT DISTINCT t.table_name FROM duckdb_tables() t JOIN duckdb_columns() c "
+        "USING (database_name, schema_name, table_name) WHERE c.column_name = 'contact_id' AND NOT t.temporary "
+        "AND t.database_name = current_database() AND t.schema_name = 'main' "
+        "AND t.table_name NOT IN ('contacts', 'deletion_log') ORDER BY t.table_name",
+    )
+    return list(dict.fromkeys([*RELATED_TABLES, *(table for (table,) in found)]))
+
+
+@writes("contacts.delete")
 def delete_selected(con: duckdb.DuckDBPyConnection, selected: Scratch, actor: str) -> int:
     """Delete, set-based, the contacts whose IDs `selected` (column contact_id) holds and all that is theirs; logged.
 
     Run it inside the caller's transaction: one statement per table, related rows before the contacts
     (a scratch relation is materialised, so emptying the tables does not change what it holds).
     """
+    # DuckDB 2.0.1 lets a transaction delete a row that another one changed meanwhile, and lets that other one
+    # update a row this one deleted. Every writer bumps `version` or `touches` (an edit, a merge, an ingest, a
+    # note): bumping both first makes either race a conflict for one of the two, never rows left behind.
+    con.execute(
+        "UPDATE contacts SET version = version + 1, touches = touches + 1 "
+        f"WHERE contact_id IN (SELECT contact_id FROM {selected})"
+    )
     con.execute(
         "INSERT INTO deletion_log SELECT $now, $actor, contact_id, to_json(c) "
-        f"FROM contacts c WHERE contact_id IN (SELECT contact_id FROM {selected})",
+        f"FROM (SELECT * EXCLUDE (touches) FROM contacts WHERE contact_id IN (SELECT contact_id FROM {selected})) c",
         {"now": now(), "actor": actor},
     )
-    for table in RELATED_TABLES:
+    for table in related_tables(con):
         con.execute(f"DELETE FROM {table} WHERE contact_id IN (SELECT contact_id FROM {selected})")
     return scalar(con, f"DELETE FROM contacts WHERE contact_id IN (SELECT contact_id FROM {selected})") or 0
 
 
+@writes("contacts.note", actor="author")
 def add_note(con: duckdb.DuckDBPyConnection, contact_id: str, body: str, author: str) -> None:
     """Add a note to a contact's timeline."""
     text = body.strip()
@@ -224,8 +252,10 @@ def add_note(con: duckdb.DuckDBPyConnection, contact_id: str, body: str, author:
         raise ContactsError("A note cannot be empty.", field="note")
     if len(text) > 10_000:
         raise ContactsError("A note is at most 10,000 characters.", field="note")
-    with transaction(con):
+    with conflicts_as_stale(NOTE_CONFLICT), transaction(con):
         get_contact(con, contact_id)
+        # Touch the contact (see delete_selected): a delete running meanwhile then conflicts with this note.
+        con.execute("UPDATE contacts SET touches = touches + 1 WHERE contact_id = ?", [contact_id])
         moment = now()
         con.execute(
             "INSERT INTO notes (contact_id, author, body, created_at) VALUES (?, ?, ?, ?)",

@@ -37,7 +37,7 @@ class BackupInfo(BaseModel):
 
 def _schema_version(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> int:
     table = f"{catalog}.schema_migrations" if catalog else "schema_migrations"
-    return con.execute(f"SELECT coalesce(max(version), 0) FROM {table}").fetchone()[0]  # type: ignore[index]
+    return con.execute(f"SELECT coalesce(max(version), 0) FROM {table}").fetchall()[0][0]
 
 
 def backup(con: duckdb.DuckDBPyConnection, folder: str | Path) -> BackupInfo:
@@ -49,12 +49,12 @@ def backup(con: duckdb.DuckDBPyConnection, folder: str | Path) -> BackupInfo:
     alias = f"backup_{uuid.uuid4().hex[:8]}"
     cursor = con.cursor()  # a cursor of its own: ATTACH and COPY run outside any transaction the caller has open
     try:
-        source = cursor.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+        source = cursor.execute("SELECT current_database()").fetchall()[0][0]
         cursor.execute(f"ATTACH ? AS {alias}", [str(target / BACKUP_FILE)])
         try:
             cursor.execute(f"COPY FROM DATABASE {source} TO {alias}")  # one snapshot of every table
             version = _schema_version(cursor, alias)
-            contacts = cursor.execute(f"SELECT count(*) FROM {alias}.contacts").fetchone()[0]  # type: ignore[index]
+            contacts = cursor.execute(f"SELECT count(*) FROM {alias}.contacts").fetchall()[0][0]
         finally:
             cursor.execute(f"DETACH {alias}")
     finally:
@@ -86,7 +86,7 @@ def check_backup(folder: str | Path) -> BackupInfo:
         raise ContactsError(f"The backup in {source} does not open: {str(error).splitlines()[0]}") from None
     try:
         version = _schema_version(con)
-        contacts = con.execute("SELECT count(*) FROM contacts").fetchone()[0]  # type: ignore[index]
+        contacts = con.execute("SELECT count(*) FROM contacts").fetchall()[0][0]
     except duckdb.Error as error:
         reason = str(error).splitlines()[0]
         raise ContactsError(f"The backup in {source} is not a contacts database: {reason}") from None

@@ -12,13 +12,13 @@ from typing import Any, Literal
 import duckdb
 from pydantic import BaseModel, model_validator
 
+from core.accounts.permissions import editable_condition, writes
 from core.contacts.activity import now, record_bulk_activity
 from core.contacts.records import delete_selected
 from core.contacts.validation import clean_system_value
 from core.db import Scratch, conflicts_as_stale, scalar, scratch, transaction
 from core.errors import ContactsError
 from core.views.queries import ListView, view_condition
-from core.workspace import user_role
 
 BulkAction = Literal[
     "add_tags",
@@ -47,6 +47,7 @@ class Selection(BaseModel):
 
     ids: list[str] | None = None
     view: ListView | None = None
+    everything: bool = False  # the caller means every contact (a delete of an unfiltered view needs it)
 
     @model_validator(mode="after")
     def _one_of(self) -> "Selection":
@@ -76,15 +77,12 @@ def selection_count(con: duckdb.DuckDBPyConnection, selection: Selection, user: 
     return scalar(con, f"SELECT count(*) FROM contacts c WHERE {where}", params)
 
 
-def _require_admin(con: duckdb.DuckDBPyConnection, actor: str) -> None:
-    if user_role(con, actor) == "agent":
-        raise ContactsError("Only admins can bulk-edit, block or delete contacts.")
-
-
 def _selected(con: duckdb.DuckDBPyConnection, selection: Selection, user: str) -> AbstractContextManager[Scratch]:
-    """The selection's contact IDs, copied once (inside the caller's transaction) into a scratch table."""
+    """The selection's contact IDs that `user` may edit, copied once (inside the caller's transaction) into a scratch
+    table: an agent's bulk action reaches only their own and unassigned contacts (core.accounts.permissions)."""
     where, params = selection_condition(con, selection, user)
-    return scratch(con, f"SELECT contact_id FROM contacts c WHERE {where}", params)
+    editable, editor = editable_condition(con, user)
+    return scratch(con, f"SELECT contact_id FROM contacts c WHERE {where} AND {editable}", params | editor)
 
 
 def _size(con: duckdb.DuckDBPyConnection, relation: Scratch) -> int:
@@ -104,7 +102,6 @@ def _update(
     For scalar columns: DuckDB updates them in place quickly. (Tags are a list: see `_retag`.)
     """
     assignments, differs, changes_sql = change
-    _require_admin(con, actor)
     with conflicts_as_stale(STALE), transaction(con), _selected(con, selection, actor) as selected:
         chosen = f"c.contact_id IN (SELECT contact_id FROM {selected}) AND {differs}"
         moment = now()
@@ -154,7 +151,6 @@ def _retag(
     DuckDB updates a list column of a table with an index row by row (35 s for 100,000 contacts
     when measured); rewriting those rows, a delete and an insert, takes about 2 s.
     """
-    _require_admin(con, actor)
     with (
         conflicts_as_stale(STALE),
         transaction(con),
@@ -178,24 +174,28 @@ def _retag(
         # updating one column of a row as a conflict. Every write in core bumps the version, so bumping it
         # first turns a concurrent edit into a conflict for one of the two instead of a lost update.
         con.execute(
-            f"UPDATE contacts SET version = version + 1 WHERE contact_id IN (SELECT contact_id FROM {rewritten})"
+            "UPDATE contacts SET version = version + 1, touches = touches + 1 "
+            f"WHERE contact_id IN (SELECT contact_id FROM {rewritten})"
         )
         _replace_rows(con, rewritten)
     return BulkResult(action=action, selected=count, changed=changed)
 
 
+@writes("bulk.tags")
 def add_tags(con: duckdb.DuckDBPyConnection, selection: Selection, tags: list[str] | str, actor: str) -> BulkResult:
     """Add tags to every selected contact that lacks one of them (kept in order, new ones last)."""
     added = "list_concat(c.tags, list_filter($tags, lambda t: NOT list_contains(c.tags, t)))"
     return _retag(con, selection, actor, "tags added", added, "NOT list_has_all(c.tags, $tags)", _tags(con, tags))
 
 
+@writes("bulk.tags")
 def remove_tags(con: duckdb.DuckDBPyConnection, selection: Selection, tags: list[str] | str, actor: str) -> BulkResult:
     """Remove tags from every selected contact that has one of them."""
     kept = "list_filter(c.tags, lambda t: NOT list_contains($tags, t))"
     return _retag(con, selection, actor, "tags removed", kept, "list_has_any(c.tags, $tags)", _tags(con, tags))
 
 
+@writes("bulk.assign")
 def assign_owner(con: duckdb.DuckDBPyConnection, selection: Selection, owner_id: str | None, actor: str) -> BulkResult:
     """Give every selected contact this owner (None or '' unassigns them)."""
     owner = clean_system_value(con, "owner_id", owner_id)["owner_id"]
@@ -207,6 +207,7 @@ def assign_owner(con: duckdb.DuckDBPyConnection, selection: Selection, owner_id:
     return _update(con, selection, actor, "updated", change, {"owner": owner})
 
 
+@writes("bulk.subscription")
 def set_subscription(
     con: duckdb.DuckDBPyConnection,
     selection: Selection,
@@ -227,9 +228,9 @@ def set_subscription(
     return _update(con, selection, actor, "updated", change, {"status": value})
 
 
+@writes("bulk.block")
 def set_blocked(con: duckdb.DuckDBPyConnection, selection: Selection, blocked: bool, actor: str) -> BulkResult:
     """Block (or unblock) every selected contact; their chat and inbox events are then refused."""
-    _require_admin(con, actor)
     action = "blocked" if blocked else "unblocked"
     changes = json.dumps({"blocked": {"before": not blocked, "after": blocked}})
     with (
@@ -254,9 +255,20 @@ def set_blocked(con: duckdb.DuckDBPyConnection, selection: Selection, blocked: b
     return BulkResult(action=action, selected=count, changed=changed or 0)
 
 
+def is_unfiltered(view: ListView) -> bool:
+    """Whether a view is every contact: the All segment, no filter (or an empty one), no search."""
+    return view.segment in ("all", "") and (view.filter is None or view.filter.is_empty()) and not view.search.strip()
+
+
+@writes("bulk.delete")
 def delete(con: duckdb.DuckDBPyConnection, selection: Selection, typed_count: str | int, actor: str) -> BulkResult:
     """Delete every selected contact and all that belongs to them, once the caller typed how many; logged."""
-    _require_admin(con, actor)
+    if selection.view is not None and is_unfiltered(selection.view) and not selection.everything:
+        raise ContactsError(
+            "This would delete every contact: choose a segment, a filter or a search, "
+            "or say you mean every contact (`bulk delete --all`).",
+            field="confirm",
+        )
     with transaction(con), _selected(con, selection, actor) as selected:
         count = _size(con, selected)
         if str(typed_count).strip().replace(",", "") != str(count):

@@ -28,7 +28,7 @@ def orphans(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         missing = con.execute(
             f"SELECT count(*) FROM {table} t "
             "WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.contact_id = t.contact_id)"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if missing:
             counts[table] = missing
     if "demo_truth" in counts:  # ground truth for the duplicates bench: it outlives the contacts it names
@@ -44,13 +44,13 @@ def version_problems(con: duckdb.DuckDBPyConnection) -> int:
         "NOT EXISTS (SELECT 1 FROM activity a WHERE a.contact_id = c.contact_id AND a.action = 'merged') "
         "AND c.version < 1 + (SELECT count(*) FROM activity a WHERE a.contact_id = c.contact_id "
         "AND a.action IN ('updated', 'blocked', 'unblocked', 'tags added', 'tags removed')))"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
 
 
 def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rows per table that holds contacts' data (what a killed run must leave all-before or all-after)."""
     return {
-        table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        table: con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         for table in ("contacts", *tables_with_contacts(con), "deletion_log")
     }
 
