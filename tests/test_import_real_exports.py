@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="shared/real-exports i
 
 def import_real(con, name: str):
     table = read_table(name, (REAL / name).read_bytes())
-    mapping = auto_map(con, table.headers)
+    mapping = auto_map(con, table.headers, table.frame)
     plan = plan_import(con, table, ImportOptions(mapping=mapping))
     commit_import(con, plan, "admin")
     return table, mapping, plan
@@ -133,10 +133,14 @@ def test_thunderbird_utf16_is_read_and_its_reserved_domain_reported(fresh_db):
     assert "special-use or reserved name" in plan.warnings.filter(pl.col("column") == "Primary Email")["reason"][0]
 
 
-def test_thunderbird_birth_day_is_not_taken_for_a_birthday(fresh_db):
+def test_thunderbird_birth_day_is_the_day_of_one_birthday(fresh_db):
     table = read_table("t.csv", (REAL / "thunderbird-utf16le.csv").read_bytes())
     mapping = auto_map(fresh_db, table.headers)
-    assert (mapping["Birth Day"], mapping["Birth Month"], mapping["Birth Year"]) == ("", "", "")
+    assert (mapping["Birth Day"], mapping["Birth Month"], mapping["Birth Year"]) == (
+        "birth_day",
+        "birth_month",
+        "birth_year",
+    )
 
 
 def test_evolution_vcard_unfolds_and_fills_the_fields(fresh_db):
@@ -185,3 +189,27 @@ def test_the_bat_vcard_without_a_charset_is_read_and_warned(fresh_db):
     _, _, plan = import_real(fresh_db, "roundcube-thebat.vcf")
     assert frame(fresh_db, "SELECT first_name, last_name FROM contacts").row(0) == ("Piotr", "Iksiñski")
     assert ("N", "read as Windows-1252") in plan.warnings.select("column", "action").rows()
+
+
+def test_thunderbird_files_without_a_header_or_with_mixed_delimiters_keep_every_line(fresh_db):
+    table = read_table("n.csv", (REAL / "thunderbird-csv_no_header.csv").read_bytes())
+    assert table.headers == ["Column 1", "Column 2", "Column 3", "Column 4"]
+    assert table.frame["Column 4"].to_list() == ["john@doe.invalid", "jane@doe.invalid"]
+    assert auto_map(fresh_db, table.headers, table.frame)["Column 4"] == "email"
+    mixed = read_table("m.csv", (REAL / "thunderbird-tab_comma_mixed.csv").read_bytes())
+    assert mixed.frame.select("Column 1", "Column 5", "__cells").rows() == [
+        ("1", "1@host.invalid", 26),
+        ("2", "2@host.invalid", 5),
+        ("3", "3@host.invalid", 5),
+        ("4", "4@host.invalid", 5),
+    ]
+
+
+def test_thunderbird_company_row_keeps_its_name_as_company(fresh_db):
+    import_real(fresh_db, "thunderbird-quote.csv")
+    assert frame(fresh_db, "SELECT first_name, last_name, company, phone_raw FROM contacts").row(0) == (
+        None,
+        None,
+        "Acer America",
+        "(800) 000-0000",
+    )

@@ -63,7 +63,7 @@ def mapping_editor(con: duckdb.DuckDBPyConnection, table: RawTable) -> dict[str,
     targets = mapping_targets(con)
     options = [*targets, NEW_FIELD]
     labels = targets | {NEW_FIELD: "New custom field (text)"}
-    suggested = auto_map(con, table.headers)
+    suggested = auto_map(con, table.headers, table.frame)
     sample = table.frame.head(3)
     mapping = {}
     grid = st.columns(3)

@@ -17,7 +17,7 @@ def command_import(args: argparse.Namespace) -> int:
         raise ContactsError(f"There is no file at {path}.")
     table = read_table(path.name, path.read_bytes(), args.encoding)
     con = open_existing(args.db)
-    mapping = auto_map(con, table.headers)
+    mapping = auto_map(con, table.headers, table.frame)
     for item in args.map or []:
         column, separator, target = item.partition("=")
         if not separator:

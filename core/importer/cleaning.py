@@ -80,13 +80,14 @@ def clean_fields(
         kind: [c for t in targets for c in by_target.pop(t, [])] for kind, targets in CHANNEL_TARGETS.items()
     }
     values = source.select(LINE, *[_joined(cols, target).alias(target) for target, cols in by_target.items()])
-    values = split_full_names(values)
+    values = _birthday_from_parts(split_full_names(values))
     label = {t: cols[0] for t, cols in by_target.items()}
     if "full_name" in label:
         label |= {"first_name": label["full_name"], "last_name": label["full_name"]}
     warnings: list[pl.DataFrame] = []
     fallback = default_order(default_country(con))
-    values, orders = normalise_dates(values, _date_columns(values.columns, fields), date_orders or {}, fallback)
+    chosen = {target: (date_orders or {})[column] for target, column in label.items() if column in (date_orders or {})}
+    values, orders = normalise_dates(values, _date_columns(values.columns, fields), chosen, fallback)
     for kind, columns in channel_columns.items():
         if columns:
             channels, channel_warnings = _channels(source, columns, kind, system_rule(con, kind))
@@ -104,6 +105,28 @@ def clean_fields(
     values = values.drop(f"__checked {c}" for c in rules)
     values = values.with_columns(_tags()) if "tags" in values.columns else values
     return values, warnings, {label.get(c, c): order for c, order in orders.items()}
+
+
+def _birthday_from_parts(values: pl.DataFrame) -> pl.DataFrame:
+    """Year, month and day columns (Thunderbird's) made one birthday; an incomplete date stays as written, so
+    the date rule reports it."""
+    parts = [c for c in ("birth_year", "birth_month", "birth_day") if c in values.columns]
+    if not parts:
+        return values
+    column = {
+        c: pl.col(c) if c in values.columns else pl.lit(None, pl.String)
+        for c in ("birth_year", "birth_month", "birth_day")
+    }
+    written = pl.concat_str(
+        [column["birth_year"], column["birth_month"].str.zfill(2), column["birth_day"].str.zfill(2)],
+        separator="-",
+        ignore_nulls=True,
+    )
+    any_part = pl.any_horizontal(pl.col(c).is_not_null() for c in parts)
+    birthday: pl.Expr = pl.when(any_part).then(written)
+    if "birthday" in values.columns:
+        birthday = pl.coalesce(pl.col("birthday"), birthday)
+    return values.with_columns(birthday.alias("birthday")).drop(parts)
 
 
 def _date_columns(columns: list[str], fields: dict[str, CustomField]) -> list[str]:

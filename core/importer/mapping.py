@@ -16,7 +16,14 @@ from core.contacts.validation import custom_fields
 from core.errors import ContactsError
 
 IGNORE = ""
-EXTRA_FIELDS = {"full_name": "Full name (split)", "other_emails": "Other emails", "other_phones": "Other phones"}
+EXTRA_FIELDS = {
+    "full_name": "Full name (split)",
+    "other_emails": "Additional emails",
+    "other_phones": "Additional phones",
+    "birth_year": "Birthday: year",
+    "birth_month": "Birthday: month",
+    "birth_day": "Birthday: day of month",
+}
 IMPORTABLE_SYSTEM_KEYS = (
     "contact_id",
     "first_name",
@@ -210,7 +217,55 @@ def mapping_targets(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return {IGNORE: "Ignore this column", **system, **EXTRA_FIELDS, **custom}
 
 
-def auto_map(con: duckdb.DuckDBPyConnection, headers: list[str]) -> dict[str, str]:
+# What a column's values say it is when its name says nothing (share of its non-blank values that must fit).
+_VALUE_KINDS = (
+    ("email", r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"),
+    ("ip_address", r"^(?:\d{1,3}\.){3}\d{1,3}$"),
+    ("phone", r"^\+?[\d\s().\-/]{7,}$"),
+    ("website", r"^(?:https?://|www\.)\S+$"),
+)
+_HONORIFICS = r"(?i)^(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|herr|frau|m|mme|mlle|sr|sra|srta)\.?$"
+_SAMPLE = 200
+_FIT = 0.8
+_MIN_VALUES = 2  # one value says too little about a column
+
+
+def auto_map(con: duckdb.DuckDBPyConnection, headers: list[str], values: pl.DataFrame | None = None) -> dict[str, str]:
+    """A target for each column by its name: system fields and synonyms, then custom fields; else, given the
+    file's `values`, by what its cells look like (emails, phones, IP addresses, web addresses); else ignored."""
+    mapping = _map_by_name(con, headers)
+    return mapping if values is None else _map_by_values(mapping, values)
+
+
+def _map_by_values(mapping: dict[str, str], values: pl.DataFrame) -> dict[str, str]:
+    """Unmapped columns whose values are mostly of one kind offered as that field; a 'Title' column of job
+    titles (not Mr/Ms, as Outlook's is) as the job title."""
+    used = set(mapping.values())
+    # Rows of the header's length only: a short row's cells sit under the wrong names until it is aligned.
+    full = values.filter(pl.col("__cells") == len(mapping)) if "__cells" in values.columns else values
+    sample = full.head(_SAMPLE)
+    for column, target in list(mapping.items()):
+        if target or column not in sample.columns:
+            continue
+        cells = sample[column].cast(pl.String).str.strip_chars().drop_nulls()
+        cells = cells.filter(cells != "")
+        if cells.len() < _MIN_VALUES:
+            continue
+        if _squash(column) == "title":
+            if "job_title" not in used and cells.str.contains(_HONORIFICS).mean() < _FIT:  # type: ignore[operator]
+                mapping[column] = "job_title"
+                used.add("job_title")
+            continue
+        for kind, pattern in _VALUE_KINDS:
+            if cells.str.contains(pattern).mean() >= _FIT:  # type: ignore[operator]
+                extra = {"email": "other_emails", "phone": "other_phones"}.get(kind)
+                mapping[column] = kind if kind not in used else (extra or IGNORE)
+                used.add(mapping[column])
+                break
+    return mapping
+
+
+def _map_by_name(con: duckdb.DuckDBPyConnection, headers: list[str]) -> dict[str, str]:
     """A target for each column by its name: system fields and synonyms, then custom fields; else ignored."""
     custom = {}
     for field in custom_fields(con):
@@ -225,10 +280,9 @@ def auto_map(con: duckdb.DuckDBPyConnection, headers: list[str]) -> dict[str, st
         mapping[header] = target
         used.add(target)
     if {"birthyear", "birthmonth"} & {_squash(h) for h in headers}:
-        # Thunderbird's "Birth Day" is the day of the month beside "Birth Year" and "Birth Month", not a date.
-        mapping = {
-            c: (IGNORE if _squash(c) in ("birthday", "birthyear", "birthmonth") else t) for c, t in mapping.items()
-        }
+        # Thunderbird's "Birth Day" is the day of the month beside "Birth Year" and "Birth Month": one birthday.
+        parts = {"birthyear": "birth_year", "birthmonth": "birth_month", "birthday": "birth_day"}
+        mapping = {c: parts.get(_squash(c), t) for c, t in mapping.items()}
     if "full_name" in used and ("first_name" in used or "last_name" in used):
         mapping = {column: (IGNORE if t == "full_name" else t) for column, t in mapping.items()}
     return mapping

@@ -169,7 +169,7 @@ def plan_import(con: duckdb.DuckDBPyConnection, table: RawTable, options: Import
         warnings=warning_frame,
         encoding=table.encoding,
         alignment=alignment,
-        unmapped=[h for h in table.headers if not requested.get(h)],
+        unmapped=unmapped,
         date_orders=date_orders,
         combined=combine_warnings.filter(pl.col("action").str.starts_with("combined")).height,
     )

@@ -188,9 +188,17 @@ def _read_csv(file_name: str, data: bytes, chosen: str | None = None) -> RawTabl
     source = io.StringIO(text, newline="")
     reader = csv.reader(source, delimiter=delimiter, skipinitialspace=True)
     try:
-        headers = _clean_headers(next(reader))
+        first = next(reader)
+        headed = not any(_DATA_CELL.search(cell or "") for cell in first)
+        headers = _clean_headers(first) if headed else [f"Column {n}" for n in range(1, len(first) + 1)]
+        if not headed:  # the first line is a contact (an email or phone where a name should be): read it too
+            source = io.StringIO(text, newline="")
+            reader = csv.reader(source, delimiter=delimiter, skipinitialspace=True)
         fast = _fast_rows(text[source.tell() :], delimiter, len(headers))
         frame = fast if fast is not None else _rows_to_frame(reader, len(headers))
+        if not headed:
+            frame = frame.with_columns(pl.col(LINE) - 1)
+        frame = _resplit(frame, len(headers), delimiter)
     except StopIteration:
         raise ContactsError(f"{file_name} is empty.") from None
     except csv.Error as error:
@@ -205,6 +213,8 @@ def _read_csv(file_name: str, data: bytes, chosen: str | None = None) -> RawTabl
     )
 
 
+# A header cell never holds an email address or a phone number; a first line that does is a contact.
+_DATA_CELL = re.compile(r"^\s*(?:[^@\s]+@[^@\s]+\.[A-Za-z]{2,}|\+?[\d\s().\-]{7,})\s*$")
 _QUOTED = re.compile(r'"(?:[^"]|"")*"')
 
 
@@ -243,6 +253,24 @@ def _fast_rows(body: str, delimiter: str, width: int) -> pl.DataFrame | None:
         return None
     frame = values.with_columns(counts[CELLS], counts[LINE])
     return frame.filter(~_blank_row(width))
+
+
+def _resplit(frame: pl.DataFrame, width: int, delimiter: str) -> pl.DataFrame:
+    """Rows read as one cell that hold another delimiter (a file mixing commas and tabs) split by that one."""
+    lone = (pl.col(CELLS) == 1) & (width > 1)
+    for other in DELIMITERS:
+        if other == delimiter or not frame.filter(lone & pl.col("c0").str.contains(other, literal=True)).height:
+            continue
+        mixed = lone & pl.col("c0").str.contains(other, literal=True)
+        parts = pl.col("c0").str.split(other)
+        return frame.with_columns(
+            *[
+                pl.when(mixed).then(parts.list.get(index, null_on_oob=True)).otherwise(pl.col(name)).alias(name)
+                for index, name in enumerate(_positional(width))
+            ],
+            pl.when(mixed).then(parts.list.len().cast(pl.Int32)).otherwise(pl.col(CELLS)).alias(CELLS),
+        )
+    return frame
 
 
 def _positional(count: int) -> list[str]:

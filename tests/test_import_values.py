@@ -1,0 +1,85 @@
+"""Odd files a user brings (issue 11): ':::' lists, split birthdays, day-first dates, titles, unknown headers."""
+
+import polars as pl
+
+from core.importer import ImportOptions, auto_map, commit_import, plan_import, read_table
+
+
+def imported(con, data: bytes, name: str = "f.csv", **options):
+    table = read_table(name, data)
+    mapping = auto_map(con, table.headers, table.frame) | options.pop("mapping", {})
+    plan = plan_import(con, table, ImportOptions(mapping=mapping, **options))
+    commit_import(con, plan, "admin")
+    return mapping, plan
+
+
+def test_google_lists_in_one_cell_give_a_primary_and_additional_values(fresh_db):
+    data = b"Name,E-mail 1 - Value,Phone 1 - Value\nAda King,ada@example.com ::: ada@work.example.com,+44 20 7946 0958 ::: +14155550101\n"
+    imported(fresh_db, data)
+    assert fresh_db.execute("SELECT email, phone FROM contacts").fetchone() == ("ada@example.com", "+442079460958")
+    assert fresh_db.execute("SELECT kind, value FROM contact_channels ORDER BY kind").fetchall() == [
+        ("email", "ada@work.example.com"),
+        ("phone", "+14155550101"),
+    ]
+
+
+def test_labels_come_from_the_column_names(fresh_db):
+    data = b"Email,Business Phone,Mobile Phone,Home Phone\nada@example.com,+14155550101,+14155550102,+14155550103\n"
+    imported(fresh_db, data)
+    assert fresh_db.execute("SELECT phone FROM contacts").fetchone() == ("+14155550102",)
+    assert fresh_db.execute("SELECT value, label FROM contact_channels ORDER BY position").fetchall() == [
+        ("+14155550101", "work"),
+        ("+14155550103", "home"),
+    ]
+
+
+def test_thunderbird_birth_year_month_and_day_make_one_birthday(fresh_db):
+    data = b"Primary Email,Birth Year,Birth Month,Birth Day\nada@example.com,1990,4,7\nbob@example.com,,4,7\n"
+    mapping, plan = imported(fresh_db, data)
+    assert (mapping["Birth Year"], mapping["Birth Month"], mapping["Birth Day"]) == (
+        "birth_year",
+        "birth_month",
+        "birth_day",
+    )
+    birthdays = dict(fresh_db.execute("SELECT email, birthday::VARCHAR FROM contacts").fetchall())
+    assert birthdays == {"ada@example.com": "1990-04-07", "bob@example.com": None}
+    assert plan.warnings.filter(pl.col("line") == 3)["value"].to_list() == ["04-07"]
+
+
+def test_day_first_dates_are_found_from_the_column_and_an_ambiguous_one_asks(fresh_db):
+    data = b"Email,Birthday\na@example.com,20/01/1991\nb@example.com,03/04/1990\nc@example.com,Jan 5 1985\n"
+    _, plan = imported(fresh_db, data)
+    assert plan.date_orders == {"Birthday": "day first"}
+    found = dict(fresh_db.execute("SELECT email, birthday::VARCHAR FROM contacts").fetchall())
+    assert found == {"a@example.com": "1991-01-20", "b@example.com": "1990-04-03", "c@example.com": "1985-01-05"}
+    ambiguous = b"Email,Birthday\nd@example.com,03/04/1990\n"
+    table = read_table("a.csv", ambiguous)
+    us = plan_import(fresh_db, table, ImportOptions(mapping=auto_map(fresh_db, table.headers)))
+    assert us.date_orders == {"Birthday": "month first"}  # the workspace's default country is the US
+    chosen = plan_import(
+        fresh_db, table, ImportOptions(mapping=auto_map(fresh_db, table.headers), date_orders={"Birthday": "day first"})
+    )
+    assert chosen.staged["birthday"].cast(pl.String).to_list() == ["1990-04-03"]
+
+
+def test_outlook_title_is_an_honorific_and_salesforce_title_a_job(fresh_db):
+    outlook = read_table("o.csv", b"Title,First Name,E-mail Address\nMr.,Ada,ada@example.com\nDr,Bob,b@example.com\n")
+    assert auto_map(fresh_db, outlook.headers, outlook.frame)["Title"] == ""
+    salesforce = read_table("s.csv", b"Title,First Name,Email\nCTO,Ada,ada@example.com\nBuyer,Bob,b@example.com\n")
+    assert auto_map(fresh_db, salesforce.headers, salesforce.frame)["Title"] == "job_title"
+
+
+def test_an_unknown_column_of_emails_is_offered_as_email(fresh_db):
+    table = read_table(
+        "u.csv", b"Who,Contact point,Where\nAda,ada@example.com,10.0.0.1\nBob,bob@example.com,10.0.0.2\n"
+    )
+    mapping = auto_map(fresh_db, table.headers, table.frame)
+    assert (mapping["Contact point"], mapping["Where"]) == ("email", "ip_address")
+
+
+def test_unmapped_columns_are_listed_and_can_all_be_kept(fresh_db):
+    data = b"Email,Shoe size,Favourite colour\nada@example.com,38,green\n"
+    _, plan = imported(fresh_db, data, keep_unmapped=True)
+    assert plan.unmapped == ["Shoe size", "Favourite colour"]
+    kept = dict(fresh_db.execute("SELECT field_key, value FROM custom_values").fetchall())
+    assert kept == {"shoe_size": "38", "favourite_colour": "green"}
