@@ -14,7 +14,10 @@ def imported(con, data: bytes, name: str = "f.csv", **options):
 
 
 def test_google_lists_in_one_cell_give_a_primary_and_additional_values(fresh_db):
-    data = b"Name,E-mail 1 - Value,Phone 1 - Value\nAda King,ada@example.com ::: ada@work.example.com,+44 20 7946 0958 ::: +14155550101\n"
+    data = (
+        b"Name,E-mail 1 - Value,Phone 1 - Value\n"
+        b"Ada King,ada@example.com ::: ada@work.example.com,+44 20 7946 0958 ::: +14155550101\n"
+    )
     imported(fresh_db, data)
     assert fresh_db.execute("SELECT email, phone FROM contacts").fetchone() == ("ada@example.com", "+442079460958")
     assert fresh_db.execute("SELECT kind, value FROM contact_channels ORDER BY kind").fetchall() == [
