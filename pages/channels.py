@@ -3,7 +3,7 @@
 import duckdb
 import streamlit as st
 
-from core.channels.ingest import ingest_lines
+from core.channels.ingest import MAX_UPLOAD_BYTES, MAX_UPLOAD_LINES, ingest_lines, upload_lines
 from core.channels.reading import recent_ingest_runs
 from core.config import ingest_token_path
 from core.errors import ContactsError
@@ -29,14 +29,21 @@ st.markdown(
 
 # --- Send a file by hand ---
 with st.form("upload", clear_on_submit=True):
-    upload = st.file_uploader("Ingest a JSON-lines file of events", type=["jsonl", "ndjson", "json", "txt"])
+    upload = st.file_uploader(
+        "Ingest a JSON-lines file of events",
+        type=["jsonl", "ndjson", "json", "txt"],
+        max_upload_size=MAX_UPLOAD_BYTES // 2**20,
+        help=f"Up to {MAX_UPLOAD_BYTES // 2**20} MB and {MAX_UPLOAD_LINES:,} lines; "
+        "bigger files with `python -m core ingest FILE --url ...`.",
+    )
+    st.caption(f"UTF-8 JSON lines, up to {MAX_UPLOAD_BYTES // 2**20} MB and {MAX_UPLOAD_LINES:,} lines.")
     if st.form_submit_button("Ingest", icon=":material/upload:") and upload is not None:
         try:
-            lines = upload.getvalue().decode("utf-8-sig").splitlines()
+            lines = upload_lines(upload.getvalue())
             done = ingest_lines(con, lines, me, origin=f"upload: {upload.name}")
             st.session_state.ingest_result = done.model_dump()
-        except UnicodeDecodeError:
-            show_error(ContactsError("The file is not UTF-8 text."))
+        except ContactsError as error:
+            show_error(error)
         except duckdb.TransactionException:
             show_error(ContactsError("Someone changed the same contacts meanwhile; nothing was applied. Try again."))
 if "ingest_result" in st.session_state:

@@ -4,7 +4,7 @@ import duckdb
 import streamlit as st
 
 from core.errors import ContactsError
-from core.importer import MAX_ROWS, commit_import, import_history, plan_import, sample_file
+from core.importer import MAX_FILE_BYTES, MAX_ROWS, commit_import, import_history, plan_import, sample_file
 from ui.importer import (
     PLAN_KEY,
     current_table,
@@ -29,7 +29,9 @@ if not is_admin(con):
     st.stop()
 
 # --- The file ---
-st.caption(f"CSV (any common delimiter and encoding), XLSX or vCard, up to {MAX_ROWS:,} rows and 200 MB.")
+st.caption(
+    f"CSV (any common delimiter and encoding), XLSX or vCard, up to {MAX_ROWS:,} rows and {MAX_FILE_BYTES // 2**20} MB."
+)
 st.download_button(
     "Download a sample file",
     sample_file(con),
@@ -37,7 +39,13 @@ st.download_button(
     mime="text/csv",
     icon=":material/description:",
 )
-upload = st.file_uploader("CSV, XLSX or vCard file", type=["csv", "tsv", "txt", "xlsx", "vcf"], key="import_upload")
+upload = st.file_uploader(
+    "CSV, XLSX or vCard file",
+    type=["csv", "tsv", "txt", "xlsx", "vcf"],
+    key="import_upload",
+    max_upload_size=MAX_FILE_BYTES // 2**20,
+    help=f"Up to {MAX_ROWS:,} rows and {MAX_FILE_BYTES // 2**20} MB.",
+)
 if upload is not None:
     remember_upload(upload.name, upload.getvalue(), st.session_state.get("import_encoding_choice"))
 if st.session_state.get("import_error"):

@@ -23,6 +23,7 @@ from core.workspace import (
     set_session_idle_minutes,
     stage_usage,
 )
+from ui.backup import backup_section
 from ui.session import db, is_admin, user
 from ui.shell import require_shell
 
@@ -130,6 +131,7 @@ with workspace_tab:
             st.caption("The old token is refused from now on; give channels this one.")
         except ContactsError as error:
             st.error(error.message)
+    backup_section(con)
 
 with log_tab:
     st.dataframe(workspace_log(con), hide_index=True)

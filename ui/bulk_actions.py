@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.contacts.fields import SUBSCRIPTIONS
 from core.errors import ContactsError
-from core.views.bulk import BULK_ACTIONS, BulkAction, Selection, run_bulk
+from core.views.bulk import BULK_ACTIONS, BulkAction, Selection, is_unfiltered, run_bulk
 from core.workspace import owners, tag_names
 from ui.widgets import show_error
 
@@ -110,6 +110,10 @@ def _subscription(con: duckdb.DuckDBPyConnection, selection: Selection, user: st
 def _delete(con: duckdb.DuckDBPyConnection, selection: Selection, user: str, count: int) -> None:
     st.write(f"Deleting removes {contacts_word(count)} and everything that belongs to them. This cannot be undone.")
     typed = st.text_input(f"Type {count} to confirm", key="bulk-delete-typed")
+    meant = True
+    if selection.view is not None and is_unfiltered(selection.view):  # core refuses this unless said outright
+        meant = st.checkbox("I mean every contact in the workspace", key="bulk-delete-everything")
+        selection = selection.model_copy(update={"everything": meant})
     _run(
         con,
         "delete",
@@ -117,7 +121,7 @@ def _delete(con: duckdb.DuckDBPyConnection, selection: Selection, user: str, cou
         user,
         typed,
         f"Delete {contacts_word(count)}",
-        typed.strip().replace(",", "") == str(count),
+        meant and typed.strip().replace(",", "") == str(count),
     )
 
 

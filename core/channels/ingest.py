@@ -32,7 +32,12 @@ from core.contacts.activity import now
 from core.contacts.validation import default_country
 from core.db import Scratch, frame, rows, scratch, scratch_ids, transaction
 from core.duplicates.merged_ids import merged_into
+from core.errors import ContactsError
 
+# A file uploaded on the Channels page is read in the app's process: at most this many bytes and lines (bigger
+# files go through `python -m core ingest`, which sends them to the endpoint in parts).
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+MAX_UPLOAD_LINES = 200_000
 # A message within this long after the last one continues the conversation; a later one opens a new one.
 CONVERSATION_GAP = timedelta(hours=24)
 # Within a process (the app: its endpoint and its upload page), runs take turns: two runs touching the
@@ -300,6 +305,19 @@ def ingest_lines(
 
 
 @writes("channels.ingest")
+def upload_lines(data: bytes) -> list[str]:
+    """An uploaded file's lines, once it is within the upload limits and UTF-8; else ContactsError says which."""
+    if len(data) > MAX_UPLOAD_BYTES or data.count(b"\n") >= MAX_UPLOAD_LINES:
+        raise ContactsError(
+            f"An upload holds at most {MAX_UPLOAD_BYTES // 2**20} MB and {MAX_UPLOAD_LINES:,} lines; "
+            "send bigger files with `python -m core ingest FILE --url ...`."
+        )
+    try:
+        return data.decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as error:
+        raise ContactsError(f"The file is not UTF-8 text ({error.reason} at byte {error.start:,}).") from None
+
+
 def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, actor: str) -> IngestReport:
     """Ingest a JSON-lines file of events."""
     text = Path(path).read_text(encoding="utf-8-sig")
