@@ -7,7 +7,7 @@ PORT ?= 8501
 # Tests run on every core in parallel; a test file stays on one worker (its servers and databases are per file).
 PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
 
-.PHONY: run test test-fast lint bench demo clean
+.PHONY: run test test-fast test-faults lint bench demo clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: lint
 ## The quick loop: lint and the tests not marked slow (no browser, no large data).
 test-fast: lint
 	$(PYTEST) -m "not slow and not browser"
+
+## The fault suite alone, with more kills: kill -9 mid-operation, races, bad input, injection (a tally per group).
+test-faults: $(VENV)/.test
+	FAULT_KILLS=$${FAULT_KILLS:-50} $(PYTEST) tests/faults
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
