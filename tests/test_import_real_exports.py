@@ -213,3 +213,47 @@ def test_thunderbird_company_row_keeps_its_name_as_company(fresh_db):
         "Acer America",
         "(800) 000-0000",
     )
+
+
+def test_ghost_formula_like_values_are_kept_as_written(fresh_db):
+    _, mapping, plan = import_real(fresh_db, "ghost-members-formula-like-values.csv")
+    assert mapping["note"] == "" and plan.unmapped == ["note"]  # '+44 123' is a note, not a phone
+    rows = frame(fresh_db, "SELECT email, first_name, last_name FROM contacts ORDER BY email").rows()
+    assert rows == [("formula2@example.com", "=SUM(A1)", None), ("formula@example.com", "-5", None)]
+
+
+def test_beehiiv_names_are_trimmed_and_a_status_that_is_no_stage_is_warned(fresh_db):
+    _, _, plan = import_real(fresh_db, "beehiiv-members.csv")
+    assert plan.counts()["created"] == 9
+    names = dict(
+        (
+            (email, (first, last))
+            for email, first, last in frame(fresh_db, "SELECT email, first_name, last_name FROM contacts").rows()
+        )
+    )
+    assert names["lorem@example.com"] == ("Lorem Name", None)
+    assert names["ipsum@example.com"] == ("Ipsum", "Name")
+    assert names["dolor@example.com"] == (None, "Dolor Name")
+    assert names["nullfirst@example.com"] == (None, "Last Only")
+    assert set(plan.warnings["action"]) == {"left blank"} and set(plan.warnings["column"]) == {"status"}
+
+
+def test_civicrm_dates_are_not_taken_for_phones_and_a_month_name_settles_the_order(fresh_db):
+    from core.importer.dates import DAY_FIRST, column_order, to_iso
+
+    table, mapping, plan = import_real(fresh_db, "civicrm-individual_dates_type1.csv")
+    assert (mapping["Birth Date"], mapping["Deceased Date"], mapping["Custom Date One"]) == ("birthday", "", "")
+    assert plan.counts()["rejected"] == 7  # a name is all these rows have: nothing identifies them
+    bad = plan.warnings.filter(pl.col("column") == "Birth Date").select("line", "value").rows()
+    assert bad == [(5, "2008-25-1")]
+    sixteen = read_table("d.csv", (REAL / "civicrm-individual_dates_type16.csv").read_bytes())
+    cells = sixteen.frame["Birth Date"]
+    assert column_order(cells) == DAY_FIRST
+    assert pl.select(to_iso(pl.lit(cells), DAY_FIRST)).to_series().to_list() == ["2008-09-01", "2008-09-01"]
+
+
+def test_thunderbird_semicolons_are_detected_and_reserved_domains_reported(fresh_db):
+    table, mapping, plan = import_real(fresh_db, "thunderbird-csv_semicolon.csv")
+    assert (table.delimiter, mapping["Primary Email"]) == (";", "email")
+    assert plan.warnings.select("line", "value").rows() == [(2, "john@doe.invalid"), (3, "jane@doe.invalid")]
+    assert plan.counts()["rejected"] == 2  # a name alone does not identify a contact

@@ -87,22 +87,24 @@ def clean_fields(
     warnings: list[pl.DataFrame] = []
     fallback = default_order(default_country(con))
     chosen = {target: (date_orders or {})[column] for target, column in label.items() if column in (date_orders or {})}
-    values, orders = normalise_dates(values, _date_columns(values.columns, fields), chosen, fallback)
+    dated = _date_columns(values.columns, fields)
+    values = values.with_columns(pl.col(c).alias(f"__written {c}") for c in dated)  # warnings quote the file
+    values, orders = normalise_dates(values, dated, chosen, fallback)
     for kind, columns in channel_columns.items():
         if columns:
             channels, channel_warnings = _channels(source, columns, kind, system_rule(con, kind))
             values = values.join(channels, on=LINE, how="left", maintain_order="left")
             warnings.append(channel_warnings)
     skip = (LINE, "tags", "phone_raw", "email", "phone", MORE_EMAILS, MORE_PHONES)
-    rules = _rules(con, [c for c in values.columns if c not in skip], fields)
+    rules = _rules(con, [c for c in values.columns if c not in skip and not c.startswith("__written ")], fields)
     # Each rule once per column, giving a struct of value and reason; all columns in one parallel pass.
     checked = values.with_columns(rule.check(pl.col(c)).alias(f"__checked {c}") for c, rule in rules.items())
     warnings += [
-        warning_rows(checked, _reason(c).is_not_null(), label.get(c, c), pl.col(c), _reason(c), "left blank")
+        warning_rows(checked, _reason(c).is_not_null(), label.get(c, c), _written(c, dated), _reason(c), "left blank")
         for c in rules
     ]
     values = checked.with_columns(pl.col(f"__checked {c}").struct.field("value").alias(c) for c in rules)
-    values = values.drop(f"__checked {c}" for c in rules)
+    values = values.drop(*[f"__checked {c}" for c in rules], *[f"__written {c}" for c in dated])
     values = values.with_columns(_tags()) if "tags" in values.columns else values
     return values, warnings, {label.get(c, c): order for c, order in orders.items()}
 
@@ -139,6 +141,10 @@ def _date_columns(columns: list[str], fields: dict[str, CustomField]) -> list[st
         elif column in SYSTEM_FIELD_BY_KEY and SYSTEM_FIELD_BY_KEY[column].type == "date":
             dated.append(column)
     return dated
+
+
+def _written(column: str, dated: list[str]) -> pl.Expr:
+    return pl.col(f"__written {column}") if column in dated else pl.col(column)
 
 
 def _reason(column: str) -> pl.Expr:

@@ -42,6 +42,12 @@ def column_order(cells: pl.Series) -> DateOrder | None:
         return DAY_FIRST
     if (second > 12).any():
         return MONTH_FIRST
+    # A month written as a word shows how the column's author orders dates: '01-Sep-08' is day first.
+    text = cells.str.strip_chars()
+    if text.str.contains(_DAY_NAME).any():
+        return DAY_FIRST
+    if text.str.contains(_NAME_DAY).any():
+        return MONTH_FIRST
     return None
 
 

@@ -218,6 +218,7 @@ def mapping_targets(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 # What a column's values say it is when its name says nothing (share of its non-blank values that must fit).
+_DATES = r"^\d{4}-\d{1,2}-\d{1,2}|^\d{8}$|^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}$"  # not phones
 _VALUE_KINDS = (
     ("email", r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"),
     ("ip_address", r"^(?:\d{1,3}\.){3}\d{1,3}$"),
@@ -256,6 +257,8 @@ def _map_by_values(mapping: dict[str, str], values: pl.DataFrame) -> dict[str, s
                 mapping[column] = "job_title"
                 used.add("job_title")
             continue
+        if cells.str.contains(_DATES).mean() >= _FIT:  # type: ignore[operator]
+            continue  # dates: which date a column holds, its name says, not its values
         for kind, pattern in _VALUE_KINDS:
             if cells.str.contains(pattern).mean() >= _FIT:  # type: ignore[operator]
                 extra = {"email": "other_emails", "phone": "other_phones"}.get(kind)
