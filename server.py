@@ -66,15 +66,22 @@ TOO_LARGE = (
 
 
 async def _bounded_body(request: Request) -> bytes | None:
-    """The body, read as it arrives (a chunked body states no length); None once it passes a limit."""
-    chunks, size, lines = [], 0, 0
+    """The body, read as it arrives (a chunked body states no length); None once it passes a limit.
+
+    Past the line limit the rest is read and dropped (up to the byte limit), so that the client, still
+    sending, gets the 413 rather than a reset connection."""
+    chunks: list[bytes] | None = []
+    size, lines = 0, 0
     async for chunk in request.stream():
         size += len(chunk)
-        lines += chunk.count(b"\n")
-        if size > MAX_BODY_BYTES or lines > MAX_LINES:
+        if size > MAX_BODY_BYTES:
             return None
-        chunks.append(chunk)
-    return b"".join(chunks)
+        lines += chunk.count(b"\n")
+        if lines > MAX_LINES:
+            chunks = None
+        if chunks is not None:
+            chunks.append(chunk)
+    return None if chunks is None else b"".join(chunks)
 
 
 async def ingest_endpoint(request: Request) -> JSONResponse:
