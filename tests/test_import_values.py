@@ -1,6 +1,7 @@
 """Odd files a user brings (issue 11): ':::' lists, split birthdays, day-first dates, titles, unknown headers."""
 
 import polars as pl
+import pytest
 
 from core.importer import ImportOptions, auto_map, commit_import, plan_import, read_table
 
@@ -86,3 +87,61 @@ def test_unmapped_columns_are_listed_and_can_all_be_kept(fresh_db):
     assert plan.unmapped == ["Shoe size", "Favourite colour"]
     kept = dict(fresh_db.execute("SELECT field_key, value FROM custom_values").fetchall())
     assert kept == {"shoe_size": "38", "favourite_colour": "green"}
+
+
+def test_a_row_marked_as_a_company_keeps_its_name_as_the_company(fresh_db):
+    data = (
+        b"Name,Is a Company,Email,Related Company\n"
+        b"Acme Corp,True,info@acme.example,\n"
+        b"Jane Smith,False,jane@acme.example,Acme Corp\n"
+    )
+    mapping, _ = imported(fresh_db, data, mapping={"Related Company": "company"})
+    assert mapping["Is a Company"] == "is_company"
+    rows = fresh_db.execute("SELECT email, first_name, last_name, company FROM contacts ORDER BY email").fetchall()
+    assert rows == [("info@acme.example", None, None, "Acme Corp"), ("jane@acme.example", "Jane", "Smith", "Acme Corp")]
+
+
+def test_owners_written_by_name_are_read_as_their_ids(fresh_db):
+    from core.workspace import add_owner
+
+    add_owner(fresh_db, "maria", "Maria Rossi", actor="admin")
+    mapping, plan = imported(fresh_db, b"Email,Contact owner\nada@example.com,maria rossi\nbob@example.com,Nobody\n")
+    assert mapping["Contact owner"] == "owner_id"
+    owners = dict(fresh_db.execute("SELECT email, owner_id FROM contacts").fetchall())
+    assert owners == {"ada@example.com": "maria", "bob@example.com": None}
+    assert plan.warnings.select("line", "value", "action").rows() == [(3, "Nobody", "left blank")]
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (  # Mautic
+            ["firstname", "lastname", "email", "mobile", "phone", "position", "address1", "zipcode", "tags"],
+            [
+                "first_name",
+                "last_name",
+                "email",
+                "phone",
+                "other_phones",
+                "job_title",
+                "address",
+                "postal_code",
+                "tags",
+            ],
+        ),
+        (  # Zoho CRM
+            ["First Name", "Email", "Secondary Email", "Mailing Street", "Mailing Zip", "Mailing State", "Tag"],
+            ["first_name", "email", "other_emails", "address", "postal_code", "state", "tags"],
+        ),
+        (  # HubSpot
+            ["Email", "Phone Number", "Mobile Phone Number", "State/Region", "Country/Region", "Lifecycle Stage"],
+            ["email", "phone", "other_phones", "state", "country", "lead_stage"],
+        ),
+        (  # Outlook
+            ["First Name", "Middle Name", "Last Name", "Title", "E-mail Address", "E-mail 2 Address", "Categories"],
+            ["first_name", "", "last_name", "", "email", "other_emails", "tags"],
+        ),
+    ],
+)
+def test_the_exporters_headers_map_without_help(fresh_db, headers, expected):
+    assert list(auto_map(fresh_db, headers).values()) == expected

@@ -80,7 +80,9 @@ def clean_fields(
         kind: [c for t in targets for c in by_target.pop(t, [])] for kind, targets in CHANNEL_TARGETS.items()
     }
     values = source.select(LINE, *[_joined(cols, target).alias(target) for target, cols in by_target.items()])
-    values = _birthday_from_parts(split_full_names(values))
+    values = _birthday_from_parts(split_full_names(_company_rows(values)))
+    if "owner_id" in values.columns:
+        values = values.with_columns(_owner_ids(con, pl.col("owner_id")).alias("owner_id"))
     label = {t: cols[0] for t, cols in by_target.items()}
     if "full_name" in label:
         label |= {"first_name": label["full_name"], "last_name": label["full_name"]}
@@ -107,6 +109,38 @@ def clean_fields(
     values = values.drop(*[f"__checked {c}" for c in rules], *[f"__written {c}" for c in dated])
     values = values.with_columns(_tags()) if "tags" in values.columns else values
     return values, warnings, {label.get(c, c): order for c, order in orders.items()}
+
+
+_COMPANY_WORDS = ("true", "yes", "1", "y", "x", "company", "organization", "organisation", "business", "account")
+
+
+def _company_rows(values: pl.DataFrame) -> pl.DataFrame:
+    """A row its exporter marks as a company (Odoo's 'Is a Company', a 'Contact type' of Company): its name is
+    the company's, not a person's first and last name."""
+    if "is_company" not in values.columns:
+        return values
+    marked = pl.col("is_company").str.strip_chars().str.to_lowercase().is_in(_COMPANY_WORDS).fill_null(False)
+    names = [c for c in ("full_name", "first_name", "last_name") if c in values.columns]
+    if not names:
+        return values.drop("is_company")
+    name = pl.concat_str([pl.col(c) for c in names], separator=" ", ignore_nulls=True)
+    company = pl.coalesce(pl.col("company"), name) if "company" in values.columns else name
+    return values.with_columns(
+        pl.when(marked)
+        .then(company)
+        .otherwise(pl.col("company") if "company" in values.columns else None)
+        .alias("company"),
+        *[pl.when(marked).then(None).otherwise(pl.col(c)).alias(c) for c in names],
+    ).drop("is_company")
+
+
+def _owner_ids(con: duckdb.DuckDBPyConnection, cells: pl.Expr) -> pl.Expr:
+    """Owners written by name (as an export writes them) read as their IDs; IDs and unknown names stay."""
+    from core.workspace import owner_names
+
+    by_name = {name.strip().lower(): owner_id for owner_id, name in owner_names(con).items()}
+    lowered = cells.str.strip_chars().str.to_lowercase()
+    return pl.coalesce(lowered.replace_strict(by_name, default=None, return_dtype=pl.String), cells)
 
 
 def _birthday_from_parts(values: pl.DataFrame) -> pl.DataFrame:

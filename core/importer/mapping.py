@@ -23,6 +23,7 @@ EXTRA_FIELDS = {
     "birth_year": "Birthday: year",
     "birth_month": "Birthday: month",
     "birth_day": "Birthday: day of month",
+    "is_company": "Marks a company (its name is the company's)",
 }
 IMPORTABLE_SYSTEM_KEYS = (
     "contact_id",
@@ -142,9 +143,10 @@ _SYNONYMS = {
     ],
     # "Title" is Outlook's honorific (Mr, Dr) but Salesforce's job title: the column's values decide (auto_map).
     "job_title": ["job title", "position", "role", "occupation", "organization 1 - title", "jobtitle"],
-    "tags": ["tags", "labels", "label", "groups", "group membership", "categories", "segments", "lists"],
+    "tags": ["tags", "labels", "label", "groups", "group membership", "categories", "segments", "lists", "tag"],
     "lead_stage": ["lead stage", "stage", "lifecycle stage", "status"],
-    "owner_id": ["owner", "owner id", "assigned to", "assignee", "agent"],
+    "owner_id": ["owner", "owner id", "assigned to", "assignee", "agent", "contact owner", "salesperson", "owner name"],
+    "is_company": ["is a company", "is company", "is_company", "company?", "contact type", "record type"],
     "birthday": ["birthday", "birth date", "date of birth", "dob", "birthdate"],
     "country": [
         "country",
@@ -159,6 +161,8 @@ _SYNONYMS = {
     ],
     "city": ["city", "home city", "town", "address 1 - city", "business city", "mailing city", "work city"],
     "state": [
+        "state/region",
+        "mailing state",
         "state",
         "home state",
         "region",
@@ -168,6 +172,8 @@ _SYNONYMS = {
         "mailing state/province",
     ],
     "postal_code": [
+        "mailing zip",
+        "zipcode",
         "postal code",
         "zip",
         "zip code",
@@ -180,6 +186,11 @@ _SYNONYMS = {
         "work zipcode",
     ],
     "address": [
+        "address1",
+        "address 1",
+        "address line 1",
+        "address2",
+        "address line 2",
         "address",
         "street",
         "home address",
