@@ -146,7 +146,7 @@ _SYNONYMS = {
     "tags": ["tags", "labels", "label", "groups", "group membership", "categories", "segments", "lists", "tag"],
     "lead_stage": ["lead stage", "stage", "lifecycle stage", "status"],
     "owner_id": ["owner", "owner id", "assigned to", "assignee", "agent", "contact owner", "salesperson", "owner name"],
-    "is_company": ["is a company", "is company", "is_company", "company?", "contact type", "record type"],
+    "is_company": ["is a company", "is company", "is_company", "contact type", "record type"],
     "birthday": ["birthday", "birth date", "date of birth", "dob", "birthdate"],
     "country": [
         "country",
