@@ -2,7 +2,10 @@
 
 import json
 
-from core.contacts.records import get_contact
+import pytest
+
+from core.contacts.records import get_contact, update_contact
+from core.errors import StaleContactError
 from core.importer import ImportOptions, auto_map, commit_import, plan_import, read_table
 from core.workspace import define_custom_field
 
@@ -39,3 +42,11 @@ def test_a_system_change_logs_before_and_after(fresh_db, add_contact):
     _import(fresh_db, "email,Company\nada@example.com,New\n")
     changes = json.loads(fresh_db.execute("SELECT changes FROM activity WHERE action = 'updated'").fetchall()[0][0])
     assert changes["company"] == {"before": "Old", "after": "New"} and changes["import"] == "plans.csv"
+
+
+def test_an_editor_holding_the_version_before_an_import_is_warned(fresh_db, add_contact):
+    define_custom_field(fresh_db, "plan", "Plan", "text", actor="admin")
+    add_contact(fresh_db, "ada", email="ada@example.com", custom={"plan": "Free"})
+    _import(fresh_db, "email,Plan\nada@example.com,Enterprise\n", mapping={"Plan": "custom.plan"})
+    with pytest.raises(StaleContactError):
+        update_contact(fresh_db, "ada", {"custom.plan": "Free"}, 1, "admin")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from core.cli.common import Adder, open_existing, print_json
 from core.db import open_database
-from core.errors import ContactsError
+from core.errors import ContactsError, DatabaseLockedError
 
 
 def command_init(args: argparse.Namespace) -> int:
@@ -24,7 +24,13 @@ def command_init(args: argparse.Namespace) -> int:
 def command_backup(args: argparse.Namespace) -> int:
     from core.db.backup import backup
 
-    con = open_existing(args.db)  # while the app runs it holds the file: back up from its Settings page then
+    try:
+        con = open_existing(args.db)
+    except DatabaseLockedError:
+        raise DatabaseLockedError(
+            f"The database {args.db} is in use (is the app running?): back up from the app's Settings page, "
+            "which takes the backup in its own process."
+        ) from None
     try:
         print_json(backup(con, args.out).model_dump())
     finally:
