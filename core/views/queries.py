@@ -1,7 +1,7 @@
 """List views: one page of a segment with search, sorting and the total, paginated in SQL."""
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import polars as pl
@@ -13,6 +13,7 @@ from core.contacts.validation import custom_fields, default_country
 from core.db import frame, rows, scalar
 from core.errors import ContactsError
 from core.views.filters import Filter, compile_filter, filter_fields
+from core.views.fuzzy import fuzzy_condition
 from core.views.search import search_condition
 from core.views.segments import segment_condition
 
@@ -41,18 +42,46 @@ class ListView(BaseModel):
         return value
 
 
+class ViewSQL(NamedTuple):
+    """A view's condition in parts: segment and filter, the exact and partial search, and the search's
+    close spellings (None when the query has no word long enough to forgive typos)."""
+
+    scope: str
+    search: str
+    fuzzy: str | None
+    params: dict[str, Any]
+
+    def condition(self) -> str:
+        """Every contact in the view: in scope and found by the search or its close spellings."""
+        found = self.search if self.fuzzy is None else f"({self.search} OR {self.fuzzy})"
+        return f"{self.scope} AND {found}"
+
+
+def view_sql(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> ViewSQL:
+    """The view's condition in parts, with its parameters (see view_condition)."""
+    segment_sql, params = segment_condition(con, view.segment, user)
+    filter_sql, filter_params = "TRUE", dict[str, Any]()
+    if view.filter is not None and not view.filter.is_empty():
+        filter_sql, filter_params = compile_filter(view.filter, filter_fields(con), prefix="f")
+    search_sql, search_params = search_condition(view.search, default_country(con))
+    fuzzy = fuzzy_condition(con, view.search)
+    fuzzy_sql, fuzzy_params = fuzzy if fuzzy is not None else (None, {})
+    return ViewSQL(
+        f"{segment_sql} AND {filter_sql}",
+        search_sql,
+        fuzzy_sql,
+        {**params, **filter_params, **search_params, **fuzzy_params},
+    )
+
+
 def view_condition(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> tuple[str, dict[str, Any]]:
     """The WHERE clause and parameters selecting every contact in the view (all pages).
 
     The one place that composes segment, filter and search: lists, counts and bulk actions over
     "the current view" all select through it.
     """
-    segment_sql, params = segment_condition(con, view.segment, user)
-    filter_sql, filter_params = "TRUE", dict[str, Any]()
-    if view.filter is not None and not view.filter.is_empty():
-        filter_sql, filter_params = compile_filter(view.filter, filter_fields(con), prefix="f")
-    search_sql, search_params = search_condition(view.search, default_country(con))
-    return f"{segment_sql} AND {filter_sql} AND {search_sql}", {**params, **filter_params, **search_params}
+    parts = view_sql(con, view, user)
+    return parts.condition(), parts.params
 
 
 def count_view(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> int:
@@ -84,37 +113,53 @@ def _column_sql(con: duckdb.DuckDBPyConnection, columns: list[str]) -> tuple[lis
     return select, joins
 
 
+def _hits_sql(parts: ViewSQL, key: str) -> str:
+    """The view's (key, fuzzy_rank) rows: 0 for exact and partial matches, 1 for the close spellings only."""
+    if parts.fuzzy is None:
+        return f"SELECT {key}, 0 AS fuzzy_rank FROM contacts c WHERE {parts.condition()}"
+    # The exact search runs once, as before; the close spellings add an equality lookup of a few dozen words.
+    return (
+        f"WITH exact AS MATERIALIZED (SELECT {key} FROM contacts c WHERE {parts.scope} AND {parts.search}) "
+        f"SELECT {key}, 0 AS fuzzy_rank FROM exact UNION ALL "
+        f"SELECT {key}, 1 FROM contacts c WHERE {parts.scope} AND {parts.fuzzy} "
+        "AND c.contact_id NOT IN (SELECT contact_id FROM exact)"
+    )
+
+
 def _page_ids(
-    con: duckdb.DuckDBPyConnection, where: str, params: dict[str, Any], order: str, sort: str, limit: int, offset: int
+    con: duckdb.DuckDBPyConnection, parts: ViewSQL, order: str, sort: str, limit: int, offset: int
 ) -> tuple[int, list[str]]:
-    """The view's total and one page of its IDs, evaluating the view's condition once."""
+    """The view's total and one page of its IDs (exact and partial matches first), evaluating the view's
+    condition once."""
     # MATERIALIZED keeps DuckDB from running the condition a second time for the count.
     key = "contact_id" if sort == "contact_id" else f"contact_id, {sort}"
     found = rows(
         con,
-        f"WITH hits AS MATERIALIZED (SELECT {key} FROM contacts c WHERE {where}) "
+        f"WITH hits AS MATERIALIZED ({_hits_sql(parts, key)}) "
         f"SELECT (SELECT count(*) FROM hits), "
-        f"(SELECT list(contact_id) FROM (SELECT contact_id FROM hits ORDER BY {order} LIMIT $limit OFFSET $offset))",
-        {**params, "limit": limit, "offset": offset},
+        f"(SELECT list(contact_id) FROM (SELECT contact_id FROM hits ORDER BY fuzzy_rank, {order} "
+        "LIMIT $limit OFFSET $offset))",
+        {**parts.params, "limit": limit, "offset": offset},
     )
     return found[0][0], found[0][1] or []
 
 
 def list_contacts(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> ContactPage:
-    """One page of the view, sorted, with the total count of the whole view."""
-    where, params = view_condition(con, view, user)
+    """One page of the view, sorted (a search's close spellings after its exact and partial matches), with the
+    total count of the whole view."""
+    parts = view_sql(con, view, user)
     direction = "DESC" if view.descending else "ASC"
     order = f"{view.sort} {direction} NULLS LAST, contact_id"
     size = view.page_size
-    total, ids = _page_ids(con, where, params, order, view.sort, size, (view.page - 1) * size)
+    total, ids = _page_ids(con, parts, order, view.sort, size, (view.page - 1) * size)
     page = min(view.page, max(1, -(-total // size)))
     if page != view.page:  # asked past the last page: show the last one
-        total, ids = _page_ids(con, where, params, order, view.sort, size, (page - 1) * size)
+        total, ids = _page_ids(con, parts, order, view.sort, size, (page - 1) * size)
     select, joins = _column_sql(con, view.columns)
     # Sorting narrow (ID, sort key) rows and then reading 50 whole rows is several times faster.
     sql = (
         "WITH page AS (SELECT * FROM contacts WHERE contact_id IN (SELECT unnest($ids))) "
-        f"SELECT {', '.join(select)} FROM page {' '.join(joins)} ORDER BY page.{order}"
+        f"SELECT {', '.join(select)} FROM page {' '.join(joins)} ORDER BY list_position($ids, page.contact_id)"
     )
     return ContactPage(total=total, page=page, page_size=size, rows=frame(con, sql, {"ids": ids}))
 

@@ -2,7 +2,7 @@
 
 Fuzzy (case-insensitive, partial) on first name, last name, email and phone (additional ones
 included), the phone matching whatever its formatting; case-insensitive whole word on custom fields except
-checkbox and date & time.
+checkbox and date & time. Close spellings (typos) of names and email local parts: core/views/fuzzy.py.
 """
 
 from typing import Any
@@ -20,10 +20,14 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def escape_re2(text: str) -> str:
+    """The text as an RE2 pattern matching it literally."""
+    return "".join("\\" + ch if ch in _RE2_SPECIAL else ch for ch in text)
+
+
 def whole_word_pattern(text: str) -> str:
     """An RE2 pattern matching the text as a whole word (or words)."""
-    escaped = "".join("\\" + ch if ch in _RE2_SPECIAL else ch for ch in text)
-    return rf"(^|[^[:alnum:]_])({escaped})([^[:alnum:]_]|$)"
+    return rf"(^|[^[:alnum:]_])({escape_re2(text)})([^[:alnum:]_]|$)"
 
 
 def _looks_like_phone(text: str) -> bool:
