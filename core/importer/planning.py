@@ -117,7 +117,8 @@ class ImportPlan:
             "line", pl.lit("value warned").alias("outcome"), *WARNING_SCHEMA.keys() - {"line"}
         )
         dropped = dropped.select(rejected.columns)
-        return pl.concat([rejected, dropped]).sort("line", maintain_order=True)
+        blank_as_null = [pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in ("column", "value")]
+        return pl.concat([rejected, dropped]).with_columns(blank_as_null).sort("line", maintain_order=True)
 
 
 def plan_import(con: duckdb.DuckDBPyConnection, table: RawTable, options: ImportOptions) -> ImportPlan:
