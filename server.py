@@ -6,6 +6,8 @@ DuckDB lets one process write the database, so the running app takes channel eve
                           answers with the ingest report (core.channels.ingest.IngestReport), or a 4xx and a reason.
     GET  /api/chat-button?contact_id=ID
                           {"show": false} when the browser's cookie contact ID is a blocked contact.
+    GET/POST /api/login, GET /api/logout
+                          signing in and out with a session cookie (ui/auth_routes.py).
 
 Both use the same connection as the pages (ui.session), a cursor per request.
 """
@@ -24,6 +26,7 @@ from core.channels.ingest import ingest_events
 from core.channels.reading import chat_button_visible
 from core.config import ingest_token
 from core.contacts.validation import default_country
+from ui.auth_routes import ROUTES as SIGN_IN_ROUTES
 from ui.session import db
 from ui.shell import pin_navigation
 
@@ -127,5 +130,6 @@ app = st.App(
     routes=[
         Route("/api/ingest", ingest_endpoint, methods=["POST"]),
         Route("/api/chat-button", chat_button_endpoint, methods=["GET"]),
+        *SIGN_IN_ROUTES,  # GET/POST /api/login, GET /api/logout: the session cookie (ui/auth_routes.py)
     ],
 )

@@ -147,15 +147,24 @@ def test_a_selection_is_ids_or_a_view_never_both_or_neither():
         Selection(ids=["a"], view=ListView())
 
 
-def test_agents_cannot_bulk_edit_or_delete(crowd):
+def test_agents_cannot_bulk_block_assign_or_delete(crowd):
     for action in (
-        lambda: add_tags(crowd, acme_view(), ["X"], "maria"),
         lambda: set_blocked(crowd, acme_view(), True, "maria"),
+        lambda: assign_owner(crowd, acme_view(), "maria", "maria"),
         lambda: bulk.delete(crowd, acme_view(), 6, "maria"),
     ):
         with pytest.raises(ContactsError, match="Only admins"):
             action()
-    assert tags_of(crowd, "a3") == [] and segment_count(crowd, "all", "admin") == 12
+    assert segment_count(crowd, "all", "admin") == 12
+
+
+def test_an_agents_bulk_tags_reach_only_their_own_and_unassigned_contacts(crowd):
+    add_owner(crowd, "li", "Li", actor="admin")
+    assign_owner(crowd, Selection(ids=["a0"]), "li", "admin")
+    assign_owner(crowd, Selection(ids=["a1"]), "maria", "admin")
+    result = add_tags(crowd, acme_view(), ["X"], "maria")
+    assert (result.selected, result.changed) == (5, 5)  # a0 is Li's: left out
+    assert "X" not in tags_of(crowd, "a0") and "X" in tags_of(crowd, "a1") and "X" in tags_of(crowd, "a3")
 
 
 def test_a_failure_part_way_leaves_nothing_changed(crowd, monkeypatch):

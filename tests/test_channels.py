@@ -305,7 +305,7 @@ def test_a_failure_while_writing_applies_nothing(fresh_db, monkeypatch):
 def test_each_run_is_recorded_with_its_counts(fresh_db):
     ingest(fresh_db, line(type="webchat", contact_id="r1"), "{bad")
     runs = recent_ingest_runs(fresh_db)
-    assert runs.select("actor", "events", "created", "malformed").row(0) == ("test", 2, 1, 1)
+    assert runs.select("actor", "events", "created", "malformed").row(0) == ("admin", 2, 1, 1)
     assert json.loads(runs["malformed_lines"][0])[0]["line"] == 2
 
 
@@ -384,7 +384,9 @@ def test_the_documented_examples_parse():
 
 def test_cli_ingest_block_and_unblock(tmp_path, capsys):
     database, events = tmp_path / "c.duckdb", tmp_path / "events.jsonl"
-    open_database(database).close()
+    con = open_database(database)
+    bootstrap_admin(con)  # the CLI acts as an existing user (--user, default admin)
+    con.close()
     events.write_text(line(type="webchat", contact_id="cli-1") + "\n" + line(type="webchat", contact_id="cli-2") + "\n")
     assert main(["ingest", str(events), "--db", str(database)]) == 0
     report = json.loads(capsys.readouterr().out)

@@ -5,10 +5,11 @@ import os
 import duckdb
 import streamlit as st
 
-from core.accounts.sessions import resume, sign_in, sign_out
+from core.accounts.sessions import resume, sign_out
 from core.accounts.users import create_first_admin, needs_first_admin
 from core.errors import ContactsError
 from core.workspace import user_role
+from ui.auth_routes import LOGIN_PATH, SESSION_COOKIE
 
 PROXY_HEADER = "CONTACTS_TRUSTED_USER_HEADER"  # opt-in: the name of the header an authenticating proxy sets
 
@@ -34,29 +35,28 @@ def _first_admin_form(con: duckdb.DuckDBPyConnection) -> None:
                 if password != again:
                     raise ContactsError("The two passwords differ.", field="password")
                 create_first_admin(con, user_id.strip().lower(), name or user_id, password)
-                st.success("Done: sign in now.")
-                st.rerun()
+                st.success("Done.")
+                st.html(f'<a href="{LOGIN_PATH}" target="_self">Sign in now</a>.')
             except ContactsError as error:
                 st.error(error.message)
 
 
-def _sign_in_form(con: duckdb.DuckDBPyConnection) -> None:
+def _sign_in_link() -> None:
+    """Not signed in: send the browser to the sign-in form (ui/auth_routes.py), which sets the session cookie."""
     st.title("Sign in to Contacts")
-    with st.form("sign-in"):
-        user_id = st.text_input("User name")
-        password = st.text_input("Password", type="password")
-        if st.form_submit_button("Sign in", type="primary"):
-            client = str(st.context.ip_address or "browser")
-            try:
-                st.session_state["session_token"] = sign_in(con, user_id, password, client)
-                st.rerun()
-            except ContactsError as error:
-                st.error(error.message)
+    st.html(f'<a href="{LOGIN_PATH}" target="_self">Sign in</a> to use Contacts.')
+    # Go there at once; the link stays for a browser that blocks the script.
+    st.html(f"<script>window.location.replace({LOGIN_PATH!r});</script>", unsafe_allow_javascript=True)
+
+
+def session_token() -> str | None:
+    """The browser's session token: its cookie (set by POST /api/login), else one this session holds (tests)."""
+    return st.context.cookies.get(SESSION_COOKIE) or st.session_state.get("session_token")
 
 
 def login_gate(con: duckdb.DuckDBPyConnection) -> str:
     """The signed-in user; otherwise show the first-admin or sign-in form and stop the run."""
-    signed_in = _from_proxy(con) or resume(con, st.session_state.get("session_token"))
+    signed_in = _from_proxy(con) or resume(con, session_token())
     if signed_in:
         st.session_state["signed_in_user"] = signed_in
         return signed_in
@@ -64,7 +64,7 @@ def login_gate(con: duckdb.DuckDBPyConnection) -> str:
     if needs_first_admin(con):
         _first_admin_form(con)
     else:
-        _sign_in_form(con)
+        _sign_in_link()
     st.stop()
     raise AssertionError("unreachable")
 
@@ -73,6 +73,8 @@ def sign_out_button(con: duckdb.DuckDBPyConnection, user_id: str) -> None:
     """The sidebar's 'signed in as' line and sign-out button."""
     st.sidebar.caption(f"Signed in as **{user_id}** ({user_role(con, user_id)})")
     if st.sidebar.button("Sign out", icon=":material/logout:"):
-        sign_out(con, st.session_state.pop("session_token", None))
+        sign_out(con, session_token())  # the cookie's session ends here; /api/logout then clears the cookie
+        st.session_state.pop("session_token", None)
         st.session_state.pop("signed_in_user", None)
-        st.rerun()
+        st.html('<script>window.location.replace("/api/logout");</script>', unsafe_allow_javascript=True)
+        st.stop()

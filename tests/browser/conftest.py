@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from core.accounts.users import create_first_admin, reset_password
 from core.contacts.models import ContactInput
 from core.contacts.records import create_contact
 from core.db import open_database
@@ -29,6 +30,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
 ]
+# Passwords of the seeded users (tests sign in through the real form: see `sign_in`).
+PASSWORDS = {"admin": "admin-test-password", "maria": "maria-test-password"}
 SCRIPT_DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 pytestmark = pytest.mark.browser
@@ -54,9 +57,10 @@ def free_port() -> int:
 def seed_database(path: Path) -> None:
     """A small database with contacts the browser tests look for."""
     con = open_database(path)
-    add_owner(con, "admin", "Admin", role="admin")
-    add_owner(con, "maria", "Maria Lopez")
-    define_custom_field(con, "customer_number", "Customer number", "text", is_identity=True)
+    create_first_admin(con, "admin", "Admin", PASSWORDS["admin"])
+    add_owner(con, "maria", "Maria Lopez", actor="admin")
+    reset_password(con, "maria", PASSWORDS["maria"], actor="admin")
+    define_custom_field(con, "customer_number", "Customer number", "text", is_identity=True, actor="admin")
     people = [
         ("Grace", "Hopper", "grace@navy.example", "+1 415 555 0101", "maria"),
         ("Alan", "Turing", "alan@bletchley.example", "+44 20 7946 0958", None),
@@ -146,13 +150,32 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
+def sign_in(page: object, server: StreamlitServer, user: str = "admin", password: str | None = None) -> None:
+    """Sign a browser context in through the real form (POST /api/login); its cookie then holds the session
+    for every later `page.goto` in that context."""
+    page.goto(f"{server.url}/api/login")
+    page.fill("input[name=user]", user)
+    page.fill("input[name=password]", password or PASSWORDS[user])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/", timeout=20_000)
+    wait_for_app(page)
+
+
 @pytest.fixture
-def page(browser: object) -> Iterator[object]:
+def anonymous_page(browser: object) -> Iterator[object]:
+    """A fresh browser context that has not signed in."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     opened = context.new_page()
     opened.set_default_timeout(20_000)
     yield opened
     context.close()
+
+
+@pytest.fixture
+def page(anonymous_page: object, server: StreamlitServer) -> object:
+    """A fresh browser context signed in as the seeded admin (a test module's `server` fixture decides the server)."""
+    sign_in(anonymous_page, server)
+    return anonymous_page
 
 
 def wait_for_app(page: object) -> None:

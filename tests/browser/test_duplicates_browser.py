@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from core.accounts.users import create_first_admin
 from core.contacts.models import ContactInput
 from core.contacts.records import create_contact
 from core.db import open_database
-from core.workspace import add_owner
-from tests.browser.conftest import StreamlitServer, _require_browser, wait_for_app
+from tests.browser.conftest import PASSWORDS, StreamlitServer, _require_browser, sign_in, wait_for_app
 from tests.browser.test_contacts_browser import search
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 def seed_duplicates(path: Path) -> None:
     """Three exact pairs: Grace Hopper twice (the first more complete), and two more for "Merge many"."""
     con = open_database(path)
-    add_owner(con, "admin", "Admin", role="admin")
+    create_first_admin(con, "admin", "Admin", PASSWORDS["admin"])
     people = [
         ("g1", "Grace", "Hopper", "grace@navy.example", ["vip"], "Navy", "Rear admiral"),
         ("g2", "Grace", "Hopper", "GRACE@navy.example", ["newsletter"], None, None),
@@ -55,6 +55,13 @@ def dup_server(tmp_path: Path) -> Iterator[StreamlitServer]:
     running = StreamlitServer(database)
     yield running
     running.stop()
+
+
+@pytest.fixture
+def page(anonymous_page: object, dup_server: StreamlitServer) -> object:
+    """Signed in as the admin on this test's own server."""
+    sign_in(anonymous_page, dup_server)
+    return anonymous_page
 
 
 def click_first_row(page: object) -> None:

@@ -22,7 +22,8 @@ import streamlit as st
 Path(os.environ["UNLISTED_MARKER"]).write_text("ran")
 st.markdown("UNLISTED PAGE RAN")
 """
-LISTED_TITLES = ["Dashboard", "Contacts", "New contact", "Segments", "Duplicates", "Channels", "Import"]
+LISTED_TITLES = ["Dashboard", "Contacts", "New contact", "Segments", "Duplicates", "Channels", "Import", "Settings"]
+PROXY_HEADER = "X-Test-User"  # these servers trust it (CONTACTS_TRUSTED_USER_HEADER): no sign-in request comes first
 
 
 @pytest.fixture
@@ -36,6 +37,7 @@ def fresh_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calla
     for shared in ("core", "ui", ".streamlit"):
         (tmp_path / shared).symlink_to(ROOT / shared)
     monkeypatch.setenv("UNLISTED_MARKER", str(tmp_path / "unlisted-ran"))
+    monkeypatch.setenv("CONTACTS_TRUSTED_USER_HEADER", PROXY_HEADER)
     database = tmp_path / "contacts.duckdb"
     seed_database(database)
     started: list[StreamlitServer] = []
@@ -47,6 +49,16 @@ def fresh_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calla
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    """A browser whose every request names the admin in the proxy header these servers trust."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, extra_http_headers={PROXY_HEADER: "admin"})
+    opened = context.new_page()
+    opened.set_default_timeout(20_000)
+    yield opened
+    context.close()
 
 
 def nav_titles(page: object) -> list[str]:
