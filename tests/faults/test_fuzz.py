@@ -53,7 +53,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnec
 
 @FUZZ
 @given(lines=LINES)
-def test_random_event_lines_are_each_applied_or_reported(workspace, lines):
+def test_random_event_lines_are_each_applied_or_reported(workspace, tally, lines):
     lines = [line.replace("\n", " ").replace("\r", " ") for line in lines]  # one event a line
     report = ingest_lines(workspace, lines, "channels")
     nonblank = [number for number, line in enumerate(lines, start=1) if line.strip()]
@@ -69,6 +69,7 @@ def test_random_event_lines_are_each_applied_or_reported(workspace, lines):
             ).fetchall()[0][0]
             assert found == 1, (number, event)
     assert check(workspace) == []
+    tally("hypothesis fuzz: event lines through ingest (examples)", 1, 0)
 
 
 CELLS = st.lists(st.lists(NASTY_TEXT, min_size=5, max_size=5), min_size=1, max_size=8)
@@ -76,7 +77,7 @@ CELLS = st.lists(st.lists(NASTY_TEXT, min_size=5, max_size=5), min_size=1, max_s
 
 @FUZZ
 @given(rows=CELLS)
-def test_random_cells_import_or_are_rejected_with_a_line(workspace, rows):
+def test_random_cells_import_or_are_rejected_with_a_line(workspace, tally, rows):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["Email", "First name", "Phone", "Company", "Birthday"])
@@ -85,9 +86,13 @@ def test_random_cells_import_or_are_rejected_with_a_line(workspace, rows):
         table = read_table("fuzz.csv", buffer.getvalue().encode("utf-8", "surrogatepass"))
         plan = plan_import(workspace, table, ImportOptions(mapping=auto_map(workspace, table.headers)))
     except ContactsError:
+        tally("hypothesis fuzz: CSV cells through import (examples)", 1, 0)
         return  # the whole file refused with a reason (e.g. nothing but blank lines)
     counts = plan.counts()
+    # Every row read is created, updated, skipped, rejected (with its line) or combined into an earlier one.
+    assert sum(counts.values()) + plan.combined == table.frame.height
     reported = set(plan.rejected_rows["line"].to_list()) if plan.rejected_rows.height else set()
     assert counts["rejected"] == len(reported)
     commit_import(workspace, plan, "admin")
     assert check(workspace) == []
+    tally("hypothesis fuzz: CSV cells through import (examples)", 1, 0)
