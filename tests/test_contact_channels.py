@@ -85,3 +85,20 @@ def test_additional_values_are_edited_as_one_logged_change(fresh_db, add_contact
         set_contact_channels(fresh_db, "c1", "email", [], made.version, "admin")
     with pytest.raises(ContactsError):
         set_contact_channels(fresh_db, "c1", "phone", [Channel(value="12")], after.version, "admin")
+
+
+def test_an_import_that_only_adds_an_email_is_a_logged_change(fresh_db, add_contact):
+    from core.importer import ImportOptions, auto_map, commit_import, plan_import, read_table
+
+    made = add_contact(fresh_db, "c1", email="ada@example.com")
+    table = read_table("a.csv", b"Email,Email 2\nada@example.com,ada2@example.com\n")
+    plan = plan_import(fresh_db, table, ImportOptions(mapping=auto_map(fresh_db, table.headers)))
+    result = commit_import(fresh_db, plan, "admin")
+    assert (result.updated, result.changed) == (1, 1)
+    assert channels(fresh_db, "c1") == [("email", "ada2@example.com")]
+    (version,) = fresh_db.execute("SELECT version FROM contacts WHERE contact_id = 'c1'").fetchone()
+    assert version == made.version + 1
+    logged = fresh_db.execute("SELECT changes FROM activity WHERE action = 'updated'").fetchall()
+    assert logged == [('{"import":"a.csv","additional emails and phones":"email ada2@example.com"}',)]
+    again = commit_import(fresh_db, plan_import(fresh_db, table, plan.options), "admin")
+    assert again.changed == 0  # nothing new: no version, no entry

@@ -62,10 +62,10 @@ def commit_import(
                 _update_existing(con, stage, changed, plan, system, at)
                 report(0.7, "Writing custom fields")
                 _write_custom(con, stage, changed, plan, custom)
-                _write_channels(con, stage, plan)
+                gained_only_channels = _write_channels(con, stage, changed, plan, actor, at)
                 report(0.85, "Recording activity")
                 _record_activity(con, stage, changed, plan.file_name, actor, at)
-                changed_count = scalar(con, f"SELECT count(*) FROM {changed}")
+                changed_count = scalar(con, f"SELECT count(*) FROM {changed}") + gained_only_channels
         import_id = _record_import(con, plan, counts, actor, at)
     report(1.0, "Done")
     return ImportResult(import_id=import_id, changed=changed_count, **counts)
@@ -292,27 +292,55 @@ def _write_custom(
         )
 
 
-def _write_channels(con: duckdb.DuckDBPyConnection, stage: Scratch, plan: ImportPlan) -> None:
-    """Each row's additional emails and phones, after the contact's own (a value it already has is skipped)."""
-    for kind, column in (("email", MORE_EMAILS), ("phone", MORE_PHONES)):
-        if column not in plan.staged.columns:
-            continue
-        con.execute(
-            f"""
-            INSERT INTO contact_channels (contact_id, kind, value, label, position)
-            SELECT n.__id, $kind, n.item.value, n.item.label,
-                   coalesce(e.last, 0) + row_number() OVER (PARTITION BY n.__id ORDER BY n.position)
-            FROM (SELECT __id, unnest("{column}") AS item, generate_subscripts("{column}", 1) AS position
-                  FROM {stage} WHERE len("{column}") > 0) n
-            JOIN contacts c ON c.contact_id = n.__id
-            LEFT JOIN (SELECT contact_id, max(position) AS last FROM contact_channels WHERE kind = $kind
-                       GROUP BY contact_id) e ON e.contact_id = n.__id
-            WHERE n.item.value IS DISTINCT FROM c.{kind}
-              AND NOT EXISTS (SELECT 1 FROM contact_channels x
-                              WHERE x.contact_id = n.__id AND x.kind = $kind AND x.value = n.item.value)
-            QUALIFY row_number() OVER (PARTITION BY n.__id, n.item.value ORDER BY n.position) = 1""",
-            {"kind": kind},
+def _added_channels_sql(stage: Scratch, kind: str, column: str) -> str:
+    """A kind's additional values the import brings that the contact does not have yet (nor as its primary)."""
+    return f"""
+        SELECT n.__id AS contact_id, '{kind}' AS kind, n.item.value AS value, n.item.label AS label,
+               (coalesce(e.last, 0) + row_number() OVER (PARTITION BY n.__id ORDER BY n.position))::INTEGER AS position
+        FROM (SELECT __id, unnest("{column}") AS item, generate_subscripts("{column}", 1) AS position
+              FROM {stage} WHERE len("{column}") > 0) n
+        JOIN contacts c ON c.contact_id = n.__id
+        LEFT JOIN (SELECT contact_id, max(position) AS last FROM contact_channels WHERE kind = '{kind}'
+                   GROUP BY contact_id) e ON e.contact_id = n.__id
+        WHERE n.item.value IS DISTINCT FROM c.{kind}
+          AND NOT EXISTS (SELECT 1 FROM contact_channels x
+                          WHERE x.contact_id = n.__id AND x.kind = '{kind}' AND x.value = n.item.value)
+        QUALIFY row_number() OVER (PARTITION BY n.__id, n.item.value ORDER BY n.position) = 1"""
+
+
+def _write_channels(
+    con: duckdb.DuckDBPyConnection, stage: Scratch, changed: Scratch, plan: ImportPlan, actor: str, at: object
+) -> int:
+    """Each row's additional emails and phones, after the contact's own. An updated contact that gains only
+    these is changed all the same: its version is bumped and the values it gained are logged (their count)."""
+    parts = [
+        _added_channels_sql(stage, kind, column)
+        for kind, column in (("email", MORE_EMAILS), ("phone", MORE_PHONES))
+        if column in plan.staged.columns
+    ]
+    if not parts:
+        return 0
+    with scratch(con, " UNION ALL ".join(parts), table=True) as added:
+        con.execute(f"INSERT INTO contact_channels SELECT contact_id, kind, value, label, position FROM {added}")
+        only_these = (
+            f"SELECT a.contact_id, string_agg(a.kind || ' ' || a.value, ', ' ORDER BY a.kind, a.position) AS gained "
+            f"FROM {added} a JOIN {stage} s ON s.__id = a.contact_id WHERE s.{ACTION} = 'update' "
+            f"AND a.contact_id NOT IN (SELECT __id FROM {changed}) GROUP BY a.contact_id"
         )
+        with scratch(con, only_these, table=True) as gained:
+            con.execute(
+                "UPDATE contacts SET version = version + 1, last_updated = $at "
+                f"WHERE contact_id IN (SELECT contact_id FROM {gained})",
+                {"at": at},
+            )
+            con.execute(
+                "INSERT INTO activity (contact_id, happened_at, actor, action, changes) "
+                f"SELECT contact_id, $at, $actor, 'updated', "
+                "json_object('import', $file, 'additional emails and phones', gained)::VARCHAR "
+                f"FROM {gained}",
+                {"at": at, "actor": actor, "file": plan.file_name},
+            )
+            return scalar(con, f"SELECT count(*) FROM {gained}") or 0
 
 
 def import_history(con: duckdb.DuckDBPyConnection, limit: int = 50) -> pl.DataFrame:
