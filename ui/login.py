@@ -51,7 +51,8 @@ def _sign_in_link() -> None:
 
 def session_token() -> str | None:
     """The browser's session token: its cookie (set by POST /api/login), else one this session holds (tests)."""
-    return st.context.cookies.get(SESSION_COOKIE) or st.session_state.get("session_token")
+    cookie = st.context.cookies.get(SESSION_COOKIE)
+    return cookie if isinstance(cookie, str) and cookie else st.session_state.get("session_token")
 
 
 def login_gate(con: duckdb.DuckDBPyConnection) -> str:

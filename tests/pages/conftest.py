@@ -85,3 +85,15 @@ def open_page(app_db: dict[str, Contact]) -> Callable[..., AppTest]:
         return app.run()
 
     return run
+
+
+def open_as_agent(path: str, title: str, user: str = "maria") -> AppTest:
+    """Run the app as an agent and open an admin page by its address: the menu lacks it, the page refuses."""
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    sign_in_as(app, user)
+    app.run()
+    # AppTest.switch_page matches script files only; the refusal is a callable page at the admin page's address.
+    app._page_hash = next(h for h, info in app._registered_pages.items() if info.get("url_pathname") == path)
+    app.run()
+    assert [e.value for e in app.error] == [f"Only admins can use {title}."]
+    return app

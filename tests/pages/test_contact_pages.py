@@ -47,7 +47,7 @@ def test_an_invalid_phone_is_refused_at_the_field_and_writes_nothing(open_page, 
 def test_a_stale_edit_is_refused_not_silently_overwritten(open_page, app_db):
     app = open_page("pages/contact.py", id=app_db["Grace"].contact_id)
     # Another user saves while this page is open (through the app's own connection).
-    update_contact(db(), app_db["Grace"].contact_id, {"job_title": "Admiral"}, 1, "maria")
+    update_contact(db(), app_db["Grace"].contact_id, {"job_title": "Admiral"}, 1, "admin")
     by_label(app.text_input, "Job title").input("Rear admiral")
     save(app)
     assert any("Someone else changed this contact" in e.value for e in app.error)

@@ -2,10 +2,9 @@
 
 import json
 
-import pytest
-
 from core.channels.ingest import ingest_lines
 from core.contacts.records import set_blocked
+from tests.pages.conftest import open_as_agent
 from ui.session import db
 
 VISITOR = json.dumps({"type": "webchat", "contact_id": "page-visitor", "at": "2026-11-25T09:00:00Z", "text": "hi"})
@@ -46,10 +45,8 @@ def test_recent_runs_show_their_counts(open_page):
     )
 
 
-def test_an_agent_cannot_see_the_ingest_history(open_page, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("CONTACTS_USER", "maria")
-    app = open_page("pages/channels.py")
-    assert app.error and "Only an admin" in app.error[0].value
+def test_an_agent_cannot_see_the_ingest_history(app_db):
+    app = open_as_agent("channels", "Channels")
     assert not app.dataframe
 
 
