@@ -241,11 +241,12 @@ def scratch_db():
 
 @given(contacts=_contacts, queries=st.lists(_queries, min_size=1, max_size=3))
 @settings(max_examples=50, deadline=None)
-def test_sql_search_agrees_with_the_python_rule(scratch_db, contacts, queries):
+def test_sql_search_finds_all_the_python_rule_finds(scratch_db, contacts, queries):
+    """Every exact/partial match is found; close spellings may add more (tests/test_fuzzy_search.py bounds them)."""
     scratch_db.execute("DELETE FROM contacts")
     scratch_db.executemany(
         "INSERT INTO contacts (contact_id, first_name, last_name, email) VALUES (?, ?, ?, ?)",
         [[f"c{index}", first, last, email] for index, (first, last, email) in enumerate(contacts)],
     )
     for query in queries:
-        assert search(scratch_db, query) == expected_matches(contacts, query), query
+        assert expected_matches(contacts, query) <= search(scratch_db, query), query

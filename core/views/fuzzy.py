@@ -136,11 +136,16 @@ def _word_clause(index: int, names: list[str], locals_: list[str]) -> tuple[str,
     return "(" + " OR ".join(clauses) + ")", params
 
 
+def words_to_match(words: list[tuple[str, bool]]) -> bool:
+    """Whether the query's words are matched one by one: two to four words (any order), or one with typos."""
+    return 0 < len(words) <= MAX_WORDS and (len(words) > 1 or allowed_typos(words[0][0]) > 0)
+
+
 def fuzzy_condition(con: duckdb.DuckDBPyConnection, query: str) -> tuple[str, dict[str, Any]] | None:
     """The WHERE fragment (on contacts `c`) finding contacts that hold a word close to every query word, in
-    any order; None when no word of the query is long enough to forgive typos (the search stays exact)."""
+    any order ("Smith John", "Li Wei"); None for one word too short to forgive typos (the search stays exact)."""
     words = query_words(query)
-    if not words or len(words) > MAX_WORDS or not any(allowed_typos(word) for word, _ in words):
+    if not words_to_match(words):
         return None
     key = _cache_key(con)
     held_names = vocabulary(con, "names", key)
