@@ -304,7 +304,6 @@ def ingest_lines(
     return ingest_events(con, events, malformed, actor, origin)
 
 
-@writes("channels.ingest")
 def upload_lines(data: bytes) -> list[str]:
     """An uploaded file's lines, once it is within the upload limits and UTF-8; else ContactsError says which."""
     if len(data) > MAX_UPLOAD_BYTES or data.count(b"\n") >= MAX_UPLOAD_LINES:
@@ -318,6 +317,7 @@ def upload_lines(data: bytes) -> list[str]:
         raise ContactsError(f"The file is not UTF-8 text ({error.reason} at byte {error.start:,}).") from None
 
 
+@writes("channels.ingest")
 def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, actor: str) -> IngestReport:
     """Ingest a JSON-lines file of events."""
     text = Path(path).read_text(encoding="utf-8-sig")
