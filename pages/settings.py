@@ -1,5 +1,7 @@
 """Settings (admins): custom fields, lead stages, users and the workspace; every change is logged."""
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from core.accounts.audit import workspace_log
@@ -15,11 +17,16 @@ from core.workspace import (
     delete_custom_field,
     delete_lead_stage,
     lead_stages,
+    option_usage,
     owners,
     rename_custom_field,
     rename_lead_stage,
+    reorder_custom_fields,
+    reorder_lead_stages,
     rotate_ingest_token,
     set_default_country,
+    set_dropdown_options,
+    set_identity_fields,
     set_session_idle_minutes,
     stage_usage,
 )
@@ -35,7 +42,7 @@ if not is_admin(con):
     st.stop()
 
 
-def attempt(action, done: str) -> None:  # type: ignore[no-untyped-def]
+def attempt(action: Callable[[], object], done: str) -> None:
     """Run a change; say it worked or show why not."""
     try:
         action()
@@ -72,10 +79,39 @@ with fields_tab:
         new_label = st.text_input("New label", key="field-label")
         if st.button("Rename field", disabled=not new_label.strip()):
             attempt(lambda: rename_custom_field(con, chosen, new_label, me), "Renamed.")
+        field = next(f for f in fields if f.key == chosen)
+        if field.type == "dropdown":
+            typed_options = st.text_input("Options, separated by commas", value=", ".join(field.options))
+            kept = [o.strip() for o in typed_options.split(",") if o.strip()]
+            in_use = {v: n for v, n in option_usage(con, chosen).items() if v not in kept}
+            mapping: dict[str, str | None] = {}
+            for value, count in in_use.items():
+                mapping[value] = st.selectbox(
+                    f"'{value}' is used by {count:,} contacts: change them to",
+                    [None, *kept],
+                    format_func=lambda o: o or "(clear the value)",
+                    key=f"map-{chosen}-{value}",
+                )
+            if st.button("Save options"):
+                attempt(lambda: set_dropdown_options(con, chosen, kept, me, mapping), "Options saved.")
         st.caption(f"{custom_field_usage(con, chosen):,} contacts have a value for this field.")
         typed = st.text_input("Type the field's label to delete it (its values go with it)", key="field-delete")
         if st.button("Delete field", type="primary", disabled=not typed.strip()):
             attempt(lambda: delete_custom_field(con, chosen, typed, me), "Deleted.")
+
+    if fields:
+        order = st.multiselect("Order (pick every field, first to last)", [f.key for f in fields], key="field-order")
+        if st.button("Save field order", disabled=len(order) != len(fields)):
+            attempt(lambda: reorder_custom_fields(con, order, me), "Order saved.")
+        identifying = [f.key for f in fields if f.type in ("text", "number")]
+        identity = st.multiselect(
+            "Identity fields (they identify a person for duplicates)",
+            identifying,
+            default=[f.key for f in fields if f.is_identity and f.key in identifying],
+            key="field-identity",
+        )
+        if st.button("Save identity fields"):
+            attempt(lambda: set_identity_fields(con, identity, me), "Identity fields saved.")
 
 with stages_tab:
     usage = stage_usage(con)
@@ -84,6 +120,9 @@ with stages_tab:
     new_stage = st.text_input("New stage")
     if st.button("Add stage", disabled=not new_stage.strip()):
         attempt(lambda: add_lead_stage(con, new_stage, me), f"Added {new_stage}.")
+    stage_order = st.multiselect("Order (pick every stage, first to last)", stages, key="stage-order")
+    if st.button("Save stage order", disabled=len(stage_order) != len(stages)):
+        attempt(lambda: reorder_lead_stages(con, stage_order, me), "Order saved.")
     stage = st.selectbox("Stage", stages)
     renamed = st.text_input("Rename to", key="stage-rename")
     if st.button("Rename stage", disabled=not renamed.strip()):
