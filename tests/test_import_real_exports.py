@@ -125,12 +125,21 @@ def test_google_contacts_maps_its_81_columns_and_reports_the_placeholder_phone(f
     ]
 
 
-def test_thunderbird_utf16_is_read_and_its_reserved_domain_reported(fresh_db):
+def test_thunderbird_utf16_is_read_with_its_reserved_domain_email(fresh_db):
     table, mapping, plan = import_real(fresh_db, "thunderbird-utf16le.csv")
     assert (table.encoding, table.headers[0], mapping["Primary Email"]) == ("utf-16", "First Name", "email")
-    assert plan.counts()["rejected"] == 1
-    assert plan.errors["reason"][0] == "nothing identifies the row: no valid contact ID, email or phone"
-    assert "special-use or reserved name" in plan.warnings.filter(pl.col("column") == "Primary Email")["reason"][0]
+    assert plan.counts() == {"created": 1, "updated": 0, "skipped": 0, "rejected": 0}
+    assert plan.warnings.filter(pl.col("column") == "Primary Email").height == 0
+    assert stored(fresh_db) == [
+        {
+            "first_name": "John",
+            "last_name": "Doe",
+            "email": "johndoe@host.invalid",
+            "phone": None,
+            "company": None,
+            "tags": [],
+        }
+    ]
 
 
 def test_thunderbird_birth_day_is_the_day_of_one_birthday(fresh_db):
@@ -252,8 +261,31 @@ def test_civicrm_dates_are_not_taken_for_phones_and_a_month_name_settles_the_ord
     assert pl.select(to_iso(pl.lit(cells), DAY_FIRST)).to_series().to_list() == ["2008-09-01", "2008-09-01"]
 
 
-def test_thunderbird_semicolons_are_detected_and_reserved_domains_reported(fresh_db):
+def _people(con) -> list[tuple]:
+    return frame(con, "SELECT first_name, last_name, email FROM contacts ORDER BY email").rows()
+
+
+def test_thunderbird_semicolons_are_detected_and_reserved_domain_emails_kept(fresh_db):
     table, mapping, plan = import_real(fresh_db, "thunderbird-csv_semicolon.csv")
     assert (table.delimiter, mapping["Primary Email"]) == (";", "email")
-    assert plan.warnings.select("line", "value").rows() == [(2, "john@doe.invalid"), (3, "jane@doe.invalid")]
-    assert plan.counts()["rejected"] == 2  # a name alone does not identify a contact
+    assert plan.counts() == {"created": 2, "updated": 0, "skipped": 0, "rejected": 0}
+    assert plan.warnings.height == 0
+    assert _people(fresh_db) == [("Jane", "Doe", "jane@doe.invalid"), ("John", "Doe", "john@doe.invalid")]
+
+
+def test_thunderbird_file_without_a_header_imports_both_people(fresh_db):
+    table = read_table("n.csv", (REAL / "thunderbird-csv_no_header.csv").read_bytes())
+    mapping = auto_map(fresh_db, table.headers, table.frame)
+    assert mapping["Column 4"] == "email"
+    # Thunderbird too asks which columns hold the names; here they are mapped as its user would.
+    mapping |= {"Column 2": "first_name", "Column 3": "last_name"}
+    plan = plan_import(fresh_db, table, ImportOptions(mapping=mapping))
+    commit_import(fresh_db, plan, "admin")
+    assert plan.counts() == {"created": 2, "updated": 0, "skipped": 0, "rejected": 0}
+    assert _people(fresh_db) == [("Jane", "Doe", "jane@doe.invalid"), ("John", "Doe", "john@doe.invalid")]
+
+
+def test_thunderbird_mixed_delimiters_import_all_four_rows(fresh_db):
+    _, _, plan = import_real(fresh_db, "thunderbird-tab_comma_mixed.csv")
+    assert plan.counts() == {"created": 4, "updated": 0, "skipped": 0, "rejected": 0}
+    assert [email for _, _, email in _people(fresh_db)] == [f"{n}@host.invalid" for n in range(1, 5)]

@@ -255,6 +255,10 @@ def _map_by_values(mapping: dict[str, str], values: pl.DataFrame) -> dict[str, s
     used = set(mapping.values())
     # Rows of the header's length only: a short row's cells sit under the wrong names until it is aligned.
     full = values.filter(pl.col("__cells") == len(mapping)) if "__cells" in values.columns else values
+    if full.height < _MIN_VALUES and all(re.fullmatch(r"Column \d+", column) for column in mapping):
+        # No header line: the first row's length says nothing, so short rows count too (Thunderbird's
+        # one 26-cell line, then 5-cell ones).
+        full = values
     sample = full.head(_SAMPLE)
     for column, target in list(mapping.items()):
         if target or column not in sample.columns:
