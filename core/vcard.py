@@ -11,6 +11,7 @@ import quopri
 import re
 from dataclasses import dataclass, field
 
+import charset_normalizer
 import polars as pl
 import vobject
 
@@ -82,6 +83,7 @@ def _logical_lines(block: str, card: _Card) -> list[str]:
             lines[-1] = lines[-1][:-1] + line
         elif line.strip():
             lines.append(line)
+    fallback = _card_charset(lines)
     kept = []
     for line in lines:
         name = line.split(":", 1)[0].split(";", 1)[0].split(".")[-1].upper()
@@ -90,22 +92,51 @@ def _logical_lines(block: str, card: _Card) -> list[str]:
         elif name == "PHOTO":
             card.warnings.append(("PHOTO", "", "photos are not imported", "skipped"))
         else:
-            kept.append(_decoded(line, card))
+            kept.append(_decoded(line, card, fallback))
     return kept
+
+
+def _quoted_printable(line: str) -> tuple[list[str], bytes] | None:
+    """(the property's name and parameters, its decoded bytes) when it is quoted-printable, else None."""
+    head, value = line.split(":", 1)
+    params = head.split(";")
+    if not any(p.upper() in ("ENCODING=QUOTED-PRINTABLE", "QUOTED-PRINTABLE") for p in params[1:]):
+        return None
+    return params, quopri.decodestring(value.encode("latin-1", errors="replace"))
+
+
+def _card_charset(lines: list[str]) -> str:
+    """The charset the card's quoted-printable values with no CHARSET and not UTF-8 are written in, as
+    charset-normalizer reads all of them together (The Bat!'s 0xF1 is Windows-1250's 'ń'); else Windows-1252."""
+    unknown = []
+    for line in lines:
+        found = _quoted_printable(line) if ":" in line else None
+        if found is None or any(p.upper().startswith("CHARSET=") for p in found[0][1:]):
+            continue
+        try:
+            found[1].decode("utf-8")
+        except UnicodeDecodeError:
+            unknown.append(found[1])
+    best = charset_normalizer.from_bytes(b"\n".join(unknown)).best() if unknown else None
+    return best.encoding if best is not None else "cp1252"
+
+
+def _charset_name(encoding: str) -> str:
+    return f"Windows-{encoding[2:]}" if re.fullmatch(r"cp125\d", encoding) else encoding
 
 
 def _soft_broken(line: str) -> bool:
     return line.endswith("=") and "QUOTED-PRINTABLE" in line.split(":", 1)[0].upper()
 
 
-def _decoded(line: str, card: _Card) -> str:
-    """A quoted-printable property rewritten as plain text in its charset (vCard escapes kept)."""
-    head, value = line.split(":", 1)
-    params = head.split(";")
-    if not any(p.upper() in ("ENCODING=QUOTED-PRINTABLE", "QUOTED-PRINTABLE") for p in params[1:]):
+def _decoded(line: str, card: _Card, fallback: str = "cp1252") -> str:
+    """A quoted-printable property rewritten as plain text in its charset (vCard escapes kept); with none
+    given and not UTF-8, in the card's `fallback`."""
+    found = _quoted_printable(line)
+    if found is None:
         return line
+    params, raw = found
     charset = next((p.split("=", 1)[1] for p in params[1:] if p.upper().startswith("CHARSET=")), None)
-    raw = quopri.decodestring(value.encode("latin-1", errors="replace"))
     try:
         text = raw.decode(charset or "utf-8")
     except (UnicodeDecodeError, LookupError):
@@ -114,8 +145,9 @@ def _decoded(line: str, card: _Card) -> str:
         if invalid and invalid <= sum(1 for ch in text if ord(ch) > 0x7F) - invalid:
             card.warnings.append((params[0], text, "a byte that is not UTF-8", "replaced by \ufffd"))
         else:
-            text = raw.decode("cp1252", errors="replace")
-            card.warnings.append((params[0], text, f"not {charset or 'UTF-8'}", "read as Windows-1252"))
+            encoding = fallback if charset is None else "cp1252"
+            text = raw.decode(encoding, errors="replace")
+            card.warnings.append((params[0], text, f"not {charset or 'UTF-8'}", f"read as {_charset_name(encoding)}"))
     kept = [
         p for p in params if not p.upper().startswith(("ENCODING=", "CHARSET=")) and p.upper() != "QUOTED-PRINTABLE"
     ]

@@ -196,8 +196,12 @@ def test_fullcontact_vcard_keeps_five_emails_and_nine_phones(fresh_db):
 
 def test_the_bat_vcard_without_a_charset_is_read_and_warned(fresh_db):
     _, _, plan = import_real(fresh_db, "roundcube-thebat.vcf")
-    assert frame(fresh_db, "SELECT first_name, last_name FROM contacts").row(0) == ("Piotr", "Iksiñski")
-    assert ("N", "read as Windows-1252") in plan.warnings.select("column", "action").rows()
+    assert frame(fresh_db, "SELECT first_name, last_name, email FROM contacts").row(0) == (
+        "Piotr",
+        "Iksiński",
+        "piotr.iksinski@somedomain.com",
+    )
+    assert ("N", "read as Windows-1250") in plan.warnings.select("column", "action").rows()
 
 
 def test_thunderbird_files_without_a_header_or_with_mixed_delimiters_keep_every_line(fresh_db):
