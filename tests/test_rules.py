@@ -154,7 +154,8 @@ def test_the_dropdown_rule_uses_the_fields_own_options():
 
 # --- One verdict on every path -----------------------------------------------------------------------------------
 # A value is typed into a form (create_contact), imported from a CSV (plan_import) and, for the fields events
-# carry, sent by a channel (parse_lines). Each path either refuses it or stores the same value.
+# carry, sent by a channel (parse_lines). Each path either refuses it (an import: the value left out with a
+# warning, the row kept) or stores the same value.
 
 # What a cell of a real file or form holds: no control characters (a CSV reader rewrites line ends) and none of
 # U+001C..U+001F, which str.strip() and JSON parsers trim differently.
@@ -266,7 +267,8 @@ def _imported(con: duckdb.DuckDBPyConnection, target: str, value: str) -> tuple[
     csv.writer(out).writerows([[identity[0], "Value"], [identity[2], value]])
     table = read_table("values.csv", out.getvalue().encode())
     plan = plan_import(con, table, ImportOptions(mapping={identity[0]: identity[1], "Value": target}))
-    if plan.errors.height:
+    # An import keeps the row and leaves a refused value out with a warning (kept as typed in Phone as entered).
+    if plan.errors.height or plan.warnings.filter(pl.col("column") == "Value").height:
         return ("refused", None)
     return ("stored", plan.staged[target][0] if target in plan.staged.columns else None)
 
