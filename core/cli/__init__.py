@@ -5,12 +5,14 @@ Each module here registers one group of commands; `common` holds what they share
 
 import argparse
 import sys
+from pathlib import Path
 
 import duckdb
 
-from core.cli import channels, demo, duplicates, files, setup, views
-from core.cli.common import Handler
+from core.cli import channels, demo, duplicates, files, setup, users, views
+from core.cli.common import Handler, require_active_user
 from core.config import database_path
+from core.db import open_database
 from core.errors import ContactsError
 
 
@@ -25,15 +27,33 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    for group in (setup, demo, views, files, channels, duplicates):
+    for group in (setup, demo, views, files, channels, duplicates, users):
         group.register(add)
     return parser
+
+
+def _check_user(args: argparse.Namespace) -> None:
+    """Every command with --user acts as that user: they must exist and be active in the database at --db.
+
+    (A missing database is left to the command, which says how to create one; `users add --admin` on a
+    workspace with no admin yet sets up the first one and needs nobody.)
+    """
+    if getattr(args, "user", None) is None or not Path(args.db).exists():
+        return
+    if getattr(args, "users_command", None) == "add" and args.admin:
+        return
+    con = open_database(args.db)
+    try:
+        require_active_user(con, args.user)
+    finally:
+        con.close()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; exit status 0 only on success."""
     args = build_parser().parse_args(argv)
     try:
+        _check_user(args)
         return args.handler(args)
     except ContactsError as error:
         print(f"error: {error.message}", file=sys.stderr)

@@ -36,3 +36,14 @@ def open_existing(path: str) -> duckdb.DuckDBPyConnection:
 def add_user_option(parser: argparse.ArgumentParser, help_text: str = "who acts (default: $CONTACTS_USER)") -> None:
     """The acting user's --user option, defaulting to the configured one."""
     parser.add_argument("--user", default=current_user(), help=help_text)
+
+
+def require_active_user(con: duckdb.DuckDBPyConnection, user: str) -> str:
+    """The acting user (--user), who must exist and be active: the CLI acts as a named user, never as nobody."""
+    from core.accounts.permissions import role_of
+
+    if role_of(con, user) is None:
+        raise ContactsError(
+            f"'{user}' is not an active user of this workspace; pass --user NAME (see `python -m core users list`)."
+        )
+    return user

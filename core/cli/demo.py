@@ -1,22 +1,35 @@
 """`python -m core demo`: a database filled with realistic demo contacts."""
 
 import argparse
+import secrets
+import sys
 from pathlib import Path
 
+from core.accounts.users import create_first_admin, needs_first_admin
 from core.cli.common import Adder, print_json
 from core.db import open_database
 from core.errors import ContactsError
 
 
 def command_demo(args: argparse.Namespace) -> int:
-    from core.demo.generator import generate_demo
+    from core.demo.generator import DEMO_ADMIN, generate_demo
 
     if Path(args.db).exists() and not args.force:
         raise ContactsError(f"{args.db} already exists; pass --force to add demo data to it anyway.")
     con = open_database(args.db)
     summary = generate_demo(con, contacts=args.contacts, seed=args.seed)
+    payload = summary.model_dump()
+    if needs_first_admin(con):  # a new demo: its admin gets a random password, shown this once
+        password = secrets.token_urlsafe(12)
+        create_first_admin(con, DEMO_ADMIN, "Admin", password)
+        payload["demo_admin"] = {"user": DEMO_ADMIN, "password": password}
+        print(
+            f"Demo admin: sign in as '{DEMO_ADMIN}' with password {password} "
+            "(shown once: note it, or set another with `python -m core users` / Settings > Users).",
+            file=sys.stderr,
+        )
     con.close()
-    print_json(summary.model_dump())
+    print_json(payload)
     return 0
 
 
