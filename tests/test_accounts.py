@@ -129,3 +129,17 @@ def test_agents_cannot_manage_users(team):
     ):
         with pytest.raises(PermissionDenied, match="Only admins"):
             action()
+
+
+def test_the_database_and_its_log_are_private(tmp_path):
+    database = tmp_path / "private.duckdb"
+    con = open_database(database)
+    con.execute("CREATE TABLE scratch_private (a INTEGER)")
+    con.execute("INSERT INTO scratch_private VALUES (1)")  # a write: DuckDB (re)creates the .wal now
+    wal = tmp_path / "private.duckdb.wal"
+    assert wal.exists() and wal.stat().st_mode & 0o777 == 0o600
+    con.close()
+    assert database.stat().st_mode & 0o777 == 0o600
+    database.chmod(0o644)  # a database made before: narrowed when opened
+    open_database(database).close()
+    assert database.stat().st_mode & 0o777 == 0o600

@@ -1,5 +1,6 @@
 """Opening a database, applying migrations, transactions and small query helpers."""
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
@@ -14,6 +15,19 @@ from core.errors import DatabaseLockedError, StaleContactError
 Params = Mapping[str, Any] | Sequence[Any] | None
 
 
+def keep_private(target: str) -> None:
+    """Make the database file and its write-ahead log readable by their owner only (0600).
+
+    DuckDB creates the .wal again after every checkpoint, with the process's umask: so the process keeps a
+    umask that gives group and others nothing (every file it creates afterwards is private too, like the
+    ingest token), and a database made before this is narrowed here.
+    """
+    os.umask(os.umask(0o077) | 0o077)
+    for kept in (Path(target), Path(target + ".wal")):
+        if kept.exists():
+            kept.chmod(0o600)
+
+
 def open_database(
     path: str | Path = ":memory:", read_only: bool = False, memory_limit: str | None = None
 ) -> duckdb.DuckDBPyConnection:
@@ -24,6 +38,7 @@ def open_database(
     target = str(path)
     if target != ":memory:":
         Path(target).parent.mkdir(parents=True, exist_ok=True)
+        keep_private(target)
     try:
         config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit} if memory_limit else {}
         con = duckdb.connect(target, read_only=read_only, config=config)
