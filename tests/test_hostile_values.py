@@ -44,3 +44,16 @@ def test_a_multi_line_text_keeps_its_tabs_and_line_breaks(fresh_db):
     created = create_contact(fresh_db, ContactInput(email="ada@example.com"), "admin")
     contact = update_contact(fresh_db, created.contact_id, {"address": "1 Main St\nFlat 2\tRear"}, 1, "admin")
     assert contact.address == "1 Main St\nFlat 2\tRear"
+
+
+@pytest.mark.parametrize("value", ["Ada\tLovelace", "Ada\nLovelace", "Ada\r\nLovelace"])
+@pytest.mark.parametrize("field", ["first_name", "last_name", "company"])
+def test_a_one_line_field_refuses_tabs_and_line_breaks(fresh_db, field, value):
+    with pytest.raises(ContactsError, match="one line"):
+        create_contact(fresh_db, ContactInput(email="ada@example.com", **{field: value}), "admin")
+
+
+def test_an_event_name_is_one_line():
+    event = {"type": "webchat", "contact_id": "ok1", "at": "2026-11-25T09:30:00Z", "name": "Ada\nLovelace"}
+    good, bad = parse_lines([json.dumps(event)])
+    assert good == [] and bad[0].reason == "name: the value holds a tab or line break; this field is one line"

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from core.contacts.fields import CHANNELS
 from core.contacts.normalize import normalize_email
-from core.contacts.rules import CONTACT_ID, EMAIL, TEXT, FieldRule, phone_rule
+from core.contacts.rules import CONTACT_ID, EMAIL, LINE, FieldRule, phone_rule
 from core.errors import ContactsError
 
 INBOX_CHANNELS = tuple(channel for channel in CHANNELS if channel != "web")
@@ -185,7 +185,7 @@ def _checked(events: list[WebChatEvent | InboxEvent], country: str) -> pl.DataFr
         "email": EMAIL,
         "phone": phone_rule(country),
         "contact_id": CONTACT_ID,
-        **dict.fromkeys(_TEXT_KEYS, TEXT),
+        **dict.fromkeys(_TEXT_KEYS, LINE),
     }
     # Read from each model's own field dict: getattr of a field the other kind lacks costs ~5 µs.
     cells = pl.from_dicts([event.__dict__ for event in events], schema=dict.fromkeys(rules, pl.String))

@@ -12,6 +12,7 @@ next to the field ("Score must be a number.").
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import polars as pl
@@ -96,10 +97,10 @@ def check_one(rule: FieldRule, value: str, label: str, field: str) -> Any:
 # --- The rules --------------------------------------------------------------------------------------------------
 
 
-def _text(cells: pl.Series) -> pl.DataFrame:
-    """Text up to MAX_TEXT_LENGTH characters, without control characters (tab and line breaks allowed: an
-    address or a custom text may hold several lines) or bidirectional overrides, which could make a name
-    display as another or hide what follows it."""
+def _text(cells: pl.Series, one_line: bool = False) -> pl.DataFrame:
+    """Text up to MAX_TEXT_LENGTH characters, without control characters (tab and line breaks allowed where a
+    value may hold several lines, an address or a custom text; not in a name) or bidirectional overrides,
+    which could make a name display as another or hide what follows it."""
     cell = pl.col("cell")
     reason = (
         pl.when(cell.str.len_chars() > MAX_TEXT_LENGTH)
@@ -108,6 +109,8 @@ def _text(cells: pl.Series) -> pl.DataFrame:
         .then(pl.lit("the value holds a control character (such as NUL)"))
         .when(cell.str.contains(_BIDI))
         .then(pl.lit("the value holds a bidirectional override character (U+202A-U+202E, U+2066-U+2069)"))
+        .when(pl.lit(one_line) & cell.str.contains(r"[\t\n\r]"))
+        .then(pl.lit("the value holds a tab or line break; this field is one line"))
     )
     return (
         pl.LazyFrame({"cell": cells})
@@ -206,6 +209,7 @@ def phone_rule(default_country: str = "US") -> FieldRule:
 
 
 TEXT = FieldRule("text", reason="{reason}", message="{label}: {reason}.", batch=_text)
+LINE = FieldRule("one-line text", reason="{reason}", message="{label}: {reason}.", batch=partial(_text, one_line=True))
 CONTACT_ID = FieldRule(
     "contact ID",
     reason=f"a contact ID is 1 to {MAX_CONTACT_ID_LENGTH} characters without spaces or control characters",

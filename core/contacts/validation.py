@@ -16,6 +16,7 @@ from core.contacts.rules import (
     DATE,
     EMAIL,
     GENDER,
+    LINE,
     MAX_CONTACT_ID_LENGTH,
     MAX_TEXT_LENGTH,
     SUBSCRIPTION,
@@ -68,6 +69,10 @@ def _clean_tags(value: Any) -> list[str]:
     return list(dict.fromkeys(tag for tag in cleaned if tag))
 
 
+# System text fields that may hold several lines (a street address); every other one is one line.
+MULTI_LINE_KEYS = frozenset({"address"})
+
+
 def system_rule(con: duckdb.DuckDBPyConnection, key: str) -> FieldRule:
     """The rule for a system field's values (not tags, which are a list); stages and owners are read here."""
     field = SYSTEM_FIELD_BY_KEY[key]
@@ -87,7 +92,9 @@ def system_rule(con: duckdb.DuckDBPyConnection, key: str) -> FieldRule:
         return GENDER
     if field.choices and key != "channel":  # channels come from integrations: not a closed list
         return choice_rule(field.choices)
-    return DATE if field.type == "date" else TEXT
+    if field.type == "date":
+        return DATE
+    return TEXT if key in MULTI_LINE_KEYS else LINE
 
 
 def clean_system_value(con: duckdb.DuckDBPyConnection, key: str, value: Any) -> dict[str, Any]:
