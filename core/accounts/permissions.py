@@ -76,6 +76,7 @@ HELPERS = frozenset(
         "core.channels.writing.record_run",
         "core.views.bulk.run_bulk",  # dispatches to the checked bulk actions by name
         "core.accounts.audit.log_workspace_change",
+        "core.jobs.start_job",  # checks the action it is given (require) before it records or runs anything
     }
 )
 

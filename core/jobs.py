@@ -1,0 +1,157 @@
+"""Background jobs: long work run in the app process on its own cursor, one at a time per kind, kept in `jobs`.
+
+A job is a callable `work(con, progress) -> dict` (its result, stored as JSON). `start_job` checks that the
+acting user may do the job's action (core/accounts/permissions.py), records the job and runs it in a thread
+on a cursor of its own; `progress(fraction, message)` updates the row, which pages poll. A page finds the job
+of its kind again after a reload with `latest_job`. Jobs still running when the process ended are marked
+'interrupted' by `mark_interrupted` when the next process opens the database.
+"""
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal
+
+import duckdb
+from pydantic import BaseModel
+
+from core.accounts.permissions import require
+from core.contacts.activity import now
+from core.db import frame
+from core.errors import ContactsError
+
+JobState = Literal["queued", "running", "done", "failed", "interrupted"]
+Progress = Callable[[float, str], None]
+Work = Callable[[duckdb.DuckDBPyConnection, Progress], dict[str, Any]]
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_threads: dict[str, threading.Thread] = {}  # kind -> the thread running a job of that kind in this process
+
+
+class Job(BaseModel):
+    """One background job: what, for whom, how far it got, and what it gave (or why it failed)."""
+
+    job_id: int
+    kind: str
+    state: JobState
+    progress: float
+    message: str
+    result: dict[str, Any] | None
+    actor: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("queued", "running")
+
+
+def _jobs(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> list[Job]:
+    found = frame(con, f"SELECT * FROM jobs WHERE {where} ORDER BY job_id DESC LIMIT 1", params).to_dicts()
+    for row in found:
+        row["result"] = json.loads(row["result"]) if row["result"] is not None else None
+    return [Job(**row) for row in found]
+
+
+def get_job(con: duckdb.DuckDBPyConnection, job_id: int) -> Job | None:
+    """The job with this ID, or None."""
+    found = _jobs(con, "job_id = ?", [job_id])
+    return found[0] if found else None
+
+
+def latest_job(con: duckdb.DuckDBPyConnection, kind: str, started_by: str | None = None) -> Job | None:
+    """The newest job of a kind (started by this user, when given): what a page shows again after a reload."""
+    if started_by is None:
+        found = _jobs(con, "kind = ?", [kind])
+    else:
+        found = _jobs(con, "kind = ? AND actor = ?", [kind, started_by])
+    return found[0] if found else None
+
+
+def start_job(con: duckdb.DuckDBPyConnection, kind: str, actor: str, action: str, work: Work) -> Job:
+    """Run `work` in the background as `actor`, who must be allowed `action`; the job of this kind already running
+    is returned instead of a second one (one at a time per kind)."""
+    require(con, actor, action)
+    with _lock:
+        running = _threads.get(kind)
+        if running is not None and running.is_alive():
+            current = latest_job(con, kind)
+            if current is not None and current.active:
+                return current
+        job_id = int(
+            con.execute(
+                "INSERT INTO jobs (kind, state, message, actor, created_at, started_at) "
+                "VALUES (?, 'running', 'Starting…', ?, ?, ?) RETURNING job_id",
+                [kind, actor, now(), now()],
+            ).fetchall()[0][0]
+        )
+        # Cursors made here, in the caller's thread: one for the work (its transactions), one for progress
+        # (so that progress is visible while the work's transaction is still open).
+        thread = threading.Thread(
+            target=_run,
+            args=(con.cursor(), con.cursor(), job_id, work),
+            name=f"job-{kind}-{job_id}",
+            daemon=True,
+        )
+        _threads[kind] = thread
+        thread.start()
+    found = get_job(con, job_id)
+    assert found is not None  # inserted just above
+    return found
+
+
+def _run(work_con: duckdb.DuckDBPyConnection, progress_con: duckdb.DuckDBPyConnection, job_id: int, work: Work) -> None:
+    def progress(fraction: float, message: str) -> None:
+        progress_con.execute(
+            "UPDATE jobs SET progress = ?, message = ? WHERE job_id = ?",
+            [min(max(fraction, 0.0), 1.0), message, job_id],
+        )
+
+    try:
+        result = work(work_con, progress)
+        progress_con.execute(
+            "UPDATE jobs SET state = 'done', progress = 1, message = 'Done.', result = ?, finished_at = ? "
+            "WHERE job_id = ?",
+            [json.dumps(result, default=str), now(), job_id],
+        )
+    except ContactsError as refused:  # a user can read these
+        _finish_failed(progress_con, job_id, str(refused))
+    except Exception as error:  # noqa: BLE001 - a background failure must reach the page, not vanish with the thread
+        log.exception("job %s failed", job_id)
+        _finish_failed(progress_con, job_id, f"The job failed: {type(error).__name__}: {error}")
+    finally:
+        work_con.close()
+        progress_con.close()
+
+
+def _finish_failed(con: duckdb.DuckDBPyConnection, job_id: int, message: str) -> None:
+    con.execute(
+        "UPDATE jobs SET state = 'failed', message = ?, finished_at = ? WHERE job_id = ?", [message, now(), job_id]
+    )
+
+
+def wait_for_job(kind: str, timeout: float | None = None) -> None:
+    """Block until this process's job of a kind (if any) has finished: for tests and the command line."""
+    thread = _threads.get(kind)
+    if thread is not None:
+        thread.join(timeout)
+
+
+def mark_interrupted(con: duckdb.DuckDBPyConnection) -> int:
+    """Mark the jobs a previous process left queued or running as interrupted (call once when the app opens
+    its database); how many there were."""
+    with _lock:
+        alive = [kind for kind, thread in _threads.items() if thread.is_alive()]
+        placeholders = ", ".join("?" for _ in alive)
+        spare = f" AND kind NOT IN ({placeholders})" if alive else ""
+        found = con.execute(
+            "UPDATE jobs SET state = 'interrupted', finished_at = ?, "
+            "message = 'The app restarted while this job ran: it did not finish. Start it again.' "
+            f"WHERE state IN ('queued', 'running'){spare}",
+            [now(), *alive],
+        ).fetchall()
+    return int(found[0][0]) if found else 0
