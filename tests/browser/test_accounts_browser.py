@@ -67,7 +67,12 @@ def test_admin_makes_a_field_and_an_agent_who_gets_a_smaller_app(accounts_server
     page.get_by_label("Fields visible in table").click()
     page.keyboard.type("Tier")  # the list is long and drawn as it scrolls: narrow it
     expect(page.get_by_role("option", name="Tier", exact=True)).to_be_visible()
-    page.keyboard.press("Escape")
+    page.goto(accounts_server.url + "/contacts")
+    wait_for_app(page)
+    page.get_by_text("Filter", exact=True).click()
+    page.get_by_role("button", name="Add condition").click()
+    wait_for_app(page)
+    pick_option(page, page.get_by_label("Field", exact=True).first, "Tier", typed="Tier")
 
     page.goto(accounts_server.url + "/settings")
     wait_for_app(page)
