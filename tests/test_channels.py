@@ -17,6 +17,7 @@ from core.channels.reading import (
     chat_button_visible,
     contact_conversations,
     contact_identities,
+    conversation_messages,
     recent_ingest_runs,
     refused_count,
 )
@@ -299,6 +300,92 @@ def test_a_failure_while_writing_applies_nothing(fresh_db, monkeypatch):
     assert count(fresh_db, "SELECT count(*) FROM ingest_runs") == 0
 
 
+# --- Messages ---
+
+
+def messages_of(con: duckdb.DuckDBPyConnection, contact_id: str) -> list[tuple]:
+    return rows(
+        con,
+        "SELECT conversation_id, channel, direction, sent_at, text FROM messages WHERE contact_id = ? "
+        "ORDER BY sent_at, message_id",
+        [contact_id],
+    )
+
+
+def test_every_event_with_a_text_is_a_message_of_its_conversation(fresh_db):
+    ingest(
+        fresh_db,
+        line(type="webchat", contact_id="m1", text="Do you ship to Spain?", at="2026-11-25T09:05:00Z"),
+        line(type="webchat", contact_id="m1", browser="Firefox"),  # no text: no message
+        line(type="webchat", contact_id="m1", text="  <b>Hello</b>  ", at="2026-11-25T09:01:00Z"),
+        line(type="webchat", contact_id="m1", text="Later", at="2026-11-27T09:00:00Z"),  # a new conversation
+    )
+    conversations = contact_conversations(fresh_db, "m1")
+    newer, older = conversations["conversation_id"].to_list()
+    assert messages_of(fresh_db, "m1") == [
+        (older, "web", "in", datetime(2026, 11, 25, 9, 1), "<b>Hello</b>"),
+        (older, "web", "in", datetime(2026, 11, 25, 9, 5), "Do you ship to Spain?"),
+        (newer, "web", "in", datetime(2026, 11, 27, 9, 0), "Later"),
+    ]
+    assert conversation_messages(fresh_db, older)["text"].to_list() == ["<b>Hello</b>", "Do you ship to Spain?"]
+
+
+def test_inbox_messages_are_kept_per_channel_with_their_times_in_utc(fresh_db):
+    ingest(
+        fresh_db,
+        line(
+            type="inbox",
+            channel="whatsapp",
+            social_id="+34612",
+            text="¿Tenéis la talla M?",
+            at="2026-11-25T09:31:00+01:00",
+        ),
+        line(type="inbox", channel="LINE", social_id="ln1", email="x@example.com", text="hello"),
+        line(type="inbox", channel="WhatsApp", social_id="+34612", text="¿Y la L?", at="2026-11-25T08:40:00Z"),
+    )
+    (contact_id,) = rows(fresh_db, "SELECT contact_id FROM channel_identities WHERE social_id = '+34612'")[0]
+    (conversation_id,) = contact_conversations(fresh_db, contact_id)["conversation_id"].to_list()
+    read = conversation_messages(fresh_db, conversation_id)
+    assert read.rows() == [
+        (datetime(2026, 11, 25, 8, 31), "WhatsApp", "in", "¿Tenéis la talla M?"),
+        (datetime(2026, 11, 25, 8, 40), "WhatsApp", "in", "¿Y la L?"),
+    ]
+    assert count(fresh_db, "SELECT count(*) FROM messages") == 3
+
+
+def test_replaying_a_file_adds_no_message(fresh_db):
+    events = [
+        line(type="webchat", contact_id="m2", text="one"),
+        line(type="webchat", contact_id="m2", text="one"),  # the same line twice: one message
+        line(type="webchat", text="no cookie", ip_address="203.0.113.9"),
+        line(type="inbox", channel="SMS", social_id="+1555", text="two", at="2026-11-20T09:00:00Z"),
+        line(type="inbox", channel="SMS", social_id="+1555", text="three", at="2026-11-25T09:00:00Z"),
+        line(type="webchat", contact_id="m2", text="one", at="2026-11-25T09:00:01Z"),  # another moment: another one
+    ]
+    ingest(fresh_db, *events)
+    before = rows(fresh_db, "SELECT * FROM messages ORDER BY message_id")
+    assert len(before) == 5
+    ingest(fresh_db, *events)
+    ingest(fresh_db, *reversed(events))
+    assert rows(fresh_db, "SELECT * FROM messages ORDER BY message_id") == before
+
+
+def test_a_failed_run_leaves_no_message(fresh_db, monkeypatch):
+    def broken(*args: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(core.channels.writing, "_write_refusals", broken)
+    with pytest.raises(RuntimeError):
+        ingest(fresh_db, line(type="webchat", contact_id="m3", text="hi"))
+    assert count(fresh_db, "SELECT count(*) FROM messages") == 0
+
+
+def test_deleting_a_contact_deletes_its_messages(fresh_db):
+    ingest(fresh_db, line(type="webchat", contact_id="m4", text="hi"), line(type="webchat", contact_id="m5", text="yo"))
+    delete_contacts(fresh_db, ["m4"], "admin", 1)
+    assert rows(fresh_db, "SELECT contact_id, text FROM messages") == [("m5", "yo")]
+
+
 # --- Runs, deletion and idempotence ---
 
 
@@ -321,21 +408,28 @@ def test_deleting_a_contact_deletes_its_identities_and_refusals(fresh_db):
 
 EVENT = st.one_of(
     st.builds(
-        lambda cookie, name, minute: line(
-            type="webchat", contact_id=cookie, name=name, at=f"2026-11-25T09:{minute:02d}:00Z"
+        lambda cookie, name, minute, text: line(
+            type="webchat", contact_id=cookie, name=name, at=f"2026-11-25T09:{minute:02d}:00Z", text=text
         ),
         st.sampled_from([None, "v1", "v2", "v3"]),
         st.sampled_from([None, "Ada Lovelace", "Grace"]),
         st.integers(0, 59),
+        st.sampled_from([None, "hi", "hello"]),
     ),
     st.builds(
-        lambda channel, social, email, minute: line(
-            type="inbox", channel=channel, social_id=social, email=email, at=f"2026-11-25T10:{minute:02d}:00Z"
+        lambda channel, social, email, minute, text: line(
+            type="inbox",
+            channel=channel,
+            social_id=social,
+            email=email,
+            at=f"2026-11-{minute % 3 + 20}T10:{minute:02d}:00Z",  # some a day apart: several conversations
+            text=text,
         ),
         st.sampled_from(["WhatsApp", "LINE", "email"]),
         st.sampled_from(["s1", "s2", "s3"]),
         st.sampled_from([None, "a@example.com", "b@example.com"]),
         st.integers(0, 59),
+        st.sampled_from([None, "hi", "hello"]),
     ),
     st.just("{not json"),
 )
@@ -350,10 +444,12 @@ def test_ingesting_the_same_events_twice_creates_no_extra_contacts(events):
     first = ingest(con, *events)
     contacts = count(con, "SELECT count(*) FROM contacts")
     identities = count(con, "SELECT count(*) FROM channel_identities")
+    messages = count(con, "SELECT count(*) FROM messages")
     second = ingest(con, *events)
     assert second.created == 0
     assert count(con, "SELECT count(*) FROM contacts") == contacts == first.created
     assert count(con, "SELECT count(*) FROM channel_identities") == identities
+    assert count(con, "SELECT count(*) FROM messages") == messages
     con.close()
 
 

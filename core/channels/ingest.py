@@ -26,6 +26,7 @@ from core.channels.run import (
     Run,
     RunContact,
     RunConversation,
+    RunMessage,
 )
 from core.channels.writing import record_run, write_run
 from core.contacts.activity import now
@@ -194,12 +195,22 @@ def _converse(run: Run, contact_id: str, kind: str, channel: str, item: ParsedEv
         current.last_message_at = max(current.last_message_at, at)
         current.continued = current.conversation_id is not None
         run.counts["conversations_continued"] += 1
-        return
-    subject = item.event.subject if isinstance(item.event, InboxEvent) else None
-    # The replaced conversation (if any) is left as it is: it stays in the contact's history.
-    run.conversations[key] = RunConversation(contact_id, kind, channel, subject, at, at, 1)
-    run.opened.append(run.conversations[key])
-    run.counts["conversations_opened"] += 1
+    else:
+        subject = item.event.subject if isinstance(item.event, InboxEvent) else None
+        # The replaced conversation (if any) is left as it is: it stays in the contact's history.
+        current = run.conversations[key] = RunConversation(contact_id, kind, channel, subject, at, at, 1)
+        run.opened.append(current)
+        run.counts["conversations_opened"] += 1
+    if item.event.text:
+        run.messages.append(RunMessage(current, _sender(item), at, item.event.text))
+
+
+def _sender(item: ParsedEvent) -> str:
+    """Who sent an event on its channel, as the event says it (not the contact it reached, which a merge changes)."""
+    event = item.event
+    if isinstance(event, InboxEvent):
+        return f"inbox\x00{event.channel}\x00{event.social_id}"
+    return f"webchat\x00{item.contact_id}"
 
 
 def _refuse(run: Run, contact: RunContact) -> None:

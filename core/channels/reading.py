@@ -27,12 +27,22 @@ def contact_identities(con: duckdb.DuckDBPyConnection, contact_id: str) -> pl.Da
 
 
 def contact_conversations(con: duckdb.DuckDBPyConnection, contact_id: str) -> pl.DataFrame:
-    """A contact's conversations, newest first: kind, channel, subject, started, last message, count, status."""
+    """A contact's conversations, newest first: kind, channel, subject, started, last message, count, status,
+    and conversation_id (to open one with conversation_messages)."""
     return frame(
         con,
-        "SELECT kind, channel, subject, started_at, last_message_at, message_count, status "
-        "FROM conversations WHERE contact_id = ? ORDER BY last_message_at DESC",
+        "SELECT kind, channel, subject, started_at, last_message_at, message_count, status, conversation_id "
+        "FROM conversations WHERE contact_id = ? ORDER BY last_message_at DESC, conversation_id DESC",
         [contact_id],
+    )
+
+
+def conversation_messages(con: duckdb.DuckDBPyConnection, conversation_id: int) -> pl.DataFrame:
+    """A conversation's messages, oldest first: sent_at, channel, direction ('in' from the contact), text."""
+    return frame(
+        con,
+        "SELECT sent_at, channel, direction, text FROM messages WHERE conversation_id = ? ORDER BY sent_at, message_id",
+        [conversation_id],
     )
 
 

@@ -63,6 +63,16 @@ class RunConversation:
     continued: bool = False
 
 
+@dataclass(slots=True)
+class RunMessage:
+    """An event's text, in the conversation the run put it in (whose ID is known once written)."""
+
+    conversation: RunConversation
+    sender: str  # who sent it on its channel: 'inbox', channel and social ID, or 'webchat' and the widget's ID
+    sent_at: datetime
+    text: str
+
+
 @dataclass
 class Run:
     """Everything a run has learnt and changed, keyed for lookups while replaying events."""
@@ -76,4 +86,5 @@ class Run:
     opened: list[RunConversation] = field(default_factory=list)
     new_identities: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
     used_identities: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    messages: list[RunMessage] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)

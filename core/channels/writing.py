@@ -21,6 +21,8 @@ from core.contacts.activity import now
 from core.db import rows, scalar, scratch
 
 MAX_MALFORMED_KEPT = 1000
+# A message's key: its sender on the channel, its time and its text (see migration 013).
+MESSAGE_KEY_SQL = "md5_number(concat_ws(chr(0), sender, strftime(sent_at, '%Y-%m-%dT%H:%M:%S.%f'), text))"
 
 
 def _frame(records: list[dict[str, Any]], columns: tuple[str, ...], schema: dict[str, Any]) -> pl.DataFrame:
@@ -152,12 +154,16 @@ def _record(conversation: RunConversation) -> dict[str, Any]:
 
 def _write_conversations(con: duckdb.DuckDBPyConnection, run: Run, loaded: list[RunConversation]) -> None:
     columns = ("contact_id", "kind", "channel", "subject", "started_at", "last_message_at", "message_count")
-    opened = [_record(c) for c in run.opened]
-    if opened:
-        with scratch(con, _frame(opened, columns, _SCHEMA)) as opened_conversations:
+    if run.opened:
+        # Numbered here, in order of their start, so that their messages can name them.
+        ids = con.execute("SELECT nextval('related_id_seq') FROM range(?)", [len(run.opened)]).fetchall()
+        for conversation, (conversation_id,) in zip(sorted(run.opened, key=lambda c: c.started_at), ids, strict=True):
+            conversation.conversation_id = conversation_id
+        opened = [_record(c) for c in run.opened]
+        with scratch(con, _frame(opened, ("conversation_id", *columns), _SCHEMA)) as opened_conversations:
             con.execute(
-                f"INSERT INTO conversations ({', '.join(columns)}) SELECT {', '.join(columns)} "
-                f"FROM {opened_conversations} ORDER BY started_at"
+                f"INSERT INTO conversations (conversation_id, {', '.join(columns)}) "
+                f"SELECT conversation_id, {', '.join(columns)} FROM {opened_conversations} ORDER BY conversation_id"
             )
     # Sorted by ID, which is storage order: DuckDB updates rows in the order given, and jumping around costs 100x.
     continued = sorted((_record(c) for c in loaded if c.continued), key=lambda c: c["conversation_id"])
@@ -169,6 +175,39 @@ def _write_conversations(con: duckdb.DuckDBPyConnection, run: Run, loaded: list[
                 f"message_count = c.message_count FROM {continued_conversations} c "
                 "WHERE conversations.conversation_id = c.conversation_id"
             )
+
+
+def _write_messages(con: duckdb.DuckDBPyConnection, run: Run) -> None:
+    """One message per event with a text; one a replay brings again (same sender, time and text) is skipped."""
+    if not run.messages:
+        return
+    messages = pl.DataFrame(
+        {
+            "conversation_id": [m.conversation.conversation_id for m in run.messages],
+            "contact_id": [m.conversation.contact_id for m in run.messages],
+            "channel": [m.conversation.channel for m in run.messages],
+            "sender": [m.sender for m in run.messages],
+            "sent_at": [m.sent_at for m in run.messages],
+            "text": [m.text for m in run.messages],
+        },
+        schema={
+            "conversation_id": pl.Int64,
+            "contact_id": pl.String,
+            "channel": pl.String,
+            "sender": pl.String,
+            "sent_at": pl.Datetime("us"),
+            "text": pl.String,
+        },
+    )
+    with scratch(con, messages) as run_messages:
+        con.execute(
+            "INSERT INTO messages (message_key, conversation_id, contact_id, channel, sent_at, text) "
+            "SELECT message_key, conversation_id, contact_id, channel, sent_at, text FROM ("
+            f"SELECT {MESSAGE_KEY_SQL} AS message_key, * FROM {run_messages}) "
+            # A line repeated within the file is one message too.
+            "QUALIFY row_number() OVER (PARTITION BY message_key ORDER BY conversation_id) = 1 "
+            "ORDER BY conversation_id, sent_at ON CONFLICT (message_key) DO NOTHING"
+        )
 
 
 def _write_refusals(con: duckdb.DuckDBPyConnection, run: Run, moment: datetime) -> list[dict[str, Any]]:
@@ -232,6 +271,7 @@ def write_run(con: duckdb.DuckDBPyConnection, run: Run, loaded: list[RunConversa
     activity = _write_contacts(con, run, moment)
     _write_identities(con, run)
     _write_conversations(con, run, loaded)
+    _write_messages(con, run)
     activity += _write_refusals(con, run, moment)
     _write_activity(con, activity)
 
