@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.accounts.users import bootstrap_admin
+from core.channels.ingest import ingest_lines
+from core.channels.reading import contact_conversations, conversation_messages
 from core.contacts.activity import now
 from core.contacts.fields import SUBSCRIPTIONS, SYSTEM_FIELDS
 from core.contacts.models import Contact
@@ -38,6 +40,8 @@ T0 = datetime(2024, 1, 1, 9, 0)
 RELATED_INSERTS = {
     "conversations": "INSERT INTO conversations (contact_id, channel, kind, started_at, last_message_at) "
     "SELECT contact_id, 'web', 'webchat', moment, moment FROM {source}",
+    "messages": "INSERT INTO messages (message_key, conversation_id, contact_id, channel, sent_at, text) "
+    "SELECT md5_number(contact_id || moment::VARCHAR), 1, contact_id, 'web', moment, 'Hi' FROM {source}",
     "tickets": "INSERT INTO tickets (contact_id, subject, created_at) SELECT contact_id, 'Help', moment FROM {source}",
     "notes": "INSERT INTO notes (contact_id, author, body, created_at) "
     "SELECT contact_id, 'admin', 'Hi', moment FROM {source}",
@@ -46,7 +50,7 @@ RELATED_INSERTS = {
     "activity": "INSERT INTO activity (contact_id, happened_at, actor, action) "
     "SELECT contact_id, moment, 'admin', 'updated' FROM {source}",
 }
-DATA_TABLES = ("contacts", *RELATED_TABLES, "deletion_log")
+DATA_TABLES = ("contacts", *RELATED_TABLES, "messages", "deletion_log")
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -265,7 +269,25 @@ def test_related_records_move_to_the_primary_with_their_times(db, add):
         assert sorted(kept, key=str) == before[table]
         assert scalar(db, f"SELECT count(*) FROM {table} WHERE contact_id <> 'p'") == 0
     days = [moment.date() for moment in timeline(db, "p")["happened_at"]]
-    assert days == sorted(days, reverse=True) and len(days) == 3 * len(MOVED_TABLES) + 1
+    in_timeline = [table for table in MOVED_TABLES if table != "messages"]  # a conversation stands for its messages
+    assert days == sorted(days, reverse=True) and len(days) == 3 * len(in_timeline) + 1
+
+
+def test_ingested_messages_move_with_their_conversations_and_a_replay_adds_none(db):
+    events = [
+        json.dumps({"type": "webchat", "contact_id": cookie, "at": f"2026-11-25T09:0{n}:00Z", "text": text})
+        for n, (cookie, text) in enumerate([("v1", "Hi"), ("v2", "Still there?"), ("v1", "Hello?")])
+    ]
+    ingest_lines(db, events, "admin")
+    merge_contacts(db, "v1", ["v2"], "admin")
+    assert rows(db, "SELECT DISTINCT contact_id FROM messages") == [("v1",)]
+    texts = [
+        conversation_messages(db, conversation_id)["text"].to_list()
+        for conversation_id in contact_conversations(db, "v1")["conversation_id"]
+    ]
+    assert sorted(texts) == [["Hi", "Hello?"], ["Still there?"]]
+    ingest_lines(db, events, "admin")  # the merged-away cookie now reaches v1: still the same three messages
+    assert scalar(db, "SELECT count(*) FROM messages WHERE contact_id = 'v1'") == 3
 
 
 def test_channel_identities_move_and_refused_events_are_summed(db, add):
@@ -513,7 +535,7 @@ def test_the_preview_shows_each_field_with_its_source_and_whether_the_contacts_d
     assert (fields["custom.member_no"].value, fields["custom.member_no"].label) == ("M-7", "Member number")
     assert fields["last_updated"].value is None and fields["last_updated"].rule == "the time of the merge"
     assert preview.tags == ["vip", "beta"] and preview.created_on == T0
-    assert preview.moves == {"conversations": 0, "tickets": 0, "notes": 1, "media": 0, "activity": 1}
+    assert preview.moves == {"conversations": 0, "messages": 0, "tickets": 0, "notes": 1, "media": 0, "activity": 1}
     assert preview.versions == {"p": 1, "s": 1} and preview.secondary_ids == ["s"]
 
 

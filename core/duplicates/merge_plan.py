@@ -20,7 +20,7 @@ from core.db import rows
 from core.errors import ContactsError
 
 MAX_MERGE = 25
-MOVED_TABLES = ("conversations", "tickets", "notes", "media", "activity")
+MOVED_TABLES = ("conversations", "messages", "tickets", "notes", "media", "activity")
 
 Rule = Literal["primary", "fill", "name", "union", "earliest", "latest", "merge time"]
 # How a merged system field is chosen when not filled from the first contact that has it ("fill"). Blocked

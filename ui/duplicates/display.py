@@ -23,6 +23,7 @@ HIGHLIGHT = "background-color: rgba(255, 189, 69, 0.25)"
 _NOT_A_ROW = {"contact_id", "name_generated", "blocked"}
 MOVED = {  # what moves, one and many
     "conversations": ("conversation", "conversations"),
+    "messages": ("message", "messages"),
     "tickets": ("ticket", "tickets"),
     "notes": ("note", "notes"),
     "media": ("media file", "media files"),
