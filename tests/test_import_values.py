@@ -68,7 +68,7 @@ def test_day_first_dates_are_found_from_the_column_and_an_ambiguous_one_asks(fre
 
 def test_outlook_title_is_an_honorific_and_salesforce_title_a_job(fresh_db):
     outlook = read_table("o.csv", b"Title,First Name,E-mail Address\nMr.,Ada,ada@example.com\nDr,Bob,b@example.com\n")
-    assert auto_map(fresh_db, outlook.headers, outlook.frame)["Title"] == ""
+    assert auto_map(fresh_db, outlook.headers, outlook.frame)["Title"] == "new:Title"
     salesforce = read_table("s.csv", b"Title,First Name,Email\nCTO,Ada,ada@example.com\nBuyer,Bob,b@example.com\n")
     assert auto_map(fresh_db, salesforce.headers, salesforce.frame)["Title"] == "job_title"
 
@@ -139,7 +139,7 @@ def test_owners_written_by_name_are_read_as_their_ids(fresh_db):
         ),
         (  # Outlook
             ["First Name", "Middle Name", "Last Name", "Title", "E-mail Address", "E-mail 2 Address", "Categories"],
-            ["first_name", "", "last_name", "", "email", "other_emails", "tags"],
+            ["first_name", "middle_name", "last_name", "", "email", "other_emails", "tags"],
         ),
     ],
 )

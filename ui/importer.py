@@ -73,12 +73,14 @@ def mapping_editor(con: duckdb.DuckDBPyConnection, table: RawTable) -> dict[str,
             chosen = st.selectbox(
                 column,
                 options,
-                index=options.index(suggested[column]),
+                index=options.index(NEW_FIELD if suggested[column].startswith("new:") else suggested[column]),
                 format_func=labels.__getitem__,
                 key=f"map:{column}",
                 help=f"Examples: {examples}" if examples else "Empty in the first rows",
             )
-        mapping[column] = f"new:{column}" if chosen == NEW_FIELD else chosen
+        if chosen == NEW_FIELD:  # a suggested new field keeps its name (an honorific's 'Title')
+            chosen = suggested[column] if suggested[column].startswith("new:") else f"new:{column}"
+        mapping[column] = chosen
     return mapping
 
 

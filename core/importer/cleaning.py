@@ -15,7 +15,7 @@ from core.contacts.models import CustomField
 from core.contacts.rules import FieldRule, custom_rule
 from core.contacts.validation import default_country, system_rule
 from core.importer.dates import DateOrder, default_order, normalise_dates
-from core.importer.mapping import new_field_key
+from core.importer.mapping import COMBINABLE, new_field_key, repeats_of
 from core.importer.names import split_full_names
 from core.importer.reading import LINE
 
@@ -23,10 +23,10 @@ MORE_EMAILS, MORE_PHONES = "__more_emails", "__more_phones"
 CHANNEL_TARGETS = {"email": ("email", "other_emails"), "phone": ("phone", "other_phones")}
 _SEPARATORS = {"email": r"\s*(?::::|;|,)\s*", "phone": r"\s*(?::::|,)\s*"}
 _LABEL_WORDS = (
+    ("fax", ("fax",)),
     ("mobile", ("mobile", "cell", "handy")),
     ("work", ("work", "business", "office", "company", "job")),
     ("home", ("home", "private", "personal")),
-    ("fax", ("fax",)),
     ("other", ("other", "secondary", "alternate")),
 )
 WARNING_SCHEMA = {"line": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String, "action": pl.String}
@@ -79,14 +79,21 @@ def clean_fields(
     channel_columns = {
         kind: [c for t in targets for c in by_target.pop(t, [])] for kind, targets in CHANNEL_TARGETS.items()
     }
-    values = source.select(LINE, *[_joined(cols, target).alias(target) for target, cols in by_target.items()])
-    values = _birthday_from_parts(split_full_names(_company_rows(values)))
+    repeated = {t: cols for t, cols in by_target.items() if t not in COMBINABLE and _all_repeats(cols)}
+    values = source.select(
+        LINE,
+        *[
+            (_first_filled(cols) if target in repeated else _joined(cols, target)).alias(target)
+            for target, cols in by_target.items()
+        ],
+    )
+    values = _middle_names(_birthday_from_parts(split_full_names(_company_rows(values))))
     if "owner_id" in values.columns:
         values = values.with_columns(_owner_ids(con, pl.col("owner_id")).alias("owner_id"))
     label = {t: cols[0] for t, cols in by_target.items()}
     if "full_name" in label:
         label |= {"first_name": label["full_name"], "last_name": label["full_name"]}
-    warnings: list[pl.DataFrame] = []
+    warnings: list[pl.DataFrame] = [_repeat_warnings(source, cols) for cols in repeated.values()]
     fallback = default_order(default_country(con))
     chosen = {target: (date_orders or {})[column] for target, column in label.items() if column in (date_orders or {})}
     dated = _date_columns(values.columns, fields)
@@ -109,6 +116,48 @@ def clean_fields(
     values = values.drop(*[f"__checked {c}" for c in rules], *[f"__written {c}" for c in dated])
     values = values.with_columns(_tags()) if "tags" in values.columns else values
     return values, warnings, {label.get(c, c): order for c, order in orders.items()}
+
+
+def _all_repeats(columns: list[str]) -> bool:
+    """Whether the columns after the first repeat its header ('Last Name', 'Last Name (2)')."""
+    return len(columns) > 1 and all(repeats_of(c, columns) == columns[0] for c in columns[1:])
+
+
+def _filled(column: str) -> pl.Expr:
+    cell = pl.col(column).str.strip_chars()
+    return pl.when(cell != "").then(pl.col(column))
+
+
+def _first_filled(columns: list[str]) -> pl.Expr:
+    """The first non-blank cell of a repeated header's columns."""
+    return pl.coalesce([_filled(c) for c in columns])
+
+
+def _repeat_warnings(source: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """A repeated header's later cells that differ from the value kept (blank or equal ones say nothing)."""
+    kept = _first_filled(columns)
+    return pl.concat(
+        [
+            warning_rows(
+                source,
+                _filled(c).is_not_null() & (_filled(c).str.strip_chars() != kept.str.strip_chars()),
+                c,
+                pl.col(c),
+                pl.lit(f"'{columns[0]}' is repeated; the first value in the row is kept"),
+                "left out",
+            )
+            for c in columns
+        ]
+    ).sort("line", maintain_order=True)
+
+
+def _middle_names(values: pl.DataFrame) -> pl.DataFrame:
+    """A middle name (Outlook's Middle Name, Google's Additional Name) joined to the first name: 'Ada Mary'."""
+    if "middle_name" not in values.columns:
+        return values
+    parts = [pl.col(c).str.strip_chars() for c in ("first_name", "middle_name") if c in values.columns]
+    joined = pl.concat_str(parts, separator=" ", ignore_nulls=True)
+    return values.with_columns(pl.when(joined != "").then(joined).alias("first_name")).drop("middle_name")
 
 
 _COMPANY_WORDS = ("true", "yes", "1", "y", "x", "company", "organization", "organisation", "business", "account")
@@ -210,16 +259,22 @@ def _channels(
     first valid value of a line (columns in file order, values in cell order) is the primary.
     """
     more = MORE_EMAILS if kind == "email" else MORE_PHONES
-    parts = [
-        source.select(
-            LINE,
-            pl.lit(position, pl.Int32).alias("__column_position"),
-            pl.lit(column).alias("column"),
-            pl.lit(channel_label(column), pl.String).alias("label"),
-            pl.col(column).str.replace_all(_SEPARATORS[kind], "\x1f").str.split("\x1f").alias("raw"),
-        ).filter(pl.col("raw").is_not_null())
-        for position, column in enumerate(columns)
-    ]
+    parts = []
+    for position, column in enumerate(columns):
+        header_label = pl.lit(channel_label(column), pl.String)
+        beside = _label_column(column, source.columns)
+        typed = pl.col(beside).str.strip_chars() if beside else pl.lit(None, pl.String)
+        parts.append(
+            source.select(
+                LINE,
+                pl.lit(position, pl.Int32).alias("__column_position"),
+                pl.lit(column).alias("column"),
+                pl.coalesce(_label_of(typed), header_label).alias("label"),
+                # Google marks the primary value's type with '* ' ('* Home'): it comes first.
+                typed.str.starts_with("*").fill_null(False).not_().alias("__unstarred"),
+                pl.col(column).str.replace_all(_SEPARATORS[kind], "\x1f").str.split("\x1f").alias("raw"),
+            ).filter(pl.col("raw").is_not_null())
+        )
     long = (
         pl.concat(parts)
         .explode("raw")
@@ -231,7 +286,7 @@ def _channels(
     long = long.with_columns(value=checked["value"], reason=checked["reason"])
     valid = (
         long.filter(pl.col("value").is_not_null())
-        .sort(LINE, "__column_position", "__order")
+        .sort(LINE, "__unstarred", "__column_position", "__order")
         .unique(subset=[LINE, "value"], keep="first", maintain_order=True)
     )
     grouped = valid.group_by(LINE, maintain_order=True).agg(
@@ -269,12 +324,33 @@ def _channels(
     return result, warnings
 
 
+def _label_column(column: str, columns: list[str]) -> str | None:
+    """The column beside a value column that holds each value's type (Google's 'E-mail 1 - Type' or
+    'Phone 1 - Label' beside '... - Value'), if the file has it."""
+    if not column.lower().endswith(" - value"):
+        return None
+    stem = column[: -len("value")]
+    return next((c for c in (stem + "Label", stem + "Type", stem + "label", stem + "type") if c in columns), None)
+
+
+def _label_of(typed: pl.Expr) -> pl.Expr:
+    """The label a written type gives a value ('* Home' -> 'home', 'Work Fax' -> 'fax', 'Mobile' -> 'mobile')."""
+    lowered = typed.str.to_lowercase()
+    label: pl.Expr = pl.lit(None, pl.String)
+    for name, words in reversed(_LABEL_WORDS):
+        label = pl.when(lowered.str.contains("|".join(words))).then(pl.lit(name)).otherwise(label)
+    return label
+
+
 def _tags() -> pl.Expr:
-    """Commas, or Google's ':::' between groups; '* ' marks Google's own group, and Mailchimp quotes tags."""
+    """Commas, or Google's ':::' between groups; '* ' marks Google's own group ('* myContacts' is dropped), and
+    Mailchimp quotes tags."""
     return (
         pl.col("tags")
         .str.replace_all(":::", ",")
         .str.split(",")
+        # Google's '* myContacts' (every contact is in it) says nothing; its other starred groups keep their name.
+        .list.eval(pl.element().filter(~pl.element().str.contains(r"(?i)^\s*\*\s*my\s*contacts\s*$")))
         .list.eval(pl.element().str.strip_chars().str.strip_chars('"').str.strip_chars("* ").filter(pl.element() != ""))
         .list.unique(maintain_order=True)
         .fill_null([])

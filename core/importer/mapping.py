@@ -16,8 +16,10 @@ from core.contacts.validation import custom_fields
 from core.errors import ContactsError
 
 IGNORE = ""
+HONORIFIC = "new:Title"  # the custom text field an honorific (Mr, Dr) is kept in
 EXTRA_FIELDS = {
     "full_name": "Full name (split)",
+    "middle_name": "Middle name (joined to the first name)",
     "other_emails": "Additional emails",
     "other_phones": "Additional phones",
     "birth_year": "Birthday: year",
@@ -59,6 +61,9 @@ _SYNONYMS = {
     "first_name": ["first name", "firstname", "given name", "forename", "first", "fname"],
     "last_name": ["last name", "lastname", "surname", "family name", "last", "lname"],
     "full_name": ["name", "full name", "fullname", "display name", "contact name", "formatted name"],
+    "middle_name": ["middle name", "middlename", "additional name", "middle", "second name", "middle names"],
+    # An honorific (Outlook's "Title", Google's "Name Prefix") is kept in a custom "Title" field made at commit.
+    HONORIFIC: ["name prefix", "salutation", "honorific", "prefix", "courtesy title", "name title"],
     "email": [
         "email",
         "e-mail",
@@ -237,6 +242,8 @@ _VALUE_KINDS = (
     ("website", r"^(?:https?://|www\.)\S+$"),
 )
 _HONORIFICS = r"(?i)^(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|herr|frau|m|mme|mlle|sr|sra|srta)\.?$"
+_NAME_WORD = r"[^\W\d_][^\W\d_'’.\-]*"
+_NAMES = rf"^{_NAME_WORD}(?: {_NAME_WORD})*$"
 _SAMPLE = 200
 _FIT = 0.8
 _MIN_VALUES = 2  # one value says too little about a column
@@ -265,12 +272,16 @@ def _map_by_values(mapping: dict[str, str], values: pl.DataFrame) -> dict[str, s
             continue
         cells = sample[column].cast(pl.String).str.strip_chars().drop_nulls()
         cells = cells.filter(cells != "")
-        if cells.len() < _MIN_VALUES:
+        if _squash(column) == "title" and cells.len():
+            # Outlook's Title is the honorific (Mr, Dr): kept as the contact's Title; a column of job titles
+            # (Salesforce's) is the job title.
+            honorific = cells.str.contains(_HONORIFICS).mean() >= _FIT  # type: ignore[operator]
+            target = "job_title" if not honorific and "job_title" not in used else HONORIFIC
+            if target not in used:
+                mapping[column] = target
+                used.add(target)
             continue
-        if _squash(column) == "title":
-            if "job_title" not in used and cells.str.contains(_HONORIFICS).mean() < _FIT:  # type: ignore[operator]
-                mapping[column] = "job_title"
-                used.add("job_title")
+        if cells.len() < _MIN_VALUES:
             continue
         if cells.str.contains(_DATES).mean() >= _FIT:  # type: ignore[operator]
             continue  # dates: which date a column holds, its name says, not its values
@@ -280,7 +291,35 @@ def _map_by_values(mapping: dict[str, str], values: pl.DataFrame) -> dict[str, s
                 mapping[column] = kind if kind not in used else (extra or IGNORE)
                 used.add(mapping[column])
                 break
+    if all(re.fullmatch(r"Column \d+", column) for column in mapping):
+        _names_by_values(mapping, sample, used)
     return mapping
+
+
+def _names_by_values(mapping: dict[str, str], sample: pl.DataFrame, used: set[str]) -> None:
+    """A file with no header: its name columns found by their values. Three columns where one is the other two
+    joined by a space ('John Doe', 'John', 'Doe', as Thunderbird writes display, first and last name) are the
+    full name and the first and last name; else one column of names of two words or more is the full name."""
+    if used & {"first_name", "last_name", "full_name"}:
+        return
+    names = {}
+    for column, target in mapping.items():
+        cells = sample[column].cast(pl.String).str.strip_chars() if column in sample.columns else None
+        if target or cells is None or cells.drop_nulls().filter(cells.drop_nulls() != "").len() == 0:
+            continue
+        filled = cells.drop_nulls().filter(cells.drop_nulls() != "")
+        if filled.str.contains(_NAMES).mean() >= _FIT:  # type: ignore[operator]
+            names[column] = cells
+    for whole, cells in names.items():
+        for first, last in ((a, b) for a in names for b in names if len({a, b, whole}) == 3):
+            joined = names[first] + " " + names[last]
+            if (cells == joined).fill_null(False).mean() >= _FIT:  # type: ignore[operator]
+                mapping |= {first: "first_name", last: "last_name"}
+                return  # the display name stays unmapped: the first and last name say it
+    for column, cells in names.items():
+        if cells.drop_nulls().str.contains(" ").mean() >= _FIT:  # type: ignore[operator]
+            mapping[column] = "full_name"
+            return
 
 
 def _map_by_name(con: duckdb.DuckDBPyConnection, headers: list[str]) -> dict[str, str]:
@@ -288,10 +327,19 @@ def _map_by_name(con: duckdb.DuckDBPyConnection, headers: list[str]) -> dict[str
     custom = {}
     for field in custom_fields(con):
         custom[_squash(field.key)] = custom[_squash(field.label)] = f"custom.{field.key}"
-    mapping, used = {}, set()
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
     for header in headers:
         squashed = _squash(header)
         target = custom.get(squashed) or _LOOKUP.get(squashed) or _system_by_label(squashed) or IGNORE
+        base, suffix = _suffixed(header)
+        if not target and base is not None:
+            # 'Last Name (2)', a repeated header (CiviCRM's), fills the same field: the first non-blank value of
+            # the repeats is kept, the others warned; 'Additional emails (work)' is a label's column (vCard).
+            target = mapping.get(base) or _LOOKUP.get(_squash(base)) or _system_by_label(_squash(base)) or IGNORE
+            if suffix.isdigit() and base in mapping and target not in CHANNEL_FIELDS:
+                mapping[header] = target
+                continue
         if target in used and target not in ("other_emails", "other_phones"):
             # A second email or phone column is kept beside the first rather than fighting over it.
             target = {"email": "other_emails", "phone": "other_phones"}.get(target, IGNORE)
@@ -304,6 +352,21 @@ def _map_by_name(con: duckdb.DuckDBPyConnection, headers: list[str]) -> dict[str
     if "full_name" in used and ("first_name" in used or "last_name" in used):
         mapping = {column: (IGNORE if t == "full_name" else t) for column, t in mapping.items()}
     return mapping
+
+
+CHANNEL_FIELDS = ("email", "phone", "other_emails", "other_phones")
+
+
+def _suffixed(header: str) -> tuple[str | None, str]:
+    """('Last Name', '2') for 'Last Name (2)', ('Additional emails', 'work') for 'Additional emails (work)'."""
+    found = re.fullmatch(r"(.+?)\s*\((\w+)\)", header.strip())
+    return (found[1], found[2]) if found else (None, "")
+
+
+def repeats_of(column: str, headers: list[str]) -> str | None:
+    """The header a repeated one repeats ('Last Name' for 'Last Name (2)' when both are in the file), else None."""
+    base, suffix = _suffixed(column)
+    return base if base is not None and suffix.isdigit() and base in headers else None
 
 
 def _system_by_label(squashed: str) -> str | None:
@@ -334,6 +397,8 @@ def check_mapping(con: duckdb.DuckDBPyConnection, headers: list[str], mapping: d
     for column, target in checked.items():
         # Two new fields whose labels reduce to one key ("Foo!", "Foo?") would be one field: refused, not merged.
         slot = f"custom.{new_field_key(target.removeprefix('new:'))}" if target.startswith("new:") else target
+        if slot and slot not in COMBINABLE and slot in seen and repeats_of(column, headers) == seen[slot]:
+            continue  # a repeated header fills its field with the first non-blank value (clean_fields)
         if slot and slot not in COMBINABLE and slot in seen:
             if target.startswith("new:"):
                 key = slot.removeprefix("custom.")

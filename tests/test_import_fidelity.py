@@ -1,0 +1,132 @@
+"""Import fidelity (issue 11): honorifics and middle names, Google's '* ' primary and labels, repeated headers,
+files with no header, vCard TYPE labels."""
+
+from core.importer import ImportOptions, auto_map, commit_import, plan_import, read_table
+
+
+def imported(con, data: bytes, name: str = "f.csv", **options):
+    table = read_table(name, data)
+    mapping = auto_map(con, table.headers, table.frame) | options.pop("mapping", {})
+    plan = plan_import(con, table, ImportOptions(mapping=mapping, **options))
+    commit_import(con, plan, "admin")
+    return mapping, plan
+
+
+def people(con) -> list[tuple]:
+    return con.execute("SELECT email, first_name, last_name, job_title FROM contacts ORDER BY email").fetchall()
+
+
+def titles(con) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT c.email, v.value FROM custom_values v JOIN contacts c USING (contact_id) WHERE v.field_key = 'title'"
+    ).fetchall()
+    return dict(rows)
+
+
+def test_outlook_title_is_kept_as_the_contacts_title_and_the_middle_name_joins_the_first(fresh_db):
+    data = (
+        b"Title,First Name,Middle Name,Last Name,Job Title,E-mail Address\n"
+        b"Dr.,Ada,Mary,King,Mathematician,ada@example.com\n"
+        b"Mr,Bob,,Stone,,bob@example.com\n"
+        b",Cy,,Young,,cy@example.com\n"
+    )
+    mapping, plan = imported(fresh_db, data)
+    assert (mapping["Title"], mapping["Middle Name"], mapping["Job Title"]) == ("new:Title", "middle_name", "job_title")
+    assert plan.warnings.height == 0
+    assert people(fresh_db) == [
+        ("ada@example.com", "Ada Mary", "King", "Mathematician"),
+        ("bob@example.com", "Bob", "Stone", None),
+        ("cy@example.com", "Cy", "Young", None),
+    ]
+    assert titles(fresh_db) == {"ada@example.com": "Dr.", "bob@example.com": "Mr"}
+    label = fresh_db.execute("SELECT label, type FROM custom_fields WHERE key = 'title'").fetchone()
+    assert label == ("Title", "text")
+
+
+def test_a_single_honorific_is_kept_and_a_second_import_fills_the_same_field(fresh_db):
+    imported(fresh_db, b"Title,First Name,E-mail Address\nMs,Ada,ada@example.com\n")
+    mapping, _ = imported(fresh_db, b"Title,First Name,E-mail Address\nDr,Bob,bob@example.com\n")
+    assert mapping["Title"] == "custom.title"
+    assert titles(fresh_db) == {"ada@example.com": "Ms", "bob@example.com": "Dr"}
+
+
+def test_google_name_prefix_and_additional_name(fresh_db):
+    data = b"Given Name,Additional Name,Family Name,Name Prefix,E-mail 1 - Value\nAda,Mary,King,Lady,ada@example.com\n"
+    mapping, _ = imported(fresh_db, data)
+    assert (mapping["Additional Name"], mapping["Name Prefix"]) == ("middle_name", "new:Title")
+    assert people(fresh_db) == [("ada@example.com", "Ada Mary", "King", None)]
+    assert titles(fresh_db) == {"ada@example.com": "Lady"}
+
+
+def test_google_starred_type_marks_the_primary_and_types_label_the_others(fresh_db):
+    data = (
+        b"First Name,E-mail 1 - Label,E-mail 1 - Value,E-mail 2 - Label,E-mail 2 - Value,"
+        b"Phone 1 - Label,Phone 1 - Value,Phone 2 - Label,Phone 2 - Value,Labels\n"
+        b"Ada,Work,ada@work.example.com,* Home,ada@home.example.com,"
+        b"Work Fax,+44 20 7946 0000,* Mobile,+44 7700 900123,* myContacts ::: Friends ::: * starred\n"
+    )
+    imported(fresh_db, data)
+    row = fresh_db.execute("SELECT email, phone, tags FROM contacts").fetchone()
+    assert row == ("ada@home.example.com", "+447700900123", ["Friends", "starred"])
+    channels = fresh_db.execute("SELECT kind, value, label FROM contact_channels ORDER BY kind, position").fetchall()
+    assert channels == [("email", "ada@work.example.com", "work"), ("phone", "+442079460000", "fax")]
+
+
+def test_google_old_export_type_columns(fresh_db):
+    data = (
+        b"Given Name,Group Membership,E-mail 1 - Type,E-mail 1 - Value,E-mail 2 - Type,E-mail 2 - Value\n"
+        b"Ada,* My Contacts ::: Test,Other,ada@other.example.com,* Work,ada@work.example.com\n"
+    )
+    imported(fresh_db, data)
+    assert fresh_db.execute("SELECT email, tags FROM contacts").fetchone() == ("ada@work.example.com", ["Test"])
+    assert fresh_db.execute("SELECT value, label FROM contact_channels").fetchall() == [
+        ("ada@other.example.com", "other")
+    ]
+
+
+def test_a_repeated_header_keeps_the_first_value_and_warns_the_others(fresh_db):
+    data = (
+        b"First Name,Last Name,Email,Last Name\n"
+        b"Ada,King,ada@example.com,Lovelace\n"
+        b"Bob,,bob@example.com,Stone\n"
+        b"Cy,Young,cy@example.com,Young\n"
+        b"Di,Prince,di@example.com,\n"
+    )
+    mapping, plan = imported(fresh_db, data)
+    assert (mapping["Last Name"], mapping["Last Name (2)"]) == ("last_name", "last_name")
+    assert plan.counts()["created"] == 4
+    assert [(e, f, last) for e, f, last, _ in people(fresh_db)] == [
+        ("ada@example.com", "Ada", "King"),
+        ("bob@example.com", "Bob", "Stone"),
+        ("cy@example.com", "Cy", "Young"),
+        ("di@example.com", "Di", "Prince"),
+    ]
+    assert plan.warnings.select("line", "column", "value", "action").rows() == [
+        (2, "Last Name (2)", "Lovelace", "left out")
+    ]
+    assert plan.warnings["reason"][0] == "'Last Name' is repeated; the first value in the row is kept"
+
+
+def test_a_file_without_a_header_has_its_name_columns_found_by_their_values(fresh_db):
+    data = b"John Doe,John,Doe,john@doe.invalid\nJane Doe,Jane,Doe,jane@doe.invalid\n"
+    mapping, plan = imported(fresh_db, data)
+    assert mapping == {"Column 1": "", "Column 2": "first_name", "Column 3": "last_name", "Column 4": "email"}
+    assert [(e, f, last) for e, f, last, _ in people(fresh_db)] == [
+        ("jane@doe.invalid", "Jane", "Doe"),
+        ("john@doe.invalid", "John", "Doe"),
+    ]
+
+
+def test_a_file_without_a_header_and_one_name_column_splits_it(fresh_db):
+    data = b"ada@example.com,Ada King\nbob@example.com,Bob Stone\n"
+    mapping, _ = imported(fresh_db, data)
+    assert mapping == {"Column 1": "email", "Column 2": "full_name"}
+    assert [(e, f, last) for e, f, last, _ in people(fresh_db)] == [
+        ("ada@example.com", "Ada", "King"),
+        ("bob@example.com", "Bob", "Stone"),
+    ]
+
+
+def test_values_with_a_header_are_not_guessed_as_names(fresh_db):
+    table = read_table("h.csv", b"Email,Nickname\nada@example.com,Ada King\nbob@example.com,Bob Stone\n")
+    assert auto_map(fresh_db, table.headers, table.frame)["Nickname"] == ""
