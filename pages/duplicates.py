@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from core.duplicates import DEFAULT_MIN_SCORE, find_duplicates, group_of, group_summaries, last_run
+from core.duplicates import DEFAULT_MIN_SCORE, group_of, group_summaries, last_run
 from core.views.queries import ListView, count_view
 from ui.duplicates.bulk_merge import bulk_merge_controls, merged_primaries
-from ui.duplicates.cache import cached_groups, forget_groups
+from ui.duplicates.cache import cached_groups
 from ui.duplicates.display import full_height, label
+from ui.duplicates.finding import detection_in_progress, look_for_duplicates
 from ui.duplicates.identity import identity_fields_controls
 from ui.duplicates.merge import chosen_merge, merge_box
 from ui.duplicates.notices import ROUND_KEY, run_line, show_flash
@@ -38,18 +39,25 @@ if chosen := [contact_id for contact_id in params.get("merge", "").split(",") if
     st.stop()
 
 # --- When duplicates were last looked for; a first visit to a small database looks for them at once ---
+# Detection over 10,000 contacts or more runs as a background job (ui/duplicates/finding.py): its progress shows
+# here, to everyone, and survives a reload; the page shows the last finished run meanwhile.
 run = last_run(con)
-if run is None and count_view(con, ListView(), me) <= RUN_AUTOMATICALLY_UP_TO:
+finding = detection_in_progress()
+if run is None and not finding and admin and (size := count_view(con, ListView(), me)) <= RUN_AUTOMATICALLY_UP_TO:
     with st.spinner("Looking for duplicates…"):
-        run = find_duplicates(con, me)
+        if look_for_duplicates(con, me, size):
+            run = last_run(con)
+        else:
+            st.rerun()
 unseen = params.get("contact")  # a details page found duplicates that the last run did not
 head = st.columns([5, 1], vertical_alignment="center")
 head[0].caption(run_line(run) if run else "Duplicates were never looked for in this database.")
-if head[1].button("Find duplicates", icon=":material/search:", type="primary" if unseen else "secondary"):
+if head[1].button(
+    "Find duplicates", icon=":material/search:", type="primary" if unseen else "secondary", disabled=finding
+):
     with st.spinner("Looking for duplicates…"):
-        find_duplicates(con, me)
-    forget_groups()
-    found = group_of(con, unseen) if unseen else None
+        done_now = look_for_duplicates(con, me, count_view(con, ListView(), me))
+    found = group_of(con, unseen) if unseen and done_now else None
     if found is not None and not found.is_empty():
         params["group"] = found["group_id"][0]
     params.pop("contact", None)

@@ -8,6 +8,7 @@ import duckdb
 
 from core.config import database_path
 from core.db import open_database
+from core.jobs import mark_interrupted
 from core.workspace import user_role
 
 
@@ -27,6 +28,7 @@ class _ProcessConnections:
         with self._lock:
             if path not in self._open:
                 con = open_database(path, memory_limit=os.environ.get("CONTACTS_DB_MEMORY", "1GB"))
+                mark_interrupted(con)  # jobs a previous process left running (core/jobs.py) cannot finish now
                 self._open[path] = con
             return self._open[path]
 
