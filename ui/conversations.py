@@ -3,7 +3,7 @@
 import duckdb
 import streamlit as st
 
-from core.channels.reading import contact_conversations, contact_identities, refused_count
+from core.channels.reading import contact_conversations, contact_identities, conversation_messages, refused_count
 from core.contacts.models import Contact
 from ui.session import plain
 from ui.widgets import for_display
@@ -19,7 +19,10 @@ CONVERSATION_COLUMNS = {
     "last_message_at": st.column_config.TextColumn("Last message"),
     "message_count": st.column_config.NumberColumn("Messages", width="small"),
     "status": st.column_config.TextColumn("Status", width="small"),
+    "conversation_id": None,  # hidden: what opens the conversation
 }
+MAX_MESSAGES_SHOWN = 500  # the latest ones; an older part of a longer thread is counted, not drawn
+SENDER = {"in": ("Contact", ":material/person:"), "out": ("Team", ":material/support_agent:")}
 
 
 def _height(rows: int) -> int:
@@ -65,13 +68,13 @@ def channels_section(con: duckdb.DuckDBPyConnection, contact: Contact) -> None:
             key=f"conversations-{contact.contact_id}",
         )
         if picked.selection.rows:
-            _conversation(conversations.row(picked.selection.rows[0], named=True))
+            _conversation(con, conversations.row(picked.selection.rows[0], named=True))
     refused = refused_count(con, contact.contact_id)
     if refused:
         st.caption(f"Refused while blocked: {refused:,} event{'' if refused == 1 else 's'}")
 
 
-def _conversation(conversation: dict) -> None:
+def _conversation(con: duckdb.DuckDBPyConnection, conversation: dict) -> None:
     with st.container(border=True, key="conversation-open"):
         title = conversation["subject"] or "Conversation"
         st.markdown(f"**{plain(title)}** · {plain(conversation['kind'])} on {plain(conversation['channel'])}")
@@ -82,7 +85,23 @@ def _conversation(conversation: dict) -> None:
             f"{conversation['message_count']:,} message{'' if conversation['message_count'] == 1 else 's'} · "
             f"{plain(conversation['status'])}"
         )
-        st.info(
-            "The channels keep each conversation's times and message count, not the messages' text yet.",
-            icon=":material/info:",
-        )
+        _messages(con, conversation)
+
+
+def _messages(con: duckdb.DuckDBPyConnection, conversation: dict) -> None:
+    """The conversation's messages, oldest first, each with its sender, channel and time; texts shown as typed."""
+    messages = conversation_messages(con, conversation["conversation_id"])
+    if messages.is_empty():
+        st.caption("No message text was kept for this conversation (events without text, or older than the messages).")
+        return
+    if len(messages) < conversation["message_count"]:
+        st.caption(f"{len(messages):,} of its {conversation['message_count']:,} messages carried a text kept here.")
+    if len(messages) > MAX_MESSAGES_SHOWN:
+        st.caption(f"The latest {MAX_MESSAGES_SHOWN:,} are shown.")
+        messages = messages.tail(MAX_MESSAGES_SHOWN)
+    with st.container(key="conversation-messages"):
+        for sent_at, channel, direction, text in messages.iter_rows():
+            sender, avatar = SENDER[direction]
+            with st.chat_message("user" if direction == "in" else "assistant", avatar=avatar):
+                st.caption(f"{sender} · {plain(channel)} · {sent_at:%Y-%m-%d %H:%M:%S}")
+                st.text(text)  # user input: never Markdown or HTML
