@@ -54,15 +54,22 @@ def looks_like_vcard(file_name: str, data: bytes) -> bool:
 
 
 def read_vcards(file_name: str, data: bytes) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(one text row per card with the HEADERS columns and its card number as __line, the cards' warnings)."""
+    """(one text row per card with the HEADERS columns, and 'Additional emails (work)' and the like for labelled
+    values, its card number as __line; the cards' warnings)."""
     text = data.decode("utf-8", errors="replace")
     cards = [_read_card(number, block) for number, block in enumerate(_CARD.findall(text), start=1)]
     if not cards:
         raise ContactsError(f"{file_name} holds no vCard (no BEGIN:VCARD ... END:VCARD).")
-    rows = {header: [card.values.get(header) for card in cards] for header in HEADERS}
-    table = pl.DataFrame(rows, schema={header: pl.String for header in HEADERS}).with_columns(
+    headers = list(HEADERS)
+    for more in ("Additional emails", "Additional phones"):
+        # A labelled column only when some card has such a value: after the unlabelled one, in LABELS' order.
+        labelled = [labelled_column(more, label) for label in LABELS]
+        at = headers.index(more) + 1
+        headers[at:at] = [c for c in labelled if any(card.values.get(c) for card in cards)]
+    rows = {header: [card.values.get(header) for card in cards] for header in headers}
+    table = pl.DataFrame(rows, schema={header: pl.String for header in headers}).with_columns(
         pl.Series("__line", [card.number for card in cards], dtype=pl.Int64),
-        pl.lit(len(HEADERS), dtype=pl.Int32).alias("__cells"),
+        pl.lit(len(headers), dtype=pl.Int32).alias("__cells"),
     )
     warnings = pl.DataFrame(
         [(card.number, *warning) for card in cards for warning in card.warnings],
@@ -179,11 +186,33 @@ def _types(child: vobject.base.ContentLine) -> list[str]:
     return [t for part in types for t in part.split(",")]
 
 
-def _ordered(children: list) -> list[str]:
-    """Values with the PREF one first, else in file order."""
+_LABELS = (("fax", ("fax",)), ("mobile", ("cell", "mobile", "iphone")), ("work", ("work",)), ("home", ("home",)))
+# An additional value's label, each read from its own column: 'Additional emails (work)'.
+LABELS = ("work", "home", "mobile", "fax", "other")
+
+
+def _label(child: vobject.base.ContentLine) -> str | None:
+    """The label a value's TYPE gives it (CELL -> mobile, WORK,FAX -> fax); None for no or another type."""
+    types = set(_types(child))
+    found = next((label for label, words in _LABELS if types & set(words)), None)
+    return found or ("other" if "other" in types else None)
+
+
+def _ordered(children: list) -> list[tuple[str, str | None]]:
+    """(value, label) with the PREF one first, else in file order; a repeated value once."""
     preferred = [c for c in children if "pref" in _types(c) or c.params.get("PREF")]
     rest = [c for c in children if c not in preferred]
-    return list(dict.fromkeys(v for v in (_text(c.value) for c in [*preferred, *rest]) if v))
+    found: dict[str, str | None] = {}
+    for child in [*preferred, *rest]:
+        value = _text(child.value)
+        if value and value not in found:
+            found[value] = _label(child)
+    return list(found.items())
+
+
+def labelled_column(column: str, label: str | None) -> str:
+    """The column an additional value with `label` is read from: 'Additional emails (work)'."""
+    return f"{column} ({label})" if label else column
 
 
 def _fill(card: _Card, parsed: vobject.base.Component) -> None:
@@ -199,8 +228,10 @@ def _fill(card: _Card, parsed: vobject.base.Component) -> None:
         values["First name"], values["Last name"] = split_name(_text(contents["fn"][0].value))
     for key, column, more in (("email", "Email", "Additional emails"), ("tel", "Phone", "Additional phones")):
         found = _ordered(contents.get(key, []))
-        values[column] = found[0] if found else None
-        values[more] = _LIST.join(found[1:]) or None
+        values[column] = found[0][0] if found else None
+        # The others by their TYPE, each label its own column, so the import keeps the label with the value.
+        for label in (None, *LABELS):
+            values[labelled_column(more, label)] = _LIST.join(v for v, lab in found[1:] if lab == label) or None
     if "org" in contents:
         values["Company"] = _text(contents["org"][0].value) or None
     for key, column in (("title", "Job title"), ("bday", "Birthday"), ("url", "Website"), ("uid", "Contact ID")):

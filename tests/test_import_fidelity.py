@@ -130,3 +130,64 @@ def test_a_file_without_a_header_and_one_name_column_splits_it(fresh_db):
 def test_values_with_a_header_are_not_guessed_as_names(fresh_db):
     table = read_table("h.csv", b"Email,Nickname\nada@example.com,Ada King\nbob@example.com,Bob Stone\n")
     assert auto_map(fresh_db, table.headers, table.frame)["Nickname"] == ""
+
+
+def test_vcard_types_label_the_additional_emails_and_phones(fresh_db):
+    card = (
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:King;Ada;;;\r\n"
+        b"EMAIL;TYPE=HOME:ada@home.example.com\r\nEMAIL;TYPE=WORK,PREF:ada@work.example.com\r\n"
+        b"EMAIL;TYPE=INTERNET:ada@plain.example.com\r\n"
+        b"TEL;TYPE=CELL:+44 7700 900123\r\nTEL;TYPE=WORK,FAX:+44 20 7946 0000\r\n"
+        b"TEL;TYPE=HOME,VOICE:+44 20 7946 0958\r\n"
+        b"END:VCARD\r\n"
+    )
+    table = read_table("a.vcf", card)
+    assert table.headers[3:10] == [
+        "Email",
+        "Additional emails",
+        "Additional emails (home)",
+        "Phone",
+        "Additional phones",
+        "Additional phones (home)",
+        "Additional phones (fax)",
+    ]
+    imported(fresh_db, card, name="a.vcf")
+    assert fresh_db.execute("SELECT email, phone FROM contacts").fetchone() == (
+        "ada@work.example.com",
+        "+447700900123",
+    )
+    channels = fresh_db.execute("SELECT kind, value, label FROM contact_channels ORDER BY kind, position").fetchall()
+    assert channels == [
+        ("email", "ada@plain.example.com", None),
+        ("email", "ada@home.example.com", "home"),
+        ("phone", "+442079460958", "home"),
+        ("phone", "+442079460000", "fax"),
+    ]
+
+
+def test_real_vcards_keep_their_types_as_labels(fresh_db):
+    from tests.test_import_real_exports import REAL
+
+    if not REAL.is_dir():
+        return
+    for name in ("ezvcard-fullcontact.vcf", "ezvcard-John_Doe_EVOLUTION.vcf"):
+        imported(fresh_db, (REAL / name).read_bytes(), name=name)
+    rows = fresh_db.execute(
+        "SELECT c.email, ch.kind, ch.value, ch.label FROM contact_channels ch JOIN contacts c USING (contact_id) "
+        "ORDER BY c.email, ch.kind, ch.position"
+    ).fetchall()
+    assert rows == [
+        ("home@example.com", "email", "school@example.com", None),
+        ("home@example.com", "email", "custom@example.com", None),
+        ("home@example.com", "email", "work@example.com", "work"),
+        ("home@example.com", "email", "other@example.com", "other"),
+        ("home@example.com", "phone", "+15555551115", None),
+        ("home@example.com", "phone", "+15555551118", None),
+        ("home@example.com", "phone", "+15555551119", None),
+        ("home@example.com", "phone", "+15555551112", "work"),
+        ("home@example.com", "phone", "+15555551113", "mobile"),
+        ("home@example.com", "phone", "+15555551114", "mobile"),
+        ("home@example.com", "phone", "+15555551116", "fax"),
+        ("home@example.com", "phone", "+15555551117", "fax"),
+        ("john.doe@ibm.com", "phone", "+19055551234", "work"),
+    ]

@@ -310,10 +310,11 @@ def _blank_row(width: int) -> pl.Expr:
 
 
 def _read_vcf(file_name: str, data: bytes) -> RawTable:
-    from core.vcard import HEADERS, read_vcards
+    from core.vcard import read_vcards
 
     frame, warnings = read_vcards(file_name, data)
-    return RawTable(file_name, list(HEADERS), frame, "vcf", "utf-8", "", warnings)
+    headers = [c for c in frame.columns if c not in (LINE, CELLS)]
+    return RawTable(file_name, headers, frame, "vcf", "utf-8", "", warnings)
 
 
 def _read_xlsx(file_name: str, data: bytes) -> RawTable:
