@@ -5,10 +5,14 @@ import streamlit as st
 
 from core.contacts.fields import SUBSCRIPTIONS
 from core.errors import ContactsError
+from core.jobs import Job, Progress
 from core.views.bulk import BULK_ACTIONS, BulkAction, Selection, is_unfiltered, run_bulk
 from core.workspace import owners, tag_names
+from ui.jobs import in_background, show_job, start
+from ui.session import user as session_user
 from ui.widgets import show_error
 
+BULK_JOB = "bulk"  # bulk actions over large views run as jobs of kind "bulk:<user>" (ui/jobs.py)
 DONE_KEY = "bulk_done"  # the message of the last action, shown after the rerun that follows it
 ROUND_KEY = "bulk_round"  # bumped after each action so the table's selection starts afresh
 
@@ -61,20 +65,54 @@ def _run(
     user: str,
     value: object,
     label: str,
+    count: int,
     ready: bool = True,
 ) -> None:
     if st.button(label, type="primary", key=f"bulk-{action}-go", disabled=not ready):
         try:
-            result = run_bulk(con, action, selection, user, value)
+            if in_background(count):
+                _start_in_background(action, selection, user, value)
+            else:
+                result = run_bulk(con, action, selection, user, value)
+                st.session_state[DONE_KEY] = outcome(action, result.selected, result.changed)
         except ContactsError as error:
             show_error(error)
             return
-        st.session_state[DONE_KEY] = outcome(action, result.selected, result.changed)
         st.session_state[ROUND_KEY] = st.session_state.get(ROUND_KEY, 0) + 1
         st.rerun()
 
 
-def _tags(con: duckdb.DuckDBPyConnection, action: BulkAction, selection: Selection, user: str, target: str) -> None:
+# The permission rule of each action (core/accounts/permissions.py), checked when its job starts and again in core.
+ACTION_RULES: dict[BulkAction, str] = {
+    "add_tags": "bulk.tags",
+    "remove_tags": "bulk.tags",
+    "assign": "bulk.assign",
+    "email_subscription": "bulk.subscription",
+    "sms_subscription": "bulk.subscription",
+    "block": "bulk.block",
+    "unblock": "bulk.block",
+    "delete": "bulk.delete",
+}
+
+
+def _job_message(job: Job) -> str:
+    return str((job.result or {}).get("message", "Done."))
+
+
+def _start_in_background(action: BulkAction, selection: Selection, user: str, value: object) -> None:
+    """A bulk action over a large view: a background job as `user` (run_bulk checks them as usual)."""
+
+    def work(job_con: duckdb.DuckDBPyConnection, progress: Progress) -> dict[str, object]:
+        progress(0.05, f"{BULK_ACTIONS[action]}…")
+        result = run_bulk(job_con, action, selection, user, value)
+        return {"message": outcome(action, result.selected, result.changed)}
+
+    start(f"{BULK_JOB}:{user}", ACTION_RULES[action], work)  # one at a time per user
+
+
+def _tags(
+    con: duckdb.DuckDBPyConnection, action: BulkAction, selection: Selection, user: str, target: str, count: int
+) -> None:
     adding = action == "add_tags"
     tags = st.multiselect(
         "Tags to add" if adding else "Tags to remove",
@@ -83,18 +121,18 @@ def _tags(con: duckdb.DuckDBPyConnection, action: BulkAction, selection: Selecti
         accept_new_options=adding,
         placeholder="choose or type tags",
     )
-    _run(con, action, selection, user, tags, f"{'Add to' if adding else 'Remove from'} {target}", bool(tags))
+    _run(con, action, selection, user, tags, f"{'Add to' if adding else 'Remove from'} {target}", count, bool(tags))
 
 
-def _assign(con: duckdb.DuckDBPyConnection, selection: Selection, user: str, target: str) -> None:
+def _assign(con: duckdb.DuckDBPyConnection, selection: Selection, user: str, target: str, count: int) -> None:
     team = owners(con)
     owner = st.selectbox(
         "Owner", ["", *team], key="bulk-assign-owner", format_func=lambda key: team.get(key, "Unassigned")
     )
-    _run(con, "assign", selection, user, owner, f"Assign {target}")
+    _run(con, "assign", selection, user, owner, f"Assign {target}", count)
 
 
-def _subscription(con: duckdb.DuckDBPyConnection, selection: Selection, user: str, target: str) -> None:
+def _subscription(con: duckdb.DuckDBPyConnection, selection: Selection, user: str, target: str, count: int) -> None:
     kinds: list[BulkAction] = ["email_subscription", "sms_subscription"]
     kind = st.radio(
         "Subscription",
@@ -104,7 +142,7 @@ def _subscription(con: duckdb.DuckDBPyConnection, selection: Selection, user: st
         format_func=lambda key: "Email" if key.startswith("email") else "SMS",
     )
     status = st.selectbox("New status", SUBSCRIPTIONS, key="bulk-subscription-status")
-    _run(con, kind, selection, user, status, f"Update {target}")
+    _run(con, kind, selection, user, status, f"Update {target}", count)
 
 
 def _delete(con: duckdb.DuckDBPyConnection, selection: Selection, user: str, count: int) -> None:
@@ -121,6 +159,7 @@ def _delete(con: duckdb.DuckDBPyConnection, selection: Selection, user: str, cou
         user,
         typed,
         f"Delete {contacts_word(count)}",
+        count,
         meant and typed.strip().replace(",", "") == str(count),
     )
 
@@ -132,26 +171,31 @@ def bulk_actions(con: duckdb.DuckDBPyConnection, selection: Selection, count: in
     st.caption(f"Actions apply to the {target} {scope}." if count else "No contacts to act on.")
     cells = st.columns(len(BULK_ACTIONS) - 1)
     with cells[0].popover(BULK_ACTIONS["add_tags"], icon=":material/sell:", width="stretch", disabled=not count):
-        _tags(con, "add_tags", selection, user, target)
+        _tags(con, "add_tags", selection, user, target, count)
     with cells[1].popover(
         BULK_ACTIONS["remove_tags"], icon=":material/label_off:", width="stretch", disabled=not count
     ):
-        _tags(con, "remove_tags", selection, user, target)
+        _tags(con, "remove_tags", selection, user, target, count)
     with cells[2].popover("Assign", icon=":material/person_pin:", width="stretch", disabled=not count):
-        _assign(con, selection, user, target)
+        _assign(con, selection, user, target, count)
     with cells[3].popover("Subscription", icon=":material/mail:", width="stretch", disabled=not count):
-        _subscription(con, selection, user, target)
+        _subscription(con, selection, user, target, count)
     with cells[4].popover("Block", icon=":material/block:", width="stretch", disabled=not count):
         st.write("Blocked contacts leave every segment but Blocked, and their chat and inbox events are refused.")
-        _run(con, "block", selection, user, None, f"Block {target}")
+        _run(con, "block", selection, user, None, f"Block {target}", count)
     with cells[5].popover("Unblock", icon=":material/lock_open:", width="stretch", disabled=not count):
-        _run(con, "unblock", selection, user, None, f"Unblock {target}")
+        _run(con, "unblock", selection, user, None, f"Unblock {target}", count)
     with cells[6].popover("Delete", icon=":material/delete:", width="stretch", disabled=not count):
         _delete(con, selection, user, count)
 
 
+def _job_finished(job: Job) -> None:
+    st.session_state[ROUND_KEY] = st.session_state.get(ROUND_KEY, 0) + 1  # the table's selection starts afresh
+
+
 def show_last_action() -> None:
-    """The outcome of the action that ran before this rerun, once."""
+    """The outcome of the action that ran before this rerun, once; a bulk job of this user's: progress, then outcome."""
+    show_job(f"{BULK_JOB}:{session_user()}", on_finish=_job_finished, done_message=_job_message)
     done = st.session_state.pop(DONE_KEY, None)
     if done:
         st.success(done, icon=":material/check_circle:")

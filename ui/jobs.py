@@ -18,6 +18,7 @@ from ui.session import db, plain, user
 # from this size it runs as a background job.
 BACKGROUND_FROM = 10_000
 POLL_EVERY = timedelta(seconds=1)
+SHOW_DONE_FOR = timedelta(minutes=10)  # how long a finished job's result stays on its page
 
 
 def in_background(contacts: int) -> bool:
@@ -30,10 +31,16 @@ def start(kind: str, action: str, work: Work) -> Job:
     return start_job(db(), kind, user(), action, work)
 
 
-def show_job(kind: str, started_by: str | None = None, on_finish: Callable[[Job], None] | None = None) -> Job | None:
+def show_job(
+    kind: str,
+    started_by: str | None = None,
+    on_finish: Callable[[Job], None] | None = None,
+    done_message: Callable[[Job], str] | None = None,
+) -> Job | None:
     """The latest job of a kind: its progress while it runs (polled), a warning if it failed or was cut short.
 
     `on_finish` runs once, in the page run that follows the end of a job this session saw running.
+    `done_message` says what a finished job did; it shows for SHOW_DONE_FOR after the end, reloads included.
     """
     job = latest_job(db(), kind, started_by)
     if job is None:
@@ -45,7 +52,10 @@ def show_job(kind: str, started_by: str | None = None, on_finish: Callable[[Job]
     else:
         if st.session_state.pop(seen_key, None) == job.job_id and on_finish is not None:
             on_finish(job)
-        if job.state == "interrupted":
+        recent = job.finished_at is not None and now() - job.finished_at < SHOW_DONE_FOR
+        if job.state == "done" and done_message is not None and recent:
+            st.success(plain(done_message(job)), icon=":material/check_circle:")
+        elif job.state == "interrupted":
             st.warning(plain(job.message), icon=":material/warning:")
         elif job.state == "failed":
             st.error(plain(job.message), icon=":material/error:")

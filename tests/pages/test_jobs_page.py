@@ -66,3 +66,18 @@ def test_a_job_left_running_by_a_dead_process_shows_as_interrupted(people, open_
     assert not app.exception and not app.get("progress")
     assert any("restarted while this job ran" in w.value for w in app.warning)
     assert not next(b for b in app.button if b.label == "Find duplicates").disabled
+
+
+def test_a_bulk_action_over_a_large_view_runs_as_a_job_and_reports_after_a_reload(open_page, monkeypatch):
+    monkeypatch.setattr(ui.jobs, "BACKGROUND_FROM", 0)  # every view counts as large
+    app = open_page("pages/contacts.py")
+    app.selectbox(key="bulk-assign-owner").set_value("admin").run()
+    app.button(key="bulk-assign-go").click().run()
+    assert not app.exception
+    wait_for_job("bulk:admin", 30)
+    reloaded = open_page("pages/contacts.py")
+    from ui.session import db, plain
+
+    assert [s.value for s in reloaded.success] == [plain("Assigned 2 contacts. 1 already had that owner.")]
+
+    assert latest_job(db(), "bulk:admin").state == "done"
