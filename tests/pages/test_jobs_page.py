@@ -81,3 +81,18 @@ def test_a_bulk_action_over_a_large_view_runs_as_a_job_and_reports_after_a_reloa
     assert [s.value for s in reloaded.success] == [plain("Assigned 2 contacts. 1 already had that owner.")]
 
     assert latest_job(db(), "bulk:admin").state == "done"
+
+
+def test_an_export_of_a_large_view_is_prepared_by_a_job_and_offered_after_a_reload(open_page, monkeypatch):
+    monkeypatch.setattr(ui.jobs, "BACKGROUND_FROM", 0)
+    app = open_page("pages/contacts.py")
+    app.button(key="export_prepare").click().run()
+    assert not app.exception
+    wait_for_job("export:admin", 30)
+    reloaded = open_page("pages/contacts.py")
+    downloads = reloaded.get("download_button")
+    assert len(downloads) == 1 and "contacts.csv" in downloads[0].proto.label
+    from ui.session import db
+
+    job = latest_job(db(), "export:admin")
+    assert job.state == "done" and job.result["bytes"] > 100
