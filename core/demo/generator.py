@@ -46,6 +46,7 @@ class DemoSummary(BaseModel):
     contacts: int
     duplicates: int
     conversations: int
+    messages: int
     tickets: int
     notes: int
     media: int
@@ -91,7 +92,10 @@ def _write(
     }
     _insert(con, "demo_truth", people.select("contact_id", "person_id"))
     _insert(con, "custom_values", related.custom_values(rng, people, now, usable))
+    conversations = _numbered(con, conversations, "conversation_id")
     counts["conversations"] = _insert(con, "conversations", conversations)
+    # From a stream of its own: the tables drawn after it stay what the same seed always gave.
+    counts["messages"] = _insert_messages(con, related.messages(rng.spawn(1)[0], conversations))
     del conversations
     slim = people.select("contact_id", "created_on", "owner_id")
     counts["tickets"] = _insert(con, "tickets", related.tickets(rng, slim, now))
@@ -111,6 +115,24 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> 
     with scratch(con, frame) as rows:
         con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {rows}")
     return frame.height
+
+
+def _numbered(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """The frame with IDs from the related records' sequence in a first column, in row order."""
+    ids = con.execute("SELECT nextval('related_id_seq') FROM range(?)", [frame.height]).fetchnumpy()
+    numbers = np.sort(next(iter(ids.values()))) if frame.height else np.zeros(0, dtype=np.int64)
+    return frame.select(pl.Series(column, numbers, dtype=pl.Int64), pl.all())
+
+
+def _insert_messages(con: duckdb.DuckDBPyConnection, messages: pl.DataFrame) -> int:
+    """Insert the demo's messages; each one's key (migration 013) is its conversation and place in it."""
+    with scratch(con, messages) as rows:
+        con.execute(
+            "INSERT INTO messages (message_key, conversation_id, contact_id, channel, direction, sent_at, text) "
+            "SELECT md5_number(concat_ws(chr(0), 'demo', conversation_id, rank)), conversation_id, contact_id, "
+            f"channel, direction, sent_at, text FROM {rows} ORDER BY conversation_id, rank"
+        )
+    return messages.height
 
 
 def _ensure_owners(con: duckdb.DuckDBPyConnection) -> None:

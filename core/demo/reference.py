@@ -109,12 +109,14 @@ class MediaKind(NamedTuple):
 
 @dataclass(frozen=True)
 class Texts:
-    """Subjects and note sentences; '{n}' takes a number."""
+    """Subjects, note sentences and conversation messages; '{n}' takes a number."""
 
     conversation_subjects: tuple[str, ...]
     ticket_subjects: tuple[str, ...]
     note_openings: tuple[str, ...]
     note_follow_ups: tuple[str, ...]  # '' for a note with no follow-up
+    contact_messages: tuple[str, ...]  # what contacts write in a conversation
+    team_messages: tuple[str, ...]  # what the team answers
 
 
 Row = TypeVar("Row", bound=tuple)

@@ -1,4 +1,5 @@
-"""Records around each contact: conversations, tickets, notes, media, the activity log and custom values."""
+"""Records around each contact: conversations and their messages, tickets, notes, media, the activity log and
+custom values."""
 
 from collections.abc import Mapping, Sequence
 
@@ -51,6 +52,52 @@ def conversations(rng: np.random.Generator, contacts: pl.DataFrame, now: int) ->
             "status": pick(("open", "pending", "closed"), status),
         }
     ).sort("contact_id", "started_at")
+
+
+MAX_MESSAGES = 4  # the messages kept per demo conversation: its latest ones (message_count says how many it had)
+
+
+def messages(rng: np.random.Generator, conversations: pl.DataFrame) -> pl.DataFrame:
+    """The latest few messages of each conversation (which must have its conversation_id), oldest first.
+
+    They alternate between the contact and the team, ending with the contact's when the thread is still waiting
+    for an answer (open), spread between the conversation's start and its last message, which is the last one's.
+    """
+    counts = np.minimum(conversations["message_count"].to_numpy(), MAX_MESSAGES).astype(np.int64)
+    records, rank = _expand(
+        conversations.select("conversation_id", "contact_id", "channel", "started_at", "last_message_at", "status"),
+        counts,
+    )
+    size = records.height
+    n = np.repeat(counts, counts)
+    first, last = micros(records["started_at"]), micros(records["last_message_at"])
+    # The k-th of n at k/(n-1) of the way, nudged by up to a third of a step (the first and last stay put).
+    step = np.where(n > 1, 1.0 / np.maximum(n - 1, 1), 0.0)
+    nudge = np.where((rank > 0) & (rank < n - 1), (rng.random(size) - 0.5) * step * 0.66, 0.0)
+    share = np.where(n > 1, np.clip(rank * step + nudge, 0.0, 1.0), 1.0)  # a lone message is the last one
+    sent = first + ((last - first) * share).astype(np.int64)
+    # Counted back from the last message: an open thread ends with the contact, others with the team.
+    from_last = n - 1 - rank
+    waiting = (records["status"] == "open").to_numpy()
+    inbound = np.where(waiting, from_last % 2 == 0, from_last % 2 == 1) | (n == 1)
+    contact_lines, team_lines = texts().contact_messages, texts().team_messages
+    said = np.where(
+        inbound,
+        rng.integers(len(contact_lines), size=size),
+        len(contact_lines) + rng.integers(len(team_lines), size=size),
+    )
+    text = numbered(pick((*contact_lines, *team_lines), said), digits(rng.integers(10_000, 100_000, size=size), 5))
+    return pl.DataFrame(
+        {
+            "conversation_id": records["conversation_id"],
+            "rank": pl.Series(rank, dtype=pl.Int64),
+            "contact_id": records["contact_id"],
+            "channel": records["channel"],
+            "direction": pl.Series(np.where(inbound, "in", "out"), dtype=pl.String),
+            "sent_at": timestamps(sent),
+            "text": text,
+        }
+    )
 
 
 def tickets(rng: np.random.Generator, contacts: pl.DataFrame, now: int) -> pl.DataFrame:
