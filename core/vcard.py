@@ -35,6 +35,7 @@ HEADERS = [
     "Country",
     "Website",
     "Tags",
+    "Name prefix",  # N's honorific (Mr., Dr.): kept in the custom 'Title' field, as Outlook's Title is
 ]
 _USED = {"VERSION", "N", "FN", "EMAIL", "TEL", "ORG", "TITLE", "BDAY", "ADR", "URL", "CATEGORIES", "UID"}
 _CARD = re.compile(r"BEGIN:VCARD.*?END:VCARD", re.IGNORECASE | re.DOTALL)
@@ -222,6 +223,7 @@ def _fill(card: _Card, parsed: vobject.base.Component) -> None:
     if name is not None and (str(name.value.given).strip() or str(name.value.family).strip()):
         given = " ".join(p for p in (_text(name.value.given), _text(name.value.additional)) if p)
         values["First name"], values["Last name"] = given or None, _text(name.value.family) or None
+        values["Name prefix"] = _text(name.value.prefix) or None
     elif "fn" in contents and _text(contents["fn"][0].value):
         from core.importer.names import split_name  # the importer's own parser (it imports this module)
 

@@ -191,3 +191,27 @@ def test_real_vcards_keep_their_types_as_labels(fresh_db):
         ("home@example.com", "phone", "+15555551117", "fax"),
         ("john.doe@ibm.com", "phone", "+19055551234", "work"),
     ]
+
+
+def test_vcard_name_prefix_is_kept_as_the_title(fresh_db):
+    card = (
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Doe;John;Richter\\, James;Mr.;Sr.\r\nEMAIL:john@example.com\r\nEND:VCARD\r\n"
+    )
+    mapping, _ = imported(fresh_db, card, name="j.vcf")
+    assert mapping["Name prefix"] == "new:Title"
+    assert people(fresh_db) == [("john@example.com", "John Richter, James", "Doe", None)]
+    assert titles(fresh_db) == {"john@example.com": "Mr."}
+
+
+def test_thunderbird_file_without_a_header_imports_both_people_without_help(fresh_db):
+    from tests.test_import_real_exports import REAL
+
+    if not REAL.is_dir():
+        return
+    mapping, plan = imported(fresh_db, (REAL / "thunderbird-csv_no_header.csv").read_bytes())
+    assert mapping == {"Column 1": "", "Column 2": "first_name", "Column 3": "last_name", "Column 4": "email"}
+    assert plan.counts() == {"created": 2, "updated": 0, "skipped": 0, "rejected": 0}
+    assert [(e, f, last) for e, f, last, _ in people(fresh_db)] == [
+        ("jane@doe.invalid", "Jane", "Doe"),
+        ("john@doe.invalid", "John", "Doe"),
+    ]
