@@ -16,6 +16,8 @@ from ui.importer import (
     remember_upload,
     show_plan,
 )
+from ui.importer_jobs import import_in_progress, start_import_job
+from ui.jobs import in_background
 from ui.session import db, is_admin, user
 from ui.shell import require_shell
 from ui.widgets import for_display, show_error
@@ -27,6 +29,8 @@ st.title("Import contacts")
 if not is_admin(con):
     st.error("Only an admin can import contacts.", icon=":material/lock:")
     st.stop()
+# An import of 10,000 contacts or more runs as a background job: its progress, then its outcome, even after a reload.
+importing = import_in_progress()
 
 # --- The file ---
 st.caption(
@@ -86,7 +90,15 @@ if table is not None:
         counts = plan.counts()
         if counts["created"] + counts["updated"] == 0:
             st.caption("Nothing to import.")
-        elif st.button(f"Import: create {counts['created']:,}, update {counts['updated']:,}", icon=":material/upload:"):
+        elif st.button(
+            f"Import: create {counts['created']:,}, update {counts['updated']:,}",
+            icon=":material/upload:",
+            disabled=importing,
+        ):
+            if in_background(counts["created"] + counts["updated"]):
+                start_import_job(plan, me)  # a large import runs as a background job, shown below
+                st.session_state.pop(PLAN_KEY, None)
+                st.rerun()
             bar = st.progress(0.0, text="Starting")
 
             def report(fraction: float, text: str) -> None:

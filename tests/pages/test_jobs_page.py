@@ -12,6 +12,7 @@ from core.db import open_database
 from core.duplicates import find_duplicates
 from core.jobs import latest_job, wait_for_job
 from tests.pages.test_duplicates_page import listed, people  # noqa: F401 - the fixture
+from tests.pages.test_import_page import import_page  # noqa: F401 - the fixture
 
 
 @pytest.fixture
@@ -96,3 +97,17 @@ def test_an_export_of_a_large_view_is_prepared_by_a_job_and_offered_after_a_relo
 
     job = latest_job(db(), "export:admin")
     assert job.state == "done" and job.result["bytes"] > 100
+
+
+def test_a_large_import_commits_in_a_job_and_reports_after_a_reload(import_page, open_page, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(ui.jobs, "BACKGROUND_FROM", 0)
+    app = next(b for b in import_page.button if b.label == "Dry run").click().run()
+    app = next(b for b in app.button if b.label.startswith("Import:")).click().run()
+    assert not app.exception
+    wait_for_job("import", 30)
+    reloaded = open_page("pages/import_contacts.py")
+    assert any("7 created" in s.value for s in reloaded.success)
+    from ui.session import db
+
+    assert db().execute("SELECT count(*) FROM contacts WHERE source = 'import'").fetchall() == [(7,)]
+    assert latest_job(db(), "import").result["created"] == 7
