@@ -215,3 +215,17 @@ def test_thunderbird_file_without_a_header_imports_both_people_without_help(fres
         ("jane@doe.invalid", "Jane", "Doe"),
         ("john@doe.invalid", "John", "Doe"),
     ]
+
+
+def test_after_an_outlook_import_a_salesforce_title_is_still_the_job_title(fresh_db):
+    imported(fresh_db, b"Title,First Name,E-mail Address\nMs,Ada,ada@example.com\n")
+    mapping, _ = imported(fresh_db, b"Title,First Name,Email\nCTO,Bob,bob@example.com\nBuyer,Cy,cy@example.com\n")
+    assert mapping["Title"] == "job_title"
+    google = read_table("g.csv", b"Given Name,Name Prefix,E-mail 1 - Value\nDi,Dr,di@example.com\n")
+    assert auto_map(fresh_db, google.headers, google.frame)["Name Prefix"] == "custom.title"
+    assert [(e, job) for e, _, _, job in people(fresh_db)] == [
+        ("ada@example.com", None),
+        ("bob@example.com", "CTO"),
+        ("cy@example.com", "Buyer"),
+    ]
+    assert titles(fresh_db) == {"ada@example.com": "Ms"}

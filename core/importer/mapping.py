@@ -253,7 +253,11 @@ def auto_map(con: duckdb.DuckDBPyConnection, headers: list[str], values: pl.Data
     """A target for each column by its name: system fields and synonyms, then custom fields; else, given the
     file's `values`, by what its cells look like (emails, phones, IP addresses, web addresses); else ignored."""
     mapping = _map_by_name(con, headers)
-    return mapping if values is None else _map_by_values(mapping, values)
+    mapping = mapping if values is None else _map_by_values(mapping, values)
+    title = f"custom.{new_field_key(HONORIFIC.removeprefix('new:'))}"
+    if any(f"custom.{field.key}" == title for field in custom_fields(con)):
+        mapping = {column: title if target == HONORIFIC else target for column, target in mapping.items()}
+    return mapping
 
 
 def _map_by_values(mapping: dict[str, str], values: pl.DataFrame) -> dict[str, str]:
@@ -331,7 +335,9 @@ def _map_by_name(con: duckdb.DuckDBPyConnection, headers: list[str]) -> dict[str
     used: set[str] = set()
     for header in headers:
         squashed = _squash(header)
-        target = custom.get(squashed) or _LOOKUP.get(squashed) or _system_by_label(squashed) or IGNORE
+        # 'Title' is an honorific or a job title whatever fields exist: its values decide (_map_by_values).
+        known = custom.get(squashed) if squashed != "title" else None
+        target = known or _LOOKUP.get(squashed) or _system_by_label(squashed) or IGNORE
         base, suffix = _suffixed(header)
         if not target and base is not None:
             # 'Last Name (2)', a repeated header (CiviCRM's), fills the same field: the first non-blank value of
