@@ -17,6 +17,7 @@ import duckdb
 
 from core.db import scalar
 from core.errors import PermissionDenied
+from core.stamps import note_write
 
 Role = Literal["admin", "agent", "system"]
 ROLES: tuple[str, ...] = ("admin", "agent")
@@ -136,7 +137,10 @@ def writes(action: str, actor: str = "actor", contact: str | None = None) -> Cal
             bound = signature.bind(*args, **kwargs)
             contact_id = bound.arguments.get(contact) if contact else None
             require(bound.arguments["con"], bound.arguments.get(actor), action, contact_id)
-            return function(*args, **kwargs)
+            try:
+                return function(*args, **kwargs)
+            finally:  # committed (or failed: a needless move costs a re-read, never a stale one)
+                note_write(action)
 
         checked.action = action  # type: ignore[attr-defined]
         checked.actor_parameter = actor  # type: ignore[attr-defined]
