@@ -115,3 +115,20 @@ def test_agents_cannot_change_fields_or_stages(plans):
     ):
         with pytest.raises(PermissionDenied):
             action()
+
+
+def test_rotating_the_ingest_token_refuses_the_old_one_at_once(fresh_db, tmp_path, monkeypatch):
+    from core.config import ingest_token
+    from core.workspace import rotate_ingest_token
+
+    monkeypatch.setenv("CONTACTS_DB", str(tmp_path / "w.duckdb"))
+    monkeypatch.delenv("CONTACTS_INGEST_TOKEN", raising=False)
+    old = ingest_token()
+    new = rotate_ingest_token(fresh_db, actor="admin")
+    assert new != old and ingest_token() == new  # the endpoint compares with ingest_token() on every request
+    assert (tmp_path / "w.duckdb.ingest-token").stat().st_mode & 0o777 == 0o600
+    assert "ingest token rotated" in actions(fresh_db)
+    add_owner(fresh_db, "maria", "Maria", actor="admin")
+    with pytest.raises(PermissionDenied):
+        rotate_ingest_token(fresh_db, actor="maria")
+    assert ingest_token() == new
