@@ -16,7 +16,7 @@ def database_path() -> Path:
 
 
 def current_user() -> str:
-    """The signed-in user; until login exists, the configured local admin."""
+    """The command line's default acting user (--user): $CONTACTS_USER, else admin. The app signs people in."""
     return os.environ.get("CONTACTS_USER", "admin")
 
 

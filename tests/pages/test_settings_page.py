@@ -46,3 +46,28 @@ def test_a_wrong_step_shows_why(open_page):
 
 def test_agents_get_a_refusal(app_db):
     open_as_agent("settings", "Settings")
+
+
+def test_an_empty_workspace_asks_for_its_first_admin(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from core.accounts.sessions import sign_in
+    from core.db import open_database
+    from tests.pages.conftest import ROOT
+    from ui.session import _connection
+
+    database = tmp_path / "empty.duckdb"
+    open_database(database).close()
+    monkeypatch.setenv("CONTACTS_DB", str(database))
+    try:
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+        assert app.title[0].value == "Set up Contacts"
+        by_label(app.text_input, "Full name").input("Boss")
+        by_label(app.text_input, "Password (at least 10 characters)").input("first-admin-pw")
+        by_label(app.text_input, "Password again").input("first-admin-pw")
+        app.button(key="FormSubmitter:first-admin-Create the admin").click().run()
+        assert not app.error
+        assert sign_in(db(), "admin", "first-admin-pw", "test")
+        assert app.run().title[0].value == "Sign in to Contacts"  # next: the sign-in form
+    finally:
+        _connection.clear()
