@@ -229,3 +229,17 @@ def test_after_an_outlook_import_a_salesforce_title_is_still_the_job_title(fresh
         ("cy@example.com", "Buyer"),
     ]
     assert titles(fresh_db) == {"ada@example.com": "Ms"}
+
+
+def test_google_type_columns_are_mapped_so_they_are_not_kept_as_custom_fields(fresh_db):
+    data = (
+        b"First Name,E-mail 1 - Label,E-mail 1 - Value,"
+        b"Phone 1 - Label,Phone 1 - Value,Phone 2 - Label,Phone 2 - Value\n"
+        b"Ada,* Home,ada@example.com,Work,+44 20 7946 0000,* Mobile,+44 7700 900123\n"
+    )
+    mapping, plan = imported(fresh_db, data, keep_unmapped=True)
+    assert [mapping[c] for c in ("E-mail 1 - Label", "Phone 1 - Label", "Phone 2 - Label")] == ["channel_type"] * 3
+    assert plan.unmapped == []
+    assert fresh_db.execute("SELECT count(*) FROM custom_fields").fetchone() == (0,)
+    assert fresh_db.execute("SELECT email, phone FROM contacts").fetchone() == ("ada@example.com", "+447700900123")
+    assert fresh_db.execute("SELECT value, label FROM contact_channels").fetchall() == [("+442079460000", "work")]

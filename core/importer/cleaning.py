@@ -76,6 +76,7 @@ def clean_fields(
     for column, target in mapping.items():
         key = f"custom.{new_field_key(target[4:])}" if target.startswith("new:") else target
         by_target.setdefault(key, []).append(column)
+    by_target.pop("channel_type", None)  # read beside their value columns (_label_column), not a field
     channel_columns = {
         kind: [c for t in targets for c in by_target.pop(t, [])] for kind, targets in CHANNEL_TARGETS.items()
     }

@@ -26,6 +26,7 @@ EXTRA_FIELDS = {
     "birth_month": "Birthday: month",
     "birth_day": "Birthday: day of month",
     "is_company": "Marks a company (its name is the company's)",
+    "channel_type": "Type of the email or phone beside it (Home, * Work)",
 }
 IMPORTABLE_SYSTEM_KEYS = (
     "contact_id",
@@ -151,6 +152,9 @@ _SYNONYMS = {
     "tags": ["tags", "labels", "label", "groups", "group membership", "categories", "segments", "lists", "tag"],
     "lead_stage": ["lead stage", "stage", "lifecycle stage", "status"],
     "owner_id": ["owner", "owner id", "assigned to", "assignee", "agent", "contact owner", "salesperson", "owner name"],
+    "channel_type": [
+        f"{kind} {n} - {part}" for kind in ("e-mail", "phone") for n in range(1, 10) for part in ("type", "label")
+    ],
     "is_company": ["is a company", "is company", "is_company", "contact type", "record type"],
     "birthday": ["birthday", "birth date", "date of birth", "dob", "birthdate"],
     "country": [
@@ -346,7 +350,7 @@ def _map_by_name(con: duckdb.DuckDBPyConnection, headers: list[str]) -> dict[str
             if suffix.isdigit() and base in mapping and target not in CHANNEL_FIELDS:
                 mapping[header] = target
                 continue
-        if target in used and target not in ("other_emails", "other_phones"):
+        if target in used and target not in ("other_emails", "other_phones", "channel_type"):
             # A second email or phone column is kept beside the first rather than fighting over it.
             target = {"email": "other_emails", "phone": "other_phones"}.get(target, IGNORE)
         mapping[header] = target
@@ -383,7 +387,7 @@ def _system_by_label(squashed: str) -> str | None:
 
 
 # Fields several columns may fill together: the cells are joined ("12", "High St", "Flat 3" -> one address).
-COMBINABLE = ("other_emails", "other_phones", "address", "tags")
+COMBINABLE = ("other_emails", "other_phones", "address", "tags", "channel_type")
 
 
 def check_mapping(con: duckdb.DuckDBPyConnection, headers: list[str], mapping: dict[str, str]) -> dict[str, str]:
