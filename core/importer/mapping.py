@@ -312,11 +312,11 @@ def _names_by_values(mapping: dict[str, str], sample: pl.DataFrame, used: set[st
         return
     names = {}
     for column, target in mapping.items():
-        cells = sample[column].cast(pl.String).str.strip_chars() if column in sample.columns else None
-        if target or cells is None or cells.drop_nulls().filter(cells.drop_nulls() != "").len() == 0:
+        if target or column not in sample.columns:
             continue
+        cells = sample[column].cast(pl.String).str.strip_chars()
         filled = cells.drop_nulls().filter(cells.drop_nulls() != "")
-        if filled.str.contains(_NAMES).mean() >= _FIT:  # type: ignore[operator]
+        if filled.len() and filled.str.contains(_NAMES).mean() >= _FIT:  # type: ignore[operator]
             names[column] = cells
     for whole, cells in names.items():
         for first, last in ((a, b) for a in names for b in names if len({a, b, whole}) == 3):
