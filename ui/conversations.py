@@ -22,7 +22,7 @@ CONVERSATION_COLUMNS = {
     "conversation_id": None,  # hidden: what opens the conversation
 }
 MAX_MESSAGES_SHOWN = 500  # the latest ones; an older part of a longer thread is counted, not drawn
-SENDER = {"in": ("Contact", ":material/person:"), "out": ("Team", ":material/support_agent:")}
+AVATAR = {"in": ":material/person:", "out": ":material/support_agent:"}
 
 
 def _height(rows: int) -> int:
@@ -68,13 +68,13 @@ def channels_section(con: duckdb.DuckDBPyConnection, contact: Contact) -> None:
             key=f"conversations-{contact.contact_id}",
         )
         if picked.selection.rows:
-            _conversation(con, conversations.row(picked.selection.rows[0], named=True))
+            _conversation(con, conversations.row(picked.selection.rows[0], named=True), contact)
     refused = refused_count(con, contact.contact_id)
     if refused:
         st.caption(f"Refused while blocked: {refused:,} event{'' if refused == 1 else 's'}")
 
 
-def _conversation(con: duckdb.DuckDBPyConnection, conversation: dict) -> None:
+def _conversation(con: duckdb.DuckDBPyConnection, conversation: dict, contact: Contact) -> None:
     with st.container(border=True, key="conversation-open"):
         title = conversation["subject"] or "Conversation"
         st.markdown(f"**{plain(title)}** · {plain(conversation['kind'])} on {plain(conversation['channel'])}")
@@ -85,10 +85,10 @@ def _conversation(con: duckdb.DuckDBPyConnection, conversation: dict) -> None:
             f"{conversation['message_count']:,} message{'' if conversation['message_count'] == 1 else 's'} · "
             f"{plain(conversation['status'])}"
         )
-        _messages(con, conversation)
+        _messages(con, conversation, contact)
 
 
-def _messages(con: duckdb.DuckDBPyConnection, conversation: dict) -> None:
+def _messages(con: duckdb.DuckDBPyConnection, conversation: dict, contact: Contact) -> None:
     """The conversation's messages, oldest first, each with its sender, channel and time; texts shown as typed."""
     messages = conversation_messages(con, conversation["conversation_id"])
     if messages.is_empty():
@@ -100,8 +100,8 @@ def _messages(con: duckdb.DuckDBPyConnection, conversation: dict) -> None:
         st.caption(f"The latest {MAX_MESSAGES_SHOWN:,} are shown.")
         messages = messages.tail(MAX_MESSAGES_SHOWN)
     with st.container(key="conversation-messages"):
+        senders = {"in": contact.display_name, "out": "Team"}
         for sent_at, channel, direction, text in messages.iter_rows():
-            sender, avatar = SENDER[direction]
-            with st.chat_message("user" if direction == "in" else "assistant", avatar=avatar):
-                st.caption(f"{sender} · {plain(channel)} · {sent_at:%Y-%m-%d %H:%M:%S}")
+            with st.chat_message("user" if direction == "in" else "assistant", avatar=AVATAR[direction]):
+                st.caption(f"{plain(senders[direction])} · {plain(channel)} · {sent_at:%Y-%m-%d %H:%M:%S}")
                 st.text(text)  # user input: never Markdown or HTML

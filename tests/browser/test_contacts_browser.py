@@ -188,7 +188,7 @@ def test_a_conversation_opens_from_the_details_page(server, page):
     opened.get_by_text("webchat on web").wait_for()
     opened.get_by_text("· 1 message ·").wait_for()  # its times, count and status
     opened.get_by_text("Where is my order?", exact=True).wait_for()  # and its message, with its channel and time
-    expect(opened.get_by_text("Contact · web · 2026-11-25 09:00:00")).to_be_visible()
+    expect(opened.get_by_text("Tara Talker · web · 2026-11-25 09:00:00")).to_be_visible()
 
 
 def test_an_opened_conversation_shows_its_messages_in_order_as_text(server, page):
@@ -197,7 +197,13 @@ def test_an_opened_conversation_shows_its_messages_in_order_as_text(server, page
     post_events(
         server,
         {"type": "webchat", "contact_id": "talker-2", "text": "<b>bold?</b> **no**", "at": "2026-11-25T10:02:00Z"},
-        {"type": "webchat", "contact_id": "talker-2", "text": "First", "at": "2026-11-25T10:00:00Z"},
+        {
+            "type": "webchat",
+            "contact_id": "talker-2",
+            "text": "First",
+            "at": "2026-11-25T10:00:00Z",
+            "name": "*Bo* <i>Li</i>",
+        },
         {"type": "webchat", "contact_id": "talker-2", "browser": "Firefox", "at": "2026-11-25T10:03:00Z"},
     )
     page.goto(server.url + "/contact?id=talker-2")
@@ -210,7 +216,7 @@ def test_an_opened_conversation_shows_its_messages_in_order_as_text(server, page
     messages = page.locator(".st-key-conversation-messages [data-testid='stChatMessage']")
     expect(messages).to_have_count(2)
     expect(messages.nth(0)).to_contain_text("First")
-    expect(messages.nth(0)).to_contain_text("10:00:00")
+    expect(messages.nth(0)).to_contain_text("*Bo* <i>Li</i> · web · 2026-11-25 10:00:00")  # the name as typed too
     expect(messages.nth(1)).to_contain_text("<b>bold?</b> **no**")  # typed markup shown as typed
-    expect(page.locator(".st-key-conversation-messages b")).to_have_count(0)
+    expect(page.locator(".st-key-conversation-messages b, .st-key-conversation-messages i")).to_have_count(0)
     page.get_by_text("2 of its 3 messages carried a text kept here.").wait_for()
