@@ -4,7 +4,8 @@ An ingest run reads every line first (core.channels.events), so a malformed line
 out whole. It then loads what the valid events refer to in a few set-based queries, replays the events
 in order on dictionaries (a later event sees the contact an earlier one created), and writes the result
 with a handful of bulk statements (core.channels.writing) in one transaction: all of a run is applied, or
-none of it. What the pages read back is in core.channels.reading.
+none of it. Every event with a text is also a message of its conversation (table messages, keyed by its
+sender, time and text, so that a replayed file adds none). What the pages read back is in core.channels.reading.
 """
 
 import hashlib

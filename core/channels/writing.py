@@ -1,4 +1,4 @@
-"""Writing an ingest run: its contacts, identities, conversations, refusals and activity in a few bulk
+"""Writing an ingest run: its contacts, identities, conversations, messages, refusals and activity in a few bulk
 statements, each reading a scratch frame, and the run's own line in ingest_runs."""
 
 import json
