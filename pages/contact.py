@@ -7,11 +7,10 @@ import streamlit as st
 from core.contacts.fields import SYSTEM_FIELDS
 from core.contacts.records import add_note, delete_contacts, find_contact, load_contacts, set_blocked, update_contact
 from core.contacts.timeline import timeline
-from core.contacts.validation import custom_fields
 from core.duplicates import group_of, same_email_or_phone
 from core.duplicates.merged_ids import merged_into
 from core.errors import ContactsError, StaleContactError
-from core.workspace import lead_stages, owners, tag_names
+from ui.cache import custom_fields, lead_stages, owners, tag_names
 from ui.contact_channels import additional_channels
 from ui.conversations import channels_section
 from ui.field_widgets import custom_changed, custom_input, field_error, system_input
@@ -20,6 +19,9 @@ from ui.shell import require_shell
 from ui.widgets import show_error
 
 require_shell()
+
+# Cached (ui/cache.py): custom fields, lead stages and owners until the next workspace write (fields, stages,
+# users, settings, segments, table columns, an import); tag names until the next write of any kind.
 
 KIND_ICONS = {
     "conversation": ":material/chat:",

@@ -9,11 +9,10 @@ from core.contacts.fields import SORTABLE_KEYS, SYSTEM_FIELD_BY_KEY
 from core.duplicates.merge import MAX_MERGE
 from core.errors import ContactsError
 from core.views.bulk import Selection
-from core.views.filters import describe_filter, filter_fields, filter_from_url, filter_to_url
+from core.views.filters import describe_filter, filter_from_url, filter_to_url
 from core.views.queries import ListView, list_contacts
-from core.views.segments import all_segments
-from core.workspace import column_choices, owner_names
 from ui.bulk_actions import ROUND_KEY, bulk_actions, show_last_action
+from ui.cache import all_segments, column_choices, filter_fields, owner_names
 from ui.export import export_control
 from ui.filter_builder import clear_filter, filter_builder, load_filter, save_as_segment
 from ui.session import db, is_admin, user
@@ -22,6 +21,9 @@ from ui.table_columns import column_picker
 from ui.widgets import for_display, int_param, show_error, url_index
 
 require_shell()
+
+# Cached (ui/cache.py): segments, column choices, filter fields and owner names, until the next workspace write
+# (fields, stages, users, settings, segments, table columns, an import); the list itself is read on every rerun.
 
 ROW_HEIGHT = 35  # Streamlit's default row height: the table shows the whole page without scrolling
 FILTER = "list_filter"

@@ -5,12 +5,14 @@ import streamlit as st
 from core.contacts.models import ContactInput
 from core.contacts.records import create_contact
 from core.errors import ContactsError
-from core.workspace import lead_stages, owners, tag_names
+from ui.cache import lead_stages, owners, tag_names
 from ui.field_widgets import field_error
 from ui.session import db, is_admin, user
 from ui.shell import require_shell
 
 require_shell()
+
+# Cached (ui/cache.py): lead stages and owners until the next workspace write; tag names until the next write.
 
 con, me = db(), user()
 st.title("Create a new contact")

@@ -11,15 +11,17 @@ from core.views.segments import (
     find_segment,
     rename_segment,
     segment_composition,
-    segment_summaries,
     update_segment_filter,
 )
+from ui.cache import segment_summaries
 from ui.filter_builder import filter_builder, load_filter
 from ui.session import db, plain, user
 from ui.shell import require_shell
 from ui.widgets import show_error
 
 require_shell()
+
+# Cached (ui/cache.py): the segments with their counts, until the next write of any kind (a contact edit moves counts).
 
 con, me = db(), user()
 

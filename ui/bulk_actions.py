@@ -7,7 +7,7 @@ from core.contacts.fields import SUBSCRIPTIONS
 from core.errors import ContactsError
 from core.jobs import Job, Progress
 from core.views.bulk import BULK_ACTIONS, BulkAction, Selection, is_unfiltered, run_bulk
-from core.workspace import owners, tag_names
+from ui.cache import owners, tag_names  # until the next workspace write / any write
 from ui.jobs import in_background, show_job, start
 from ui.session import user as session_user
 from ui.widgets import show_error

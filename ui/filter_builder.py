@@ -12,9 +12,9 @@ import duckdb
 import streamlit as st
 
 from core.errors import ContactsError
-from core.views.filters import Condition, Filter, FilterField, Group, Match, Operator, filter_fields, operators_for
+from core.views.filters import Condition, Filter, FilterField, Group, Match, Operator, operators_for
 from core.views.segments import save_segment
-from core.workspace import tag_names
+from ui.cache import filter_fields, tag_names  # until the next workspace write / any write
 from ui.widgets import show_error
 
 MATCH_WORDS: dict[Match, str] = {"all": "all of these (AND)", "any": "any of these (OR)"}

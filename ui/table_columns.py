@@ -8,7 +8,8 @@ import duckdb
 import streamlit as st
 
 from core.errors import ContactsError
-from core.workspace import column_choices, set_table_columns, table_columns
+from core.workspace import set_table_columns
+from ui.cache import column_choices, table_columns  # until the next workspace write (choosing columns is one)
 from ui.session import db, user
 from ui.widgets import show_error
 
