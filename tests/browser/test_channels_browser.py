@@ -68,6 +68,6 @@ def test_an_admin_uploads_a_file_of_events_on_the_channels_page(server, page, tm
     wait_for_app(page)
     page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(events))
     page.get_by_text("upload.jsonl").wait_for()
-    page.get_by_role("button", name="Ingest").click()
+    page.get_by_role("button", name="Ingest", exact=True).click()
     wait_for_app(page)
     page.get_by_text("1 created · 0 updated · 1 conversations opened · 0 refused (blocked) · 1 malformed").wait_for()
