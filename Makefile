@@ -7,7 +7,7 @@ PORT ?= 8501
 # Tests run on every core in parallel; a test file stays on one worker (its servers and databases are per file).
 PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
 
-.PHONY: run test test-fast test-faults lint bench demo clean
+.PHONY: run test test-fast test-faults lint bench bench-load demo clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ lint: $(VENV)/.test
 
 bench: $(VENV)/.test
 	$(BIN)/python -m bench
+
+## N concurrent users (1, 4, 8) against `streamlit run server.py` on loopback: latency per interaction and server CPU.
+## LOAD_ARGS passes options, e.g. LOAD_ARGS="--contacts 100000 --detect" (python -m bench.load --help).
+bench-load: $(VENV)/.test
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 demo: $(VENV)/.runtime
 	$(BIN)/python -m core demo --contacts 5000 --db "$(CONTACTS_DB)"
