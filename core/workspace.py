@@ -22,7 +22,6 @@ from core.contacts.models import CustomField
 from core.contacts.validation import custom_fields
 from core.db import Scratch, rows, scalar, scratch, transaction
 from core.errors import ContactsError
-from core.views.search_index import refresh_search
 
 CUSTOM_FIELD_TYPES = ("text", "number", "checkbox", "datetime", "dropdown")
 IDENTITY_FIELD_TYPES = ("text", "number")  # an ID or membership number; a few choices or a date identify no one
@@ -196,7 +195,6 @@ def _map_value(con: duckdb.DuckDBPyConnection, key: str, value: str, target: str
             con.execute("DELETE FROM custom_values WHERE field_key = ? AND value = ?", [key, value])
         else:
             con.execute("UPDATE custom_values SET value = ? WHERE field_key = ? AND value = ?", [target, key, value])
-        refresh_search(con, selected)
     return changed
 
 
@@ -243,9 +241,8 @@ def delete_custom_field(con: duckdb.DuckDBPyConnection, key: str, typed_name: st
             raise ContactsError(f"Type the field's name, {field.label}, to delete it.", field="confirm")
         with scratch(con, "SELECT contact_id FROM custom_values WHERE field_key = ?", [key]) as holding:
             changed = _rewrite_contacts(con, holding, actor, f"custom.{key}", "(field deleted)", None)
-            con.execute("DELETE FROM custom_values WHERE field_key = ?", [key])
-            con.execute("DELETE FROM custom_fields WHERE key = ?", [key])
-            refresh_search(con, holding)
+        con.execute("DELETE FROM custom_values WHERE field_key = ?", [key])
+        con.execute("DELETE FROM custom_fields WHERE key = ?", [key])
         log_workspace_change(con, actor, "custom field deleted", {"key": key, "contacts": changed})
     return changed
 

@@ -11,7 +11,6 @@ from core.accounts.users import bootstrap_admin
 from core.contacts.models import Contact, ContactInput
 from core.contacts.records import create_contact, get_contact
 from core.db import open_database
-from core.views.search_index import refresh_search
 
 T0 = datetime(2024, 1, 1, 9, 0)
 
@@ -33,7 +32,6 @@ def _store(con: duckdb.DuckDBPyConnection, contact_id: str, custom: dict[str, An
     con.execute(f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join('$' + c for c in columns)})", values)
     for key, value in custom.items():
         con.execute("INSERT INTO custom_values VALUES (?, ?, ?)", [contact_id, key, value])
-    refresh_search(con, [contact_id])  # as every write path does (core/views/search_index.py)
 
 
 @pytest.fixture(scope="session")  # it holds no state: module-scoped fixtures may use it too

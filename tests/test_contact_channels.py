@@ -41,7 +41,6 @@ def test_search_and_filters_see_additional_emails_and_phones(fresh_db, add_conta
     from core.db import frame
     from core.views.filters import Condition, Filter, compile_filter, filter_fields
     from core.views.search import search_condition
-    from core.views.search_index import refresh_search
 
     add_contact(fresh_db, "a1", email="ada@example.com")
     add_contact(fresh_db, "b1", email="bob@example.com")
@@ -49,7 +48,6 @@ def test_search_and_filters_see_additional_emails_and_phones(fresh_db, add_conta
         "INSERT INTO contact_channels VALUES ('a1', 'email', 'ada@work.example.org', 'work', 1), "
         "('a1', 'phone', '+14155550199', NULL, 1)"
     )
-    refresh_search(fresh_db, ["a1"])
 
     def found(where: str, params: dict) -> list[str]:
         return frame(fresh_db, f"SELECT contact_id FROM contacts c WHERE {where} ORDER BY 1", params)[

@@ -19,7 +19,6 @@ from core.channels.run import (
 )
 from core.contacts.activity import now
 from core.db import rows, scalar, scratch
-from core.views.search_index import refresh_search
 
 MAX_MALFORMED_KEPT = 1000
 # A message's key: its sender on the channel, its time and its text (see migration 013).
@@ -64,7 +63,6 @@ def _write_contacts(con: duckdb.DuckDBPyConnection, run: Run, moment: datetime) 
                 f"SELECT contact_id, $now, source, 'created', {_created_changes_sql()} FROM {new_contacts}",
                 {"now": moment},
             )
-            refresh_search(con, new_contacts)
     activity: list[dict[str, Any]] = []
     touched = [c for c in run.contacts.values() if c.existed and c.touched]
     diffs = {c.values["contact_id"]: _profile_diff(c) for c in touched}
@@ -82,7 +80,6 @@ def _write_contacts(con: duckdb.DuckDBPyConnection, run: Run, moment: datetime) 
                 f"FROM {touched_contacts} t WHERE contacts.contact_id = t.contact_id",
                 {"now": moment},
             )
-            refresh_search(con, touched_contacts)
         activity += [
             _activity(contact_id, moment, "channels", "updated", json.dumps(diff))
             for contact_id, diff in diffs.items()

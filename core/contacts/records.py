@@ -13,7 +13,6 @@ from core.contacts.models import Contact, ContactInput, CustomField
 from core.contacts.validation import blank, clean_contact_id, clean_custom_value, clean_system_value, custom_fields
 from core.db import Scratch, conflicts_as_stale, frame, rows, scalar, scratch, scratch_ids, transaction
 from core.errors import ContactsError, StaleContactError
-from core.views.search_index import refresh_search
 
 RELATED_TABLES = (
     "conversations",
@@ -82,7 +81,6 @@ def create_contact(con: duckdb.DuckDBPyConnection, data: ContactInput, actor: st
             values,
         )
         _write_custom(con, contact_id, custom)
-        refresh_search(con, [contact_id])
         stored = {k: v for k, v in values.items() if not blank(v)} | {
             f"custom.{k}": v for k, v in custom.items() if v is not None
         }
@@ -173,7 +171,6 @@ def update_contact(
         _write_custom(
             con, contact_id, {k.removeprefix("custom."): v for k, v in after.items() if k.startswith("custom.")}
         )
-        refresh_search(con, [contact_id])
         record_activity(con, contact_id, actor, "updated", changes_json(before, after))
     return get_contact(con, contact_id)
 

@@ -19,7 +19,6 @@ from core.demo import related
 from core.demo.duplicates import people_with_duplicates
 from core.demo.lifecycle import add_last_contact, add_lifecycle
 from core.demo.reference import owners, slug
-from core.views.search_index import rebuild_search
 from core.workspace import define_custom_field, lead_stages
 
 DEMO_ADMIN = "admin"  # the demo team's admin (core/demo/tables/owners.csv) acts for the demo
@@ -93,7 +92,6 @@ def _write(
     }
     _insert(con, "demo_truth", people.select("contact_id", "person_id"))
     _insert(con, "custom_values", related.custom_values(rng, people, now, usable))
-    rebuild_search(con)  # the search table (core/views/search_index.py) of every contact
     conversations = _numbered(con, conversations, "conversation_id")
     counts["conversations"] = _insert(con, "conversations", conversations)
     # From a stream of its own: the tables drawn after it stay what the same seed always gave.

@@ -29,7 +29,6 @@ from core.duplicates.merge_plan import (
 )
 from core.duplicates.merged_ids import record_merged
 from core.errors import ContactsError, StaleContactError
-from core.views.search_index import refresh_search
 from core.workspace import user_role
 
 # Every character str.isspace() knows (none lies above U+3000): what validation.blank strips, for SQL's trim().
@@ -275,7 +274,6 @@ def _merge(con: duckdb.DuckDBPyConnection, groups: Scratch, actor: str) -> int:
             _sum_refusals(con, members)
             _keep_channels(con, members, merged)
             deleted = _replace_contacts(con, members, merged, actor)
-            refresh_search(con, members)  # the primaries' rows rewritten, the secondaries' gone
             record_merged(con, members, at)
             con.execute(
                 "INSERT INTO activity (contact_id, happened_at, actor, action, changes) "

@@ -1,9 +1,8 @@
 """Quick search as the admin guide defines it, compiled to a parameterised SQL condition.
 
-Fuzzy (case-insensitive, partial) on first name, last name, both names, email and phone (additional ones
+Fuzzy (case-insensitive, partial) on first name, last name, email and phone (additional ones
 included), the phone matching whatever its formatting; case-insensitive whole word on custom fields except
-checkbox and date & time. Answered from the search table kept on write (core/views/search_index.py).
-Close spellings (typos) of names and email local parts: core/views/fuzzy.py.
+checkbox and date & time. Close spellings (typos) of names and email local parts: core/views/fuzzy.py.
 """
 
 from typing import Any
@@ -11,7 +10,6 @@ from typing import Any
 import polars as pl
 
 from core.contacts.normalize import normalize_phones, phone_digits
-from core.views.search_index import SEPARATOR
 
 _RE2_SPECIAL = set("\\.+*?()|[]{}^$-")
 MIN_PHONE_DIGITS = 3
@@ -38,28 +36,43 @@ def _looks_like_phone(text: str) -> bool:
 
 
 def search_condition(query: str, default_country: str = "US") -> tuple[str, dict[str, Any]]:
-    """The WHERE fragment (on contacts `c`) and parameters for a quick search.
-
-    It reads the search table (core/views/search_index.py): one narrow precomputed row per contact instead of
-    four contact columns, the custom values and the additional channels.
-    """
+    """The WHERE fragment (on contacts `c`) and parameters for a quick search."""
     text = " ".join(query.split())
     if not text:
         return "TRUE", {}
-    # contains() over the lower-cased values is ILIKE '%text%' without its wildcards (and their escaping).
-    params: dict[str, Any] = {"search_text": text.lower(), "search_word": whole_word_pattern(text)}
-    clauses = [
-        "contains(s.text, $search_text)",
-        "(contains(s.words, $search_text) AND regexp_matches(s.words, $search_word, 'i'))",
-    ]
-    if _looks_like_phone(text):
+    params: dict[str, Any] = {"search_like": f"%{escape_like(text)}%", "search_word": whole_word_pattern(text)}
+    # ILIKE without ESCAPE runs as a fast case-insensitive substring scan; a query holding a
+    # wildcard character needs ESCAPE, which is slow, so it goes through literal contains() instead.
+    literal = not any(ch in text for ch in "%_\\")
+    escape = "" if literal else " ESCAPE '\\'"
+    columns = ["c.first_name", "c.last_name", "c.email"]
+    phone_like = _looks_like_phone(text)
+    # Only a query with a space can span first and last name; a phone-looking one ("555 01") never does,
+    # and joining the two names of every contact is the costliest clause of a search.
+    if " " in text and not phone_like:
+        columns.append("concat_ws(' ', c.first_name, c.last_name)")
+    if literal:
+        clauses = [f"{column} ILIKE $search_like" for column in columns]
+    else:
+        params["search_text"] = text.lower()
+        clauses = [f"contains(lower({column}), $search_text)" for column in columns]
+    clauses.append(
+        "c.contact_id IN (SELECT v.contact_id FROM custom_values v JOIN custom_fields f ON f.key = v.field_key "
+        f"WHERE f.type IN ('text', 'number', 'dropdown') AND v.value ILIKE $search_like{escape} "
+        "AND regexp_matches(v.value, $search_word, 'i'))"
+    )
+    # Additional emails and phones (contact_channels) are searched like the primary ones.
+    channel_match = f"ch.value ILIKE $search_like{escape}"
+    if phone_like:
         params["search_digits"] = phone_digits(text)
-        clauses.append("contains(s.phones, $search_digits)")
+        clauses.append("contains(c.phone, $search_digits)")
+        channel_match += " OR (ch.kind = 'phone' AND contains(ch.value, $search_digits))"
         e164 = normalize_phones_single(text, default_country)
         if e164:
-            params["search_e164"] = f"{SEPARATOR}{e164}{SEPARATOR}"
-            clauses.append("contains(chr(31) || s.phones || chr(31), $search_e164)")
-    return f"c.contact_id IN (SELECT s.contact_id FROM contact_search s WHERE {' OR '.join(clauses)})", params
+            params["search_e164"] = e164
+            clauses.append("c.phone = $search_e164")
+    clauses.append(f"c.contact_id IN (SELECT ch.contact_id FROM contact_channels ch WHERE {channel_match})")
+    return "(" + " OR ".join(clauses) + ")", params
 
 
 def normalize_phones_single(text: str, default_country: str) -> str | None:
