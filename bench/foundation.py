@@ -19,6 +19,9 @@ from core.views.fuzzy import load_vocabulary
 from core.views.queries import ListView, list_contacts
 
 CONTACTS = 1_000_000
+# Issue 17's targets at 1,000,000 contacts on 2 cores (the spec's were 100 ms for a page and 200 ms for a search).
+LIST_TARGET_MS = 30
+SEARCH_TARGET_MS = 60
 ROOT = Path(__file__).resolve().parent.parent
 
 # The app itself, in a fresh process: open the database, render the list, search and a contact.
@@ -86,7 +89,7 @@ def run() -> None:
     report(
         "list page: All contacts, last updated, 50 rows + total",
         median_ms(lambda: list_contacts(con, ListView(), user)),
-        100,
+        LIST_TARGET_MS,
     )
     report(
         "list page: Unassigned, by last name, page 200",
@@ -95,18 +98,18 @@ def run() -> None:
                 con, ListView(segment="unassigned", sort="last_name", descending=False, page=200), user
             )
         ),
-        100,
+        LIST_TARGET_MS,
     )
     report(
         "list page: My contacts, by created on",
         median_ms(lambda: list_contacts(con, ListView(segment="mine", sort="created_on"), user)),
-        100,
+        LIST_TARGET_MS,
     )
     for query in ("smith", "maria.gar", "555 01", "Pro"):
         report(
             f"search '{query}' (first page + total)",
             median_ms(partial(list_contacts, con, ListView(search=query), user)),
-            200,
+            SEARCH_TARGET_MS,
         )
     typo_search_figures(con, user, iter(random.Random(5).choices(sample, k=5)))
     picks = iter(random.Random(3).choices(sample, k=20))

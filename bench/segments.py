@@ -17,6 +17,7 @@ from core.views.segments import delete_segment, save_segment
 CONTACTS = 1_000_000
 BULK_SIZE = 100_000
 USER = "admin"
+SEGMENT_TARGET_MS = 50  # issue 17: a saved segment with custom-field conditions at 1,000,000 contacts
 
 THREE_CONDITIONS = parse_filter(
     {
@@ -64,12 +65,12 @@ def _reads(database: object) -> None:
         report(
             f"saved segment (custom fields, OR group): first page + count ({count_view(con, view, USER):,})",
             median_ms(lambda: list_contacts(con, view, USER)),
-            100,
+            SEGMENT_TARGET_MS,
         )
         report(
             "saved segment, by last name, page 20",
             median_ms(lambda: list_contacts(con, ListView(segment=saved.key, sort="last_name", page=20), USER)),
-            100,
+            SEGMENT_TARGET_MS,
         )
     finally:
         delete_segment(con, saved.key, actor="admin")
