@@ -13,6 +13,7 @@ from ui.widgets import for_display, show_error
 
 require_shell()
 
+# Cached: nothing; the ingest history is one small query. An ingest moves the contacts stamp (core/stamps.py).
 con, me = db(), user()
 st.title("Channels")
 if not is_admin(con):

@@ -12,6 +12,8 @@ from ui.shell import require_shell
 
 require_shell()
 
+# Cached (ui/dashboard.py): every figure, keyed on core.dashboard.data_stamp, so any write to contacts, fields,
+# stages, owners, imports, ingests or duplicates clears it; the filter fields (ui/cache.py) until a workspace write.
 LIST_PARAMS = ("segment", "q", "filter", "sort", "dir", "page")
 if any(name in st.query_params for name in LIST_PARAMS):  # a link from before the dashboard was the home page
     st.switch_page("pages/contacts.py", query_params=st.query_params.to_dict())

@@ -26,6 +26,8 @@ from ui.shell import require_shell
 
 require_shell()
 
+# Cached (ui/duplicates/cache.py): the groups per run, threshold and kind, and contact names; cleared by a merge,
+# a "not duplicates" mark, or a new detection run (a new run ID).
 RUN_AUTOMATICALLY_UP_TO = 200_000  # contacts: a first visit looks for duplicates itself up to this size
 PAGE_SIZE = 20
 

@@ -24,6 +24,8 @@ from ui.widgets import for_display, show_error
 
 require_shell()
 
+# Cached: the uploaded file and the dry run's plan, in the session (ui/importer.py) until another file or mapping;
+# a commit moves the workspace stamp (core/stamps.py: it may create fields), which clears the other pages' lists.
 con, me = db(), user()
 st.title("Import contacts")
 if not is_admin(con):

@@ -36,6 +36,8 @@ from ui.shell import require_shell
 
 require_shell()
 
+# Cached: nothing: this page makes the workspace writes and reads their effect at once. Each write here moves the
+# workspace stamp (core/stamps.py), which clears the field lists, owners, stages and columns the other pages cache.
 con, me = db(), user()
 if not is_admin(con):
     st.error("Only admins can open Settings.")

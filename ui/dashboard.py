@@ -14,7 +14,8 @@ from plotly.graph_objects import Figure
 from core import dashboard
 from core.config import database_path
 from core.dashboard.drill import choice_filter, country_filter, created_filter, filled_filter, tag_filter
-from core.views.filters import Filter, filter_fields, filter_to_url
+from core.views.filters import Filter, filter_to_url
+from ui.cache import filter_fields  # until the next workspace write
 
 LINK = "link"  # the column of each chart's frame holding the list filter (as URL JSON) its bar opens
 
