@@ -9,7 +9,7 @@ from rapidfuzz.distance import OSA
 
 from core.accounts.users import bootstrap_admin
 from core.db import open_database
-from core.views.fuzzy import allowed_typos, fuzzy_condition, query_words, vocabulary, words_to_match
+from core.views.fuzzy import allowed_typos, fuzzy_condition, query_words, same_digits, vocabulary, words_to_match
 from core.views.queries import ListView, list_contacts, view_contact_ids
 
 
@@ -51,7 +51,8 @@ def people(add_contact):
         ("Li Wei", {"li"}),  # reversed short words: each word exact
         ("Li We", set()),
         ("maria.garica77", {"maria"}),  # an email local part
-        ("maria.garcia7@example.com", {"maria"}),
+        ("maria.garcai77@example.com", {"maria"}),
+        ("maria.garcia7@example.com", set()),  # a digit off is another account, not a typo
         ("Smith", {"john", "jon", "smyth"}),  # Smyth is one letter away
     ],
 )
@@ -130,7 +131,10 @@ def close_matches(contacts, query: str) -> set[str]:
         names = [value.lower() for value in (first, last) if value]
         local = [email.split("@", 1)[0].lower()] if email and "@" in email and email.split("@", 1)[0] else []
         if all(
-            any(OSA.distance(word, held) <= allowed_typos(word) for held in names + (local if maybe_email else []))
+            any(
+                OSA.distance(word, held) <= allowed_typos(word) and same_digits(word, held)
+                for held in names + (local if maybe_email else [])
+            )
             for word, maybe_email in words
         ):
             found.add(f"c{index}")
@@ -158,3 +162,8 @@ def test_exact_hits_are_kept_and_extras_are_close_spellings(scratch_db, contacts
         found = search(scratch_db, query)
         assert exact <= found, query
         assert found - exact <= close_matches(contacts, query), query
+
+
+def test_digits_must_match_as_typed():
+    assert same_digits("person7", "person7") and not same_digits("person7", "person17")
+    assert same_digits("maria.garica77", "maria.garcia77")

@@ -101,8 +101,15 @@ def vocabulary(con: duckdb.DuckDBPyConnection, kind: Vocabulary, key: tuple[str,
     return loaded
 
 
+def same_digits(word: str, other: str) -> bool:
+    """Whether two words hold the same digits in the same order: digits number people and accounts (person7,
+    jo.smith1984), so one digit off is somebody else, never a typo ("person7@" must not find person17)."""
+    return [ch for ch in word if ch.isdigit()] == [ch for ch in other if ch.isdigit()]
+
+
 def close_words(words: Words, word: str) -> list[str]:
-    """The words within the word's allowed typos (the word itself included), closest first."""
+    """The words within the word's allowed typos (the word itself included), closest first; typos are letters
+    only (see same_digits)."""
     typos = allowed_typos(word)
     if typos == 0:
         return [word] if word in words.get(len(word), ()) else []
@@ -110,7 +117,7 @@ def close_words(words: Words, word: str) -> list[str]:
     for length in range(len(word) - typos, len(word) + typos + 1):
         candidates += words.get(length, [])
     found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=typos, limit=MAX_ALTERNATIVES)
-    return [match for match, _, _ in sorted(found, key=lambda hit: (hit[1], hit[0]))]
+    return [match for match, _, _ in sorted(found, key=lambda hit: (hit[1], hit[0])) if same_digits(word, match)]
 
 
 def _local_pattern(words: list[str]) -> str:
