@@ -9,6 +9,7 @@ of its kind again after a reload with `latest_job`. Jobs still running when the 
 
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -26,6 +27,7 @@ JobState = Literal["queued", "running", "done", "failed", "interrupted"]
 Progress = Callable[[float, str], None]
 Work = Callable[[duckdb.DuckDBPyConnection, Progress], dict[str, Any]]
 
+JOB_NICENESS = 10  # a job's thread yields the cores to interactive script runs (Linux: a thread has its own nice)
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _threads: dict[str, threading.Thread] = {}  # kind -> the thread running a job of that kind in this process
@@ -111,6 +113,10 @@ def _run(work_con: duckdb.DuckDBPyConnection, progress_con: duckdb.DuckDBPyConne
             [min(max(fraction, 0.0), 1.0), message, job_id],
         )
 
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), JOB_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the job runs at the usual priority
+        pass
     try:
         result = work(work_con, progress)
         progress_con.execute(
