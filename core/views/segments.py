@@ -192,9 +192,7 @@ def rename_segment(con: duckdb.DuckDBPyConnection, reference: str | int, new_nam
 
 
 @writes("segments.manage")
-def update_segment_filter(
-    con: duckdb.DuckDBPyConnection, reference: str | int, filter_: Filter, actor: str
-) -> Segment:
+def update_segment_filter(con: duckdb.DuckDBPyConnection, reference: str | int, filter_: Filter, actor: str) -> Segment:
     """Replace a saved segment's conditions (edited in the Segments page's filter builder); its name stays."""
     found = _saved_only(con, reference)
     checked = _checked(con, filter_)
