@@ -8,8 +8,10 @@ DuckDB lets one process write the database, so the running app takes channel eve
                           {"show": false} when the browser's cookie contact ID is a blocked contact.
     GET/POST /api/login, GET /api/logout
                           signing in and out with a session cookie (ui/auth_routes.py).
+    POST /api/backup      a consistent backup into the app's backups folder, for an admin on this machine
+                          (`python -m core backup --url`; ui/backup_route.py).
 
-Both use the same connection as the pages (ui.session), a cursor per request.
+All use the same connection as the pages (ui.session), a cursor per request.
 """
 
 import hmac
@@ -27,6 +29,7 @@ from core.channels.reading import chat_button_visible
 from core.config import ingest_token
 from core.contacts.validation import default_country
 from ui.auth_routes import ROUTES as SIGN_IN_ROUTES
+from ui.backup_route import BACKUP_ROUTES
 from ui.session import db
 from ui.shell import pin_navigation
 
@@ -130,6 +133,7 @@ app = st.App(
     routes=[
         Route("/api/ingest", ingest_endpoint, methods=["POST"]),
         Route("/api/chat-button", chat_button_endpoint, methods=["GET"]),
+        *BACKUP_ROUTES,  # POST /api/backup: `python -m core backup --url` while the app runs (ui/backup_route.py)
         *SIGN_IN_ROUTES,  # GET/POST /api/login, GET /api/logout: the session cookie (ui/auth_routes.py)
     ],
 )

@@ -1,5 +1,6 @@
 """The running app's ingest endpoint over real HTTP: `streamlit run server.py` in a subprocess."""
 
+import io
 import json
 import urllib.error
 import urllib.request
@@ -8,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from core.accounts.users import reset_password
 from core.cli import main
 from core.cli.channels import send_file
 from core.contacts.models import ContactInput
 from core.contacts.records import create_contact, set_blocked
 from tests.browser.conftest import StreamlitServer
 from tests.faults.workspace import open_workspace
+
+ADMIN_PASSWORD = "server-admin-password"
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +27,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
     con = open_workspace(database)
     create_contact(con, ContactInput(contact_id="blocked-visitor", first_name="Mallory"), "admin")
     set_blocked(con, ["blocked-visitor"], True, "admin")
+    reset_password(con, "admin", ADMIN_PASSWORD, actor="admin")
     con.close()
     running = StreamlitServer(database)
     yield running
@@ -129,3 +134,19 @@ def test_an_edge_time_is_one_malformed_line_not_a_server_error(app, at):
     status, report = post(app, "\n".join(lines))
     assert status == 200 and report["created"] == 1
     assert report["malformed"] == [{"line": 1, "reason": "at: the time is out of range once turned into UTC"}]
+
+
+@pytest.mark.slow
+def test_the_cli_backs_up_through_the_running_app(app, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO(ADMIN_PASSWORD + "\n"))
+    assert main(["backup", "--db", str(app.database), "--url", app.url, "--user", "admin"]) == 0
+    manifest = json.loads(capsys.readouterr().out)
+    assert manifest["contacts"] >= 1 and Path(manifest["folder"]).parent == Path(f"{app.database}.backups")
+    assert (Path(manifest["folder"]) / "manifest.json").exists()
+
+
+@pytest.mark.slow
+def test_a_backup_over_http_wants_an_admin_password(app, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("not-the-password\n"))
+    assert main(["backup", "--db", str(app.database), "--url", app.url, "--user", "admin"]) == 1
+    assert "refused the backup (403)" in capsys.readouterr().err

@@ -34,7 +34,8 @@ def backup_section(con: duckdb.DuckDBPyConnection) -> None:
     st.subheader("Backups")
     st.caption(
         f"A backup is a consistent copy taken while the app keeps working, kept in `{backups_folder()}`. "
-        "From a shell: `python -m core backup --out DIR` (app stopped) and `python -m core restore --from DIR`."
+        "From a shell: `python -m core backup --url URL` (while the app runs), `--out DIR` (app stopped), and "
+        "`python -m core restore --from DIR`."
     )
     if st.button("Back up now", icon=":material/backup:", key="backup-now"):
         folder = backups_folder() / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")

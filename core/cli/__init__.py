@@ -36,9 +36,12 @@ def _check_user(args: argparse.Namespace) -> None:
     """Every command with --user acts as that user: they must exist and be active in the database at --db.
 
     (A missing database is left to the command, which says how to create one; `users add --admin` on a
-    workspace with no admin yet sets up the first one and needs nobody.)
+    workspace with no admin yet sets up the first one and needs nobody; a command sent to the running app
+    with --url is checked there.)
     """
     if getattr(args, "user", None) is None or not Path(args.db).exists():
+        return
+    if getattr(args, "url", None):  # sent to the running app, which holds the file and checks who acts itself
         return
     if getattr(args, "users_command", None) == "add" and args.admin:
         return
