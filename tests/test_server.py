@@ -17,6 +17,7 @@ from core.contacts.records import create_contact, set_blocked
 from tests.browser.conftest import StreamlitServer
 from tests.faults.workspace import open_workspace
 
+pytestmark = pytest.mark.slow  # every test here talks to a real `streamlit run server.py`
 ADMIN_PASSWORD = "server-admin-password"
 
 
@@ -53,7 +54,6 @@ def event(**fields: object) -> str:
     return json.dumps({"at": "2026-11-25T09:00:00Z", **fields})
 
 
-@pytest.mark.slow
 def test_a_wrong_or_missing_token_is_refused(app):
     assert post(app, event(type="webchat"), token="wrong")[0] == 401
     assert post(app, event(type="webchat"), token="")[0] == 401
@@ -85,7 +85,6 @@ def test_a_blocked_contacts_event_is_refused_and_the_widget_hides_its_button(app
         assert json.loads(response.read()) == {"show": True}
 
 
-@pytest.mark.slow
 def test_the_cli_sends_a_file_in_parts_with_file_line_numbers(app, tmp_path: Path):
     events = tmp_path / "events.jsonl"
     lines = [event(type="inbox", channel="SMS", social_id=f"+1555000{n:04d}", text="hi") for n in range(5)]
@@ -117,7 +116,6 @@ def _chunked(app: StreamlitServer, parts: Iterator[bytes]) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
-@pytest.mark.slow
 def test_a_chunked_body_past_the_line_limit_is_refused_while_read(app):
     from server import MAX_LINES
 
@@ -127,7 +125,6 @@ def test_a_chunked_body_past_the_line_limit_is_refused_while_read(app):
     assert (status, report["created"]) == (200, 1)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
 def test_an_edge_time_is_one_malformed_line_not_a_server_error(app, at):
     lines = [json.dumps({"type": "webchat", "contact_id": "edge", "at": at}), event(type="webchat", contact_id=at)]
@@ -136,7 +133,6 @@ def test_an_edge_time_is_one_malformed_line_not_a_server_error(app, at):
     assert report["malformed"] == [{"line": 1, "reason": "at: the time is out of range once turned into UTC"}]
 
 
-@pytest.mark.slow
 def test_the_cli_backs_up_through_the_running_app(app, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO(ADMIN_PASSWORD + "\n"))
     assert main(["backup", "--db", str(app.database), "--url", app.url, "--user", "admin"]) == 0
@@ -145,7 +141,6 @@ def test_the_cli_backs_up_through_the_running_app(app, monkeypatch, capsys):
     assert (Path(manifest["folder"]) / "manifest.json").exists()
 
 
-@pytest.mark.slow
 def test_a_backup_over_http_wants_an_admin_password(app, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("not-the-password\n"))
     assert main(["backup", "--db", str(app.database), "--url", app.url, "--user", "admin"]) == 1
