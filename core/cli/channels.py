@@ -1,7 +1,6 @@
 """`python -m core block`, `unblock` and `ingest`: the channels' part of the command line."""
 
 import argparse
-import json
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -9,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from core.channels.ingest import IngestReport, ingest_file
-from core.cli.common import Adder, add_user_option, open_existing, print_json
+from core.cli.common import Adder, add_user_option, ask_app, open_existing, print_json
 from core.config import known_ingest_token
 from core.contacts.records import set_blocked
 from core.db import rows
@@ -60,18 +59,7 @@ def _post(url: str, token: str, body: str, name: str) -> dict[str, Any]:
         method="POST",
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"},
     )
-    try:
-        with urllib.request.urlopen(request, timeout=300) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        detail = error.read().decode("utf-8", "replace")
-        try:
-            detail = json.loads(detail).get("error", detail)
-        except ValueError:
-            pass
-        raise ContactsError(f"The app refused the events ({error.code}): {detail}") from None
-    except urllib.error.URLError as error:
-        raise ContactsError(f"No app answers at {url}: {error.reason}") from None
+    return ask_app(request, "the events")
 
 
 def send_file(path: Path, url: str, token: str, lines_per_request: int = LINES_PER_REQUEST) -> IngestReport:

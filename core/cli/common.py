@@ -3,6 +3,8 @@
 import argparse
 import json
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,3 +49,19 @@ def require_active_user(con: duckdb.DuckDBPyConnection, user: str) -> str:
             f"'{user}' is not an active user of this workspace; pass --user NAME (see `python -m core users list`)."
         )
     return user
+
+
+def ask_app(request: urllib.request.Request, what: str, timeout: float = 300) -> dict[str, Any]:
+    """Send a request to the running app; its JSON answer, or a one-line error naming `what` it refused."""
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        detail = error.read().decode("utf-8", "replace")
+        try:
+            detail = json.loads(detail).get("error", detail)
+        except ValueError:
+            pass
+        raise ContactsError(f"The app refused {what} ({error.code}): {detail}") from None
+    except urllib.error.URLError as error:
+        raise ContactsError(f"No app answers at {request.full_url}: {error.reason}") from None

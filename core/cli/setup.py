@@ -3,14 +3,13 @@
 import argparse
 import base64
 import getpass
-import json
 import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-from core.cli.common import Adder, add_user_option, open_existing, print_json
+from core.cli.common import Adder, add_user_option, ask_app, open_existing, print_json
 from core.db import open_database
 from core.errors import ContactsError, DatabaseLockedError
 
@@ -44,18 +43,7 @@ def backup_through_app(url: str, user: str, password: str) -> dict[str, Any]:
         method="POST",
         headers={"Authorization": f"Basic {credentials}"},
     )
-    try:
-        with urllib.request.urlopen(request, timeout=600) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        detail = error.read().decode("utf-8", "replace")
-        try:
-            detail = json.loads(detail).get("error", detail)
-        except ValueError:
-            pass
-        raise ContactsError(f"The app refused the backup ({error.code}): {detail}") from None
-    except urllib.error.URLError as error:
-        raise ContactsError(f"No app answers at {url}: {error.reason}") from None
+    return ask_app(request, "the backup", timeout=600)
 
 
 def command_backup(args: argparse.Namespace) -> int:
