@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field
 
 from core.contacts.models import CustomField
 from core.contacts.validation import custom_fields
+from core.db import Scratch, scratch
 from core.db import frame as query_frame
-from core.db import scratch
 from core.errors import ContactsError
 from core.importer.alignment import Alignment, apply_alignment, find_alignment, length_warnings
 from core.importer.cleaning import (
@@ -205,6 +205,16 @@ def _has_identity(values: pl.DataFrame) -> pl.Expr:
     return pl.any_horizontal(present) if present else pl.lit(False)
 
 
+def _first_holder(kind: str, keys: Scratch) -> str:
+    """(value, contact_id): the first contact holding each of the keys' emails or phones, primary or additional."""
+    return f"""(SELECT value, min(contact_id) AS contact_id FROM (
+                   SELECT {kind} AS value, contact_id FROM contacts WHERE {kind} IN (SELECT {kind} FROM {keys})
+                   UNION ALL
+                   SELECT value, contact_id FROM contact_channels
+                   WHERE kind = '{kind}' AND value IN (SELECT {kind} FROM {keys}))
+               GROUP BY value)"""
+
+
 def _match(
     con: duckdb.DuckDBPyConnection, good: pl.DataFrame, mode: Mode
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -224,22 +234,8 @@ def _match(
             SELECT k.{LINE}, coalesce(by_id.contact_id, by_email.contact_id, by_phone.contact_id) AS {TARGET}
             FROM {import_keys} k
             LEFT JOIN contacts by_id ON by_id.contact_id = k.contact_id
-            LEFT JOIN (SELECT value, min(contact_id) AS contact_id FROM (
-                           SELECT email AS value, contact_id FROM contacts
-                           WHERE email IN (SELECT email FROM {import_keys})
-                           UNION ALL
-                           SELECT value, contact_id FROM contact_channels
-                           WHERE kind = 'email' AND value IN (SELECT email FROM {import_keys}))
-                       GROUP BY value) by_email
-                ON by_email.value = k.email
-            LEFT JOIN (SELECT value, min(contact_id) AS contact_id FROM (
-                           SELECT phone AS value, contact_id FROM contacts
-                           WHERE phone IN (SELECT phone FROM {import_keys})
-                           UNION ALL
-                           SELECT value, contact_id FROM contact_channels
-                           WHERE kind = 'phone' AND value IN (SELECT phone FROM {import_keys}))
-                       GROUP BY value) by_phone
-                ON by_phone.value = k.phone""",
+            LEFT JOIN {_first_holder("email", import_keys)} by_email ON by_email.value = k.email
+            LEFT JOIN {_first_holder("phone", import_keys)} by_phone ON by_phone.value = k.phone""",
         )
     # Rows that match no contact are the same new contact when they share an ID, else an email, else a phone.
     staged = good.join(matched, on=LINE, how="left").with_columns(
