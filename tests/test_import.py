@@ -66,7 +66,9 @@ def test_a_bad_value_costs_that_value_and_only_a_row_with_no_identity_is_rejecte
     define_custom_field(fresh_db, "score", "Score", "number", actor="admin")
     plan = run(fresh_db, "bad_rows.csv")
     assert plan.counts() == {"created": 7, "updated": 0, "skipped": 0, "rejected": 1}
-    assert plan.errors.rows() == [(5, "", "nothing identifies the row: no valid contact ID, email or phone")]
+    assert plan.errors.rows() == [
+        (5, "", "nothing identifies the row: no valid contact ID, email, phone, name or company")
+    ]
     warnings = {row["line"]: row for row in plan.warnings.to_dicts()}
     assert warnings[3] | {} == {
         "line": 3,
@@ -121,7 +123,7 @@ def test_the_rejected_rows_download_as_csv_with_a_reason(fresh_db):
     plan = run(fresh_db, "bad_rows.csv", commit=False)
     rejected = pl.read_csv(rejected_csv(plan), infer_schema=False)
     assert rejected.columns == ["line", "First name", "Email", "Mobile", "Plan", "Score", "reason"]
-    assert rejected["First name"].to_list() == ["BadEmail"]
+    assert rejected["Email"].to_list() == ["not-an-email"]
     problems = pl.read_csv(problems_csv(plan), infer_schema=False)
     assert problems.columns == ["line", "outcome", "column", "value", "reason", "action"]
     assert problems.filter(pl.col("line") == "5")["outcome"].to_list() == ["row rejected", "value warned"]
@@ -335,3 +337,39 @@ def test_the_commit_counts_the_contacts_whose_values_changed(fresh_db):
         "rejected": 0,
         "changed": 1,
     }
+
+
+NAME_ONLY = (
+    b"First name,Last name,Company,Email\n"
+    b"Ada,Lovelace,,\nAda,Lovelace,,\n,,Acme Ltd,\n,,,not-an-email\nBob,,,bob@example.com\n"
+)
+
+
+def test_a_name_or_a_company_is_enough_and_name_only_rows_are_never_combined(fresh_db):
+    plan = run(fresh_db, "names.csv", NAME_ONLY)
+    assert plan.counts() == {"created": 4, "updated": 0, "skipped": 0, "rejected": 1}
+    assert plan.errors.rows() == [
+        (5, "", "nothing identifies the row: no valid contact ID, email, phone, name or company")
+    ]
+    assert plan.combined == 0  # two Ada Lovelaces may be two people: duplicate detection finds them later
+    rows = fresh_db.execute("SELECT first_name, last_name, company, email FROM contacts ORDER BY ALL").fetchall()
+    assert rows == [
+        ("Ada", "Lovelace", None, None),
+        ("Ada", "Lovelace", None, None),
+        ("Bob", None, None, "bob@example.com"),
+        (None, None, "Acme Ltd", None),
+    ]
+
+
+def test_a_name_only_row_matches_no_contact_so_update_only_skips_it_with_a_reason(fresh_db):
+    run(fresh_db, "first.csv", b"First name,Email\nBob,bob@example.com\nAda,\n")
+    plan = run(fresh_db, "names.csv", NAME_ONLY, mode="update")
+    assert plan.counts() == {"created": 0, "updated": 1, "skipped": 3, "rejected": 1}
+    assert plan.report()["skips"] == [
+        {"line": line, "reason": "only a name or a company: it cannot match an existing contact (update only)"}
+        for line in (2, 3, 4)
+    ]
+    created = run(fresh_db, "names.csv", NAME_ONLY, mode="create", commit=False)
+    assert created.counts() == {"created": 3, "updated": 0, "skipped": 1, "rejected": 1}
+    assert created.skip_reasons.rows() == [(6, "an existing contact has its contact ID, email or phone (create only)")]
+    assert scalar(fresh_db, "SELECT count(*) FROM contacts WHERE first_name = 'Ada'") == 1

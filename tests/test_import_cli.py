@@ -41,9 +41,8 @@ def test_import_prints_the_report_and_dry_run_writes_nothing(tmp_path):
         "skipped": 0,
         "rejected": 1,
     }
-    assert report["errors"] == [
-        {"line": 5, "column": "", "reason": "nothing identifies the row: no valid contact ID, email or phone"}
-    ]
+    nothing = "nothing identifies the row: no valid contact ID, email, phone, name or company"
+    assert report["errors"] == [{"line": 5, "column": "", "reason": nothing}]
     assert report["warnings"][0] == {
         "line": 3,
         "column": "",

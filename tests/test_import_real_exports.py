@@ -175,14 +175,17 @@ def test_evolution_vcard_unfolds_and_fills_the_fields(fresh_db):
 
 def test_android_vcards_are_each_read_or_reported_by_their_number(fresh_db):
     _, _, plan = import_real(fresh_db, "ezvcard-John_Doe_ANDROID.vcf")
-    assert plan.counts()["created"] == 4
-    assert plan.errors["line"].to_list() == [3, 4]  # only names and impossible phones
-    assert sorted(r[0] for r in fresh_db.execute("SELECT email FROM contacts").fetchall()) == [
+    assert plan.counts() == {"created": 6, "updated": 0, "skipped": 0, "rejected": 0}
+    assert sorted(r[0] for r in fresh_db.execute("SELECT email FROM contacts WHERE email IS NOT NULL").fetchall()) == [
         "bob@company.com",
         "henry@company.com",
         "jane.doe@company.com",
         "john.doe@company.com",
     ]
+    # Cards 3 and 4 have only a name of Ñs and impossible phones: the name makes the contact, the phone is kept
+    # as entered.
+    named = "SELECT last_name, phone, phone_raw FROM contacts WHERE email IS NULL ORDER BY length(last_name)"
+    assert fresh_db.execute(named).fetchall() == [("Ñ Ñ Ñ Ñ", None, "123456789"), (" ".join("Ñ" * 11), None, "123456")]
     assert (5, "PHOTO", "skipped") in plan.warnings.select("line", "column", "action").rows()
     assert (6, "ORG", "replaced by \ufffd") in plan.warnings.select("line", "column", "action").rows()
 
@@ -251,18 +254,88 @@ def test_beehiiv_names_are_trimmed_and_a_status_that_is_no_stage_is_warned(fresh
     assert set(plan.warnings["action"]) == {"left blank"} and set(plan.warnings["column"]) == {"status"}
 
 
-def test_civicrm_dates_are_not_taken_for_phones_and_a_month_name_settles_the_order(fresh_db):
+def civicrm_rows(con) -> list[tuple]:
+    """Every contact as (first, last, birthday, deceased, date one, date two, address), sorted."""
+    from core.contacts.records import get_contact
+
+    rows = []
+    for (contact_id,) in con.execute("SELECT contact_id FROM contacts").fetchall():
+        contact = get_contact(con, contact_id)
+        custom = {key: str(value) if value is not None else None for key, value in contact.custom.items()}
+        # The three are date-and-time fields: a date alone is stored at midnight.
+        dates = [
+            (custom.get(key) or "")[:10] or None for key in ("deceased_date", "custom_date_one", "custom_date_two")
+        ]
+        birthday = str(contact.birthday) if contact.birthday else None
+        rows.append((contact.first_name, contact.last_name, birthday, *dates, contact.address))
+    return sorted(rows, key=lambda row: tuple(value or "" for value in row))
+
+
+@pytest.fixture
+def civicrm_db(fresh_db):
+    """A workspace with CiviCRM's three other date columns as date fields (a CiviCRM user makes them first)."""
+    from core.workspace import define_custom_field
+
+    for key, label in (
+        ("deceased_date", "Deceased Date"),
+        ("custom_date_one", "Custom Date One"),
+        ("custom_date_two", "Custom Date Two"),
+    ):
+        define_custom_field(fresh_db, key, label, "datetime", actor="admin")
+    return fresh_db
+
+
+def test_civicrm_year_first_dates_import_every_row_and_a_bad_date_costs_only_itself(civicrm_db):
+    table, mapping, plan = import_real(civicrm_db, "civicrm-individual_dates_type1.csv")
+    assert (mapping["first_name"], mapping["Last Name"], mapping["Birth Date"], mapping["Street Address"]) == (
+        "first_name",
+        "last_name",
+        "birthday",
+        "address",
+    )
+    assert mapping["Deceased Date"] == "custom.deceased_date" and mapping["Custom Date Two"] == "custom.custom_date_two"
+    # A name is all these rows have: each is a contact of its own (rows 3-7 are one person: duplicates finds them).
+    assert plan.counts() == {"created": 7, "updated": 0, "skipped": 0, "rejected": 0}
+    assert plan.combined == 0
+    assert plan.warnings.select("line", "column", "value", "action").rows() == [
+        (5, "Birth Date", "2008-25-1", "left blank"),
+        (6, "Deceased Date", "2008-25-1", "left blank"),
+        (7, "Custom Date One", "2008-25-1", "left blank"),
+        (8, "Custom Date Two", "2008-25-1", "left blank"),
+    ]
+    good = "2008-09-01"
+    assert civicrm_rows(civicrm_db) == [
+        ("Joe", "1", good, good, good, good, "10 Downing St"),
+        ("Joe", "2", good, good, good, good, "11 Downing St"),
+        ("Joe", "3", None, good, good, good, "12 Downing St"),
+        ("Joe", "3", good, None, good, good, "12 Downing St"),
+        ("Joe", "3", good, good, None, good, "12 Downing St"),
+        ("Joe", "3", good, good, good, None, "12 Downing St"),
+        ("Joe", "3", good, good, good, good, "12 Downing St"),
+    ]
+
+
+def test_civicrm_day_first_two_digit_years_are_settled_by_the_month_name(civicrm_db):
     from core.importer.dates import DAY_FIRST, column_order, to_iso
 
-    table, mapping, plan = import_real(fresh_db, "civicrm-individual_dates_type1.csv")
+    _, _, plan = import_real(civicrm_db, "civicrm-individual_dates_type16.csv")
+    assert plan.counts() == {"created": 2, "updated": 0, "skipped": 0, "rejected": 0}
+    assert plan.warnings.height == 0
+    assert plan.date_orders["Birth Date"] == DAY_FIRST  # '01-Sep-08' settles '01/09/08'
+    good = "2008-09-01"
+    assert civicrm_rows(civicrm_db) == [
+        ("Joe", "13", good, good, good, good, "22 Downing St"),
+        ("Joe", "14", good, good, good, good, "23 Downing St"),
+    ]
+    cells = pl.Series(["01/09/08"])  # alone, the form is ambiguous: the workspace's country decides
+    assert column_order(cells) is None
+    assert pl.select(to_iso(pl.lit(cells), DAY_FIRST)).to_series().to_list() == [good]
+
+
+def test_civicrm_dates_are_not_taken_for_phones(fresh_db):
+    _, mapping, plan = import_real(fresh_db, "civicrm-individual_dates_type1.csv")
     assert (mapping["Birth Date"], mapping["Deceased Date"], mapping["Custom Date One"]) == ("birthday", "", "")
-    assert plan.counts()["rejected"] == 7  # a name is all these rows have: nothing identifies them
-    bad = plan.warnings.filter(pl.col("column") == "Birth Date").select("line", "value").rows()
-    assert bad == [(5, "2008-25-1")]
-    sixteen = read_table("d.csv", (REAL / "civicrm-individual_dates_type16.csv").read_bytes())
-    cells = sixteen.frame["Birth Date"]
-    assert column_order(cells) == DAY_FIRST
-    assert pl.select(to_iso(pl.lit(cells), DAY_FIRST)).to_series().to_list() == ["2008-09-01", "2008-09-01"]
+    assert plan.counts()["created"] == 7
 
 
 def _people(con) -> list[tuple]:

@@ -99,7 +99,8 @@ def clean_fields(
     chosen = {target: (date_orders or {})[column] for target, column in label.items() if column in (date_orders or {})}
     dated = _date_columns(values.columns, fields)
     values = values.with_columns(pl.col(c).alias(f"__written {c}") for c in dated)  # warnings quote the file
-    values, orders = normalise_dates(values, dated, chosen, fallback)
+    timed = tuple(c for c in dated if c.startswith("custom.") and fields[c.removeprefix("custom.")].type == "datetime")
+    values, orders = normalise_dates(values, dated, chosen, fallback, timed)
     for kind, columns in channel_columns.items():
         if columns:
             channels, channel_warnings = _channels(source, columns, kind, system_rule(con, kind))
@@ -220,7 +221,7 @@ def _date_columns(columns: list[str], fields: dict[str, CustomField]) -> list[st
     for column in columns:
         if column.startswith("custom."):
             field = fields.get(column.removeprefix("custom."))
-            if field is not None and field.type == "date":
+            if field is not None and field.type in ("date", "datetime"):
                 dated.append(column)
         elif column in SYSTEM_FIELD_BY_KEY and SYSTEM_FIELD_BY_KEY[column].type == "date":
             dated.append(column)

@@ -78,6 +78,20 @@ def _month(name: pl.Expr) -> pl.Expr:
     return name.str.to_lowercase().str.slice(0, 3).replace_strict(_MONTHS, default=None, return_dtype=pl.Int32)
 
 
+_CLOCK = r"^\S+[T ](\d{2}:\d{2}(?::\d{2})?)$"
+_ISO_MOMENT = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
+
+
+def to_iso_moment(cell: pl.Expr, order: DateOrder) -> pl.Expr:
+    """A date and time cell: an ISO one as written (its zone kept), another form's date as ISO with its clock
+    time ('01/09/2008 14:30' -> '2008-09-01 14:30'), a date alone as ISO."""
+    text = cell.str.strip_chars()
+    clock = text.str.extract(_CLOCK, 1)
+    date_part = to_iso(cell, order)
+    with_clock = pl.when(clock.is_not_null()).then(date_part + " " + clock).otherwise(date_part)
+    return pl.when(text.str.contains(_ISO_MOMENT)).then(text).otherwise(with_clock)
+
+
 def to_iso(cell: pl.Expr, order: DateOrder) -> pl.Expr:
     """A date cell in any known form as 'YYYY-MM-DD' (impossible dates stay so the rule refuses them); else as is."""
     text = cell.str.strip_chars()
@@ -115,9 +129,14 @@ def to_iso(cell: pl.Expr, order: DateOrder) -> pl.Expr:
 
 
 def normalise_dates(
-    values: pl.DataFrame, columns: list[str], chosen: dict[str, DateOrder], fallback: DateOrder
+    values: pl.DataFrame,
+    columns: list[str],
+    chosen: dict[str, DateOrder],
+    fallback: DateOrder,
+    timed: tuple[str, ...] = (),
 ) -> tuple[pl.DataFrame, dict[str, DateOrder]]:
-    """The date columns rewritten as ISO, and the order used for each ambiguous or settled day/month column."""
+    """The date columns rewritten as ISO (those in `timed` keep their clock time), and the order used for each
+    ambiguous or settled day/month column."""
     orders: dict[str, DateOrder] = {}
     for column in columns:
         cells = values[column].drop_nulls()
@@ -126,4 +145,6 @@ def normalise_dates(
         orders[column] = chosen.get(column) or column_order(cells) or fallback
     if not columns:
         return values, orders
-    return values.with_columns(to_iso(pl.col(c), orders.get(c, fallback)).alias(c) for c in columns), orders
+    return values.with_columns(
+        (to_iso_moment if c in timed else to_iso)(pl.col(c), orders.get(c, fallback)).alias(c) for c in columns
+    ), orders

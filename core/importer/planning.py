@@ -33,6 +33,9 @@ from core.workspace import owners
 Mode = Literal["create", "update", "upsert"]
 Rule = Literal["overwrite", "fill", "append"]
 ACTION, TARGET = "__action", "__target_id"
+MATCH_KEYS = ("contact_id", "email", "phone")  # what matches an existing contact and combines rows of a file
+NAME_KEYS = ("first_name", "last_name", "company")  # enough to make a contact, never to match one
+NOTHING_IDENTIFIES = "nothing identifies the row: no valid contact ID, email, phone, name or company"
 _NEUTRALISED = r"^'([=+\-@\t\r])"
 
 
@@ -60,7 +63,9 @@ class ImportPlan:
     rejected_rows: pl.DataFrame  # the original cells of each rejected line, with its line and reason
     total_rows: int
     new_fields: dict[str, str] = field(default_factory=dict)  # custom key -> label, made at commit
-    skip_reasons: pl.DataFrame | None = None
+    skip_reasons: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema={"line": pl.Int64, "reason": pl.String})
+    )
     warnings: pl.DataFrame = field(default_factory=empty_warnings)  # line, column, value, reason, action
     encoding: str = "utf-8"
     alignment: Alignment | None = None
@@ -81,8 +86,9 @@ class ImportPlan:
 
     def report(self, limit: int | None = None) -> dict:
         """The JSON report: counts, encoding, errors [{line, column, reason}], warnings [{line, column, value,
-        reason, action}], unmapped columns, the short rows' alignment and the date orders."""
+        reason, action}], skips [{line, reason}], unmapped columns, the short rows' alignment and the date orders."""
         errors = self.errors if limit is None else self.errors.head(limit)
+        skips = self.skip_reasons if limit is None else self.skip_reasons.head(limit)
         warnings = self.warnings if limit is None else self.warnings.head(limit)
         alignment = None
         if self.alignment is not None:
@@ -98,6 +104,7 @@ class ImportPlan:
             "encoding": self.encoding,
             "errors": errors.to_dicts(),
             "warnings": warnings.to_dicts(),
+            "skips": skips.to_dicts(),
             "unmapped": self.unmapped,
             "alignment": alignment,
             "date_orders": self.date_orders,
@@ -150,9 +157,10 @@ def plan_import(con: duckdb.DuckDBPyConnection, table: RawTable, options: Import
     no_identity = values.filter(~has_identity).select(
         pl.col(LINE).alias("line"),
         pl.lit("").alias("column"),
-        pl.lit("nothing identifies the row: no valid contact ID, email or phone").alias("reason"),
+        pl.lit(NOTHING_IDENTIFIES).alias("reason"),
     )
     staged, dup_errors, combine_warnings = _match(con, values.filter(has_identity), options.mode)
+    skips = _skip_reasons(staged)
     error_frame = pl.concat([no_identity, dup_errors]).sort("line")
     warning_frame = pl.concat([*warnings, combine_warnings], how="vertical_relaxed")
     warning_frame = warning_frame.sort("line", maintain_order=True)
@@ -167,6 +175,7 @@ def plan_import(con: duckdb.DuckDBPyConnection, table: RawTable, options: Import
         rejected,
         table.row_count,
         new_fields,
+        skip_reasons=skips,
         warnings=warning_frame,
         encoding=table.encoding,
         alignment=alignment,
@@ -201,8 +210,28 @@ def _undecodable(source: pl.DataFrame, table: RawTable) -> pl.DataFrame:
 
 
 def _has_identity(values: pl.DataFrame) -> pl.Expr:
-    present = [pl.col(k).is_not_null() for k in ("contact_id", "email", "phone") if k in values.columns]
+    """A valid contact ID, email or phone, or else a name or a company: what lets a row be a contact."""
+    present = [pl.col(k).is_not_null() for k in (*MATCH_KEYS, *NAME_KEYS) if k in values.columns]
     return pl.any_horizontal(present) if present else pl.lit(False)
+
+
+def _match_key(values: pl.DataFrame) -> pl.Expr:
+    """Whether the row has what matches a contact (its ID, an email or a phone): a name alone matches none."""
+    present = [pl.col(k).is_not_null() for k in MATCH_KEYS if k in values.columns]
+    return pl.any_horizontal(present) if present else pl.lit(False)
+
+
+def _skip_reasons(staged: pl.DataFrame) -> pl.DataFrame:
+    """Why each skipped row is skipped (line, reason)."""
+    matchable = _match_key(staged)
+    reason = (
+        pl.when(pl.col(TARGET).is_not_null())
+        .then(pl.lit("an existing contact has its contact ID, email or phone (create only)"))
+        .when(matchable)
+        .then(pl.lit("no existing contact has its contact ID, email or phone (update only)"))
+        .otherwise(pl.lit("only a name or a company: it cannot match an existing contact (update only)"))
+    )
+    return staged.filter(pl.col(ACTION) == "skip").select(pl.col(LINE).alias("line"), reason.alias("reason"))
 
 
 def _first_holder(kind: str, keys: Scratch) -> str:
@@ -238,12 +267,15 @@ def _match(
             LEFT JOIN {_first_holder("phone", import_keys)} by_phone ON by_phone.value = k.phone""",
         )
     # Rows that match no contact are the same new contact when they share an ID, else an email, else a phone.
+    # A row with only a name is a contact of its own: two rows with one name may be two people (duplicate
+    # detection finds them later).
     staged = good.join(matched, on=LINE, how="left").with_columns(
         __key=pl.coalesce(
             pl.col(TARGET),
             pl.lit("id:") + _maybe(good, "contact_id"),
             pl.lit("email:") + _maybe(good, "email"),
             pl.lit("phone:") + _maybe(good, "phone"),
+            pl.lit("line:") + pl.col(LINE).cast(pl.String),
         )
     )
     staged, combined = _combine(staged.sort(LINE))
@@ -261,14 +293,18 @@ def _match(
         errors = error_rows(staged, lost, "email", pl.lit("its email is another row's and nothing else identifies it"))
         staged = staged.filter(~lost)
         taken = taken.join(errors.select("line"), on="line", how="anti")
+    warnings = pl.concat([combined, taken])
+    return staged.with_columns(_action(mode).alias(ACTION)).drop("__key"), errors, warnings
+
+
+def _action(mode: Mode) -> pl.Expr:
+    """What the mode does with a row that matched an existing contact (TARGET) or none."""
     found = pl.col(TARGET).is_not_null()
-    action = {
+    return {
         "create": pl.when(found).then(pl.lit("skip")).otherwise(pl.lit("create")),
         "update": pl.when(found).then(pl.lit("update")).otherwise(pl.lit("skip")),
         "upsert": pl.when(found).then(pl.lit("update")).otherwise(pl.lit("create")),
     }[mode]
-    warnings = pl.concat([combined, taken])
-    return staged.with_columns(action.alias(ACTION)).drop("__key"), errors, warnings
 
 
 def _combine(staged: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
