@@ -12,6 +12,7 @@ from core.contacts.fields import SYSTEM_FIELDS
 from core.contacts.models import Contact, ContactInput, CustomField
 from core.contacts.validation import blank, clean_contact_id, clean_custom_value, clean_system_value, custom_fields
 from core.db import Scratch, conflicts_as_stale, frame, rows, scalar, scratch, scratch_ids, transaction
+from core.db.dialect import dialect
 from core.errors import ContactsError, StaleContactError
 
 RELATED_TABLES = (
@@ -210,14 +211,9 @@ def delete_contacts(con: duckdb.DuckDBPyConnection, contact_ids: list[str], acto
 
 def related_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every table whose rows belong to a contact (a `contact_id` column): RELATED_TABLES and any added since."""
-    found = rows(
-        con,
-        "SELECT DISTINCT t.table_name FROM duckdb_tables() t JOIN duckdb_columns() c "
-        "USING (database_name, schema_name, table_name) WHERE c.column_name = 'contact_id' AND NOT t.temporary "
-        "AND t.database_name = current_database() AND t.schema_name = 'main' "
-        "AND t.table_name NOT IN ('contacts', 'deletion_log') ORDER BY t.table_name",
-    )
-    return list(dict.fromkeys([*RELATED_TABLES, *(table for (table,) in found)]))
+    found = rows(con, *dialect(con).tables_with_column("contact_id"))
+    added = [table for (table,) in found if table not in ("contacts", "deletion_log")]
+    return list(dict.fromkeys([*RELATED_TABLES, *added]))
 
 
 @writes("contacts.delete")
@@ -235,8 +231,8 @@ def delete_selected(con: duckdb.DuckDBPyConnection, selected: Scratch, actor: st
         f"WHERE contact_id IN (SELECT contact_id FROM {selected})"
     )
     con.execute(
-        "INSERT INTO deletion_log SELECT $now, $actor, contact_id, to_json(c) "
-        f"FROM (SELECT * EXCLUDE (touches) FROM contacts WHERE contact_id IN (SELECT contact_id FROM {selected})) c",
+        f"INSERT INTO deletion_log SELECT $now, $actor, contact_id, {dialect(con).row_json_without('c', ['touches'])} "
+        f"FROM (SELECT * FROM contacts WHERE contact_id IN (SELECT contact_id FROM {selected})) c",
         {"now": now(), "actor": actor},
     )
     for table in related_tables(con):

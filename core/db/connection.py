@@ -5,14 +5,21 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import polars as pl
 
+from core.db.dialect import dialect, postgres_migration
 from core.errors import DatabaseLockedError, StaleContactError
 
 Params = Mapping[str, Any] | Sequence[Any] | None
+# The connection type feature code names. A PostgreSQL database (CONTACTS_DB=postgresql://...) is opened as a
+# core.db.postgres.PostgresConnection, which has the surface the code uses on this type (docs/postgres.md).
+Connection = duckdb.DuckDBPyConnection
+POSTGRES_SUFFIX = ".postgres.sql"  # a migration's PostgreSQL spelling, beside NNN_name.sql
+_WRITE_CONFLICT_STATES = ("40001", "40P01")  # PostgreSQL: serialization failure, deadlock detected
+_MIGRATION_LOCK = 16_016  # PostgreSQL advisory lock: one process migrates at a time
 
 
 def keep_private(target: str) -> None:
@@ -33,9 +40,13 @@ def open_database(
 ) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) a contacts database and bring its schema up to date.
 
+    `path` is a DuckDB file (or ":memory:"), or a `postgresql://` URL: then the connection is a
+    core.db.postgres.PostgresConnection (typed as DuckDB's: it has the surface the code uses).
     `memory_limit` (e.g. "1GB") caps DuckDB's buffer pool; it spills to disk beyond it.
     """
     target = str(path)
+    if target.startswith(("postgresql://", "postgres://")):
+        return _open_postgres(target, read_only)
     if target != ":memory:":
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         keep_private(target)
@@ -55,33 +66,60 @@ def open_database(
     return con
 
 
-def migration_files() -> list[tuple[int, str, str]]:
-    """(version, name, sql) of every migration shipped with core, in order."""
+def _open_postgres(url: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    from core.db.postgres import open_postgres  # psycopg is loaded only for a PostgreSQL store
+
+    con = cast(duckdb.DuckDBPyConnection, open_postgres(url))
+    if not read_only:
+        apply_migrations(con)
+    return con
+
+
+def migration_files(store: str = "duckdb") -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration shipped with core, in order, as `store` ("duckdb" or "postgres")
+    runs them: NNN_name.postgres.sql, when there is one, stands in for NNN_name.sql on PostgreSQL."""
     folder = resources.files("core.db") / "migrations"
-    found = []
+    plain: dict[str, str] = {}
+    postgres: dict[str, str] = {}
     for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            version = int(entry.name.split("_", 1)[0])
-            found.append((version, entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
+        if entry.name.endswith(POSTGRES_SUFFIX):
+            postgres[entry.name.removesuffix(POSTGRES_SUFFIX) + ".sql"] = entry.read_text(encoding="utf-8")
+        elif entry.name.endswith(".sql"):
+            plain[entry.name] = entry.read_text(encoding="utf-8")
+    if store == "postgres":
+        plain = {name: postgres.get(name) or postgres_migration(sql) for name, sql in plain.items()}
+    return sorted((int(name.split("_", 1)[0]), name, sql) for name, sql in plain.items())
 
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply, each in its own transaction, the migrations this database has not recorded."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations "
-        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-    )
-    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
-    applied = []
-    for version, name, sql in migration_files():
-        if version in done:
-            continue
-        with transaction(con):
-            con.execute(sql)
-            con.execute("INSERT INTO schema_migrations VALUES (?, ?, current_localtimestamp())", [version, name])
-        applied.append(name)
+    store = dialect(con)
+    if store.name == "postgres":  # several app processes may start at once: one migrates, the others wait
+        con.execute("SELECT pg_advisory_lock(?)", [_MIGRATION_LOCK])
+    try:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
+        done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+        applied = []
+        for version, name, sql in migration_files() if store.name == "duckdb" else migration_files(store.name):
+            if version in done:
+                continue
+            with transaction(con):
+                if sql_statements(sql):
+                    con.execute(sql)
+                con.execute(f"INSERT INTO schema_migrations VALUES (?, ?, {store.now_local()})", [version, name])
+            applied.append(name)
+    finally:
+        if store.name == "postgres":
+            con.execute("SELECT pg_advisory_unlock(?)", [_MIGRATION_LOCK])
     return applied
+
+
+def sql_statements(sql: str) -> bool:
+    """Whether a migration holds any statement (a file may be comments only: a step one store does not need)."""
+    return any(line.split("--", 1)[0].strip() for line in sql.splitlines())
 
 
 @contextmanager
@@ -105,6 +143,15 @@ def conflicts_as_stale(message: str) -> Iterator[None]:
         if "conflict" not in str(error).lower():
             raise
         raise StaleContactError(message) from error
+    except Exception as error:  # PostgreSQL (psycopg is not imported for a DuckDB store)
+        if getattr(error, "sqlstate", None) not in _WRITE_CONFLICT_STATES:
+            raise
+        raise StaleContactError(message) from error
+
+
+def is_database_error(error: BaseException) -> bool:
+    """Whether an exception comes from the database (DuckDB's or PostgreSQL's driver) rather than the code."""
+    return isinstance(error, duckdb.Error) or type(error).__module__.startswith("psycopg")
 
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: Params = None) -> pl.DataFrame:

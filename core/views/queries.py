@@ -138,7 +138,7 @@ def _page_ids(
         f"WITH hits AS MATERIALIZED ({_hits_sql(parts, key)}) "
         f"SELECT (SELECT count(*) FROM hits), "
         f"(SELECT list(contact_id) FROM (SELECT contact_id FROM hits ORDER BY fuzzy_rank, {order} "
-        "LIMIT $limit OFFSET $offset))",
+        "LIMIT $limit OFFSET $offset) AS page_ids)",
         {**parts.params, "limit": limit, "offset": offset},
     )
     return found[0][0], found[0][1] or []

@@ -1,0 +1,212 @@
+"""The SQL that differs between DuckDB and PostgreSQL, by name, so feature code never branches on the store.
+
+`dialect(con)` gives the object for the connection's store; each method returns a SQL fragment built from the
+fragments it is given (column names, placeholders such as "$ids": never values). Add a method to both classes
+when a new difference comes up, with a test in tests/postgres/test_dialect.py (docs/postgres.md, "The rule
+for new SQL").
+"""
+
+import re
+from typing import Any, Protocol
+
+
+class Dialect(Protocol):
+    """What differs between the stores; DuckDB's spelling is the reference."""
+
+    name: str
+
+    def list_agg(self, expression: str, order_by: str = "") -> str:
+        """An aggregate collecting `expression` into a list (DuckDB list, PostgreSQL array)."""
+        ...
+
+    def list_position(self, items: str, item: str) -> str:
+        """The 1-based position of `item` in the list `items` (NULL when absent)."""
+        ...
+
+    def list_contains(self, items: str, item: str) -> str:
+        """Whether the list `items` holds `item`."""
+        ...
+
+    def list_length(self, items: str) -> str:
+        """How many items the list holds (0 for an empty list)."""
+        ...
+
+    def empty_list(self) -> str:
+        """An empty list of text."""
+        ...
+
+    def contains(self, text: str, part: str) -> str:
+        """Whether `text` holds `part` (case-sensitive, no wildcards)."""
+        ...
+
+    def regexp_matches(self, text: str, pattern: str, ignore_case: bool = False) -> str:
+        """Whether `text` matches the regular expression `pattern` anywhere."""
+        ...
+
+    def try_cast(self, expression: str, type_name: str) -> str:
+        """`expression` as DOUBLE or TIMESTAMP, NULL when it does not read as one."""
+        ...
+
+    def now_local(self) -> str:
+        """The local time as a timestamp without time zone."""
+        ...
+
+    def row_json_without(self, alias: str, columns: list[str]) -> str:
+        """A row of the relation `alias` as a JSON object, without `columns`."""
+        ...
+
+    def tables_with_column(self, column: str) -> tuple[str, dict[str, Any]]:
+        """(SQL, params) listing the names of the database's own tables (not temporary) that have `column`."""
+        ...
+
+    def upsert(self, table: str, columns: list[str], key: list[str]) -> str:
+        """An INSERT of one row of `columns` (as $column placeholders) replacing the row with the same `key`."""
+        ...
+
+
+def _upsert(table: str, columns: list[str], key: list[str]) -> str:
+    updates = [column for column in columns if column not in key]
+    action = "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in updates) if updates else "DO NOTHING"
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('$' + c for c in columns)}) "
+        f"ON CONFLICT ({', '.join(key)}) {action}"
+    )
+
+
+class DuckDBDialect:
+    """DuckDB 2.0.1."""
+
+    name = "duckdb"
+
+    def list_agg(self, expression: str, order_by: str = "") -> str:
+        return f"list({expression}{' ORDER BY ' + order_by if order_by else ''})"
+
+    def list_position(self, items: str, item: str) -> str:
+        return f"list_position({items}, {item})"
+
+    def list_contains(self, items: str, item: str) -> str:
+        return f"list_contains({items}, {item})"
+
+    def list_length(self, items: str) -> str:
+        return f"len({items})"
+
+    def empty_list(self) -> str:
+        return "[]::VARCHAR[]"
+
+    def contains(self, text: str, part: str) -> str:
+        return f"contains({text}, {part})"
+
+    def regexp_matches(self, text: str, pattern: str, ignore_case: bool = False) -> str:
+        flags = ", 'i'" if ignore_case else ""
+        return f"regexp_matches({text}, {pattern}{flags})"
+
+    def try_cast(self, expression: str, type_name: str) -> str:
+        return f"TRY_CAST({expression} AS {_checked_type(type_name)})"
+
+    def now_local(self) -> str:
+        return "current_localtimestamp()"
+
+    def row_json_without(self, alias: str, columns: list[str]) -> str:
+        paths = ", ".join(f"'$.{column}'" for column in columns)
+        return f"json_remove(to_json({alias}), {paths})" if columns else f"to_json({alias})"
+
+    def tables_with_column(self, column: str) -> tuple[str, dict[str, Any]]:
+        return (
+            "SELECT DISTINCT t.table_name FROM duckdb_tables() t JOIN duckdb_columns() c "
+            "USING (database_name, schema_name, table_name) WHERE c.column_name = $column AND NOT t.temporary "
+            "AND t.database_name = current_database() AND t.schema_name = 'main' ORDER BY t.table_name",
+            {"column": column},
+        )
+
+    def upsert(self, table: str, columns: list[str], key: list[str]) -> str:
+        return _upsert(table, columns, key)
+
+
+# Text that reads as a number, or as an ISO date and time, the way DuckDB's TRY_CAST accepts them.
+_NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+_TIMESTAMP = r"^\s*\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*$"
+
+
+def _checked_type(type_name: str) -> str:
+    kind = type_name.upper()
+    if kind not in ("DOUBLE", "TIMESTAMP"):
+        raise ValueError(f"try_cast reads DOUBLE or TIMESTAMP, not {type_name}")
+    return kind
+
+
+class PostgresDialect:
+    """PostgreSQL 15."""
+
+    name = "postgres"
+
+    def list_agg(self, expression: str, order_by: str = "") -> str:
+        return f"array_agg({expression}{' ORDER BY ' + order_by if order_by else ''})"
+
+    def list_position(self, items: str, item: str) -> str:
+        return f"array_position({items}, {item})"
+
+    def list_contains(self, items: str, item: str) -> str:
+        return f"({item} = ANY({items}))"
+
+    def list_length(self, items: str) -> str:
+        return f"cardinality({items})"
+
+    def empty_list(self) -> str:
+        return "ARRAY[]::text[]"
+
+    def contains(self, text: str, part: str) -> str:
+        return f"(strpos({text}, {part}) > 0)"
+
+    def regexp_matches(self, text: str, pattern: str, ignore_case: bool = False) -> str:
+        return f"({text} {'~*' if ignore_case else '~'} {pattern})"
+
+    def try_cast(self, expression: str, type_name: str) -> str:
+        # A bad value reads as NULL, never an error; a well-formed but impossible date (2024-02-30) still errors.
+        if _checked_type(type_name) == "DOUBLE":
+            return f"(CASE WHEN {expression} ~ '{_NUMBER}' THEN CAST({expression} AS double precision) END)"
+        return f"(CASE WHEN {expression} ~ '{_TIMESTAMP}' THEN CAST({expression} AS timestamp) END)"
+
+    def now_local(self) -> str:
+        return "LOCALTIMESTAMP"
+
+    def row_json_without(self, alias: str, columns: list[str]) -> str:
+        removed = "".join(f" - '{column}'" for column in columns)
+        return f"(to_jsonb({alias}){removed})::json"
+
+    def tables_with_column(self, column: str) -> tuple[str, dict[str, Any]]:
+        return (
+            "SELECT DISTINCT c.table_name FROM information_schema.columns c "
+            "JOIN information_schema.tables t USING (table_schema, table_name) "
+            "WHERE c.column_name = $column AND c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' "
+            "ORDER BY c.table_name",
+            {"column": column},
+        )
+
+    def upsert(self, table: str, columns: list[str], key: list[str]) -> str:
+        return _upsert(table, columns, key)
+
+
+DUCKDB = DuckDBDialect()
+POSTGRES = PostgresDialect()
+
+
+def dialect(con: object) -> Dialect:
+    """The dialect of a connection (a DuckDB connection or cursor, or a core.db.postgres.PostgresConnection)."""
+    return POSTGRES if getattr(con, "dialect_name", "duckdb") == "postgres" else DUCKDB
+
+
+# DuckDB type names and defaults in migrations that PostgreSQL spells differently; anything beyond these small
+# spellings gets a NNN_name.postgres.sql of its own (core.db.connection.migration_files).
+_MIGRATION_SPELLINGS = [
+    (re.compile(r"\bDOUBLE\b(?!\s+PRECISION)", re.IGNORECASE), "DOUBLE PRECISION"),
+    (re.compile(r"\bU?HUGEINT\b", re.IGNORECASE), "NUMERIC(39, 0)"),
+    (re.compile(r"\bDEFAULT\s+\[\]"), "DEFAULT '{}'"),
+    (re.compile(r"\bcurrent_localtimestamp\(\)", re.IGNORECASE), "LOCALTIMESTAMP"),
+]
+
+
+def postgres_migration(sql: str) -> str:
+    """A DuckDB migration with the type names and defaults PostgreSQL spells differently respelled."""
+    for pattern, spelling in _MIGRATION_SPELLINGS:
+        sql = pattern.sub(spelling, sql)
+    return sql

@@ -1,0 +1,2 @@
+-- PostgreSQL only (020_postgres_compat.postgres.sql): DuckDB functions the feature SQL calls by name, defined on
+-- PostgreSQL so the same statement runs on both stores. DuckDB has them built in: nothing to do here.
