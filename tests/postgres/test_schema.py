@@ -5,7 +5,7 @@ import duckdb
 import pytest
 
 from core.db import open_database, rows
-from tests.postgres.conftest import PENDING_ON_POSTGRES, shipped_migrations
+from tests.postgres.conftest import shipped_migrations
 
 pytestmark = pytest.mark.postgres
 
@@ -98,10 +98,3 @@ def test_both_stores_record_the_same_migrations(pg_db, without_pending):
     assert recorded == [(version, name) for version, name, _ in shipped_migrations("postgres")]
     assert [name for _, name, _ in shipped_migrations()] == [name for _, name, _ in shipped_migrations("postgres")]
 
-
-def test_pending_migrations_are_still_shipped():
-    """A migration listed as pending that no longer exists (renamed, withdrawn) must leave the list."""
-    shipped = {name for _, name, _ in shipped_migrations()} | set(PENDING_ON_POSTGRES)
-    from core.db import migration_files
-
-    assert PENDING_ON_POSTGRES <= {name for _, name, _ in migration_files()} <= shipped
