@@ -97,4 +97,3 @@ def test_both_stores_record_the_same_migrations(pg_db, without_pending):
     recorded = rows(pg_db, "SELECT version, name FROM schema_migrations ORDER BY version")
     assert recorded == [(version, name) for version, name, _ in shipped_migrations("postgres")]
     assert [name for _, name, _ in shipped_migrations()] == [name for _, name, _ in shipped_migrations("postgres")]
-
