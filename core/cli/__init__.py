@@ -5,14 +5,14 @@ Each module here registers one group of commands; `common` holds what they share
 
 import argparse
 import sys
-from pathlib import Path
 
 import duckdb
 
-from core.cli import channels, demo, duplicates, files, setup, users, views
-from core.cli.common import Handler, require_active_user
+from core.cli import channels, demo, duplicates, files, setup, store, users, views
+from core.cli.common import Handler, database_exists, require_active_user
 from core.config import database_path
 from core.db import open_database
+from core.db.connection import is_database_error
 from core.errors import ContactsError
 
 
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    for group in (setup, demo, views, files, channels, duplicates, users):
+    for group in (setup, demo, views, files, channels, duplicates, users, store):
         group.register(add)
     return parser
 
@@ -39,7 +39,7 @@ def _check_user(args: argparse.Namespace) -> None:
     workspace with no admin yet sets up the first one and needs nobody; a command sent to the running app
     with --url is checked there.)
     """
-    if getattr(args, "user", None) is None or not Path(args.db).exists():
+    if getattr(args, "user", None) is None or not database_exists(args.db):
         return
     if getattr(args, "url", None):  # sent to the running app, which holds the file and checks who acts itself
         return
@@ -67,3 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
         return 2
+    except Exception as error:
+        if not is_database_error(error):  # PostgreSQL's (psycopg); programming errors stay loud
+            raise
+        print(f"error: database: {str(error).splitlines()[0]}", file=sys.stderr)
+        return 1

@@ -13,6 +13,7 @@ import duckdb
 
 from core.config import current_user
 from core.db import open_database
+from core.db.connection import is_postgres_url
 from core.errors import ContactsError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -27,12 +28,17 @@ def print_json(payload: Any) -> None:
 
 def open_existing(path: str) -> duckdb.DuckDBPyConnection:
     """Open a database that must already exist (a typo in --db should not create an empty one)."""
-    if path != ":memory:" and not Path(path).exists():
+    if not database_exists(path):
         raise ContactsError(
             f"There is no database at {path}; create an empty one with `python -m core init --db {path}` "
             f"(or a demo with `python -m core demo --db {path}`)."
         )
     return open_database(path)
+
+
+def database_exists(target: str) -> bool:
+    """Whether --db names a database there is: a DuckDB file that exists, ":memory:", or a PostgreSQL URL."""
+    return target == ":memory:" or is_postgres_url(target) or Path(target).exists()
 
 
 def add_user_option(parser: argparse.ArgumentParser, help_text: str = "who acts (default: $CONTACTS_USER)") -> None:

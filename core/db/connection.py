@@ -45,7 +45,7 @@ def open_database(
     `memory_limit` (e.g. "1GB") caps DuckDB's buffer pool; it spills to disk beyond it.
     """
     target = str(path)
-    if target.startswith(("postgresql://", "postgres://")):
+    if is_postgres_url(target):
         return _open_postgres(target, read_only)
     if target != ":memory:":
         Path(target).parent.mkdir(parents=True, exist_ok=True)
@@ -64,6 +64,11 @@ def open_database(
     if not read_only:
         apply_migrations(con)
     return con
+
+
+def is_postgres_url(target: object) -> bool:
+    """Whether a database target (CONTACTS_DB, --db) names a PostgreSQL database rather than a DuckDB file."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
 def _open_postgres(url: str, read_only: bool) -> duckdb.DuckDBPyConnection:

@@ -25,14 +25,8 @@ from psycopg import sql as pgsql
 from psycopg.types.string import TextLoader
 
 Params = Mapping[str, Any] | Sequence[Any] | None
-URL_PREFIXES = ("postgresql://", "postgres://")
 _ROW_COUNT_COMMANDS = ("INSERT", "UPDATE", "DELETE", "MERGE")
 IDLE_SESSIONS_KEPT = 8
-
-
-def is_postgres_url(target: object) -> bool:
-    """Whether a database target names a PostgreSQL server rather than a DuckDB file."""
-    return isinstance(target, str) and target.startswith(URL_PREFIXES)
 
 
 # --- Placeholders ----------------------------------------------------------------------------------------------
@@ -395,8 +389,6 @@ def open_postgres(url: str) -> PostgresConnection:
 
 __all__ = [
     "PostgresConnection",
-    "URL_PREFIXES",
-    "is_postgres_url",
     "open_postgres",
     "postgres_type",
     "translate",
