@@ -25,11 +25,15 @@ ExportFormat = Literal["csv", "xlsx", "parquet", "vcf"]
 Headers = Literal["labels", "keys"]
 FORMATS: tuple[ExportFormat, ...] = ("csv", "xlsx", "parquet", "vcf")
 CHANNEL_COLUMNS = {"additional_emails": "Additional emails", "additional_phones": "Additional phones"}
+CHANNEL_LIST = "STRUCT(value VARCHAR, label VARCHAR)[]"
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection) ...
 _FORMULA_START = r"^[=+\-@\t\r]"
 # ... except a sign before a number, a phone or a date: digits, spaces, dots, dashes, slashes and brackets.
 _SIGNED_DATA = r"^[+\-][\d\s.\-/()]*\d[\d\s.\-/()]*$"
+# A value that already starts with apostrophes before one of them gets one more, so the import, which takes one
+# off, gives back what was stored ("'=x" stays "'=x", "'-5" stays "'-5").
+_GUARDED = r"^'+[=+\-@\t\r]"
 
 
 def _columns(con: duckdb.DuckDBPyConnection, columns: list[str] | None) -> tuple[list[str], list[str]]:
@@ -50,7 +54,7 @@ def export_frame(
     con: duckdb.DuckDBPyConnection, view: ListView, user: str, columns: list[str] | None = None
 ) -> pl.DataFrame:
     """The contacts of the view in list order, keyed columns: `columns` (None: every system and custom field),
-    then each contact's additional emails and phones as lists."""
+    then each contact's additional emails and phones as lists of {value, label}."""
     where, params = view_condition(con, view, user)
     system, keys = _columns(con, columns)
     custom = ", ".join(f"max(value) FILTER (WHERE field_key = '{key}') AS \"custom.{key}\"" for key in keys)
@@ -61,14 +65,15 @@ def export_frame(
     extra = "".join(f', cv."custom.{key}"' for key in keys)
     channels = (
         "LEFT JOIN (SELECT contact_id, "
-        "list(value ORDER BY position) FILTER (WHERE kind = 'email') AS additional_emails, "
-        "list(value ORDER BY position) FILTER (WHERE kind = 'phone') AS additional_phones "
+        "list({'value': value, 'label': label} ORDER BY position) FILTER (WHERE kind = 'email') AS additional_emails, "
+        "list({'value': value, 'label': label} ORDER BY position) FILTER (WHERE kind = 'phone') AS additional_phones "
         "FROM contact_channels GROUP BY contact_id) ch USING (contact_id)"
     )
+    none = f"[]::{CHANNEL_LIST}"
     return frame(
         con,
-        f"SELECT {selected}{extra}, coalesce(ch.additional_emails, []) AS additional_emails, "
-        f"coalesce(ch.additional_phones, []) AS additional_phones FROM contacts c {pivot} {channels} WHERE {where} "
+        f"SELECT {selected}{extra}, coalesce(ch.additional_emails, {none}) AS additional_emails, "
+        f"coalesce(ch.additional_phones, {none}) AS additional_phones FROM contacts c {pivot} {channels} WHERE {where} "
         f"ORDER BY c.{view.sort} {'DESC' if view.descending else 'ASC'} NULLS LAST, c.contact_id",
         params,
     )
@@ -79,7 +84,10 @@ def neutralise_formulas(data: pl.DataFrame) -> pl.DataFrame:
     prefixed with an apostrophe."""
     text = [name for name, dtype in data.schema.items() if dtype == pl.String]
     return data.with_columns(
-        pl.when(pl.col(name).str.contains(_FORMULA_START) & ~pl.col(name).str.contains(_SIGNED_DATA))
+        pl.when(
+            (pl.col(name).str.contains(_FORMULA_START) & ~pl.col(name).str.contains(_SIGNED_DATA))
+            | pl.col(name).str.contains(_GUARDED)
+        )
         .then("'" + pl.col(name))
         .otherwise(pl.col(name))
         .alias(name)
@@ -87,11 +95,27 @@ def neutralise_formulas(data: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def labelled(item: pl.Expr) -> pl.Expr:
+    """An additional email or phone {value, label} as text: 'ada@work.example (work)', or the value alone; the
+    import reads the label back from the brackets."""
+    label = item.struct.field("label")
+    return pl.concat_str(
+        item.struct.field("value"),
+        pl.when(label.is_not_null() & (label != "")).then(pl.lit(" (") + label + pl.lit(")")).otherwise(pl.lit("")),
+    )
+
+
 def _flat(data: pl.DataFrame) -> pl.DataFrame:
-    """Lists (tags, additional emails and phones) as 'a, b' text, for formats without lists."""
+    """Lists (tags; additional emails and phones with their labels) as 'a, b' text, for formats without lists."""
     lists = [name for name, dtype in data.schema.items() if isinstance(dtype, pl.List)]
+    texts = {
+        name: pl.col(name).list.eval(labelled(pl.element()))
+        if isinstance(data.schema[name].inner, pl.Struct)  # type: ignore[attr-defined]
+        else pl.col(name)
+        for name in lists
+    }
     return data.with_columns(
-        pl.when(pl.col(name).list.len() > 0).then(pl.col(name).list.join(", ")).alias(name) for name in lists
+        pl.when(pl.col(name).list.len() > 0).then(text.list.join(", ")).alias(name) for name, text in texts.items()
     )
 
 

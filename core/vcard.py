@@ -55,18 +55,13 @@ def looks_like_vcard(file_name: str, data: bytes) -> bool:
 
 
 def read_vcards(file_name: str, data: bytes) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(one text row per card with the HEADERS columns, and 'Additional emails (work)' and the like for labelled
-    values, its card number as __line; the cards' warnings)."""
+    """(one text row per card with the HEADERS columns, additional values written 'value (label)', its card
+    number as __line; the cards' warnings)."""
     text = data.decode("utf-8", errors="replace")
     cards = [_read_card(number, block) for number, block in enumerate(_CARD.findall(text), start=1)]
     if not cards:
         raise ContactsError(f"{file_name} holds no vCard (no BEGIN:VCARD ... END:VCARD).")
     headers = list(HEADERS)
-    for more in ("Additional emails", "Additional phones"):
-        # A labelled column only when some card has such a value: after the unlabelled one, in LABELS' order.
-        labelled = [labelled_column(more, label) for label in LABELS]
-        at = headers.index(more) + 1
-        headers[at:at] = [c for c in labelled if any(card.values.get(c) for card in cards)]
     rows = {header: [card.values.get(header) for card in cards] for header in headers}
     table = pl.DataFrame(rows, schema={header: pl.String for header in headers}).with_columns(
         pl.Series("__line", [card.number for card in cards], dtype=pl.Int64),
@@ -188,15 +183,19 @@ def _types(child: vobject.base.ContentLine) -> list[str]:
 
 
 _LABELS = (("fax", ("fax",)), ("mobile", ("cell", "mobile", "iphone")), ("work", ("work",)), ("home", ("home",)))
-# An additional value's label, each read from its own column: 'Additional emails (work)'.
-LABELS = ("work", "home", "mobile", "fax", "other")
+
+
+# Types that say how a value is used, not whose it is: no label.
+_PLAIN_TYPES = {"pref", "internet", "voice", "x400", "text", "msg", "textphone", "video", "bbs", "modem", "isdn"}
 
 
 def _label(child: vobject.base.ContentLine) -> str | None:
-    """The label a value's TYPE gives it (CELL -> mobile, WORK,FAX -> fax); None for no or another type."""
-    types = set(_types(child))
+    """The label a value's TYPE gives it (CELL -> mobile, WORK,FAX -> fax, school -> school); None for none."""
+    written = _types(child)
+    types = set(written)
     found = next((label for label, words in _LABELS if types & set(words)), None)
-    return found or ("other" if "other" in types else None)
+    own = [t for t in written if t not in _PLAIN_TYPES and not t.startswith("x-") and re.fullmatch(r"[^()\d]+", t)]
+    return found or ("other" if "other" in types else (own[0] if own else None))
 
 
 def _ordered(children: list) -> list[tuple[str, str | None]]:
@@ -209,11 +208,6 @@ def _ordered(children: list) -> list[tuple[str, str | None]]:
         if value and value not in found:
             found[value] = _label(child)
     return list(found.items())
-
-
-def labelled_column(column: str, label: str | None) -> str:
-    """The column an additional value with `label` is read from: 'Additional emails (work)'."""
-    return f"{column} ({label})" if label else column
 
 
 def _fill(card: _Card, parsed: vobject.base.Component) -> None:
@@ -231,9 +225,8 @@ def _fill(card: _Card, parsed: vobject.base.Component) -> None:
     for key, column, more in (("email", "Email", "Additional emails"), ("tel", "Phone", "Additional phones")):
         found = _ordered(contents.get(key, []))
         values[column] = found[0][0] if found else None
-        # The others by their TYPE, each label its own column, so the import keeps the label with the value.
-        for label in (None, *LABELS):
-            values[labelled_column(more, label)] = _LIST.join(v for v, lab in found[1:] if lab == label) or None
+        # The others in the card's order, each with its TYPE's label in brackets, which the import reads back.
+        values[more] = _LIST.join(v if label is None else f"{v} ({label})" for v, label in found[1:]) or None
     if "org" in contents:
         values["Company"] = _text(contents["org"][0].value) or None
     for key, column in (("title", "Job title"), ("bday", "Birthday"), ("url", "Website"), ("uid", "Contact ID")):
@@ -261,6 +254,11 @@ def _fill(card: _Card, parsed: vobject.base.Component) -> None:
         card.warnings.append(("", ", ".join(skipped), "properties with no field here", "skipped"))
 
 
+# The TYPE each label is written as (the reader's _LABELS, the other way round); another label as itself.
+_TYPES = {"mobile": "CELL", "work": "WORK", "home": "HOME", "fax": "FAX", "other": "OTHER"}
+HONORIFIC_KEY = "title"  # the custom field an honorific is kept in (core.importer.mapping.HONORIFIC)
+
+
 def write_vcards(data: pl.DataFrame) -> bytes:
     """Contacts (keyed columns as export_frame gives them) as vCard 3.0 cards."""
     cards = []
@@ -268,16 +266,20 @@ def write_vcards(data: pl.DataFrame) -> bytes:
         card = vobject.vCard()
         card.add("version").value = "3.0"
         first, last = row.get("first_name") or "", row.get("last_name") or ""
-        card.add("n").value = vobject.vcard.Name(family=last, given=first)
+        prefix = row.get(f"custom.{HONORIFIC_KEY}") or ""  # the honorific the import keeps in 'Title'
+        card.add("n").value = vobject.vcard.Name(family=last, given=first, prefix=prefix)
         card.add("fn").value = " ".join(p for p in (first, last) if p) or row.get("email") or row["contact_id"]
         card.add("uid").value = row["contact_id"]
         for kind, primary, more in (("email", "email", "additional_emails"), ("tel", "phone", "additional_phones")):
-            values = [row.get(primary)] + list(row.get(more) or [])
-            for index, value in enumerate(v for v in values if v):
+            if row.get(primary):
                 line = card.add(kind)
-                line.value = value
-                if index == 0 and row.get(primary):
-                    line.type_param = "PREF"
+                line.value = row[primary]
+                line.type_param = "PREF"
+            for item in row.get(more) or []:
+                line = card.add(kind)
+                line.value = item["value"]
+                if item.get("label"):
+                    line.type_param = _TYPES.get(item["label"].lower(), item["label"].upper())
         if row.get("company"):
             card.add("org").value = [row["company"]]
         if row.get("job_title"):

@@ -284,6 +284,7 @@ def _channels(
         .filter(pl.col("raw").is_not_null() & (pl.col("raw") != ""))
         .with_row_index("__order")
     )
+    long = _bracketed_labels(long)
     checked = rule.check_series(long["raw"])
     long = long.with_columns(value=checked["value"], reason=checked["reason"])
     valid = (
@@ -315,7 +316,7 @@ def _channels(
             action=pl.when(pl.col("__kept")).then(pl.lit("kept in Phone as entered")).otherwise(pl.col("action"))
         )
     warnings = refused.sort(LINE, "__order").select(
-        pl.col(LINE).alias("line"), "column", pl.col("raw").alias("value"), "reason", "action"
+        pl.col(LINE).alias("line"), "column", pl.col("__written").alias("value"), "reason", "action"
     )
     result = grouped.drop("__raw") if kind == "email" else grouped.rename({"__raw": "phone_raw"})
     if kept_raw is not None:
@@ -324,6 +325,26 @@ def _channels(
         )
         result = pl.concat([result, raw_only], how="diagonal_relaxed")
     return result, warnings
+
+
+# 'ada@work.example (work)' or '+44 20 7946 0958 (home)': a label in brackets after the value, as the export and
+# the details page write them (a bracket with digits is part of a phone: '(555) 010-2030').
+_BRACKETED = r"^(.*?)\s*\(([^()\d]+)\)$"
+
+
+def _bracketed_labels(long: pl.DataFrame) -> pl.DataFrame:
+    """Each value's label written in brackets after it taken off the value; it wins over the column's label.
+    The value as written stays in __written for the warnings."""
+    bracketed = pl.col("raw").str.ends_with(")")
+    parts = pl.col("raw").str.extract_groups(_BRACKETED).struct
+    return long.with_columns(
+        pl.col("raw").alias("__written"),
+        pl.when(bracketed).then(pl.coalesce(parts.field("1"), pl.col("raw"))).otherwise(pl.col("raw")).alias("raw"),
+        pl.when(bracketed)
+        .then(pl.coalesce(parts.field("2").str.strip_chars(), pl.col("label")))
+        .otherwise(pl.col("label"))
+        .alias("label"),
+    )
 
 
 def _label_column(column: str, columns: list[str]) -> str | None:

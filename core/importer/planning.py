@@ -36,7 +36,7 @@ ACTION, TARGET = "__action", "__target_id"
 MATCH_KEYS = ("contact_id", "email", "phone")  # what matches an existing contact and combines rows of a file
 NAME_KEYS = ("first_name", "last_name", "company")  # enough to make a contact, never to match one
 NOTHING_IDENTIFIES = "nothing identifies the row: no valid contact ID, email, phone, name or company"
-_NEUTRALISED = r"^'([=+\-@\t\r])"
+_NEUTRALISED = r"^'('*[=+\-@\t\r])"  # the apostrophe our export puts before a formula (core/exporting.py)
 
 
 class ImportOptions(BaseModel):
