@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from core.db.connection import Params
+from core.db.connection import Params, is_database_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,5 +95,6 @@ def _drop_quietly(con: duckdb.DuckDBPyConnection, name: str, table: bool) -> Non
     """
     try:
         _drop(con, name, table)
-    except duckdb.Error:
-        pass
+    except Exception as error:  # either store's database error (psycopg is not imported for DuckDB)
+        if not is_database_error(error):
+            raise

@@ -1,0 +1,93 @@
+"""Each dialect fragment means the same on DuckDB and PostgreSQL: evaluated on both, the answers agree."""
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from core.db import open_database, rows, scalar
+from core.db.dialect import DUCKDB, POSTGRES, dialect
+
+pytestmark = pytest.mark.postgres
+DAY = date(2024, 5, 1)
+
+
+@pytest.fixture
+def stores(pg_db):
+    duck = open_database()
+    yield duck, pg_db
+    duck.close()
+
+
+def both(stores, build, params=None):
+    """The first column of the first row of a query built from each store's dialect, on each store."""
+    return [scalar(con, build(dialect(con)), params) for con in stores]
+
+
+def test_dialect_follows_the_connection(stores):
+    duck, pg = stores
+    assert dialect(duck) is DUCKDB and dialect(pg) is POSTGRES
+    assert dialect(duck.cursor()) is DUCKDB and dialect(pg.cursor()) is POSTGRES
+
+
+@pytest.mark.parametrize(
+    ("build", "params", "expected"),
+    [
+        (lambda d: f"SELECT {d.list_position('$ids', '$id')}", {"ids": ["a", "b"], "id": "b"}, 2),
+        (lambda d: f"SELECT {d.list_position('$ids', '$id')}", {"ids": ["a"], "id": "z"}, None),
+        (lambda d: f"SELECT {d.list_contains('$ids', '$id')}", {"ids": ["a", "b"], "id": "b"}, True),
+        (lambda d: f"SELECT {d.list_length('$ids')}", {"ids": ["a", "b"]}, 2),
+        (lambda d: f"SELECT {d.list_length(d.empty_list())}", None, 0),
+        (lambda d: f"SELECT {d.contains('$t', '$p')}", {"t": "50% off", "p": "% o"}, True),
+        (lambda d: f"SELECT {d.contains('$t', '$p')}", {"t": "Acme", "p": "acme"}, False),
+        (lambda d: f"SELECT {d.regexp_matches('$t', '$p', ignore_case=True)}", {"t": "Mr Smith", "p": "^mr "}, True),
+        (lambda d: f"SELECT {d.regexp_matches('$t', '$p')}", {"t": "Mr Smith", "p": "^mr "}, False),
+        (lambda d: f"SELECT {d.try_cast('$v', 'DOUBLE')}", {"v": " -1.5e2 "}, -150.0),
+        (lambda d: f"SELECT {d.try_cast('$v', 'DOUBLE')}", {"v": "12abc"}, None),
+        (lambda d: f"SELECT CAST({d.try_cast('$v', 'TIMESTAMP')} AS DATE)", {"v": "2024-05-01 10:30:00"}, DAY),
+        (lambda d: f"SELECT {d.try_cast('$v', 'TIMESTAMP')} IS NULL", {"v": "yesterday-ish"}, True),
+        (lambda d: f"SELECT {d.now_local()} IS NOT NULL", None, True),
+    ],
+)
+def test_fragments_agree(stores, build, params, expected):
+    assert both(stores, build, params) == [expected, expected]
+
+
+def test_list_agg_keeps_the_order_asked(stores):
+    for con in stores:
+        d = dialect(con)
+        got = scalar(con, f"SELECT {d.list_agg('x', order_by='x DESC')} FROM (VALUES ('a'), ('c'), ('b')) v(x)")
+        assert list(got) == ["c", "b", "a"]
+
+
+def test_row_json_without_leaves_the_columns_out(stores):
+    import json
+
+    for con in stores:
+        found = scalar(
+            con, f"SELECT {dialect(con).row_json_without('r', ['touches'])} FROM (SELECT 1 AS a, 2 AS touches) r"
+        )
+        assert json.loads(found) == {"a": 1}
+
+
+def test_tables_with_column_lists_the_stores_own_tables(stores):
+    for con in stores:
+        con.execute("CREATE TEMP TABLE scratch_thing (contact_id VARCHAR)")
+        found = [table for (table,) in rows(con, *dialect(con).tables_with_column("contact_id"))]
+        assert "notes" in found and "contacts" in found and "scratch_thing" not in found
+
+
+def test_upsert_replaces_by_key(stores):
+    for con in stores:
+        sql = dialect(con).upsert("settings", ["key", "value"], ["key"])
+        con.execute(sql, {"key": "default_country", "value": "FR"})
+        con.execute(sql, {"key": "brand_new", "value": "x"})
+        assert scalar(con, "SELECT value FROM settings WHERE key = 'default_country'") == "FR"
+        assert scalar(con, "SELECT value FROM settings WHERE key = 'brand_new'") == "x"
+
+
+def test_duckdb_is_the_raw_connection():
+    """The DuckDB store is not wrapped: its speed is what it was."""
+    con = open_database()
+    assert isinstance(con, duckdb.DuckDBPyConnection)
+    con.close()
