@@ -5,9 +5,10 @@ loopback only. Each simulated user signs in over HTTP (POST /api/login, the sess
 Streamlit's own websocket protocol (`/_stcore/stream`, BackMsg/ForwardMsg protobufs from streamlit.proto) from
 asyncio, as a browser tab would: no browser, so the driver costs little of the two cores it measures (its own
 CPU time is printed). An interaction is one script run: the time from sending the rerun to the server's
-script-finished message. The list keeps its whole view in the URL (segment, search, page), so each step is a
-rerun of a page with a query string, as a reload or a link is; typing in the search box sends the same rerun
-with a widget value instead, and costs the server the same script run.
+script-finished message. Opening a page is a run of its address (the list keeps its whole view in the URL, so
+a segment is applied that way, as a link or a reload does); the search is typed into the list's search box and
+the page turned with its Next button, which rerun the list's fragment alone, as in a browser (`--full-reruns`:
+whole page runs of the list's address instead, as before the fragment).
 
 Each user repeats: open the list, search, page forward, apply a saved segment, open a contact, go back; with a
 think time between steps. Bounded: `--rounds` sequences per user and `--seconds` per level at most.
@@ -28,7 +29,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import websockets
@@ -39,7 +42,11 @@ from bench.common import BENCH_DIR, demo_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "load-bench-password-1"
-FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR}
+FINISHED = {
+    ForwardMsg.FINISHED_SUCCESSFULLY,
+    ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+    ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+}
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -52,16 +59,17 @@ class Workload:
     contact_ids: list[str]
 
 
-def prepare_database(contacts: int) -> tuple[Path, Workload]:
-    """A private copy of the demo database (the shared one stays as it is), with a password and a saved segment."""
+def prepare_database(contacts: int, path: Path | None = None) -> tuple[Path, Workload]:
+    """A private copy of the demo database (the shared one stays as it is), with a password and a saved segment.
+
+    The copy is `path` (default data/bench/load_<contacts>.duckdb), made from the demo only when missing."""
     from core.db import open_database
     from core.views.filters import parse_filter
     from core.views.segments import all_segments, save_segment
 
-    source = demo_database(contacts)
-    path = BENCH_DIR / f"load_{contacts}.duckdb"
+    path = path or BENCH_DIR / f"load_{contacts}.duckdb"
     if not path.exists():
-        shutil.copyfile(source, path)
+        shutil.copyfile(demo_database(contacts), path)
     con = open_database(path)
     from core.accounts.users import reset_password
 
@@ -110,7 +118,7 @@ def start_server(path: Path, port: int) -> subprocess.Popen[bytes]:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
                 return server
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset or timed out while it starts (a busy machine)
             time.sleep(0.2)
     server.kill()
     raise RuntimeError("the server did not start within two minutes")
@@ -145,12 +153,19 @@ def cpu_seconds(pid: int) -> float:
 
 @dataclass
 class Tab:
-    """One simulated browser tab: a websocket session of the app."""
+    """One simulated browser tab: a websocket session of the app.
+
+    Like the browser, it keeps the address the app last set and the widgets the last run drew (their IDs and the
+    fragment each belongs to), so a widget inside a fragment reruns that fragment alone, as a browser's would.
+    """
 
     port: int
     cookie: str
     samples: list[tuple[str, float]] = field(default_factory=list)
     errors: int = 0
+    page: str = ""
+    query: str = ""
+    widgets: dict[str, tuple[str, str]] = field(default_factory=dict)  # label -> (widget ID, fragment ID)
 
     async def open(self) -> None:
         self.socket = await websockets.connect(
@@ -169,19 +184,49 @@ class Tab:
         if trigger is not None:
             widget = message.rerun_script.widget_states.widgets.add()
             widget.id, widget.trigger_value = trigger[0], True
+        self.page, self.widgets = page, {}
+        return await self._send(message)
+
+    async def use_widget(self, label: str, value: str | None = None) -> list[ForwardMsg] | None:
+        """Type `value` into the text box with this label, or press the button with it (value None), as a browser
+        does: a widget inside a fragment reruns that fragment alone. None when the last run drew no such widget."""
+        if label not in self.widgets:
+            return None
+        widget_id, fragment_id = self.widgets[label]
+        message = BackMsg()
+        message.rerun_script.page_name = self.page
+        message.rerun_script.query_string = self.query
+        message.rerun_script.fragment_id = fragment_id
+        widget = message.rerun_script.widget_states.widgets.add()
+        widget.id = widget_id
+        if value is None:
+            widget.trigger_value = True
+        else:
+            widget.string_value = value
+        return await self._send(message)
+
+    async def _send(self, message: BackMsg) -> list[ForwardMsg]:
         await self.socket.send(message.SerializeToString())
         received = []
         while True:
             forward = ForwardMsg()
             forward.ParseFromString(await self.socket.recv())
             received.append(forward)
-            if forward.WhichOneof("type") == "script_finished" and forward.script_finished in FINISHED:
+            kind = forward.WhichOneof("type")
+            if kind == "page_info_changed":
+                self.query = forward.page_info_changed.query_string
+            elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
+                element = forward.delta.new_element
+                if element.WhichOneof("type") in ("text_input", "button"):
+                    widget = getattr(element, str(element.WhichOneof("type")))
+                    self.widgets[widget.label] = (widget.id, forward.delta.fragment_id)
+            elif kind == "script_finished" and forward.script_finished in FINISHED:
                 return received
 
-    async def timed(self, name: str, page: str, query: dict[str, str]) -> None:
+    async def timed(self, name: str, step: Callable[[], Awaitable[object]]) -> None:
         started = time.perf_counter()
         try:
-            await self.run(page, query)
+            await step()
         except (websockets.ConnectionClosed, OSError):
             self.errors += 1
             await self.open()
@@ -208,25 +253,39 @@ def button_id(messages: list[ForwardMsg], label: str) -> str | None:
     return None
 
 
-async def user_session(tab: Tab, work: Workload, rounds: int, think: float, deadline: float, seed: int) -> None:
-    """Open the list, search, page forward, apply a segment, open a contact, go back; `rounds` times."""
+async def user_session(tab: Tab, work: Workload, args: argparse.Namespace, deadline: float, seed: int) -> None:
+    """Open the list, search, page forward, apply a segment, open a contact, go back; `args.rounds` times.
+
+    The search is typed into the list's search box and the page turned with its Next button, as in a browser
+    (each reruns the list's fragment); with `args.full_reruns`, each is a whole page run of the list's address.
+    """
     pick = random.Random(seed)
     await tab.open()
-    for _ in range(rounds):
+
+    async def search(term: str) -> None:
+        if args.full_reruns or await tab.use_widget("Search", term) is None:
+            await tab.run("contacts", {"q": term})
+
+    async def next_page(term: str) -> None:
+        if args.full_reruns or await tab.use_widget("Next") is None:
+            await tab.run("contacts", {"q": term, "page": "2"})
+
+    for _ in range(args.rounds):
         term = pick.choice(work.searches)
-        steps = [
-            ("open list", "contacts", {}),
-            ("search", "contacts", {"q": term}),
-            ("page forward", "contacts", {"q": term, "page": "2"}),
-            ("apply segment", "contacts", {"segment": work.segment}),
-            ("open contact", "contact", {"id": pick.choice(work.contact_ids)}),
-            ("go back", "contacts", {"segment": work.segment}),
+        contact = pick.choice(work.contact_ids)
+        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+            ("open list", partial(tab.run, "contacts", {})),
+            ("search", partial(search, term)),
+            ("page forward", partial(next_page, term)),
+            ("apply segment", partial(tab.run, "contacts", {"segment": work.segment})),
+            ("open contact", partial(tab.run, "contact", {"id": contact})),
+            ("go back", partial(tab.run, "contacts", {"segment": work.segment})),
         ]
-        for name, page, query in steps:
+        for name, step in steps:
             if time.monotonic() > deadline:
                 return
-            await tab.timed(name, page, query)
-            await asyncio.sleep(think * pick.uniform(0.5, 1.5))
+            await tab.timed(name, step)
+            await asyncio.sleep(args.think * pick.uniform(0.5, 1.5))
     await tab.socket.close()
 
 
@@ -245,7 +304,7 @@ async def start_detection(port: int, cookie: str) -> None:
 async def level(port: int, cookie: str, users: int, work: Workload, args: argparse.Namespace) -> list[Tab]:
     deadline = time.monotonic() + args.seconds
     tabs = [Tab(port, cookie) for _ in range(users)]
-    jobs = [user_session(tab, work, args.rounds, args.think, deadline, seed) for seed, tab in enumerate(tabs)]
+    jobs = [user_session(tab, work, args, deadline, seed) for seed, tab in enumerate(tabs)]
     if args.detect:
         jobs.append(start_detection(port, cookie))
     await asyncio.gather(*jobs)
@@ -287,9 +346,19 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between a user's steps")
     parser.add_argument("--seconds", type=float, default=180, help="time bound per level")
     parser.add_argument("--detect", action="store_true", help="start a duplicate detection job at each level")
+    parser.add_argument(
+        "--full-reruns",
+        action="store_true",
+        help="search and page forward as whole page runs of the list's address (not its search box and Next button)",
+    )
+    parser.add_argument(
+        "--db",
+        type=Path,
+        help="the private copy to serve (made from the demo when missing; default data/bench/load_<contacts>.duckdb)",
+    )
     args = parser.parse_args()
 
-    path, work = prepare_database(args.contacts)
+    path, work = prepare_database(args.contacts, args.db)
     port = free_port()
     started = time.perf_counter()
     server = start_server(path, port)

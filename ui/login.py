@@ -10,6 +10,7 @@ from core.accounts.users import create_first_admin, needs_first_admin
 from core.errors import ContactsError
 from core.workspace import user_role
 from ui.auth_routes import LOGIN_PATH, SESSION_COOKIE
+from ui.shell import in_shell
 
 PROXY_HEADER = "CONTACTS_TRUSTED_USER_HEADER"  # opt-in: the name of the header an authenticating proxy sets
 
@@ -68,6 +69,16 @@ def login_gate(con: duckdb.DuckDBPyConnection) -> str:
         _sign_in_link()
     st.stop()
     raise AssertionError("unreachable")
+
+
+def require_session(con: duckdb.DuckDBPyConnection) -> None:
+    """First line of a fragment: its rerun alone skips app.py's gate, so check the session is still the same user's
+    (not signed out, expired or deactivated); otherwise rerun the whole app, whose gate asks to sign in."""
+    if in_shell():
+        return
+    signed_in = st.session_state.get("signed_in_user")
+    if not signed_in or (_from_proxy(con) or resume(con, session_token())) != signed_in:
+        st.rerun()
 
 
 def sign_out_button(con: duckdb.DuckDBPyConnection, user_id: str) -> None:

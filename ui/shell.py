@@ -40,6 +40,11 @@ def shell() -> Iterator[None]:
         freeze_after_imports()
 
 
+def in_shell() -> bool:
+    """Whether this script run goes through app.py (False in a fragment's rerun of its own)."""
+    return bool(getattr(_inside, "running", False))
+
+
 def freeze_after_imports() -> None:
     """After a run that loaded modules, keep what is alive now out of the garbage collector's full passes.
 
@@ -61,7 +66,7 @@ def freeze_after_imports() -> None:
 
 def require_shell() -> None:
     """First line of every page: run only inside the shell."""
-    if getattr(_inside, "running", False):
+    if in_shell():
         return
     if pin_navigation():
         st.rerun()  # the rerun goes through app.py, which serves the same address properly

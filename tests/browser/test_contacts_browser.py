@@ -220,3 +220,29 @@ def test_an_opened_conversation_shows_its_messages_in_order_as_text(server, page
     expect(messages.nth(1)).to_contain_text("<b>bold?</b> **no**")  # typed markup shown as typed
     expect(page.locator(".st-key-conversation-messages b, .st-key-conversation-messages i")).to_have_count(0)
     page.get_by_text("2 of its 3 messages carried a text kept here.").wait_for()
+
+
+def test_a_search_then_a_page_forward_rerun_the_list_alone_and_keep_the_url(server, page):
+    """The search box, table and pager are a fragment (pages/contacts.py): typing and paging rerun only it."""
+    page.goto(server.url + "/contacts")
+    wait_for_app(page)
+    page.get_by_placeholder(SEARCH_BOX).fill("sample")
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+    page.get_by_text(re.compile(r"contacts · page 1 of 2")).wait_for()
+    assert "q=sample" in page.url and "page=1" in page.url
+    page.get_by_role("button", name="Next").click()
+    wait_for_app(page)
+    page.get_by_text(re.compile(r"contacts · page 2 of 2")).wait_for()
+    assert "q=sample" in page.url and "page=2" in page.url
+    expect(page.get_by_placeholder(SEARCH_BOX)).to_have_value("sample")  # the search stays in its box
+    page.get_by_placeholder(SEARCH_BOX).fill("sample5")  # a new search starts from the first page
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+    page.get_by_text("11 contacts · page 1 of 1").wait_for()
+    grid_cell(page, "person55@example.com").wait_for(state="attached")
+    assert "q=sample5" in page.url and "page=1" in page.url
+    page.reload()  # the URL holds the view: a reload opens the same one
+    wait_for_app(page)
+    page.get_by_text("11 contacts · page 1 of 1").wait_for()
+    expect(page.get_by_placeholder(SEARCH_BOX)).to_have_value("sample5")
