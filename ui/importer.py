@@ -6,10 +6,11 @@ import duckdb
 import polars as pl
 import streamlit as st
 
+from core.contacts.validation import custom_fields, default_country
 from core.errors import ContactsError
 from core.importer import ImportOptions, ImportPlan, RawTable, auto_map, mapping_targets, read_table
 from core.importer.commit import problems_csv
-from core.importer.dates import DAY_FIRST, MONTH_FIRST, is_ambiguous
+from core.importer.dates import DAY_FIRST, MONTH_FIRST, date_column_reading, default_order
 from core.importer.planning import Mode, Rule
 from core.importer.reading import CELLS
 from core.workspace import owners, tag_names
@@ -33,7 +34,6 @@ ENCODINGS = (
     "euc-kr",
     "utf-16",
 )
-DATE_TARGETS = ("birthday",)
 
 
 def remember_upload(file_name: str, data: bytes, encoding: str | None = None) -> None:
@@ -110,14 +110,7 @@ def reading_choices(con: duckdb.DuckDBPyConnection, table: RawTable, mapping: di
             key="import_missing_column",
         )
         choices["missing_column"] = None if picked == found else ("" if picked.startswith("(") else picked)
-    for column, target in mapping.items():
-        if target in DATE_TARGETS and is_ambiguous(table.frame[column].drop_nulls()):
-            choices["date_orders"][column] = st.radio(
-                f"Dates in '{column}' (like 03/04/1990) are written",
-                [DAY_FIRST, MONTH_FIRST],
-                horizontal=True,
-                key=f"import_date_order:{column}",
-            )
+    choices["date_orders"] = date_choices(con, table, mapping)
     unmapped = [column for column, target in mapping.items() if not target]
     if unmapped:
         choices["keep_unmapped"] = st.checkbox(
@@ -125,6 +118,31 @@ def reading_choices(con: duckdb.DuckDBPyConnection, table: RawTable, mapping: di
             key="import_keep_unmapped",
         )
     return choices
+
+
+def date_choices(con: duckdb.DuckDBPyConnection, table: RawTable, mapping: dict[str, str]) -> dict[str, str]:
+    """How each date column will be read, shown in the mapping step; a column whose values leave day and month
+    open asks, preset from the workspace's country. Returns {column: order} for the columns that asked."""
+    country = default_country(con)
+    fallback = default_order(country)
+    dated = {"birthday"} | {f"custom.{f.key}" for f in custom_fields(con) if f.type in ("date", "datetime")}
+    orders: dict[str, str] = {}
+    for column, target in mapping.items():
+        if target not in dated:
+            continue
+        forms, order, asks = date_column_reading(table.frame[column], fallback)
+        if not asks:
+            st.caption(f"Dates in '{column}': {forms}" + (" (found from its values)" if order else ""))
+            continue
+        orders[column] = st.radio(
+            f"Dates in '{column}' (like 03/04/1990) are written",
+            [DAY_FIRST, MONTH_FIRST],
+            index=[DAY_FIRST, MONTH_FIRST].index(fallback),
+            horizontal=True,
+            key=f"import_date_order:{column}",
+            help=f"No value settles it (no day above 12); the default is the workspace's country, {country}.",
+        )
+    return orders
 
 
 def options_form(con: duckdb.DuckDBPyConnection, mapping: dict[str, str], choices: dict | None = None) -> ImportOptions:
@@ -175,6 +193,14 @@ def show_plan(plan: ImportPlan) -> None:
             hide_index=True,
             width="stretch",
             column_config={"line": "Line", "column": "Column", "reason": "Reason"},
+        )
+    if counts["skipped"]:
+        st.markdown(f"**Skipped rows ({counts['skipped']:,})**")
+        st.dataframe(
+            plan.skip_reasons.head(1000),
+            hide_index=True,
+            width="stretch",
+            column_config={"line": "Line", "reason": "Why"},
         )
     if plan.warnings.height:
         st.markdown(f"**Values left out or read differently ({plan.warnings.height:,})**")

@@ -51,10 +51,27 @@ def column_order(cells: pl.Series) -> DateOrder | None:
     return None
 
 
-def is_ambiguous(cells: pl.Series) -> bool:
-    """Whether the column has day/month dates whose order no value settles."""
-    numeric = cells.str.strip_chars().str.contains(_NUMERIC).fill_null(False).any()
-    return bool(numeric) and column_order(cells) is None
+_FORMS = (
+    (_ISO, "year first (1991-01-20)"),
+    (_BASIC, "year first without separators (19910120)"),
+    (_NUMERIC, "day and month in numbers"),
+    (_DAY_NAME, "day, month name, year (20 Jan 1991)"),
+    (_NAME_DAY, "month name, day, year (Jan 20, 1991)"),
+    (_SERIAL, "Excel date serials"),
+)
+
+
+def date_column_reading(cells: pl.Series, fallback: DateOrder) -> tuple[str, DateOrder | None, bool]:
+    """How a date column will be read: (its forms in words, the day/month order used or None when no value has
+    day and month in numbers, whether that order is the workspace's default because no value settles it)."""
+    text = cells.drop_nulls().str.strip_chars()
+    forms = [name for pattern, name in _FORMS if text.str.contains(pattern).any()]
+    if not text.str.contains(_NUMERIC).any():
+        return ", ".join(forms) or "no dates", None, False
+    settled = column_order(text)
+    order = settled or fallback
+    forms = [f"{name}, {order}" if name.startswith("day and month") else name for name in forms]
+    return ", ".join(forms), order, settled is None
 
 
 def _year(text: pl.Expr) -> pl.Expr:

@@ -41,3 +41,40 @@ def test_short_rows_offer_the_missing_column_and_unmapped_columns_can_be_kept(ap
     app = next(b for b in app.button if b.label == "Dry run").click().run()
     assert {metric.label: metric.value for metric in app.metric}["Created"] == "25"
     assert any("short rows lack 'document_number'" in caption.value for caption in app.caption)
+
+
+DATES = b"Email,Birthday\nada@example.com,03/04/1990\nbob@example.com,05/06/1991\n"
+
+
+def test_an_ambiguous_date_column_asks_preset_from_the_workspace_country(app_db):
+    app = _page(read_table("dates.csv", DATES))
+    assert not app.exception
+    assert app.radio(key="import_date_order:Birthday").value == "month first"  # the workspace's country: US
+    app = next(b for b in app.button if b.label == "Dry run").click().run()
+    assert any("'Birthday': month first" in caption.value for caption in app.caption)
+
+
+def test_the_date_order_follows_a_day_first_country_and_the_users_choice(app_db):
+    import os
+
+    from core.db import open_database
+    from core.workspace import set_default_country
+
+    con = open_database(os.environ["CONTACTS_DB"])
+    set_default_country(con, "GB", actor="admin")
+    con.close()
+    app = _page(read_table("dates.csv", DATES))
+    assert app.radio(key="import_date_order:Birthday").value == "day first"
+    app.radio(key="import_date_order:Birthday").set_value("month first")
+    app = next(b for b in app.button if b.label == "Dry run").click().run()
+    assert app.session_state["import_plan"].staged["birthday"].cast(str).to_list() == ["1990-03-04", "1991-05-06"]
+
+
+def test_a_settled_date_column_shows_how_it_is_read_in_the_mapping_step(app_db):
+    app = _page(read_table("dates.csv", b"Email,Birthday\nada@example.com,20/01/1990\nbob@example.com,1991-02-03\n"))
+    assert not app.exception
+    shown = [caption.value for caption in app.caption]
+    assert (
+        "Dates in 'Birthday': year first (1991-01-20), day and month in numbers, day first (found from its values)"
+        in shown
+    )
