@@ -12,8 +12,9 @@ from ui.shell import require_shell
 
 require_shell()
 
-# Cached (ui/dashboard.py): every figure, keyed on core.dashboard.data_stamp, so any write to contacts, fields,
-# stages, owners, imports, ingests or duplicates clears it; the filter fields (ui/cache.py) until a workspace write.
+# Cached (ui/dashboard.py): every figure and chart, keyed on the contacts stamp (core/stamps.py), so any write
+# (contacts, fields, stages, owners, imports, ingests, duplicates) clears them; the filter fields (ui/cache.py)
+# until a workspace write; the import history is one small query on every run.
 LIST_PARAMS = ("segment", "q", "filter", "sort", "dir", "page")
 if any(name in st.query_params for name in LIST_PARAMS):  # a link from before the dashboard was the home page
     st.switch_page("pages/contacts.py", query_params=st.query_params.to_dict())
@@ -70,25 +71,20 @@ picked = controls[2].date_input(
 )
 start, end = (picked[0], picked[-1]) if isinstance(picked, tuple) and picked else (first, last)
 timeline = over_time(con, start, end, grain, by)
-figure = bar_chart(timeline, "period", "contacts", color="value", labels={"period": "", "value": ""})
-figure.update_xaxes(type="category")
+figure = bar_chart(timeline, "period", "contacts", color="value", category_x=True, labels={"period": "", "value": ""})
 clickable_chart(figure, "chart-over-time")
 
 # --- Pipeline, owners and countries ---
 left, right = st.columns(2)
 with left:
     st.subheader("Lead stages")
-    clickable_chart(
-        bar_chart(found["stages"], "contacts", "stage", orientation="h").update_yaxes(autorange="reversed"),
-        "chart-stages",
-    )
+    clickable_chart(bar_chart(found["stages"], "contacts", "stage", orientation="h", reverse_y=True), "chart-stages")
     st.subheader("By owner")
     clickable_chart(bar_chart(found["owners"], "owner", "contacts"), "chart-owners")
 with right:
     st.subheader("By country")
     clickable_chart(
-        bar_chart(found["countries"], "contacts", "country", orientation="h").update_yaxes(autorange="reversed"),
-        "chart-countries",
+        bar_chart(found["countries"], "contacts", "country", orientation="h", reverse_y=True), "chart-countries"
     )
     st.caption("The country field, else the country of the phone's calling code.")
 
@@ -100,14 +96,19 @@ with left:
     st.subheader("Field completeness")
     completeness = found["completeness"]
     chart = bar_chart(
-        completeness, "share", "label", orientation="h", range_x=[0, 1], labels={"share": "", "label": ""}
+        completeness,
+        "share",
+        "label",
+        orientation="h",
+        reverse_y=True,
+        percent_x=True,
+        range_x=[0, 1],
+        labels={"share": "", "label": ""},
     )
-    clickable_chart(chart.update_xaxes(tickformat=".0%").update_yaxes(autorange="reversed"), "chart-completeness")
+    clickable_chart(chart, "chart-completeness")
 with right:
     st.subheader("Top tags")
-    clickable_chart(
-        bar_chart(found["tags"], "contacts", "tag", orientation="h").update_yaxes(autorange="reversed"), "chart-tags"
-    )
+    clickable_chart(bar_chart(found["tags"], "contacts", "tag", orientation="h", reverse_y=True), "chart-tags")
 
 # --- Duplicates and recent activity ---
 left, right = st.columns(2)
