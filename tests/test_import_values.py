@@ -145,3 +145,66 @@ def test_owners_written_by_name_are_read_as_their_ids(fresh_db):
 )
 def test_the_exporters_headers_map_without_help(fresh_db, headers, expected):
     assert list(auto_map(fresh_db, headers).values()) == expected
+
+
+ODOO = (
+    b"Display Name,Company Type,Related Company,Title,Job Position,Email,Phone,Mobile,Street,Street2,City,Zip,Tags\n"
+    b"Acme Corp,Company,,,,info@acme.example,+44 20 7946 0000,,1 High St,Floor 2,London,EC1A 1BB,Customer\n"
+    b"Jane Smith,Individual,Acme Corp,Madam,CEO,jane@acme.example,,+44 7700 900123,,,,,\n"
+)
+MAUTIC = (
+    b"title,firstname,lastname,company,position,email,mobile,phone,fax,address1,address2,preferred_locale,tags\n"
+    b"Mr,John,Doe,Acme,CTO,john@acme.example,+14155550100,+14155550101,+14155550102,1 Main St,Suite 5,en_US,"
+    b"vip|newsletter\n"
+)
+CIVICRM = (
+    b"Contact ID,Contact Type,Display Name,Individual Prefix,First Name,Last Name,Last Name,Organization Name,Email\n"
+    b"1,Individual,Mr. Joe Bloggs,Mr.,Joe,Bloggs,,,joe@example.org\n"
+    b"2,Organization,Acme Corp,,,,,Acme Corp,info@acme.example\n"
+)
+
+
+def test_odoo_company_rows_keep_their_name_and_people_their_company(fresh_db):
+    mapping, plan = imported(fresh_db, ODOO)
+    assert [mapping[c] for c in ("Company Type", "Related Company", "Title", "Job Position", "Street2")] == [
+        "is_company",
+        "company",
+        "new:Title",
+        "job_title",
+        "address",
+    ]
+    assert plan.counts()["created"] == 2 and plan.warnings.height == 0
+    rows = fresh_db.execute(
+        "SELECT first_name, last_name, company, job_title, address, phone, tags FROM contacts ORDER BY email"
+    ).fetchall()
+    assert rows == [
+        (None, None, "Acme Corp", None, "1 High St, Floor 2", "+442079460000", ["Customer"]),
+        ("Jane", "Smith", "Acme Corp", "CEO", None, "+447700900123", []),  # her only phone is the primary
+    ]
+    assert fresh_db.execute("SELECT count(*) FROM contact_channels").fetchone() == (0,)
+
+
+def test_mautic_maps_without_help_and_splits_its_tags(fresh_db):
+    mapping, plan = imported(fresh_db, MAUTIC)
+    assert [mapping[c] for c in ("title", "fax", "address2", "preferred_locale")] == [
+        "new:Title",
+        "other_phones",
+        "address",
+        "language",
+    ]
+    row = fresh_db.execute("SELECT phone, address, language, tags, job_title FROM contacts").fetchone()
+    assert row == ("+14155550100", "1 Main St, Suite 5", "en_US", ["vip", "newsletter"], "CTO")
+    labels = fresh_db.execute("SELECT value, label FROM contact_channels ORDER BY position").fetchall()
+    assert labels == [("+14155550101", None), ("+14155550102", "fax")]
+
+
+def test_civicrm_export_keeps_an_organisation_as_a_company_and_its_prefix_as_the_title(fresh_db):
+    mapping, plan = imported(fresh_db, CIVICRM)
+    assert (mapping["Contact Type"], mapping["Individual Prefix"], mapping["Last Name (2)"]) == (
+        "is_company",
+        "new:Title",
+        "last_name",
+    )
+    assert plan.counts() == {"created": 2, "updated": 0, "skipped": 0, "rejected": 0}
+    rows = fresh_db.execute("SELECT contact_id, first_name, last_name, company FROM contacts ORDER BY 1").fetchall()
+    assert rows == [("1", "Joe", "Bloggs", None), ("2", None, None, "Acme Corp")]

@@ -247,7 +247,7 @@ def _joined(columns: list[str], target: str) -> pl.Expr:
     """One column's cells, or several columns' non-blank cells joined."""
     if len(columns) == 1:
         return pl.col(columns[0])
-    separator = ", " if target == "tags" else " "
+    separator = ", " if target in ("tags", "address") else " "
     joined = pl.concat_str([pl.col(c).str.strip_chars() for c in columns], separator=separator, ignore_nulls=True)
     return pl.when(joined == "").then(None).otherwise(joined)
 
@@ -366,11 +366,12 @@ def _label_of(typed: pl.Expr) -> pl.Expr:
 
 
 def _tags() -> pl.Expr:
-    """Commas, or Google's ':::' between groups; '* ' marks Google's own group ('* myContacts' is dropped), and
-    Mailchimp quotes tags."""
+    """Commas, Google's ':::' or Mautic's '|' between tags; '* ' marks Google's own group ('* myContacts' is
+    dropped), and Mailchimp quotes tags."""
     return (
         pl.col("tags")
         .str.replace_all(":::", ",")
+        .str.replace_all("|", ",", literal=True)  # Mautic writes 'vip|newsletter'
         .str.split(",")
         # Google's '* myContacts' (every contact is in it) says nothing; its other starred groups keep their name.
         .list.eval(pl.element().filter(~pl.element().str.contains(r"(?i)^\s*\*\s*my\s*contacts\s*$")))

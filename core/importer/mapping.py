@@ -64,7 +64,15 @@ _SYNONYMS = {
     "full_name": ["name", "full name", "fullname", "display name", "contact name", "formatted name"],
     "middle_name": ["middle name", "middlename", "additional name", "middle", "second name", "middle names"],
     # An honorific (Outlook's "Title", Google's "Name Prefix") is kept in a custom "Title" field made at commit.
-    HONORIFIC: ["name prefix", "salutation", "honorific", "prefix", "courtesy title", "name title"],
+    HONORIFIC: [
+        "name prefix",
+        "salutation",
+        "honorific",
+        "prefix",
+        "courtesy title",
+        "name title",
+        "individual prefix",
+    ],
     "email": [
         "email",
         "e-mail",
@@ -136,6 +144,11 @@ _SYNONYMS = {
         "phone home",
         "additional phones",
         "additional phone",
+        "fax",
+        "business fax",
+        "home fax",
+        "other fax",
+        "fax number",
     ],
     "company": [
         "company",
@@ -146,16 +159,17 @@ _SYNONYMS = {
         "employer",
         "account name",
         "organization name",
+        "related company",
     ],
     # "Title" is Outlook's honorific (Mr, Dr) but Salesforce's job title: the column's values decide (auto_map).
-    "job_title": ["job title", "position", "role", "occupation", "organization 1 - title", "jobtitle"],
+    "job_title": ["job title", "position", "role", "occupation", "organization 1 - title", "jobtitle", "job position"],
     "tags": ["tags", "labels", "label", "groups", "group membership", "categories", "segments", "lists", "tag"],
     "lead_stage": ["lead stage", "stage", "lifecycle stage", "status"],
     "owner_id": ["owner", "owner id", "assigned to", "assignee", "agent", "contact owner", "salesperson", "owner name"],
     "channel_type": [
         f"{kind} {n} - {part}" for kind in ("e-mail", "phone") for n in range(1, 10) for part in ("type", "label")
     ],
-    "is_company": ["is a company", "is company", "is_company", "contact type", "record type"],
+    "is_company": ["is a company", "is company", "is_company", "contact type", "record type", "company type"],
     "birthday": ["birthday", "birth date", "date of birth", "dob", "birthdate"],
     "country": [
         "country",
@@ -210,9 +224,12 @@ _SYNONYMS = {
         "mailing street",
         "home address 2",
         "address 1 - street",
+        "street2",
+        "street 2",
+        "street3",
     ],
     "website": ["website", "web page", "web page 1", "url", "homepage", "website 1 - value"],
-    "language": ["language", "locale"],
+    "language": ["language", "locale", "preferred locale", "preferred language"],
     "time_zone": ["time zone", "timezone"],
     "gender": ["gender", "sex"],
     "ip_address": ["ip address", "ip", "optin ip"],
@@ -245,7 +262,10 @@ _VALUE_KINDS = (
     ("phone", r"^\+?[\d\s().\-/]{7,}$"),
     ("website", r"^(?:https?://|www\.)\S+$"),
 )
-_HONORIFICS = r"(?i)^(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|herr|frau|m|mme|mlle|sr|sra|srta)\.?$"
+_HONORIFICS = (
+    r"(?i)^(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|herr|frau|m|mme|mlle|sr|sra|srta|mister|madam|doctor|professor"
+    r"|monsieur|madame|mademoiselle|señor|señora|señorita)\.?$"
+)
 _NAME_WORD = r"[^\W\d_][^\W\d_'’.\-]*"
 _NAMES = rf"^{_NAME_WORD}(?: {_NAME_WORD})*$"
 _SAMPLE = 200
@@ -350,7 +370,12 @@ def _map_by_name(con: duckdb.DuckDBPyConnection, headers: list[str]) -> dict[str
             if suffix.isdigit() and base in mapping and target not in CHANNEL_FIELDS:
                 mapping[header] = target
                 continue
-        if target in used and target not in ("other_emails", "other_phones", "channel_type"):
+        # Several columns may fill tags, additional values and an address's further lines ('address2', 'Street2');
+        # a second address of its own (Outlook's Business Street beside Home Street) is not joined to the first.
+        more = target in ("other_emails", "other_phones", "channel_type", "tags") or (
+            target == "address" and re.search(r"[23]$", squashed) is not None
+        )
+        if target in used and not more:
             # A second email or phone column is kept beside the first rather than fighting over it.
             target = {"email": "other_emails", "phone": "other_phones"}.get(target, IGNORE)
         mapping[header] = target
