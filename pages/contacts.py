@@ -25,7 +25,8 @@ from ui.widgets import for_display, int_param, show_error, url_index
 require_shell()
 
 # Cached (ui/cache.py): segments, column choices, filter fields and owner names, until the next workspace write
-# (fields, stages, users, settings, segments, table columns, an import); the list itself is read on every rerun.
+# (fields, stages, users, settings, segments, table columns, an import); tag names (filter, bulk actions) until the
+# next write of any kind. Read on every run of the list fragment: the page of contacts, the user's role, the jobs.
 
 ROW_HEIGHT = 35  # Streamlit's default row height: the table shows the whole page without scrolling
 FILTER = "list_filter"
