@@ -39,3 +39,21 @@ def test_windows_1252_is_detected_and_the_user_may_choose_another(fresh_db):
 def test_utf32_with_a_bom_is_read(fresh_db):
     table, _ = plan(fresh_db, "u.csv", "Email\nada@example.com\n".encode("utf-32"))
     assert table.encoding == "utf-32" and table.frame["Email"][0] == "ada@example.com"
+
+
+def test_japanese_and_russian_address_books_map_their_headers_and_keep_their_names(fresh_db):
+    from core.importer import commit_import
+
+    japanese = "姓,名,メール,電話番号\n山田,太郎,taro@example.jp,03-1234-5678\n佐藤,花子,hanako@example.jp,\n"
+    russian = "Фамилия,Имя,Отчество,Email,Телефон\nИванов,Иван,Петрович,ivan@example.ru,+7 495 123-45-67\n"
+    for name, data in (("jp.csv", japanese.encode("shift_jis")), ("ru.csv", russian.encode("koi8_r"))):
+        table = read_table(name, data)
+        mapping = auto_map(fresh_db, table.headers, table.frame)
+        assert "" not in mapping.values(), mapping
+        commit_import(fresh_db, plan_import(fresh_db, table, ImportOptions(mapping=mapping)), "admin")
+    rows = fresh_db.execute("SELECT first_name, last_name, email FROM contacts ORDER BY email").fetchall()
+    assert rows == [
+        ("花子", "佐藤", "hanako@example.jp"),
+        ("Иван Петрович", "Иванов", "ivan@example.ru"),
+        ("太郎", "山田", "taro@example.jp"),
+    ]

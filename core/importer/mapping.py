@@ -239,12 +239,65 @@ _SYNONYMS = {
 }
 
 
+# Headers in the languages address books are exported in (Japanese, Chinese, Korean, Russian, French, German,
+# Spanish, Italian, Dutch), beside the English ones above.
+_OTHER_LANGUAGES = {
+    "first_name": ["名", "下の名前", "имя", "prénom", "vorname", "nombre", "nome", "voornaam"],
+    "last_name": [
+        "姓",
+        "苗字",
+        "성",
+        "фамилия",
+        "nom",
+        "nom de famille",
+        "nachname",
+        "apellido",
+        "apellidos",
+        "cognome",
+    ],
+    "full_name": ["氏名", "名前", "姓名", "表示名", "フルネーム", "이름", "фио", "nom complet", "nombre completo"],
+    "middle_name": ["ミドルネーム", "отчество"],
+    "email": [
+        *("メール", "メールアドレス", "電子メール", "eメール", "邮箱", "电子邮件", "電郵", "이메일"),
+        *("электронная почта", "почта", "courriel", "adresse e-mail", "correo", "correo electrónico", "e-mail-adresse"),
+    ],
+    "phone": [
+        *("電話", "電話番号", "携帯", "携帯電話", "电话", "手机", "電話號碼", "전화", "전화번호", "휴대폰"),
+        *("телефон", "мобильный", "téléphone", "portable", "telefon", "handy", "mobil", "teléfono", "telefono"),
+    ],
+    "company": [
+        "会社",
+        "会社名",
+        "公司",
+        "회사",
+        "компания",
+        "организация",
+        "société",
+        "entreprise",
+        "firma",
+        "empresa",
+    ],
+    "job_title": ["役職", "职位", "직책", "должность", "poste", "cargo"],
+    "address": ["住所", "地址", "주소", "адрес", "adresse", "dirección", "straße", "strasse"],
+    "city": ["市区町村", "城市", "도시", "город", "ville", "stadt", "ort", "ciudad"],
+    "postal_code": ["郵便番号", "邮编", "우편번호", "индекс", "code postal", "plz", "postleitzahl", "código postal"],
+    "country": ["国", "国家", "국가", "страна", "pays", "land", "país"],
+    "birthday": ["誕生日", "生日", "생일", "дата рождения", "date de naissance", "geburtstag", "fecha de nacimiento"],
+}
+
+
 def _squash(name: str) -> str:
-    """A header reduced to letters and digits, so 'E-mail Address' and 'email_address' compare equal."""
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+    """A header reduced to its letters (of any script) and digits, so 'E-mail Address' and 'email_address'
+    compare equal."""
+    return re.sub(r"[\W_]", "", name.lower())
 
 
-_LOOKUP = {_squash(synonym): target for target, synonyms in _SYNONYMS.items() for synonym in synonyms}
+_LOOKUP = {
+    _squash(synonym): target
+    for table in (_OTHER_LANGUAGES, _SYNONYMS)  # the English ones win a clash
+    for target, synonyms in table.items()
+    for synonym in synonyms
+}
 
 
 def mapping_targets(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
