@@ -11,9 +11,9 @@ from core.duplicates.merge import MAX_MERGE
 from core.errors import ContactsError
 from core.views.bulk import Selection
 from core.views.filters import Filter, describe_filter, filter_from_url, filter_to_url
-from core.views.queries import ListView, list_contacts
+from core.views.queries import ListView
 from ui.bulk_actions import ROUND_KEY, bulk_actions, show_last_action
-from ui.cache import all_segments, column_choices, filter_fields, owner_names
+from ui.cache import all_segments, column_choices, filter_fields, list_page, owner_names
 from ui.export import export_control
 from ui.filter_builder import clear_filter, filter_builder, load_filter, save_as_segment
 from ui.login import require_session
@@ -26,7 +26,8 @@ require_shell()
 
 # Cached (ui/cache.py): segments, column choices, filter fields and owner names, until the next workspace write
 # (fields, stages, users, settings, segments, table columns, an import); tag names (filter, bulk actions) until the
-# next write of any kind. Read on every run of the list fragment: the page of contacts, the user's role, the jobs.
+# next write of any kind, and so is each page of contacts shown (for a minute at most: "within the last N days"
+# moves with the clock). Read on every run of the list fragment: the user's session and role, the jobs.
 
 ROW_HEIGHT = 35  # Streamlit's default row height: the table shows the whole page without scrolling
 FILTER = "list_filter"
@@ -113,7 +114,7 @@ def contact_list(search_cell: DeltaGenerator, segment: str, active: Filter, acti
         columns=columns,
     )
     try:
-        result = list_contacts(con, view, me)
+        result = list_page(con, view, me)
     except ContactsError as error:
         show_error(error)
         st.stop()

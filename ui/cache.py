@@ -6,6 +6,8 @@ that could change it, and the first rerun after such a write reads it afresh. Pa
 these they use. The leading `_con` is not hashed (Streamlit skips arguments starting with an underscore).
 """
 
+import time
+
 import duckdb
 import polars as pl
 import streamlit as st
@@ -13,10 +15,12 @@ import streamlit as st
 from core import workspace
 from core.config import database_path
 from core.contacts import validation
+from core.contacts.models import ContactPage
 from core.contacts.validation import CustomField
 from core.stamps import contacts_stamp, workspace_stamp
 from core.views import filters, segments
 from core.views.filters import FilterField
+from core.views.queries import ListView, list_contacts
 from core.views.segments import Segment
 
 _KEEP = 64  # entries per function: one per database and stamp (and user), old stamps fall out
@@ -119,3 +123,17 @@ def _segment_summaries(_con: duckdb.DuckDBPyConnection, path: str, stamp: int, u
 def segment_summaries(con: duckdb.DuckDBPyConnection, user: str) -> pl.DataFrame:
     """core.views.segments.segment_summaries (with counts) for a user, until the next write of any kind."""
     return _segment_summaries(con, _path(), contacts_stamp(), user)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _list_page(
+    _con: duckdb.DuckDBPyConnection, _view: ListView, path: str, stamp: int, minute: int, user: str, view: str
+) -> ContactPage:
+    return list_contacts(_con, _view, user)
+
+
+def list_page(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> ContactPage:
+    """core.views.queries.list_contacts, until the next write of any kind, and for a minute at most (a filter
+    "within the last N days" moves with the clock): the list everyone opens first, a segment opened again, a
+    page turned back cost no query."""
+    return _list_page(con, view, _path(), contacts_stamp(), int(time.time() // 60), user, view.model_dump_json())

@@ -1,8 +1,11 @@
 """Search, open, edit and reload in a real browser; names show as text, never as HTML."""
 
+import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 from playwright.sync_api import expect
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from tests.browser.conftest import wait_for_app
 
@@ -246,3 +249,36 @@ def test_a_search_then_a_page_forward_rerun_the_list_alone_and_keep_the_url(serv
     wait_for_app(page)
     page.get_by_text("11 contacts · page 1 of 1").wait_for()
     expect(page.get_by_placeholder(SEARCH_BOX)).to_have_value("sample5")
+
+
+def test_a_search_sent_as_the_browser_sends_it_redraws_the_list_fragment_alone(server, page):
+    """Over the websocket (bench/load.py's client, with this browser's session cookie): a full run of the list draws
+    the whole page; typing a search then reruns only the list's fragment, so app.py, the bar and the filter stay."""
+    from bench.load import Tab
+
+    cookie = next(cookie["value"] for cookie in page.context.cookies() if cookie["name"] == "contacts_session")
+
+    async def full_then_search() -> tuple[list[ForwardMsg], list[ForwardMsg] | None, Tab]:
+        tab = Tab(server.port, cookie)
+        await tab.open()
+        try:
+            return await tab.run("contacts", {}), await tab.use_widget("Search", "sample"), tab
+        finally:
+            await tab.socket.close()
+
+    with ThreadPoolExecutor(1) as thread:  # Playwright's sync API holds this thread's event loop
+        full, searched, tab = thread.submit(asyncio.run, full_then_search()).result()
+    assert searched is not None
+    fragment = tab.widgets["Search"][1]
+
+    def deltas(messages: list[ForwardMsg]) -> list[object]:
+        return [message.delta for message in messages if message.WhichOneof("type") == "delta"]
+
+    assert fragment and any(not delta.fragment_id for delta in deltas(full))  # the page outside the fragment
+    assert {delta.fragment_id for delta in deltas(searched)} == {fragment}
+    assert searched[-1].script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+    captions = [
+        delta.new_element.markdown.body for delta in deltas(searched) if delta.WhichOneof("type") == "new_element"
+    ]
+    assert any("contacts · page 1 of 2" in caption for caption in captions)
+    assert "q=sample" in tab.query
