@@ -11,6 +11,7 @@ from core.accounts.users import bootstrap_admin
 from core.contacts.models import Contact, ContactInput
 from core.contacts.records import create_contact, get_contact
 from core.db import open_database
+from core.views.search_index import refresh_search_index
 
 T0 = datetime(2024, 1, 1, 9, 0)
 
@@ -32,6 +33,7 @@ def _store(con: duckdb.DuckDBPyConnection, contact_id: str, custom: dict[str, An
     con.execute(f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join('$' + c for c in columns)})", values)
     for key, value in custom.items():
         con.execute("INSERT INTO custom_values VALUES (?, ?, ?)", [contact_id, key, value])
+    refresh_search_index(con, [contact_id])  # written as given, past the write paths that keep the index
 
 
 @pytest.fixture(scope="session")  # it holds no state: module-scoped fixtures may use it too

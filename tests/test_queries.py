@@ -9,6 +9,7 @@ from core.accounts.users import bootstrap_admin
 from core.db import open_database
 from core.errors import ContactsError
 from core.views.queries import ListView, count_view, list_contacts, view_contact_ids
+from core.views.search_index import rebuild_search_index
 from core.workspace import add_owner, define_custom_field
 
 START = datetime(2024, 1, 1, 9, 0)
@@ -78,6 +79,7 @@ def listing():
         "INSERT INTO custom_values VALUES (?, ?, ?)",
         [["c01", "plan", "Pro"], ["c02", "plan", "Free"], ["c01", "member_no", "M-1"], ["c03", "member_no", "M-3"]],
     )
+    rebuild_search_index(con)  # written past the write paths that keep the search index
     yield con
     con.close()
 

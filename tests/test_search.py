@@ -11,6 +11,7 @@ from core.contacts.records import set_blocked
 from core.db import open_database
 from core.views.queries import ListView, view_contact_ids
 from core.views.search import escape_like, search_condition, whole_word_pattern
+from core.views.search_index import rebuild_search_index
 from core.workspace import define_custom_field
 
 
@@ -248,5 +249,6 @@ def test_sql_search_finds_all_the_python_rule_finds(scratch_db, contacts, querie
         "INSERT INTO contacts (contact_id, first_name, last_name, email) VALUES (?, ?, ?, ?)",
         [[f"c{index}", first, last, email] for index, (first, last, email) in enumerate(contacts)],
     )
+    rebuild_search_index(scratch_db)  # written past the write paths that keep the search index
     for query in queries:
         assert expected_matches(contacts, query) <= search(scratch_db, query), query

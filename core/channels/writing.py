@@ -19,6 +19,7 @@ from core.channels.run import (
 )
 from core.contacts.activity import now
 from core.db import rows, scalar, scratch
+from core.views.search_index import refresh_search_index
 
 MAX_MALFORMED_KEPT = 1000
 # A message's key: its sender on the channel, its time and its text (see migration 013).
@@ -85,6 +86,9 @@ def _write_contacts(con: duckdb.DuckDBPyConnection, run: Run, moment: datetime) 
             for contact_id, diff in diffs.items()
             if diff
         ]
+    changed = [c["contact_id"] for c in created] + [contact_id for contact_id, diff in diffs.items() if diff]
+    if changed:
+        refresh_search_index(con, changed)
     return activity
 
 

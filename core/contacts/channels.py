@@ -17,6 +17,7 @@ from core.contacts.rules import EMAIL, check_one
 from core.contacts.validation import system_rule
 from core.db import conflicts_as_stale, frame, scalar, scratch, transaction
 from core.errors import ContactsError, StaleContactError
+from core.views.search_index import refresh_search_index
 
 Kind = Literal["email", "phone"]
 KINDS: tuple[Kind, ...] = ("email", "phone")
@@ -95,6 +96,7 @@ def set_contact_channels(
                     f"INSERT INTO contact_channels SELECT $id, $kind, value, label, position FROM {given}",
                     {"id": contact_id, "kind": kind},
                 )
+        refresh_search_index(con, [contact_id])
         field = f"additional_{kind}s"
         shown = [", ".join(c.value + (f" ({c.label})" if c.label else "") for c in found) for found in (before, wanted)]
         record_activity(con, contact_id, actor, "updated", changes_json({field: shown[0]}, {field: shown[1]}))

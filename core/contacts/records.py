@@ -14,6 +14,7 @@ from core.contacts.validation import blank, clean_contact_id, clean_custom_value
 from core.db import Scratch, conflicts_as_stale, frame, rows, scalar, scratch, scratch_ids, transaction
 from core.db.dialect import dialect
 from core.errors import ContactsError, StaleContactError
+from core.views.search_index import SEARCHED_FIELDS, refresh_search_index
 
 RELATED_TABLES = (
     "conversations",
@@ -82,6 +83,7 @@ def create_contact(con: duckdb.DuckDBPyConnection, data: ContactInput, actor: st
             values,
         )
         _write_custom(con, contact_id, custom)
+        refresh_search_index(con, [contact_id])
         stored = {k: v for k, v in values.items() if not blank(v)} | {
             f"custom.{k}": v for k, v in custom.items() if v is not None
         }
@@ -169,6 +171,8 @@ def update_contact(
         )
         if not updated:
             raise StaleContactError(SAVE_CONFLICT)
+        if SEARCHED_FIELDS.intersection(system_after):
+            refresh_search_index(con, [contact_id])
         _write_custom(
             con, contact_id, {k.removeprefix("custom."): v for k, v in after.items() if k.startswith("custom.")}
         )

@@ -19,6 +19,7 @@ from core.demo import related
 from core.demo.duplicates import people_with_duplicates
 from core.demo.lifecycle import add_last_contact, add_lifecycle
 from core.demo.reference import owners, slug
+from core.views.search_index import refresh_search_index
 from core.workspace import define_custom_field, lead_stages
 
 DEMO_ADMIN = "admin"  # the demo team's admin (core/demo/tables/owners.csv) acts for the demo
@@ -90,6 +91,8 @@ def _write(
         "contacts": _insert(con, "contacts", people.select(CONTACT_COLUMNS)),
         "duplicates": people["_kind"].count(),  # the copies: rows with a kind of duplicate
     }
+    with scratch(con, people.select("contact_id")) as added:
+        refresh_search_index(con, added)
     _insert(con, "demo_truth", people.select("contact_id", "person_id"))
     _insert(con, "custom_values", related.custom_values(rng, people, now, usable))
     conversations = _numbered(con, conversations, "conversation_id")

@@ -29,6 +29,7 @@ from core.duplicates.merge_plan import (
 )
 from core.duplicates.merged_ids import record_merged
 from core.errors import ContactsError, StaleContactError
+from core.views.search_index import refresh_search_index
 from core.workspace import user_role
 
 # Every character str.isspace() knows (none lies above U+3000): what validation.blank strips, for SQL's trim().
@@ -241,12 +242,16 @@ def _replace_contacts(con: duckdb.DuckDBPyConnection, members: Scratch, merged: 
     there is nothing else to delete), and put each merged primary in place of the stored one."""
     con.execute(
         "INSERT INTO deletion_log SELECT $now, $actor, contact_id, to_json(c) "
-        f"FROM (SELECT * EXCLUDE (primary_id, rank, touches) FROM {members} WHERE rank > 0) c",
+        f"FROM (SELECT * EXCLUDE (primary_id, rank, touches, row_key) FROM {members} WHERE rank > 0) c",
         {"now": now(), "actor": actor},
     )
     # A rewrite, not an UPDATE: DuckDB updates a list column (tags) of an indexed table row by row.
     con.execute(f"DELETE FROM contacts WHERE contact_id IN (SELECT contact_id FROM {members})")
-    con.execute(f"INSERT INTO contacts BY NAME SELECT * FROM {merged}")
+    # The primary keeps its row_key (the search index's key for it: core/views/search_index.py).
+    con.execute(
+        f"INSERT INTO contacts BY NAME SELECT g.*, p.row_key FROM {merged} g "
+        f"JOIN {members} p ON p.contact_id = g.contact_id AND p.rank = 0"
+    )
     return scalar(con, f"SELECT count(*) FROM {members} WHERE rank > 0")
 
 
@@ -274,6 +279,7 @@ def _merge(con: duckdb.DuckDBPyConnection, groups: Scratch, actor: str) -> int:
             _sum_refusals(con, members)
             _keep_channels(con, members, merged)
             deleted = _replace_contacts(con, members, merged, actor)
+            refresh_search_index(con, merged)  # the primaries' merged names, emails and phones
             record_merged(con, members, at)
             con.execute(
                 "INSERT INTO activity (contact_id, happened_at, actor, action, changes) "

@@ -16,6 +16,7 @@ from core.exporting import csv_bytes
 from core.importer.cleaning import MORE_EMAILS, MORE_PHONES
 from core.importer.planning import ACTION, TARGET, ImportPlan
 from core.importer.reading import LINE
+from core.views.search_index import refresh_search_index
 
 Progress = Callable[[float, str], None]
 _TEXT_TYPES = ("text",)
@@ -63,6 +64,7 @@ def commit_import(
                 report(0.7, "Writing custom fields")
                 _write_custom(con, stage, changed, plan, custom)
                 gained_only_channels = _write_channels(con, stage, changed, plan, actor, at)
+                refresh_search_index(con, stage, "__id")  # every created or updated row's names, emails and phones
                 report(0.85, "Recording activity")
                 _record_activity(con, stage, changed, plan.file_name, actor, at)
                 changed_count = scalar(con, f"SELECT count(*) FROM {changed}") + gained_only_channels

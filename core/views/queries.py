@@ -14,7 +14,7 @@ from core.db import frame, rows, scalar
 from core.errors import ContactsError
 from core.views.filters import Filter, compile_filter, filter_fields
 from core.views.fuzzy import fuzzy_condition
-from core.views.search import search_condition
+from core.views.search import indexed_search_condition
 from core.views.segments import segment_condition
 
 MAX_PAGE_SIZE = 500
@@ -63,7 +63,7 @@ def view_sql(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> ViewS
     filter_sql, filter_params = "TRUE", dict[str, Any]()
     if view.filter is not None and not view.filter.is_empty():
         filter_sql, filter_params = compile_filter(view.filter, filter_fields(con), prefix="f")
-    search_sql, search_params = search_condition(view.search, default_country(con))
+    search_sql, search_params = indexed_search_condition(con, view.search, default_country(con))
     fuzzy = fuzzy_condition(con, view.search)
     fuzzy_sql, fuzzy_params = fuzzy if fuzzy is not None else (None, {})
     return ViewSQL(

@@ -7,12 +7,19 @@ checkbox and date & time. Close spellings (typos) of names and email local parts
 
 from typing import Any
 
+import duckdb
 import polars as pl
 
 from core.contacts.normalize import normalize_phones, phone_digits
+from core.db import rows
+from core.views.search_index import Position, keys_holding, query_pieces
 
 _RE2_SPECIAL = set("\\.+*?()|[]{}^$-")
 MIN_PHONE_DIGITS = 3
+# Candidates of a query with separators are checked one by one; above this many the query scans instead.
+VERIFY_LIMIT = 20_000
+# A query held by more contacts than this (gmail, com) scans instead: the scan costs the same for any query.
+MAX_MATCHES = 50_000
 
 
 def escape_like(text: str) -> str:
@@ -36,7 +43,8 @@ def _looks_like_phone(text: str) -> bool:
 
 
 def search_condition(query: str, default_country: str = "US") -> tuple[str, dict[str, Any]]:
-    """The WHERE fragment (on contacts `c`) and parameters for a quick search."""
+    """The WHERE fragment (on contacts `c`) and parameters for a quick search, scanning every contact (the
+    search index's reference, and its fallback)."""
     text = " ".join(query.split())
     if not text:
         return "TRUE", {}
@@ -47,22 +55,19 @@ def search_condition(query: str, default_country: str = "US") -> tuple[str, dict
     escape = "" if literal else " ESCAPE '\\'"
     columns = ["c.first_name", "c.last_name", "c.email"]
     phone_like = _looks_like_phone(text)
-    # Only a query with a space can span first and last name; a phone-looking one ("555 01") never does,
-    # and joining the two names of every contact is the costliest clause of a search.
-    if " " in text and not phone_like:
+    # Only a query with a space can span first and last name, and joining the two names of every contact is
+    # the costliest clause of a search.
+    if " " in text:
         columns.append("concat_ws(' ', c.first_name, c.last_name)")
     if literal:
         clauses = [f"{column} ILIKE $search_like" for column in columns]
     else:
         params["search_text"] = text.lower()
         clauses = [f"contains(lower({column}), $search_text)" for column in columns]
-    clauses.append(
-        "c.contact_id IN (SELECT v.contact_id FROM custom_values v JOIN custom_fields f ON f.key = v.field_key "
-        f"WHERE f.type IN ('text', 'number', 'dropdown') AND v.value ILIKE $search_like{escape} "
-        "AND regexp_matches(v.value, $search_word, 'i'))"
-    )
-    # Additional emails and phones (contact_channels) are searched like the primary ones.
-    channel_match = f"ch.value ILIKE $search_like{escape}"
+    clauses.append(_custom_clause(escape))
+    # Additional emails and phones (contact_channels) are searched like the primary ones: a phone by its digits,
+    # when the query looks like a phone.
+    channel_match = f"(ch.kind = 'email' AND ch.value ILIKE $search_like{escape})"
     if phone_like:
         params["search_digits"] = phone_digits(text)
         clauses.append("contains(c.phone, $search_digits)")
@@ -71,6 +76,7 @@ def search_condition(query: str, default_country: str = "US") -> tuple[str, dict
         if e164:
             params["search_e164"] = e164
             clauses.append("c.phone = $search_e164")
+            channel_match += " OR (ch.kind = 'phone' AND ch.value = $search_e164)"
     clauses.append(f"c.contact_id IN (SELECT ch.contact_id FROM contact_channels ch WHERE {channel_match})")
     return "(" + " OR ".join(clauses) + ")", params
 
@@ -78,3 +84,94 @@ def search_condition(query: str, default_country: str = "US") -> tuple[str, dict
 def normalize_phones_single(text: str, default_country: str) -> str | None:
     """The E.164 form of a phone-looking query, or None."""
     return normalize_phones(pl.Series([text]), default_country)["phone"][0]
+
+
+def _custom_values_sql(escape: str) -> str:
+    """SQL: the contact IDs holding the query as a whole word in a custom text, number or dropdown value."""
+    return (
+        "SELECT v.contact_id FROM custom_values v JOIN custom_fields f ON f.key = v.field_key "
+        f"WHERE f.type IN ('text', 'number', 'dropdown') AND v.value ILIKE $search_like{escape} "
+        "AND regexp_matches(v.value, $search_word, 'i')"
+    )
+
+
+def _custom_clause(escape: str) -> str:
+    """Custom text, number and dropdown values holding the query as a whole word."""
+    return f"c.contact_id IN ({_custom_values_sql(escape)})"
+
+
+def _words_sql(text: str) -> str:
+    """SQL: whether contact `c` holds the query (search_like) in a name, the full name (for a query with a space),
+    an email or an additional email; checks the candidates the search index gives a query with separators."""
+    like = "ILIKE $search_like ESCAPE '\\'"
+    clauses = [f"{column} {like}" for column in ("c.first_name", "c.last_name", "c.email")]
+    if " " in text:
+        clauses.append(f"concat_ws(' ', c.first_name, c.last_name) {like}")
+    clauses.append(f"c.contact_id IN (SELECT contact_id FROM contact_channels WHERE kind = 'email' AND value {like})")
+    return "(" + " OR ".join(clauses) + ")"
+
+
+def _verified(con: duckdb.DuckDBPyConnection, candidates: set[int], text: str) -> set[int]:
+    """The candidates (row_keys) that really hold the query, checked on their own rows only."""
+    if not candidates:
+        return set()
+    # MATERIALIZED: the check runs on the candidates, not pushed down into a scan of every contact.
+    sql = (
+        "WITH c AS MATERIALIZED (SELECT * FROM contacts WHERE row_key IN (SELECT unnest($keys))) "
+        f"SELECT list(c.row_key) FROM c WHERE {_words_sql(text)}"
+    )
+    found = rows(con, sql, {"search_like": f"%{escape_like(text)}%", "keys": sorted(candidates)})
+    return set(found[0][0] or [])
+
+
+def indexed_matches(con: duckdb.DuckDBPyConnection, query: str, default_country: str = "US") -> list[int] | None:
+    """The row_keys of contacts holding the query in a name, email or phone (additional ones included), read
+    from the search index (core/views/search_index.py), sorted; None when the index cannot answer (a query of
+    separators only, or one held by too many contacts) and the search scans instead."""
+    text = " ".join(query.split())
+    lowered, pieces = query_pieces(con, text)
+    if not pieces:
+        return None
+    # One piece and nothing else is inside a value exactly when inside one of its words: no check needed.
+    whole = len(pieces) == 1 and pieces[0][0] == lowered
+    words = keys_holding(con, pieces, MAX_MATCHES if whole else VERIFY_LIMIT)
+    if words is None:
+        return None
+    exact, candidates = (set(words), set()) if whole else (set(), set(words))
+    if _looks_like_phone(text):
+        e164 = normalize_phones_single(text, default_country)
+        phone_pieces: list[tuple[str, Position]] = [(phone_digits(text), "contains")]
+        if e164:
+            phone_pieces.append((phone_digits(e164), "equal"))
+        for piece in phone_pieces:
+            phones = keys_holding(con, [piece], MAX_MATCHES, phone=True)
+            if phones is None:
+                return None
+            exact.update(phones)
+    return sorted(exact | _verified(con, candidates - exact, text))
+
+
+def custom_keys(con: duckdb.DuckDBPyConnection, text: str) -> list[int]:
+    """The row_keys of contacts holding the query as a whole word in a custom text, number or dropdown value."""
+    escape = "" if not any(ch in text for ch in "%_\\") else " ESCAPE '\\'"
+    params = {"search_like": f"%{escape_like(text)}%", "search_word": whole_word_pattern(text)}
+    # Two steps: the values first (a scan of custom values), then only if some hold it, their contacts' keys.
+    held = rows(con, f"SELECT list(DISTINCT contact_id) FROM ({_custom_values_sql(escape)})", params)[0][0]
+    if not held:
+        return []
+    found = rows(con, "SELECT list(row_key) FROM contacts WHERE contact_id IN (SELECT unnest($ids))", {"ids": held})
+    return found[0][0] or []
+
+
+def indexed_search_condition(
+    con: duckdb.DuckDBPyConnection, query: str, default_country: str = "US"
+) -> tuple[str, dict[str, Any]]:
+    """The WHERE fragment (on contacts `c`) and parameters for a quick search, names, emails and phones answered
+    from the search index; the same contacts as search_condition."""
+    text = " ".join(query.split())
+    if not text:
+        return "TRUE", {}
+    keys = indexed_matches(con, text, default_country)
+    if keys is None:
+        return search_condition(text, default_country)
+    return "c.row_key IN (SELECT unnest($search_keys))", {"search_keys": sorted({*keys, *custom_keys(con, text)})}

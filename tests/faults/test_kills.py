@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.views.search_index import rebuild_search_index
 from tests.faults.driver import FILLERS, OPERATIONS
 from tests.faults.invariants import check
 from tests.faults.workspace import open_workspace, webchat
@@ -47,6 +48,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "SELECT 'filler' || i, 'filler' || i || '@example.com', 'Filler', TIMESTAMP '2024-01-01', "
         f"TIMESTAMP '2024-01-01' FROM range({FILLERS}) t(i)"
     )
+    rebuild_search_index(con)  # written past the write paths that keep the search index
     con.execute(
         "INSERT INTO notes (contact_id, author, body, created_at) "
         "SELECT contact_id, 'admin', 'a note', TIMESTAMP '2024-01-02' FROM contacts WHERE contact_id LIKE 'filler%'"

@@ -9,6 +9,7 @@ from core.channels.ingest import ingest_lines
 from core.contacts.models import ContactInput
 from core.contacts.records import add_note, create_contact
 from core.db import open_database
+from core.views.search_index import rebuild_search_index
 
 try:  # sign-in (issue 12): a workspace needs its first admin before anyone writes
     from core.accounts.users import bootstrap_admin
@@ -43,6 +44,7 @@ def seed(con: duckdb.DuckDBPyConnection, contact_ids: tuple[str, ...] = ("x", "y
         "SELECT 'filler' || i, 'filler' || i || '@example.com', TIMESTAMP '2024-01-01', TIMESTAMP '2024-01-01' "
         "FROM range(2000) t(i)"
     )
+    rebuild_search_index(con)  # written past the write paths that keep the search index
     for contact_id in contact_ids:
         create_contact(con, ContactInput(contact_id=contact_id, email=f"{contact_id}@example.com"), "admin")
     if not history:

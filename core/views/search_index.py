@@ -1,0 +1,142 @@
+"""The search index: the distinct terms of names, emails and phones, and which contacts hold each (issue 17).
+
+A word is a lower-cased run of letters and digits of a first name, last name, email or additional email; a
+phone's term (primary or additional) is its digits, whatever their formatting, and only a query that looks
+like a phone reads them. `search_terms` holds each distinct term once (713,000 at 1,000,000 contacts),
+`search_postings` (term_id, row_key) the contacts holding it, keyed by the contacts' integer `row_key`
+(migration 016). A query without separators ("smith", "gmail", "55501") is inside a value exactly when it
+is inside one of the value's terms, so its contacts are read from the terms that contain it: the scan
+covers the distinct terms, not the contacts, and the rest grows with the matches. A query with separators
+("maria.gar", "john smith") narrows the candidates the same way per word, then checks them exactly.
+
+DuckDB has no triggers: every write that changes a contact's names, emails, phones or additional emails and
+phones calls `refresh_search_index` for those contacts inside its own transaction. A deleted contact's
+postings are left behind (its row_key is never reused, so they match no row); `rebuild_search_index`
+drops them.
+"""
+
+from collections.abc import Sequence
+from typing import Literal
+
+import duckdb
+
+from core.db import Scratch, rows, scratch
+
+SEARCHED_FIELDS = frozenset({"first_name", "last_name", "email", "phone"})  # with contact_channels' values
+TERM_SPLIT = r"[^\pL\pN]+"  # what separates words: anything but a letter or a digit (Unicode)
+
+Position = Literal["contains", "prefix", "suffix", "equal"]
+_TERM_TEST: dict[Position, str] = {
+    "contains": "contains(term, $piece_{i})",
+    "prefix": "starts_with(term, $piece_{i})",
+    "suffix": "suffix(term, $piece_{i})",
+    "equal": "term = $piece_{i}",
+}
+
+
+def _values_sql(changed: str) -> str:
+    """SQL: (row_key, v, phone) for every searchable value of the contacts `changed` selects."""
+    columns = [("first_name", "false"), ("last_name", "false"), ("email", "false"), ("phone", "true")]
+    parts = [
+        f"SELECT row_key, {column} AS v, {phone} AS phone FROM ({changed}) WHERE {column} IS NOT NULL"
+        for column, phone in columns
+    ]
+    parts.append(
+        f"SELECT c.row_key, ch.value, ch.kind = 'phone' FROM ({changed}) c JOIN contact_channels ch USING (contact_id)"
+    )
+    return " UNION ALL ".join(parts)
+
+
+def terms_sql(changed: str) -> str:
+    """SQL: the distinct (row_key, term, phone) rows of the contacts `changed` selects (columns of contacts)."""
+    split = (
+        "CASE WHEN phone THEN [regexp_replace(v, '[^0-9]', '', 'g')] "
+        f"ELSE regexp_split_to_array(lower(v), '{TERM_SPLIT}') END"
+    )
+    return (
+        f"SELECT DISTINCT row_key, term, phone FROM (SELECT row_key, phone, unnest({split}) AS term "
+        f"FROM ({_values_sql(changed)})) WHERE term <> ''"
+    )
+
+
+def _add_postings(con: duckdb.DuckDBPyConnection, fresh: Scratch) -> None:
+    """Add the terms of `fresh` (row_key, term, phone) not held yet, then its postings."""
+    con.execute(
+        "INSERT INTO search_terms SELECT nextval('search_term_seq'), term, phone FROM "
+        f"(SELECT DISTINCT term, phone FROM {fresh} f WHERE NOT EXISTS "
+        "(SELECT 1 FROM search_terms t WHERE t.term = f.term AND t.phone = f.phone) ORDER BY phone, term)"
+    )
+    con.execute(
+        "INSERT INTO search_postings SELECT DISTINCT t.term_id, f.row_key "
+        f"FROM {fresh} f JOIN search_terms t USING (term, phone)"
+    )
+
+
+def refresh_search_index(
+    con: duckdb.DuckDBPyConnection, contacts: Scratch | Sequence[str], id_column: str = "contact_id"
+) -> None:
+    """Bring the postings of these contacts (a relation whose `id_column` holds contact IDs, or a list of IDs) up
+    to date with their stored values; set-based, inside the caller's transaction. Deleted contacts need no call."""
+    if isinstance(contacts, Scratch):
+        chosen, params = f"SELECT {id_column} FROM {contacts}", {}
+    else:
+        chosen, params = "SELECT unnest($ids) AS contact_id", {"ids": list(contacts)}
+    changed = f"SELECT * FROM contacts WHERE contact_id IN ({chosen})"
+    con.execute(f"DELETE FROM search_postings WHERE row_key IN (SELECT row_key FROM ({changed}))", params)
+    with scratch(con, terms_sql(changed), params) as fresh:
+        _add_postings(con, fresh)
+
+
+def rebuild_search_index(con: duckdb.DuckDBPyConnection) -> None:
+    """Build the terms and postings again from every contact (drops deleted contacts' postings)."""
+    con.execute("DELETE FROM search_postings")
+    con.execute("DELETE FROM search_terms")
+    with scratch(con, terms_sql("SELECT * FROM contacts")) as fresh:
+        _add_postings(con, fresh)
+
+
+def query_pieces(con: duckdb.DuckDBPyConnection, text: str) -> tuple[str, list[tuple[str, Position]]]:
+    """The lower-cased query and its words, each with where it must sit in a stored word: a piece after a
+    separator starts a word, one before a separator ends it ("maria.gar": a word ending in 'maria', one
+    starting with 'gar'); a query that is one piece may be anywhere inside a word."""
+    lowered, parts = rows(con, f"SELECT lower($t), regexp_split_to_array(lower($t), '{TERM_SPLIT}')", {"t": text})[0]
+    pieces: list[tuple[str, Position]] = []
+    for index, piece in enumerate(parts):
+        if not piece:
+            continue
+        after_separator, before_separator = index > 0, index < len(parts) - 1
+        position: Position = (
+            "equal"
+            if after_separator and before_separator
+            else "prefix"
+            if after_separator
+            else "suffix"
+            if before_separator
+            else "contains"
+        )
+        pieces.append((piece, position))
+    return lowered, pieces
+
+
+def holding_sql(pieces: list[tuple[str, Position]], phone: bool = False) -> tuple[str, dict[str, str]]:
+    """SQL: the row_keys of contacts holding a word (or phone digits) for every piece as placed (an intersection)."""
+    selects, params = [], {}
+    for i, (piece, position) in enumerate(pieces):
+        params[f"piece_{i}"] = piece
+        # The phones are stored last: a search for words skips their row groups.
+        test = f"{'' if phone else 'NOT '}phone AND {_TERM_TEST[position].format(i=i)}"
+        selects.append(
+            f"SELECT row_key FROM search_postings WHERE term_id IN (SELECT term_id FROM search_terms WHERE {test})"
+        )
+    return " INTERSECT ".join(selects), params
+
+
+def keys_holding(
+    con: duckdb.DuckDBPyConnection, pieces: list[tuple[str, Position]], limit: int, phone: bool = False
+) -> list[int] | None:
+    """The row_keys of contacts holding a word (or phone digits) for every piece as placed, distinct and sorted;
+    None when more than `limit` postings hold them (the caller scans instead)."""
+    sql, params = holding_sql(pieces, phone)
+    found = rows(con, f"SELECT list(row_key) FROM (FROM ({sql}) LIMIT $limit)", {**params, "limit": limit + 1})
+    keys = found[0][0] or []
+    return None if len(keys) > limit else sorted(set(keys))

@@ -1,0 +1,260 @@
+"""The search index (core/views/search_index.py, migration 016): it answers what a plain ILIKE scan answers, and
+stays what a rebuild gives after create, edit, additional emails and phones, channel events, import, merge and
+delete; an older database is carried over."""
+
+import json
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.accounts.users import bootstrap_admin
+from core.channels.ingest import ingest_lines
+from core.contacts.channels import Channel, set_contact_channels
+from core.contacts.records import delete_contacts, get_contact, update_contact
+from core.db import apply_migrations, migration_files, open_database, rows
+from core.duplicates.merge import merge_contacts
+from core.errors import ContactsError
+from core.importer import ImportOptions, auto_map, commit_import, plan_import, read_table
+from core.views.search import indexed_matches, search_condition
+from core.views.search_index import rebuild_search_index, terms_sql
+
+LETTERS = "abcdeéßAB"  # a few letters, an accented one and capitals: collisions, case and Unicode
+SEPARATORS = " .-_@+'"
+_word = st.text(alphabet=LETTERS + "0123", min_size=1, max_size=6)
+_name = st.one_of(st.none(), st.builds(" ".join, st.lists(_word, min_size=1, max_size=2)), _word)
+_local = st.text(alphabet=LETTERS + "0123._-+", min_size=1, max_size=8)
+_email = st.one_of(
+    st.none(),
+    st.builds(lambda local, host: f"{local}@{host}.com", _local, _word),
+)
+_phone = st.one_of(st.none(), st.text(alphabet="0123456789", min_size=6, max_size=9).map(lambda d: f"+1{d}"))
+_contact = st.tuples(_name, _name, _email, _phone, st.lists(st.one_of(_email, _phone), max_size=2, unique=True))
+
+
+def _formatted(digits: str, style: int) -> str:
+    """The digits as a person might type them."""
+    if style == 0 or len(digits) < 4:
+        return digits
+    if style == 1:
+        return f"{digits[:3]} {digits[3:]}"
+    return f"({digits[:3]}) {digits[3:-2]}-{digits[-2:]}"
+
+
+@st.composite
+def _query(draw: st.DrawFn, contacts: list[tuple]) -> str:
+    """A piece of a stored value (any case), a phone's digits as typed, or random text with separators."""
+    values = [v for c in contacts for v in (*c[:4], *c[4]) if v]
+    kind = draw(st.integers(0, 3))
+    if kind == 0 and values:
+        value = draw(st.sampled_from(values))
+        start = draw(st.integers(0, len(value) - 1))
+        piece = value[start : draw(st.integers(start + 1, len(value)))]
+        return piece.upper() if draw(st.booleans()) else piece
+    if kind == 1:
+        phones = [v for v in values if v.startswith("+")]
+        if phones:
+            digits = draw(st.sampled_from(phones))[1:]
+            start = draw(st.integers(0, len(digits) - 3))
+            return _formatted(digits[start : draw(st.integers(start + 3, len(digits)))], draw(st.integers(0, 2)))
+    return draw(st.text(alphabet=LETTERS + "0123" + SEPARATORS, min_size=1, max_size=6))
+
+
+def _store(con: duckdb.DuckDBPyConnection, contacts: list[tuple]) -> None:
+    """The contacts written as given (c0, c1, ...), then the index rebuilt: the write paths are tested below."""
+    con.execute("DELETE FROM contact_channels")
+    con.execute("DELETE FROM contacts")
+    con.executemany(
+        "INSERT INTO contacts (contact_id, first_name, last_name, email, phone) VALUES (?, ?, ?, ?, ?)",
+        [[f"c{i}", *contact[:4]] for i, contact in enumerate(contacts)],
+    )
+    channels = [
+        [f"c{i}", "phone" if value.startswith("+") else "email", value, position]
+        for i, contact in enumerate(contacts)
+        for position, value in enumerate(contact[4], start=1)
+        if value
+    ]
+    if channels:
+        con.executemany("INSERT INTO contact_channels VALUES (?, ?, ?, NULL, ?)", channels)
+    rebuild_search_index(con)
+
+
+def scanned(con: duckdb.DuckDBPyConnection, query: str) -> set[str]:
+    """The contacts a plain ILIKE scan finds (core.views.search.search_condition)."""
+    where, params = search_condition(query)
+    return {row[0] for row in rows(con, f"SELECT contact_id FROM contacts c WHERE {where}", params)}
+
+
+def indexed(con: duckdb.DuckDBPyConnection, query: str) -> set[str] | None:
+    """The contacts the search index finds; None when it hands the query back to the scan."""
+    keys = indexed_matches(con, query)
+    if keys is None:
+        return None
+    found = rows(con, "SELECT contact_id FROM contacts WHERE row_key IN (SELECT unnest($keys))", {"keys": keys})
+    return {row[0] for row in found}
+
+
+@pytest.fixture(scope="module")
+def scratch_db():
+    con = open_database()
+    bootstrap_admin(con)
+    yield con
+    con.close()
+
+
+@given(data=st.data(), contacts=st.lists(_contact, min_size=1, max_size=8))
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_the_index_finds_what_an_ilike_scan_finds(scratch_db, data, contacts):
+    _store(scratch_db, contacts)
+    for query in data.draw(st.lists(_query(contacts), min_size=1, max_size=4)):
+        found = indexed(scratch_db, query)
+        if found is None:  # handed back to the scan: only a query of separators, on so few contacts
+            assert not any(ch.isalnum() for ch in query), query
+        else:
+            assert found == scanned(scratch_db, query), query
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("smith", {"ann", "bob"}),
+        ("SMI", {"ann", "bob"}),
+        ("ann smith", {"ann"}),  # across first and last name
+        ("n.smith", {"ann"}),  # across a separator of the email
+        ("example.org", {"bob"}),
+        ("555 0100", {"ann"}),  # a phone by its digits, whatever the formatting
+        ("(212) 555-0199", {"bob"}),  # an additional phone
+        ("bobby@work", {"bob"}),  # an additional email
+        ("212555", {"bob"}),
+        ("zzz", set()),
+    ],
+)
+def test_a_query_finds_names_emails_and_phones_primary_or_additional(fresh_db, add_contact, query, expected):
+    add_contact(
+        fresh_db, "ann", first_name="Ann", last_name="Smith", email="ann.smith@example.com", phone="+1 415 555 0100"
+    )
+    bob = add_contact(fresh_db, "bob", first_name="Bob", last_name="Smithers", email="bob@example.org")
+    set_contact_channels(fresh_db, "bob", "phone", [Channel(value="+1 212 555 0199")], bob.version, "admin")
+    bob = get_contact(fresh_db, "bob")
+    set_contact_channels(fresh_db, "bob", "email", [Channel(value="bobby@work.example")], bob.version, "admin")
+    assert indexed(fresh_db, query) == expected == scanned(fresh_db, query)
+
+
+def stored_postings(con: duckdb.DuckDBPyConnection) -> set[tuple]:
+    """(contact, term, phone) as the index holds them, for contacts that exist."""
+    return set(
+        rows(
+            con,
+            "SELECT c.contact_id, t.term, t.phone FROM search_postings p JOIN search_terms t USING (term_id) "
+            "JOIN contacts c USING (row_key)",
+        )
+    )
+
+
+def rebuilt_postings(con: duckdb.DuckDBPyConnection) -> set[tuple]:
+    """(contact, term, phone) as a rebuild from every contact gives them."""
+    return set(
+        rows(
+            con,
+            f"SELECT c.contact_id, f.term, f.phone FROM ({terms_sql('SELECT * FROM contacts')}) f "
+            "JOIN contacts c USING (row_key)",
+        )
+    )
+
+
+def _import(con: duckdb.DuckDBPyConnection, csv: str) -> None:
+    table = read_table("people.csv", csv.encode())
+    commit_import(con, plan_import(con, table, ImportOptions(mapping=auto_map(con, table.headers))), "admin")
+
+
+def test_every_write_path_keeps_the_index(fresh_db, add_contact):
+    con = fresh_db
+    add_contact(con, "ann", first_name="Ann", last_name="Lee", email="ann@example.com", phone="+1 415 555 0100")
+    add_contact(con, "bob", first_name="Bob", last_name="Stone", email="bob@old.example")
+    assert stored_postings(con) == rebuilt_postings(con)
+
+    update_contact(con, "bob", {"email": "bob@new.example", "last_name": "Granite"}, 1, "admin")
+    assert indexed(con, "old.example") == set() and indexed(con, "granite") == {"bob"}
+
+    set_contact_channels(con, "ann", "email", [Channel(value="ann.work@office.example")], 1, "admin")
+    assert indexed(con, "office") == {"ann"}
+
+    ingest_lines(
+        con,
+        [
+            json.dumps(
+                {
+                    "at": "2026-11-25T09:00:00Z",
+                    "type": "webchat",
+                    "contact_id": "visitor-1",
+                    "name": "Carla Visitante",
+                    "email": "carla@chat.example",
+                }
+            )
+        ],
+        actor="admin",
+    )
+    assert {get_contact(con, cid).first_name for cid in indexed(con, "visitante") or set()} == {"Carla"}
+
+    _import(
+        con,
+        "first_name,last_name,email,phone\nDora,Import,dora@import.example,+1 303 555 0111\n"
+        "Ann,Lee,ann@example.com,+1 415 555 0100\n",
+    )
+    assert len(indexed(con, "dora") or set()) == 1 and indexed(con, "303 555") is not None
+    assert stored_postings(con) == rebuilt_postings(con)
+
+    add_contact(con, "ann2", first_name="Annette", last_name="Leeward", email="annette@second.example")
+    merge_contacts(con, "ann", ["ann2"], "admin")
+    assert indexed(con, "second.example") == {"ann"}
+    assert indexed(con, "annette") == {"ann"}  # the secondary's name went with it (a blank filled)
+    assert stored_postings(con) == rebuilt_postings(con)
+
+    delete_contacts(con, ["bob"], "admin", 1)
+    assert indexed(con, "granite") == set()
+    assert stored_postings(con) == rebuilt_postings(con)
+
+
+@given(
+    contacts=st.lists(_contact, min_size=1, max_size=5),
+    edits=st.lists(st.tuples(st.integers(0, 4), _contact), max_size=4),
+)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_edits_keep_the_index_what_a_rebuild_gives(scratch_db, contacts, edits):
+    _store(scratch_db, contacts)
+    for index, (first, last, email, phone, extra) in edits:
+        contact_id = f"c{index % len(contacts)}"
+        values = {"first_name": first, "last_name": last, "email": email, "phone": phone}
+        try:
+            update_contact(scratch_db, contact_id, values, get_contact(scratch_db, contact_id).version, "admin")
+            emails = [Channel(value=value) for value in extra if value and not value.startswith("+")]
+            version = get_contact(scratch_db, contact_id).version
+            set_contact_channels(scratch_db, contact_id, "email", emails, version, "admin")
+        except ContactsError:
+            continue  # a value the app refuses: nothing written
+    assert stored_postings(scratch_db) == rebuilt_postings(scratch_db)
+
+
+def test_migration_016_indexes_an_older_database():
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE schema_migrations "
+        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    for number, name, sql in migration_files():
+        if number < 16:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, current_localtimestamp())", [number, name])
+    con.execute(
+        "INSERT INTO contacts (contact_id, first_name, last_name, email, phone) VALUES "
+        "('a', 'Zoë', 'Ng', 'zoe.ng@example.com', '+14155550100'), ('b', 'Max', NULL, NULL, NULL)"
+    )
+    con.execute("INSERT INTO contact_channels VALUES ('b', 'phone', '+12125550199', NULL, 1)")
+    apply_migrations(con)
+    assert rows(con, "SELECT contact_id, row_key FROM contacts ORDER BY row_key") == [("a", 1), ("b", 2)]
+    assert stored_postings(con) == rebuilt_postings(con)
+    assert ("a", "zoë", False) in stored_postings(con) and ("b", "12125550199", True) in stored_postings(con)
+    assert indexed(con, "zoë") == {"a"} and indexed(con, "212-555") == {"b"}
+    con.execute("INSERT INTO contacts (contact_id) VALUES ('c')")
+    assert rows(con, "SELECT row_key FROM contacts WHERE contact_id = 'c'") == [(3,)]
