@@ -136,3 +136,18 @@ def test_export_then_import_gives_the_same_contacts_with_their_additional_values
         assert frame(target, query).rows() == frame(source, query).rows()
     titles = "SELECT contact_id, value FROM custom_values WHERE field_key = 'title' ORDER BY 1"
     assert frame(target, titles).rows() == frame(source, titles).rows()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_phone_as_entered_comes_back_beside_the_phone(fresh_db, add_contact, fmt):
+    add_contact(fresh_db, "c1", first_name="Ada", email="ada@example.com", phone="(415) 555-0132")
+    source = frame(fresh_db, "SELECT phone, phone_raw FROM contacts").row(0)
+    data = export_view(fresh_db, ListView(), "admin", fmt, all_fields=True)
+    target = open_database()
+    bootstrap_admin(target)
+    table = read_table(f"all.{fmt}", data)
+    mapping = auto_map(target, table.headers, table.frame)
+    assert mapping["Phone as entered"] == "phone_raw"
+    commit_import(target, plan_import(target, table, ImportOptions(mapping=mapping)), "admin")
+    assert frame(target, "SELECT phone, phone_raw FROM contacts").row(0) == source
+    assert target.execute("SELECT count(*) FROM contact_channels").fetchone() == (0,)

@@ -77,6 +77,7 @@ def clean_fields(
         key = f"custom.{new_field_key(target[4:])}" if target.startswith("new:") else target
         by_target.setdefault(key, []).append(column)
     by_target.pop("channel_type", None)  # read beside their value columns (_label_column), not a field
+    entered = by_target.pop("phone_raw", [])  # the phone as entered, beside the phone (our own export)
     channel_columns = {
         kind: [c for t in targets for c in by_target.pop(t, [])] for kind, targets in CHANNEL_TARGETS.items()
     }
@@ -106,6 +107,19 @@ def clean_fields(
             channels, channel_warnings = _channels(source, columns, kind, system_rule(con, kind))
             values = values.join(channels, on=LINE, how="left", maintain_order="left")
             warnings.append(channel_warnings)
+    if entered and "phone" in values.columns:
+        # Only beside a phone that was read: a 'Phone as entered' alone is no phone.
+        given = source.select(_joined(entered, "phone_raw").alias("__entered"))["__entered"]
+        values = (
+            values.with_columns(given)
+            .with_columns(
+                pl.when(pl.col("phone").is_not_null())
+                .then(pl.coalesce("__entered", "phone_raw"))
+                .otherwise(pl.col("phone_raw"))
+                .alias("phone_raw")
+            )
+            .drop("__entered")
+        )
     skip = (LINE, "tags", "phone_raw", "email", "phone", MORE_EMAILS, MORE_PHONES)
     rules = _rules(con, [c for c in values.columns if c not in skip and not c.startswith("__written ")], fields)
     # Each rule once per column, giving a struct of value and reason; all columns in one parallel pass.

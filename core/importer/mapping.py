@@ -27,6 +27,7 @@ EXTRA_FIELDS = {
     "birth_day": "Birthday: day of month",
     "is_company": "Marks a company (its name is the company's)",
     "channel_type": "Type of the email or phone beside it (Home, * Work)",
+    "phone_raw": "Phone as entered (beside a Phone column, as our export writes it)",
 }
 IMPORTABLE_SYSTEM_KEYS = (
     "contact_id",
@@ -236,6 +237,7 @@ _SYNONYMS = {
     "email_subscription": ["email subscription", "email status", "subscribed"],
     "sms_subscription": ["sms subscription", "sms status"],
     "social_id": ["social id"],
+    "phone_raw": ["phone as entered", "phone raw"],
 }
 
 
