@@ -79,3 +79,21 @@ def test_export_writes_the_searched_view(tmp_path):
     parquet = tmp_path / "all.parquet"
     assert cli("export", "--db", str(db), "--out", str(parquet)).returncode == 0
     assert pl.read_parquet(parquet).height == 2
+
+
+@pytest.mark.slow
+def test_the_reading_choices_can_be_given_on_the_command_line(tmp_path):
+    db, data = tmp_path / "c.duckdb", tmp_path / "d.csv"
+    data.write_text("Email,Birthday,Plan\nada@example.com,03/04/1990,Pro\n", encoding="utf-8")
+    assert cli("init", "--db", str(db)).returncode == 0
+    dry = json.loads(cli("import", str(data), "--db", str(db), "--dry-run").stdout)
+    assert (dry["date_orders"], dry["unmapped"]) == ({"Birthday": "month first"}, ["Plan"])  # the country: US
+    done = cli("import", str(data), "--db", str(db), "--date-order", "Birthday=day", "--keep-unmapped")
+    assert json.loads(done.stdout)["date_orders"] == {"Birthday": "day first"}
+    con = open_database(db)
+    try:
+        assert con.execute("SELECT birthday::VARCHAR FROM contacts").fetchall() == [("1990-04-03",)]
+        assert con.execute("SELECT key FROM custom_fields").fetchall() == [("plan",)]
+    finally:
+        con.close()
+    assert cli("import", str(data), "--db", str(db), "--date-order", "Birthday=sideways").returncode != 0

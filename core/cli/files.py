@@ -23,7 +23,21 @@ def command_import(args: argparse.Namespace) -> int:
         if not separator:
             raise ContactsError(f"--map takes COLUMN=FIELD (FIELD empty to ignore), not '{item}'.")
         mapping[column.strip()] = target.strip()
-    options = ImportOptions(mode=args.mode, mapping=mapping, tags=args.tags or [], owner_id=args.owner)
+    orders = {}
+    for item in args.date_order or []:
+        column, _, order = item.partition("=")
+        if order.strip() not in ("day", "month"):
+            raise ContactsError(f"--date-order takes COLUMN=day or COLUMN=month, not '{item}'.")
+        orders[column.strip()] = f"{order.strip()} first"
+    options = ImportOptions(
+        mode=args.mode,
+        mapping=mapping,
+        tags=args.tags or [],
+        owner_id=args.owner,
+        date_orders=orders,
+        missing_column=args.missing_column,
+        keep_unmapped=args.keep_unmapped,
+    )
     plan = plan_import(con, table, options)
     counts = plan.counts()
     every_row_rejected = counts["rejected"] > 0 and counts["rejected"] == sum(counts.values())
@@ -75,6 +89,17 @@ def register(add: Adder) -> None:
     imports.add_argument("--owner", help="owner ID for every imported row")
     imports.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
     imports.add_argument("--encoding", help="read the CSV in this encoding (default: detected, and reported)")
+    imports.add_argument(
+        "--date-order",
+        nargs="+",
+        metavar="COLUMN=day|month",
+        help="day or month first for a date column no value settles (default: the workspace's country)",
+    )
+    imports.add_argument(
+        "--missing-column",
+        help="the column the file's short rows lack ('' pads them at the end; default: found from their values)",
+    )
+    imports.add_argument("--keep-unmapped", action="store_true", help="keep every unmapped column as a new field")
     add_user_option(imports, "who imports (default: $CONTACTS_USER)")
 
     export = add(
