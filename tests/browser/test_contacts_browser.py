@@ -282,3 +282,17 @@ def test_a_search_sent_as_the_browser_sends_it_redraws_the_list_fragment_alone(s
     ]
     assert any("contacts · page 1 of 2" in caption for caption in captions)
     assert "q=sample" in tab.query
+
+
+def test_a_search_after_signing_out_in_another_tab_asks_to_sign_in(server, page):
+    """A rerun of the list's fragment alone skips app.py's gate: it checks the session itself (ui/login.py)."""
+    page.goto(server.url + "/contacts")
+    wait_for_app(page)
+    other = page.context.new_page()
+    other.goto(server.url + "/contacts")
+    wait_for_app(other)
+    other.get_by_role("button", name="Sign out").click()
+    other.wait_for_url(server.url + "/api/login")
+    page.get_by_placeholder(SEARCH_BOX).fill("grace")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/api/login"))  # the whole app reran, and its gate sent the browser to sign in
