@@ -350,6 +350,8 @@ def _bracketed_labels(long: pl.DataFrame) -> pl.DataFrame:
     """Each value's label written in brackets after it taken off the value; it wins over the column's label.
     The value as written stays in __written for the warnings."""
     bracketed = pl.col("raw").str.ends_with(")")
+    if not long.select(bracketed.any()).item():
+        return long.with_columns(pl.col("raw").alias("__written"))  # most files: no value needs the pattern
     parts = pl.col("raw").str.extract_groups(_BRACKETED).struct
     return long.with_columns(
         pl.col("raw").alias("__written"),
