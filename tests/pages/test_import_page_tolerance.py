@@ -78,3 +78,14 @@ def test_a_settled_date_column_shows_how_it_is_read_in_the_mapping_step(app_db):
         "Dates in 'Birthday': year first (1991-01-20), day and month in numbers, day first (found from its values)"
         in shown
     )
+
+
+def test_update_only_lists_the_skipped_rows_with_why(app_db):
+    app = _page(read_table("n.csv", b"First name,Email\nAda,\nZed,zed@example.com\nGrace,grace@navy.example\n"))
+    app.radio(key="import_mode").set_value("update")
+    app = next(b for b in app.button if b.label == "Dry run").click().run()
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert (metrics["Updated"], metrics["Skipped"]) == ("1", "2")
+    skipped = next(frame.value for frame in app.dataframe if list(frame.value.columns) == ["line", "reason"])
+    assert list(skipped["line"]) == [2, 3]
+    assert "only a name" in skipped["reason"][0] and "no existing contact" in skipped["reason"][1]
