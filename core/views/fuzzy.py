@@ -20,6 +20,7 @@ from rapidfuzz.distance import OSA
 from core.db import rows
 from core.stamps import contacts_stamp
 from core.views.search import escape_re2
+from core.views.search_index import keys_of_terms
 
 MIN_FUZZY_LENGTH = 4  # shorter words would match half the vocabulary: they stay exact
 LONG_WORD_LENGTH = 6  # from this length two typos are forgiven, below it one
@@ -136,13 +137,39 @@ def _local_pattern(words: list[str]) -> str:
     return "^(" + "|".join(escape_re2(word) for word in words) + ")@"
 
 
-def _word_clause(index: int, names: list[str], locals_: list[str]) -> tuple[str, dict[str, Any]]:
+def _name_keys(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[int] | None:
+    """The row_keys of contacts whose first or last name is one of the (close) names, found through the search
+    index: the contacts holding one as a word (core/views/search_index.py), then checked for the whole name;
+    None when a name has a separator (it is matched by scanning, as before)."""
+    if not all(name.isalnum() for name in names):
+        return None
+    held = keys_of_terms(con, names)
+    if not held:
+        return []
+    found = rows(
+        con,
+        "WITH c AS MATERIALIZED (SELECT row_key, first_name, last_name FROM contacts "
+        "WHERE row_key IN (SELECT unnest($keys))) SELECT list(row_key) FROM c "
+        "WHERE lower(first_name) IN (SELECT unnest($names)) OR lower(last_name) IN (SELECT unnest($names))",
+        {"keys": held, "names": names},
+    )
+    return found[0][0] or []
+
+
+def _word_clause(
+    con: duckdb.DuckDBPyConnection, index: int, names: list[str], locals_: list[str]
+) -> tuple[str, dict[str, Any]]:
     """Contacts holding one of the close names as first or last name, or a close local part in an email."""
     clauses, params = [], dict[str, Any]()
     if names:
-        params[f"fuzzy_names_{index}"] = names
-        held = f"(SELECT unnest($fuzzy_names_{index}))"
-        clauses += [f"lower(c.first_name) IN {held}", f"lower(c.last_name) IN {held}"]
+        keys = _name_keys(con, names)
+        if keys is not None:
+            params[f"fuzzy_keys_{index}"] = keys
+            clauses.append(f"c.row_key IN (SELECT unnest($fuzzy_keys_{index}))")
+        else:
+            params[f"fuzzy_names_{index}"] = names
+            held = f"(SELECT unnest($fuzzy_names_{index}))"
+            clauses += [f"lower(c.first_name) IN {held}", f"lower(c.last_name) IN {held}"]
     if locals_:
         # The local part is matched by an anchored pattern: cutting it out of a million emails costs twice as much.
         params[f"fuzzy_email_{index}"] = _local_pattern(locals_)
@@ -174,7 +201,7 @@ def fuzzy_condition(con: duckdb.DuckDBPyConnection, query: str) -> tuple[str, di
         local_words = close_words(held_locals, word) if maybe_email else []
         if not names and not local_words:
             return None  # a word close to nothing: no contact can hold them all
-        clause, clause_params = _word_clause(index, names, local_words)
+        clause, clause_params = _word_clause(con, index, names, local_words)
         clauses.append(clause)
         params.update(clause_params)
     return "(" + " AND ".join(clauses) + ")", params

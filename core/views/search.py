@@ -20,6 +20,8 @@ MIN_PHONE_DIGITS = 3
 VERIFY_LIMIT = 20_000
 # A query held by more contacts than this (gmail, com) scans instead: the scan costs the same for any query.
 MAX_MATCHES = 50_000
+# A custom value held by more contacts than this (a dropdown's 'Pro') is joined as before, not listed.
+CUSTOM_KEYS_LIMIT = 5_000
 
 
 def escape_like(text: str) -> str:
@@ -151,16 +153,27 @@ def indexed_matches(con: duckdb.DuckDBPyConnection, query: str, default_country:
     return sorted(exact | _verified(con, candidates - exact, text))
 
 
-def custom_keys(con: duckdb.DuckDBPyConnection, text: str) -> list[int]:
-    """The row_keys of contacts holding the query as a whole word in a custom text, number or dropdown value."""
-    escape = "" if not any(ch in text for ch in "%_\\") else " ESCAPE '\\'"
+def custom_keys(con: duckdb.DuckDBPyConnection, text: str) -> list[int] | None:
+    """The row_keys of contacts holding the query as a whole word in a custom text, number or dropdown value;
+    None when more than CUSTOM_KEYS_LIMIT values hold it (the search then joins the values as it did)."""
     params = {"search_like": f"%{escape_like(text)}%", "search_word": whole_word_pattern(text)}
     # Two steps: the values first (a scan of custom values), then only if some hold it, their contacts' keys.
-    held = rows(con, f"SELECT list(DISTINCT contact_id) FROM ({_custom_values_sql(escape)})", params)[0][0]
+    held = rows(
+        con,
+        f"SELECT list(contact_id) FROM (FROM ({_custom_values_sql(_escape(text))}) LIMIT $limit)",
+        {**params, "limit": CUSTOM_KEYS_LIMIT + 1},
+    )[0][0]
     if not held:
         return []
+    if len(held) > CUSTOM_KEYS_LIMIT:
+        return None
     found = rows(con, "SELECT list(row_key) FROM contacts WHERE contact_id IN (SELECT unnest($ids))", {"ids": held})
     return found[0][0] or []
+
+
+def _escape(text: str) -> str:
+    """The ESCAPE clause an ILIKE needs for this query: none without a wildcard character (a faster scan)."""
+    return "" if not any(ch in text for ch in "%_\\") else " ESCAPE '\\'"
 
 
 def indexed_search_condition(
@@ -174,4 +187,8 @@ def indexed_search_condition(
     keys = indexed_matches(con, text, default_country)
     if keys is None:
         return search_condition(text, default_country)
-    return "c.row_key IN (SELECT unnest($search_keys))", {"search_keys": sorted({*keys, *custom_keys(con, text)})}
+    custom = custom_keys(con, text)
+    if custom is None:
+        params = {"search_like": f"%{escape_like(text)}%", "search_word": whole_word_pattern(text), "search_keys": keys}
+        return f"(c.row_key IN (SELECT unnest($search_keys)) OR {_custom_clause(_escape(text))})", params
+    return "c.row_key IN (SELECT unnest($search_keys))", {"search_keys": sorted({*keys, *custom})}

@@ -131,6 +131,17 @@ def holding_sql(pieces: list[tuple[str, Position]], phone: bool = False) -> tupl
     return " INTERSECT ".join(selects), params
 
 
+def keys_of_terms(con: duckdb.DuckDBPyConnection, words: list[str]) -> list[int]:
+    """The row_keys of contacts holding one of these words (lower-cased, letters and digits only) as a term."""
+    found = rows(
+        con,
+        "SELECT list(DISTINCT row_key) FROM search_postings WHERE term_id IN "
+        "(SELECT term_id FROM search_terms WHERE NOT phone AND term IN (SELECT unnest($words)))",
+        {"words": words},
+    )
+    return found[0][0] or []
+
+
 def keys_holding(
     con: duckdb.DuckDBPyConnection, pieces: list[tuple[str, Position]], limit: int, phone: bool = False
 ) -> list[int] | None:
