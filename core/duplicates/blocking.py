@@ -18,6 +18,9 @@ class BlockingRule:
 
     key: str
     label: str
+    # For learning (core.duplicates.learning): the comparisons this key makes agree by construction, which
+    # EM over this rule's pairs leaves out; None: the rule's pairs are not learned from.
+    trains: tuple[str, ...] | None = None
 
     def pairs_sql(self, max_block: int = MAX_BLOCK) -> str:
         """SELECT id_a, id_b (id_a < id_b) of contacts sharing this key, skipping keys held by over `max_block`."""
@@ -34,6 +37,7 @@ class IdentityBlockingRule:
 
     column: str
     label: str
+    trains: tuple[str, ...] | None = None
 
     def pairs_sql(self, max_block: int = MAX_BLOCK) -> str:
         """SELECT id_a, id_b (id_a < id_b) of contacts agreeing on this column of one identity field."""
@@ -44,19 +48,29 @@ class IdentityBlockingRule:
             WHERE i1.k_n <= {max_block}"""
 
 
+NAMES = ("first name", "last name", "first name as last name", "last name as first name")
+
 BLOCKING_RULES = (
-    BlockingRule("fn || '|' || ln", "first and last name"),
+    BlockingRule("fn || '|' || ln", "first and last name", trains=NAMES),
     BlockingRule("least(fn, ln) || '|' || greatest(fn, ln)", "names either way round"),
     BlockingRule("ln || '|' || dob", "last name and birthday"),
     BlockingRule("fn || '|' || dob", "first name and birthday"),
-    BlockingRule("dob || '|' || pc", "birthday and postal code"),
+    BlockingRule("dob || '|' || pc", "birthday and postal code", trains=("birthday", "address")),
     BlockingRule("dob || '|' || st", "birthday and state"),
     BlockingRule("ln || '|' || pc", "last name and postal code"),
     BlockingRule("fn || '|' || pc", "first name and postal code"),
     BlockingRule("ln || '|' || city || '|' || left(fn, 1)", "last name, city and first initial"),
-    BlockingRule("addr || '|' || pc", "address and postal code"),
+    BlockingRule("addr || '|' || pc", "address and postal code", trains=("address",)),
     BlockingRule("pc || '|' || left(addr, 6)", "postal code and start of address"),
     BlockingRule("left(fn, 3) || '|' || left(ln, 3) || '|' || left(pc, 2)", "starts of names and postal code"),
+    # Keys for contacts that carry little more than names, a mailbox, a phone and a town, any of which may
+    # have changed: each still meets on what is left.
+    BlockingRule("fu || '|' || ln", "usual first name and last name"),
+    BlockingRule("ln || '|' || left(fn, 1)", "last name and first initial"),
+    BlockingRule("fn || '|' || left(ln, 3)", "first name and start of last name"),
+    BlockingRule("ln || '|' || city", "last name and city", trains=("last name", "address")),
+    BlockingRule("fn || '|' || city", "first name and city", trains=("first name", "address")),
+    BlockingRule("el", "mailbox name"),
     # The same value, and the same characters in another order (two neighbours swapped when typed).
     IdentityBlockingRule("value", "identity value"),
     IdentityBlockingRule("sorted", "identity value's characters"),

@@ -38,6 +38,10 @@ SIMILARITIES = {
     " jaro_winkler_similarity(a.addr_sorted, b.addr_sorted))",
     "s_pc": edit_similarity("a.pc", "b.pc"),
     "s_city": "jaro_winkler_similarity(a.city, b.city)",
+    # Bob and Robert, Kate and Katherine: the same usual form of a first name (core.duplicates.names).
+    "nick_fn": "a.fu = b.fu",
+    # A name cut short (Sar, Sarah) or to its initial: one is the start of the other.
+    "short_fn": "starts_with(a.fn, b.fn) OR starts_with(b.fn, a.fn)",
     "s_company": "jaro_winkler_similarity(a.company, b.company)",
     "same_st": "a.st = b.st",
     "same_ek": "a.ek = b.ek",
@@ -125,6 +129,11 @@ class Comparison:
     levels: tuple[Level | FrequencyLevel, ...]
     # SQL naming the field per row, for comparisons over fields an admin defines (identity fields).
     field_sql: str | None = None
+    # Whether the data may re-weigh the levels (core.duplicates.learning); the fixed weights are then priors.
+    learned: bool = True
+    # When no level fires the comparison still speaks (names corroborated by another field): learned weights
+    # are relative to that outcome, which weighs 0. Otherwise no level firing means a side is blank.
+    reference: bool = False
 
     def _case(self, value: Callable[[Level | FrequencyLevel], str], otherwise: str) -> str:
         whens = " ".join(f"WHEN {level.condition} THEN {value(level)}" for level in self.levels)
@@ -220,21 +229,25 @@ def evidence_sql(parts: tuple[Scored, ...]) -> str:
 # --- The project's comparisons ------------------------------------------------------------------------------
 
 
-def name_comparison(field: str, similarity: str, column: str) -> Comparison:
-    """A name: equal (weighed by how rare the name is), one typo away, similar, different."""
+def name_comparison(field: str, similarity: str, column: str, *extra: Level) -> Comparison:
+    """A name: equal (weighed by how rare the name is), one typo away, `extra` levels, similar, different."""
     return Comparison(
         field,
         (
             unknown(similarity),
             frequency(column, "exact", f"{similarity} >= 0.999", 0.88),
             Level("one typo", f"{similarity} >= 0.92", 4.7),
+            *extra,
             Level("similar", f"{similarity} >= 0.85", 0.6),
             Level("different", "TRUE", -3.3),
         ),
     )
 
 
-FIRST_NAME = name_comparison("first name", "s_fn", "fn")
+# A first name also goes by its nickname, or is cut short.
+FIRST_NAME = name_comparison(
+    "first name", "s_fn", "fn", Level("nickname", "nick_fn", 3.5), Level("cut short", "short_fn", 2.0)
+)
 LAST_NAME = name_comparison("last name", "s_ln", "ln")
 # The better of both readings of the names: first and last typed the wrong way round happen, and cost a little.
 NAMES = BestReading(
@@ -274,8 +287,9 @@ ADDRESS = Comparison(
         frequency("city", "same city", "s_city >= 0.9", 0.02, floor=0.0),
         Level("different", "s_addr IS NOT NULL OR s_pc IS NOT NULL OR s_city IS NOT NULL", -4.2),
     ),
+    learned=False,
 )
-STATE = Comparison("state", (Level("different", "NOT same_st", -2.0),))
+STATE = Comparison("state", (Level("different", "NOT same_st", -2.0),), learned=False)
 # People keep several addresses and numbers, so a different one is only weak evidence against; a shared one
 # is as rare as one contact in the whole database.
 EMAIL = Comparison(
@@ -306,7 +320,9 @@ IDENTITIES = Summed("i.weight", "i.evidence")
 # independent of each other (both follow the family's origin), so alone they count for less. "Agreeing" is
 # looser than any one level: a postal code a typo away counts even without the city.
 CORROBORATED = "s_dob >= 0.87 OR s_addr >= 0.9 OR s_pc >= 0.75 OR s_city >= 0.9 OR same_ek OR same_ph OR i.weight > 0"
-NAMES_ALONE = Comparison("names alone", (Level("nothing else agrees", f"NOT coalesce({CORROBORATED}, FALSE)", -4.0),))
+NAMES_ALONE = Comparison(
+    "names alone", (Level("nothing else agrees", f"NOT coalesce({CORROBORATED}, FALSE)", -4.0),), reference=True
+)
 
 # Everything that weighs on a candidate pair, in the order its evidence reads.
 COMPARISONS: tuple[Scored, ...] = (NAMES, BIRTHDAY, ADDRESS, STATE, EMAIL, PHONE, COMPANY, IDENTITIES, NAMES_ALONE)

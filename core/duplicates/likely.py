@@ -10,18 +10,40 @@ evidence naming the level each field reached.
 import math
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from core.db import frame, scalar
-from core.duplicates.blocking import BLOCKING_RULES, candidates_sql
-from core.duplicates.comparisons import COMPARISONS, IDENTITY, SIMILARITIES, evidence_sql, weight_sql
+from core.duplicates.blocking import BLOCKING_RULES, BlockingRule, IdentityBlockingRule, candidates_sql
+from core.duplicates.comparisons import (
+    COMPARISONS,
+    IDENTITY,
+    SIMILARITIES,
+    Comparison,
+    FrequencyLevel,
+    Scored,
+    evidence_sql,
+    weight_sql,
+)
 from core.duplicates.keys import install_macros
+from core.duplicates.learning import (
+    Patterns,
+    combine,
+    estimate_u,
+    expectation_maximisation,
+    learned_comparisons,
+    level_index_sql,
+    relearned,
+)
+from core.duplicates.names import install_nicknames
 
 # Likely pairs scoring below this are not kept at all.
 SCORE_FLOOR = 0.5
 # Expected duplicates per contact before the data says otherwise: two random contacts of N are one person
 # with odds about this / N. The fitted rate stays within MIN_RATE and MAX_RATE.
 DUPLICATE_RATE, MIN_RATE, MAX_RATE = 0.1, 0.01, 2.0
+# Learning: random pairs drawn for u, each training rule's pairs sampled for EM, the fewest worth learning from.
+RANDOM_PAIRS, EM_PAIRS, MIN_CANDIDATES = 10_000, 200_000, 1_000
 
 
 def _clean(column: str) -> str:
@@ -62,8 +84,11 @@ SELECT contact_id AS id,
 FROM contacts;
 CREATE OR REPLACE TEMP TABLE dup_profile AS
 SELECT b.*, array_to_string(list_sort(string_split(b.addr, ' ')), ' ') AS addr_sorted,
+       coalesce(nick.usual, b.fn) AS fu,
+       nullif(regexp_replace(split_part(b.ek, '@', 1), '[^a-z0-9]', '', 'g'), '') AS el,
        {", ".join(f"{c}.n AS {c}_n" for c in FREQUENCY_COLUMNS)}
 FROM dup_base b
+LEFT JOIN dup_nicknames nick ON nick.name = b.fn
 {chr(10).join(_value_counts(c) for c in FREQUENCY_COLUMNS)};
 CREATE OR REPLACE TEMP TABLE dup_totals AS
 SELECT count(*) AS n, {", ".join(f"count({c}) AS {c}_total" for c in FREQUENCY_COLUMNS)}
@@ -102,24 +127,92 @@ def _compared(pairs: str) -> str:
     )"""
 
 
-def scored_sql(pairs: str, evidence: bool = False) -> str:
+def scored_sql(pairs: str, evidence: bool = False, parts: tuple[Scored, ...] = COMPARISONS) -> str:
     """id_a, id_b, weight (log2 odds before the prior) and, if asked, evidence of the pairs `pairs` selects."""
-    said = f", {evidence_sql(COMPARISONS)} AS evidence" if evidence else ""
+    said = f", {evidence_sql(parts)} AS evidence" if evidence else ""
     return f"""
 WITH {_compared(pairs)}
-SELECT c.id_a, c.id_b, {weight_sql(COMPARISONS)} AS weight{said}
+SELECT c.id_a, c.id_b, {weight_sql(parts)} AS weight{said}
 FROM compared c LEFT JOIN identity i ON i.id_a = c.id_a AND i.id_b = c.id_b CROSS JOIN dup_totals t
 """
 
 
-# Every candidate's weight; evidence text comes later, only for the pairs that are kept.
-WEIGHTS_SQL = f"CREATE OR REPLACE TEMP TABLE dup_weights AS {scored_sql(candidates_sql(BLOCKING_RULES))}"
-
-KEPT_SQL = f"""
-SELECT id_a AS contact_a, id_b AS contact_b, 'likely' AS kind,
-       round(1.0 / (1.0 + pow(2.0, -(weight + $prior))), 4) AS score, evidence
-FROM ({scored_sql("SELECT id_a, id_b FROM dup_weights WHERE weight + $prior >= $floor", evidence=True)})
+def levels_sql(pairs: str, comparisons: list[Comparison]) -> str:
+    """Per pattern of levels (l0, l1, ... the level index each comparison reaches) of the pairs `pairs` selects
+    (id_a, id_b, rules: a bit per training rule that found the pair): their count n and the weight carried in
+    from identity fields."""
+    indexes = ", ".join(f"{level_index_sql(c)} AS l{k}" for k, c in enumerate(comparisons))
+    return f"""
+WITH {_compared(f"SELECT id_a, id_b FROM ({pairs})")}, ruled AS ({pairs})
+SELECT {", ".join(f"l{k}" for k in range(len(comparisons)))}, rules, carried, count(*) AS n FROM (
+    SELECT {indexes}, r.rules, round(coalesce(i.weight, 0.0), 1) AS carried
+    FROM compared c JOIN ruled r ON r.id_a = c.id_a AND r.id_b = c.id_b
+    LEFT JOIN identity i ON i.id_a = c.id_a AND i.id_b = c.id_b CROSS JOIN dup_totals t
+) GROUP BY ALL
 """
+
+
+def training_pairs_sql(rules: list[BlockingRule | IdentityBlockingRule]) -> str:
+    """id_a, id_b, rules: a bounded sample of each training rule's pairs, each pair once with a bit per rule."""
+    samples = " UNION ALL ".join(
+        f"SELECT id_a, id_b, {1 << bit} AS bit FROM ({rule.pairs_sql()}) "
+        f"USING SAMPLE reservoir({EM_PAIRS} ROWS) REPEATABLE ({bit})"
+        for bit, rule in enumerate(rules)
+    )
+    return f"SELECT id_a, id_b, bit_or(bit) AS rules FROM ({samples}) GROUP BY id_a, id_b"
+
+
+# Random pairs for u: two samples of contacts side by side, the same ones on every run.
+_SAMPLE = f"FROM dup_profile USING SAMPLE reservoir({RANDOM_PAIRS} ROWS) REPEATABLE"
+RANDOM_PAIRS_SQL = f"""
+SELECT a.id AS id_a, b.id AS id_b, 0 AS rules
+FROM (SELECT id, row_number() OVER (ORDER BY id) AS r {_SAMPLE} (1)) a
+JOIN (SELECT id, row_number() OVER (ORDER BY id DESC) AS r {_SAMPLE} (2)) b USING (r)
+WHERE a.id <> b.id
+"""
+
+
+def _patterns(con: duckdb.DuckDBPyConnection, pairs: str, comparisons: list[Comparison]) -> pl.DataFrame:
+    return frame(con, levels_sql(pairs, comparisons))
+
+
+def _as_patterns(found: pl.DataFrame, width: int) -> Patterns:
+    levels = found.select([f"l{k}" for k in range(width)]).to_numpy().astype(np.int64).reshape(-1, width)
+    return Patterns(levels, found["n"].to_numpy().astype(float), found["carried"].to_numpy())
+
+
+def _exact_u(con: duckdb.DuckDBPyConnection, comparison: Comparison) -> dict[int, float]:
+    """For each frequency level: the chance that two random contacts hold the same value."""
+    found = {}
+    for i, level in enumerate(comparison.levels):
+        if isinstance(level, FrequencyLevel) and level.total.startswith("t."):
+            held = f"sum({level.count})::DOUBLE / max({level.total})" if level.count else "1.0"
+            found[i] = (
+                scalar(con, f"SELECT {held} / max({level.total}) FROM dup_profile CROSS JOIN dup_totals t") or 0.0
+            )
+    return found
+
+
+def learn_parts(con: duckdb.DuckDBPyConnection, parts: tuple[Scored, ...] = COMPARISONS) -> tuple[Scored, ...]:
+    """The scoring parts with m and u learned from this database: u from random pairs, m by EM over each
+    training blocking rule's pairs (a bounded sample), leaving out the fields that rule makes agree, as splink
+    trains. The priors stay where there are too few candidates to learn from."""
+    if (scalar(con, "SELECT count(*) FROM dup_candidates") or 0) < MIN_CANDIDATES:
+        return parts
+    comparisons = learned_comparisons(parts)
+    random = _as_patterns(_patterns(con, RANDOM_PAIRS_SQL, comparisons), len(comparisons))
+    expanded = np.repeat(random.levels, random.counts.astype(np.int64), axis=0)
+    u = estimate_u(comparisons, expanded, [_exact_u(con, c) for c in comparisons])
+    rules = [rule for rule in BLOCKING_RULES if rule.trains is not None]
+    found = _patterns(con, training_pairs_sql(rules), comparisons)
+    fits = []
+    for bit, rule in enumerate(rules):
+        patterns = _as_patterns(found.filter((pl.col("rules") & (1 << bit)) != 0), len(comparisons))
+        if patterns.counts.sum() < MIN_CANDIDATES:
+            continue
+        used = [c.field not in (rule.trains or ()) for c in comparisons]
+        fits.append((expectation_maximisation(parts, comparisons, patterns, u, used), used))
+    return relearned(parts, comparisons, combine(comparisons, fits, u))
 
 
 def estimate_prior(con: duckdb.DuckDBPyConnection, contacts: int, rate: float = DUPLICATE_RATE) -> float:
@@ -144,26 +237,39 @@ def estimate_prior(con: duckdb.DuckDBPyConnection, contacts: int, rate: float = 
 def profile(con: duckdb.DuckDBPyConnection) -> None:
     """Build this connection's temp tables dup_profile, dup_totals and dup_identity, which rules and levels read."""
     install_macros(con)
+    install_nicknames(con)
     con.execute(PROFILE_SQL)
     con.execute(IDENTITY_SQL)
 
 
 def drop_profile(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the temp tables of `profile` and of scoring."""
-    for table in ("dup_profile", "dup_identity", "dup_totals", "dup_weights"):
+    for table in ("dup_profile", "dup_identity", "dup_totals", "dup_weights", "dup_nicknames", "dup_candidates"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def likely_pairs(con: duckdb.DuckDBPyConnection, rate: float | None = None) -> pl.DataFrame:
+def likely_pairs(con: duckdb.DuckDBPyConnection, rate: float | None = None, learn: bool = True) -> pl.DataFrame:
     """Candidate pairs scored 0-1 with their evidence: contact_a < contact_b, kind, score, evidence.
 
-    `rate` fixes the expected duplicates per contact; by default it is fitted to the data.
+    `rate` fixes the expected duplicates per contact; by default it is fitted to the data. `learn` re-weighs
+    the comparison levels from this database (core.duplicates.learning); without it the fixed priors weigh.
     """
     profile(con)
     try:
-        con.execute(WEIGHTS_SQL)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE dup_candidates AS {candidates_sql(BLOCKING_RULES)}")
+        parts = learn_parts(con) if learn else COMPARISONS
+        # Every candidate's weight; evidence text comes later, only for the pairs that are kept.
+        weights = scored_sql("SELECT id_a, id_b FROM dup_candidates", parts=parts)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE dup_weights AS {weights}")
+        con.execute("DROP TABLE dup_candidates")
         contacts = scalar(con, "SELECT n FROM dup_totals")
         prior = math.log2(rate / max(contacts, 1)) if rate else estimate_prior(con, contacts)
-        return frame(con, KEPT_SQL, {"prior": prior, "floor": math.log2(SCORE_FLOOR / (1 - SCORE_FLOOR))})
+        kept = scored_sql("SELECT id_a, id_b FROM dup_weights WHERE weight + $prior >= $floor", True, parts)
+        return frame(
+            con,
+            f"""SELECT id_a AS contact_a, id_b AS contact_b, 'likely' AS kind,
+                       round(1.0 / (1.0 + pow(2.0, -(weight + $prior))), 4) AS score, evidence FROM ({kept})""",
+            {"prior": prior, "floor": math.log2(SCORE_FLOOR / (1 - SCORE_FLOOR))},
+        )
     finally:
         drop_profile(con)

@@ -1,0 +1,96 @@
+"""Learning m and u from the data: EM finds known m from patterns drawn with known m and u, learned weights
+replace the priors in the scoring and its evidence, and nicknames read as their usual form."""
+
+import itertools
+
+import duckdb
+import numpy as np
+import pytest
+from conftest import AddContact
+
+from core.duplicates.comparisons import Comparison, FrequencyLevel, Level, unknown
+from core.duplicates.learning import (
+    Patterns,
+    estimate_u,
+    expectation_maximisation,
+    learned_comparisons,
+    relearned,
+    spoken,
+)
+from core.duplicates.likely import likely_pairs
+from core.duplicates.names import usual_name
+
+M = np.array([0.8, 0.15, 0.05])
+U = np.array([0.01, 0.04, 0.95])
+
+
+def three_level(field: str) -> Comparison:
+    """exact / close / different, with priors some way off the truth."""
+    return Comparison(
+        field,
+        (Level("exact", "x = 0", 4.0), Level("close", "x = 1", 1.0), Level("different", "x = 2", -1.0)),
+    )
+
+
+def drawn_patterns(comparisons: int, matches: float, strangers: float) -> Patterns:
+    """The expected count of every pattern when matches follow M and strangers U, level by level."""
+    patterns = list(itertools.product(range(3), repeat=comparisons))
+    counts = [matches * np.prod(M[list(p)]) + strangers * np.prod(U[list(p)]) for p in patterns]
+    return Patterns(np.array(patterns), np.array(counts), np.zeros(len(patterns)))
+
+
+def test_em_recovers_known_m_from_pairs_drawn_with_known_m_and_u():
+    comparisons = [three_level(f"field {k}") for k in range(4)]
+    u = [np.append(U, 1.0) for _ in comparisons]
+    learned = expectation_maximisation(tuple(comparisons), comparisons, drawn_patterns(4, 5_000, 50_000), u)
+    for m in learned.m:
+        assert m[:3] == pytest.approx(M, abs=0.03)
+    assert learned.match_share == pytest.approx(5_000 / 55_000, abs=0.01)
+    assert learned.iterations < 100
+
+
+def test_a_comparison_a_rule_blocks_on_is_left_out():
+    comparisons = [three_level(f"field {k}") for k in range(5)]
+    u = [np.append(U, 1.0) for _ in comparisons]
+    used = [False, True, True, True, True]
+    learned = expectation_maximisation(tuple(comparisons), comparisons, drawn_patterns(5, 5_000, 50_000), u, used)
+    # The left-out comparison keeps its prior m (u * 2^weight, normalised); the others find the truth.
+    prior = U * 2.0 ** np.array([4.0, 1.0, -1.0])
+    assert learned.m[0][:3] == pytest.approx(prior / prior.sum())
+    for m in learned.m[1:]:
+        assert m[:3] == pytest.approx(M, abs=0.05)
+
+
+def test_u_comes_from_random_pairs_and_a_frequency_level_from_the_value_counts():
+    comparison = Comparison(
+        "name",
+        (unknown("s"), FrequencyLevel("exact", "s = 1", 0.9, "t.total", "n"), Level("different", "TRUE", -3.0)),
+    )
+    random_levels = np.array([[0]] * 10 + [[1]] * 2 + [[2]] * 88)
+    [u] = estimate_u([comparison], random_levels, [{1: 0.004}])
+    assert u[1] == 0.004  # from the value counts, not the sample's 2 in 90
+    assert u[2] == pytest.approx(88 / 93)  # the rare level counts as seen MIN_U_COUNT (5) times
+    assert list(spoken(comparison)) == [False, True, True, False]
+
+
+def test_relearned_levels_carry_learned_weights_and_unseen_levels_keep_their_prior():
+    comparison = three_level("field")
+    learned = expectation_maximisation((comparison,), [comparison], drawn_patterns(1, 100, 100), [np.append(U, 1.0)])
+    learned.seen[0][1] = 0.0  # as if no true pair had been seen at 'close'
+    [again] = learned_comparisons(relearned((comparison,), [comparison], learned))
+    assert again.levels[1].weight == 1.0
+    assert again.levels[0].weight == pytest.approx(float(np.log2(learned.m[0][0] / U[0])), abs=0.01)
+
+
+@pytest.mark.parametrize(("name", "usual"), [("bob", "robert"), ("kate", "catherine"), ("katherine", "catherine")])
+def test_nicknames_read_as_their_usual_form(name, usual):
+    assert usual_name(name) == usual
+    assert usual_name("ottoline") == "ottoline"
+
+
+def test_a_small_database_keeps_the_priors(fresh_db: duckdb.DuckDBPyConnection, add_contact: AddContact):
+    add_contact(fresh_db, "bg", stored=True, first_name="Quentin", last_name="Abernathy", city="Bath")
+    add_contact(fresh_db, "a", stored=True, first_name="Ada", last_name="Quennell", city="Leeds")
+    add_contact(fresh_db, "b", stored=True, first_name="Ada", last_name="Quenell", city="Leeds")
+    fixed = likely_pairs(fresh_db, learn=False)
+    assert likely_pairs(fresh_db).equals(fixed)
