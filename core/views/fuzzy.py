@@ -10,6 +10,7 @@ checkpointed it on closing).
 """
 
 import os
+import re
 import threading
 from typing import Any, Literal
 
@@ -29,6 +30,7 @@ MAX_WORDS = 4  # a longer query is not a name: no fuzzy part
 _EMAIL_MARKS = set(".-_+0123456789")
 
 _LOCAL_PART = "lower(split_part({column}, '@', 1))"
+_FIRST_RUN = re.compile(r"[^\W_]+")  # a word's first run of letters and digits: a term of the search index
 
 Words = dict[int, list[str]]  # a vocabulary: its words grouped by length
 Vocabulary = Literal["names", "locals"]
@@ -156,21 +158,41 @@ def _name_keys(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[int] | 
     return found[0][0] or []
 
 
+def _local_keys(con: duckdb.DuckDBPyConnection, locals_: list[str]) -> list[int] | None:
+    """The row_keys of contacts with an email (primary or additional) whose local part is one of the words, found
+    through the search index: the contacts holding each word's first run of letters and digits as a term (an
+    email's first), then checked with the anchored pattern; None when a word starts with a separator."""
+    firsts = [_FIRST_RUN.match(word) for word in locals_]
+    if not all(firsts):
+        return None
+    held = keys_of_terms(con, sorted({first.group(0) for first in firsts if first}))
+    if not held:
+        return []
+    found = rows(
+        con,
+        "WITH c AS MATERIALIZED (SELECT row_key, contact_id, email FROM contacts "
+        "WHERE row_key IN (SELECT unnest($keys))) "
+        "SELECT list(row_key) FROM c WHERE regexp_matches(c.email, $pattern, 'i') OR c.contact_id IN "
+        "(SELECT contact_id FROM contact_channels WHERE kind = 'email' AND regexp_matches(value, $pattern, 'i'))",
+        {"keys": held, "pattern": _local_pattern(locals_)},
+    )
+    return found[0][0] or []
+
+
 def _word_clause(
     con: duckdb.DuckDBPyConnection, index: int, names: list[str], locals_: list[str]
 ) -> tuple[str, dict[str, Any]]:
     """Contacts holding one of the close names as first or last name, or a close local part in an email."""
-    clauses, params = [], dict[str, Any]()
-    if names:
-        keys = _name_keys(con, names)
-        if keys is not None:
-            params[f"fuzzy_keys_{index}"] = keys
-            clauses.append(f"c.row_key IN (SELECT unnest($fuzzy_keys_{index}))")
-        else:
-            params[f"fuzzy_names_{index}"] = names
-            held = f"(SELECT unnest($fuzzy_names_{index}))"
-            clauses += [f"lower(c.first_name) IN {held}", f"lower(c.last_name) IN {held}"]
-    if locals_:
+    clauses, params, keys = [], dict[str, Any](), set[int]()
+    name_keys = _name_keys(con, names) if names else []
+    if name_keys is None:
+        params[f"fuzzy_names_{index}"] = names
+        held = f"(SELECT unnest($fuzzy_names_{index}))"
+        clauses += [f"lower(c.first_name) IN {held}", f"lower(c.last_name) IN {held}"]
+    else:
+        keys.update(name_keys)
+    local_keys = _local_keys(con, locals_) if locals_ else []
+    if local_keys is None:
         # The local part is matched by an anchored pattern: cutting it out of a million emails costs twice as much.
         params[f"fuzzy_email_{index}"] = _local_pattern(locals_)
         clauses.append(f"regexp_matches(c.email, $fuzzy_email_{index}, 'i')")
@@ -178,6 +200,10 @@ def _word_clause(
             "c.contact_id IN (SELECT ch.contact_id FROM contact_channels ch WHERE ch.kind = 'email' "
             f"AND regexp_matches(ch.value, $fuzzy_email_{index}, 'i'))"
         )
+    else:
+        keys.update(local_keys)
+    params[f"fuzzy_keys_{index}"] = sorted(keys)
+    clauses.append(f"c.row_key IN (SELECT unnest($fuzzy_keys_{index}))")
     return "(" + " OR ".join(clauses) + ")", params
 
 
