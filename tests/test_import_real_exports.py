@@ -303,6 +303,7 @@ def test_civicrm_year_first_dates_import_every_row_and_a_bad_date_costs_only_its
         (7, "Custom Date One", "2008-25-1", "left blank"),
         (8, "Custom Date Two", "2008-25-1", "left blank"),
     ]
+    assert plan.warnings["reason"][0] == "'2008-25-1' is not a date like 1990-04-23"  # as written, not rewritten
     good = "2008-09-01"
     assert civicrm_rows(civicrm_db) == [
         ("Joe", "1", good, good, good, good, "10 Downing St"),

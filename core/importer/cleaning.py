@@ -125,7 +125,9 @@ def clean_fields(
     # Each rule once per column, giving a struct of value and reason; all columns in one parallel pass.
     checked = values.with_columns(rule.check(pl.col(c)).alias(f"__checked {c}") for c, rule in rules.items())
     warnings += [
-        warning_rows(checked, _reason(c).is_not_null(), label.get(c, c), _written(c, dated), _reason(c), "left blank")
+        warning_rows(
+            checked, _reason(c).is_not_null(), label.get(c, c), _written(c, dated), _quoted(c, dated), "left blank"
+        )
         for c in rules
     ]
     values = checked.with_columns(pl.col(f"__checked {c}").struct.field("value").alias(c) for c in rules)
@@ -244,6 +246,16 @@ def _date_columns(columns: list[str], fields: dict[str, CustomField]) -> list[st
 
 def _written(column: str, dated: list[str]) -> pl.Expr:
     return pl.col(f"__written {column}") if column in dated else pl.col(column)
+
+
+def _quoted(column: str, dated: list[str]) -> pl.Expr:
+    """The reason a value is refused, quoting it as the file wrote it (a date's ISO rewrite is not what was typed)."""
+    reason = _reason(column)
+    if column not in dated:
+        return reason
+    rewritten, written = pl.lit("'") + pl.col(column) + pl.lit("'"), pl.col(f"__written {column}")
+    rest = reason.str.slice(pl.col(column).str.len_chars() + 2)
+    return pl.when(reason.str.starts_with(rewritten)).then(pl.lit("'") + written + pl.lit("'") + rest).otherwise(reason)
 
 
 def _reason(column: str) -> pl.Expr:
