@@ -61,14 +61,15 @@ def terms_sql(changed: str) -> str:
 
 def _add_postings(con: duckdb.DuckDBPyConnection, fresh: Scratch) -> None:
     """Add the terms of `fresh` (row_key, term, phone) not held yet, then its postings."""
+    # The stored terms are read once, narrowed to the fresh ones (a join over all 713,000 costs 10-25 ms).
+    held = f"SELECT term_id, term, phone FROM search_terms WHERE term IN (SELECT term FROM {fresh})"
     con.execute(
         "INSERT INTO search_terms SELECT nextval('search_term_seq'), term, phone FROM "
-        f"(SELECT DISTINCT term, phone FROM {fresh} f WHERE NOT EXISTS "
-        "(SELECT 1 FROM search_terms t WHERE t.term = f.term AND t.phone = f.phone) ORDER BY phone, term)"
+        f"(SELECT DISTINCT term, phone FROM {fresh} EXCEPT SELECT term, phone FROM ({held}) ORDER BY phone, term)"
     )
     con.execute(
-        "INSERT INTO search_postings SELECT DISTINCT t.term_id, f.row_key "
-        f"FROM {fresh} f JOIN search_terms t USING (term, phone)"
+        f"INSERT INTO search_postings SELECT DISTINCT t.term_id, f.row_key FROM {fresh} f JOIN ({held}) t "
+        "USING (term, phone)"
     )
 
 
@@ -80,11 +81,12 @@ def refresh_search_index(
     if isinstance(contacts, Scratch):
         chosen, params = f"SELECT {id_column} FROM {contacts}", {}
     else:
-        chosen, params = "SELECT unnest($ids) AS contact_id", {"ids": list(contacts)}
-    changed = f"SELECT * FROM contacts WHERE contact_id IN ({chosen})"
-    con.execute(f"DELETE FROM search_postings WHERE row_key IN (SELECT row_key FROM ({changed}))", params)
-    with scratch(con, terms_sql(changed), params) as fresh:
-        _add_postings(con, fresh)
+        chosen, params = "SELECT unnest($ids)", {"ids": list(contacts)}
+    searched = "row_key, contact_id, first_name, last_name, email, phone"
+    with scratch(con, f"SELECT {searched} FROM contacts WHERE contact_id IN ({chosen})", params) as changed:
+        con.execute(f"DELETE FROM search_postings WHERE row_key IN (SELECT row_key FROM {changed})")
+        with scratch(con, terms_sql(f"SELECT * FROM {changed}")) as fresh:
+            _add_postings(con, fresh)
 
 
 def rebuild_search_index(con: duckdb.DuckDBPyConnection) -> None:
