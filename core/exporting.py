@@ -30,7 +30,10 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection) ...
 _FORMULA_START = r"^[=+\-@\t\r]"
 # ... except a sign before a number, a phone or a date: digits, spaces, dots, dashes, slashes and brackets.
-_SIGNED_DATA = r"^[+\-][\d\s.\-/()]*\d[\d\s.\-/()]*$"
+# A list of phones with their labels ('+15555551112 (work), +15555551113') is data too: a label is letters in
+# brackets after a space, never a name before a bracket, so nothing in it can be a function a spreadsheet calls.
+_NUMBER = r"[\d\s.\-/()]*\d[\d\s.\-/()]*(?:\s\([\p{L} ]+\))?"
+_SIGNED_DATA = rf"^[+\-]{_NUMBER}(?:,\s*\+?{_NUMBER})*$"
 # A value that already starts with apostrophes before one of them gets one more, so the import, which takes one
 # off, gives back what was stored ("'=x" stays "'=x", "'-5" stays "'-5").
 _GUARDED = r"^'+[=+\-@\t\r]"

@@ -17,7 +17,11 @@ from core.views.queries import ListView
 
 
 def test_csv_keeps_phones_and_numbers_and_neutralises_only_formulas():
-    data = pl.DataFrame({"v": ["+4915123031275", "-5", "+44 123", "-2+3", "=SUM(A1)", "@handle", "+1 (555) 010-2030"]})
+    phones = "+15555551112 (work), +15555551113 (mobile), +15555551115"  # additional phones with their labels
+    data = pl.DataFrame(
+        {"v": ["+4915123031275", "-5", "+44 123", "-2+3", "=SUM(A1)", "@handle", "+1 (555) 010-2030", phones]}
+        | {"w": ["+1 (HYPERLINK(1))", "+1, =1", "+1 (A1)", "+1 (work", "+cmd|calc!A0", "-", "+", "+1 (móvil)"]}
+    )
     assert neutralise_formulas(data)["v"].to_list() == [
         "+4915123031275",
         "-5",
@@ -26,6 +30,17 @@ def test_csv_keeps_phones_and_numbers_and_neutralises_only_formulas():
         "'=SUM(A1)",
         "'@handle",
         "+1 (555) 010-2030",
+        phones,
+    ]
+    assert neutralise_formulas(data)["w"].to_list() == [
+        "'+1 (HYPERLINK(1))",
+        "'+1, =1",
+        "'+1 (A1)",
+        "'+1 (work",  # a bracket never closed is no label: letters outside one are guarded
+        "'+cmd|calc!A0",
+        "'-",
+        "'+",
+        "+1 (móvil)",
     ]
 
 
