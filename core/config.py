@@ -15,6 +15,11 @@ def database_path() -> Path:
     return Path(os.environ.get("CONTACTS_DB") or DEFAULT_DB_PATH)
 
 
+def database_target() -> str:
+    """$CONTACTS_DB as given (a DuckDB file, or a postgresql:// URL, which a Path would mangle), else the default."""
+    return os.environ.get("CONTACTS_DB") or str(DEFAULT_DB_PATH)
+
+
 def current_user() -> str:
     """The command line's default acting user (--user): $CONTACTS_USER, else admin. The app signs people in."""
     return os.environ.get("CONTACTS_USER", "admin")

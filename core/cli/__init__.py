@@ -10,7 +10,7 @@ import duckdb
 
 from core.cli import channels, demo, duplicates, files, setup, store, users, views
 from core.cli.common import Handler, database_exists, require_active_user
-from core.config import database_path
+from core.config import database_target
 from core.db import open_database
 from core.db.connection import is_database_error
 from core.errors import ContactsError
@@ -23,7 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--db", default=str(database_path()), help="database file (default: $CONTACTS_DB)")
+        sub.add_argument(
+            "--db", default=database_target(), help="database file or postgresql:// URL (default: $CONTACTS_DB)"
+        )
         sub.set_defaults(handler=handler)
         return sub
 
