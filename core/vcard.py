@@ -210,6 +210,14 @@ def _ordered(children: list) -> list[tuple[str, str | None]]:
     return list(found.items())
 
 
+def _not_names(contents: dict) -> set[str]:
+    """What an FN may hold that is no person's name: the card's organisation, an email, a phone or its UID (a
+    card with no name is given one of them, as FN is required)."""
+    found = {_text(child.value) for key in ("email", "tel", "uid") for child in contents.get(key, [])}
+    found |= {_text(child.value) for child in contents.get("org", [])}
+    return found - {""}
+
+
 def _fill(card: _Card, parsed: vobject.base.Component) -> None:
     contents = parsed.contents
     values = card.values
@@ -218,7 +226,7 @@ def _fill(card: _Card, parsed: vobject.base.Component) -> None:
         given = " ".join(p for p in (_text(name.value.given), _text(name.value.additional)) if p)
         values["First name"], values["Last name"] = given or None, _text(name.value.family) or None
         values["Name prefix"] = _text(name.value.prefix) or None
-    elif "fn" in contents and _text(contents["fn"][0].value):
+    elif "fn" in contents and _text(contents["fn"][0].value) not in _not_names(contents):
         from core.importer.names import split_name  # the importer's own parser (it imports this module)
 
         values["First name"], values["Last name"] = split_name(_text(contents["fn"][0].value))
@@ -268,7 +276,10 @@ def write_vcards(data: pl.DataFrame) -> bytes:
         first, last = row.get("first_name") or "", row.get("last_name") or ""
         prefix = row.get(f"custom.{HONORIFIC_KEY}") or ""  # the honorific the import keeps in 'Title'
         card.add("n").value = vobject.vcard.Name(family=last, given=first, prefix=prefix)
-        card.add("fn").value = " ".join(p for p in (first, last) if p) or row.get("email") or row["contact_id"]
+        # FN is required: a contact with no name is given its company, email or ID, which the reader knows.
+        card.add("fn").value = (
+            " ".join(p for p in (first, last) if p) or row.get("company") or row.get("email") or row["contact_id"]
+        )
         card.add("uid").value = row["contact_id"]
         for kind, primary, more in (("email", "email", "additional_emails"), ("tel", "phone", "additional_phones")):
             if row.get(primary):

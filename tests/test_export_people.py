@@ -173,3 +173,16 @@ def test_the_phone_as_entered_comes_back_beside_the_phone(fresh_db, add_contact,
     commit_import(target, plan_import(target, table, ImportOptions(mapping=mapping)), "admin")
     assert frame(target, "SELECT phone, phone_raw FROM contacts").row(0) == source
     assert target.execute("SELECT count(*) FROM contact_channels").fetchone() == (0,)
+
+
+def test_a_contact_without_a_name_comes_back_from_vcard_without_one(fresh_db, add_contact):
+    add_contact(fresh_db, "c1", email="nobody@example.com")
+    add_contact(fresh_db, "c2", company="Acme Ltd", phone="+14155550123")
+    data = export_view(fresh_db, ListView(), "admin", "vcf")
+    assert "FN:nobody@example.com" in data.decode() and "FN:Acme Ltd" in data.decode()  # FN is required
+    target = open_database()
+    bootstrap_admin(target)
+    table = read_table("all.vcf", data)
+    commit_import(target, plan_import(target, table, ImportOptions(mapping=auto_map(target, table.headers))), "admin")
+    query = "SELECT contact_id, first_name, last_name, company, email, phone FROM contacts ORDER BY 1"
+    assert frame(target, query).rows() == frame(fresh_db, query).rows()
