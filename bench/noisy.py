@@ -334,7 +334,7 @@ def generate(rows: int, seed: int = 15) -> pl.DataFrame:
     pick = {
         "first": _vocabulary(COMMON_FIRST, rng, max(2_000, people_count // 150), 3.0),
         "last": _vocabulary(COMMON_SURNAMES, rng, max(5_000, people_count // 8), 25.0),
-        "city": _cities(rng, max(300, people_count // 400)),
+        "city": _cities(rng, min(max(300, people_count // 400), 800)),  # the made-up names run out near 890
     }
     people: list[Person] = []
     taken: set[str] = set()

@@ -428,3 +428,14 @@ def test_blocking_rules_generate_their_pairs_sql():
 
 def test_quote_doubles_quotes():
     assert quote("identity value's") == "'identity value''s'"
+
+
+def test_a_rule_for_learning_only_finds_no_candidates_and_a_loose_key_blocks_only_few(con, add_contact):
+    for contact_id, first in (("a", "Jon"), ("b", "Johnny")):
+        add_contact(con, contact_id, stored=True, first_name=first, last_name="Quennell", city="Leeds")
+    town = next(rule for rule in BLOCKING_RULES if rule.label == "last name and city")
+    assert not town.predicts
+    assert pairs_found(con, town.pairs_sql()) == [("a", "b")]
+    assert "ln || '|' || city" not in candidates_sql((town, BLOCKING_RULES[0]))
+    initial = next(rule for rule in BLOCKING_RULES if rule.label == "last name and first initial")
+    assert initial.max_block < BLOCKING_RULES[0].max_block

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 # A key shared by more contacts than this says little: skip it, the other keys still meet.
 MAX_BLOCK = 60
+# Keys made of one name and a letter or two block only when at most this many contacts hold them.
+LOOSE_BLOCK = 8
 
 
 @dataclass(frozen=True)
@@ -21,10 +23,15 @@ class BlockingRule:
     # For learning (core.duplicates.learning): the comparisons this key makes agree by construction, which
     # EM over this rule's pairs leaves out; None: the rule's pairs are not learned from.
     trains: tuple[str, ...] | None = None
+    # A looser key blocks only when few contacts hold it (a lone common surname would pair thousands).
+    max_block: int = MAX_BLOCK
+    # False: a rule for learning only, whose pairs are too many and too weak to score them all.
+    predicts: bool = True
 
-    def pairs_sql(self, max_block: int = MAX_BLOCK) -> str:
-        """SELECT id_a, id_b (id_a < id_b) of contacts sharing this key, skipping keys held by over `max_block`."""
-        key = self.key
+    def pairs_sql(self, max_block: int | None = None) -> str:
+        """SELECT id_a, id_b (id_a < id_b) of contacts sharing this key, skipping keys held by over `max_block`
+        (the rule's own bound unless given)."""
+        key, max_block = self.key, max_block or self.max_block
         return f"""SELECT k1.id AS id_a, k2.id AS id_b FROM
             (SELECT id, {key} AS k, count(*) OVER (PARTITION BY {key}) AS n FROM dup_profile WHERE {key} IS NOT NULL) k1
             JOIN (SELECT id, {key} AS k FROM dup_profile WHERE {key} IS NOT NULL) k2 ON k1.k = k2.k AND k1.id < k2.id
@@ -38,10 +45,12 @@ class IdentityBlockingRule:
     column: str
     label: str
     trains: tuple[str, ...] | None = None
+    max_block: int = MAX_BLOCK
+    predicts: bool = True
 
-    def pairs_sql(self, max_block: int = MAX_BLOCK) -> str:
+    def pairs_sql(self, max_block: int | None = None) -> str:
         """SELECT id_a, id_b (id_a < id_b) of contacts agreeing on this column of one identity field."""
-        column = self.column
+        column, max_block = self.column, max_block or self.max_block
         return f"""SELECT i1.id AS id_a, i2.id AS id_b FROM
             (SELECT *, count(*) OVER (PARTITION BY field, {column}) AS k_n FROM dup_identity) i1
             JOIN dup_identity i2 ON i1.field = i2.field AND i1.{column} = i2.{column} AND i1.id < i2.id
@@ -66,10 +75,16 @@ BLOCKING_RULES = (
     # Keys for contacts that carry little more than names, a mailbox, a phone and a town, any of which may
     # have changed: each still meets on what is left.
     BlockingRule("fu || '|' || ln", "usual first name and last name"),
-    BlockingRule("ln || '|' || left(fn, 1)", "last name and first initial"),
-    BlockingRule("fn || '|' || left(ln, 3)", "first name and start of last name"),
-    BlockingRule("ln || '|' || city", "last name and city", trains=("last name", "address")),
-    BlockingRule("fn || '|' || city", "first name and city", trains=("first name", "address")),
+    BlockingRule("ln || '|' || left(fn, 1)", "last name and first initial", max_block=LOOSE_BLOCK),
+    BlockingRule("fn || '|' || left(ln, 3)", "first name and start of last name", max_block=LOOSE_BLOCK),
+    # A town and one name: millions of pairs at a million contacts, mostly namesakes and households, so they
+    # only teach EM how the other name differs between one person's records and between neighbours.
+    BlockingRule(
+        "ln || '|' || city", "last name and city", trains=("last name", "address"), max_block=20, predicts=False
+    ),
+    BlockingRule(
+        "fn || '|' || city", "first name and city", trains=("first name", "address"), max_block=20, predicts=False
+    ),
     BlockingRule("el", "mailbox name"),
     # The same value, and the same characters in another order (two neighbours swapped when typed).
     IdentityBlockingRule("value", "identity value"),
@@ -77,6 +92,6 @@ BLOCKING_RULES = (
 )
 
 
-def candidates_sql(rules: tuple[BlockingRule | IdentityBlockingRule, ...], max_block: int = MAX_BLOCK) -> str:
-    """Distinct pairs (id_a < id_b) found by any of the rules."""
-    return "\nUNION\n".join(rule.pairs_sql(max_block) for rule in rules)
+def candidates_sql(rules: tuple[BlockingRule | IdentityBlockingRule, ...], max_block: int | None = None) -> str:
+    """Distinct pairs (id_a < id_b) found by any of the rules that predict."""
+    return "\nUNION\n".join(rule.pairs_sql(max_block) for rule in rules if rule.predicts)

@@ -196,15 +196,15 @@ def _exact_u(con: duckdb.DuckDBPyConnection, comparison: Comparison) -> dict[int
 def learn_parts(con: duckdb.DuckDBPyConnection, parts: tuple[Scored, ...] = COMPARISONS) -> tuple[Scored, ...]:
     """The scoring parts with m and u learned from this database: u from random pairs, m by EM over each
     training blocking rule's pairs (a bounded sample), leaving out the fields that rule makes agree, as splink
-    trains. The priors stay where there are too few candidates to learn from."""
-    if (scalar(con, "SELECT count(*) FROM dup_candidates") or 0) < MIN_CANDIDATES:
-        return parts
+    trains. The priors stay where the training rules find too few pairs to learn from."""
     comparisons = learned_comparisons(parts)
+    rules = [rule for rule in BLOCKING_RULES if rule.trains is not None]
+    found = _patterns(con, training_pairs_sql(rules), comparisons)
+    if found["n"].sum() < MIN_CANDIDATES:
+        return parts
     random = _as_patterns(_patterns(con, RANDOM_PAIRS_SQL, comparisons), len(comparisons))
     expanded = np.repeat(random.levels, random.counts.astype(np.int64), axis=0)
     u = estimate_u(comparisons, expanded, [_exact_u(con, c) for c in comparisons])
-    rules = [rule for rule in BLOCKING_RULES if rule.trains is not None]
-    found = _patterns(con, training_pairs_sql(rules), comparisons)
     fits = []
     for bit, rule in enumerate(rules):
         patterns = _as_patterns(found.filter((pl.col("rules") & (1 << bit)) != 0), len(comparisons))
@@ -244,7 +244,7 @@ def profile(con: duckdb.DuckDBPyConnection) -> None:
 
 def drop_profile(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the temp tables of `profile` and of scoring."""
-    for table in ("dup_profile", "dup_identity", "dup_totals", "dup_weights", "dup_nicknames", "dup_candidates"):
+    for table in ("dup_profile", "dup_identity", "dup_totals", "dup_weights", "dup_nicknames"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -256,12 +256,11 @@ def likely_pairs(con: duckdb.DuckDBPyConnection, rate: float | None = None, lear
     """
     profile(con)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE dup_candidates AS {candidates_sql(BLOCKING_RULES)}")
         parts = learn_parts(con) if learn else COMPARISONS
         # Every candidate's weight; evidence text comes later, only for the pairs that are kept.
-        weights = scored_sql("SELECT id_a, id_b FROM dup_candidates", parts=parts)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE dup_weights AS {weights}")
-        con.execute("DROP TABLE dup_candidates")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE dup_weights AS {scored_sql(candidates_sql(BLOCKING_RULES), parts=parts)}"
+        )
         contacts = scalar(con, "SELECT n FROM dup_totals")
         prior = math.log2(rate / max(contacts, 1)) if rate else estimate_prior(con, contacts)
         kept = scored_sql("SELECT id_a, id_b FROM dup_weights WHERE weight + $prior >= $floor", True, parts)
