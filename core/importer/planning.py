@@ -147,7 +147,8 @@ def plan_import(con: duckdb.DuckDBPyConnection, table: RawTable, options: Import
         if key in known:
             new_fields.pop(key)  # an existing field of that key takes the values
     fields = {**known, **{k: CustomField(key=k, label=v, type="text", position=0) for k, v in new_fields.items()}}
-    source = table.frame.select(pl.col(LINE), pl.col(CELLS), *[_text(c) for c in table.headers])
+    guarded = table.kind == "csv"  # only a CSV's cells carry the apostrophe our export puts before a formula
+    source = table.frame.select(pl.col(LINE), pl.col(CELLS), *[_text(c, guarded) for c in table.headers])
     alignment = find_alignment(source, table.headers, mapping, options.missing_column)
     source = apply_alignment(source, table.headers, alignment)
     values, warnings, date_orders = clean_fields(con, source, mapping, fields, options.date_orders)
@@ -189,9 +190,11 @@ def _empty_errors() -> pl.DataFrame:
     return pl.DataFrame(schema={"line": pl.Int64, "column": pl.String, "reason": pl.String})
 
 
-def _text(column: str) -> pl.Expr:
-    """A cell trimmed, blank as null, and a formula guard our own export added taken off again."""
-    cleaned = pl.col(column).str.strip_chars().str.replace(_NEUTRALISED, "$1")
+def _text(column: str, guarded: bool = True) -> pl.Expr:
+    """A cell trimmed, blank as null, and (`guarded`: a CSV's) formula guard our own export added taken off again."""
+    cleaned = pl.col(column).str.strip_chars()
+    if guarded:
+        cleaned = cleaned.str.replace(_NEUTRALISED, "$1")
     return pl.when(cleaned == "").then(None).otherwise(cleaned).alias(column)
 
 
