@@ -77,3 +77,16 @@ def test_a_job_left_running_by_a_dead_process_is_interrupted_at_the_next_start(t
     assert job.finished_at is not None
     assert mark_interrupted(con) == 0
     con.close()
+
+
+def test_duckdb_runs_each_query_on_its_own_thread_while_a_job_works(fresh_db):
+    """DuckDB's shared worker threads would run the job's SQL at full priority: one thread while it works."""
+    fresh_db.execute("SET threads = 2")
+
+    def work(con, progress):
+        return {"threads": int(con.execute("SELECT current_setting('threads')").fetchone()[0])}
+
+    start_job(fresh_db, "threads", "admin", "duplicates.find", work)
+    wait_for_job("threads", 5)
+    assert latest_job(fresh_db, "threads").result == {"threads": 1}
+    assert fresh_db.execute("SELECT current_setting('threads')").fetchone()[0] == 2  # as before, once it is done
