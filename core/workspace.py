@@ -355,7 +355,11 @@ def set_table_columns(con: duckdb.DuckDBPyConnection, user: str, columns: list[s
     if not columns:
         raise ContactsError("Choose at least one field to show.", field="columns")
     value: Any = json.dumps(list(dict.fromkeys(columns)))
-    con.execute("INSERT OR REPLACE INTO user_preferences VALUES (?, 'table_columns', ?)", [user, value])
+    con.execute(
+        "INSERT INTO user_preferences VALUES (?, 'table_columns', ?) "
+        "ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value",
+        [user, value],
+    )
 
 
 def tag_names(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -369,7 +373,9 @@ def tag_names(con: duckdb.DuckDBPyConnection) -> list[str]:
 def _set(con: duckdb.DuckDBPyConnection, key: str, value: str, actor: str) -> None:
     with transaction(con):
         before = scalar(con, "SELECT value FROM settings WHERE key = ?", [key])
-        con.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", [key, value])
+        con.execute(
+            "INSERT INTO settings VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value]
+        )
         log_workspace_change(con, actor, "setting changed", {"setting": key, "before": before, "after": value})
 
 

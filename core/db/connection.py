@@ -1,6 +1,7 @@
 """Opening a database, applying migrations, transactions and small query helpers."""
 
 import os
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
@@ -18,7 +19,9 @@ Params = Mapping[str, Any] | Sequence[Any] | None
 # core.db.postgres.PostgresConnection, which has the surface the code uses on this type (docs/postgres.md).
 Connection = duckdb.DuckDBPyConnection
 POSTGRES_SUFFIX = ".postgres.sql"  # a migration's PostgreSQL spelling, beside NNN_name.sql
-_WRITE_CONFLICT_STATES = ("40001", "40P01")  # PostgreSQL: serialization failure, deadlock detected
+# PostgreSQL: serialization failure, deadlock detected, and a lock not granted within the session's lock_timeout
+# (a row another open transaction is writing: DuckDB refuses such a write at once, PostgreSQL waits, briefly).
+_WRITE_CONFLICT_STATES = ("40001", "40P01", "55P03")
 _MIGRATION_LOCK = 16_016  # PostgreSQL advisory lock: one process migrates at a time
 
 
@@ -100,7 +103,8 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply, each in its own transaction, the migrations this database has not recorded."""
     store = dialect(con)
     if store.name == "postgres":  # several app processes may start at once: one migrates, the others wait
-        con.execute("SELECT pg_advisory_lock(?)", [_MIGRATION_LOCK])
+        while not con.execute("SELECT pg_try_advisory_lock(?)", [_MIGRATION_LOCK]).fetchall()[0][0]:
+            time.sleep(0.1)
     try:
         con.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "

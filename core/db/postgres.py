@@ -14,6 +14,7 @@ concurrent transaction), taken from and given back to a small pool of idle sessi
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
@@ -27,6 +28,9 @@ from psycopg.types.string import TextLoader
 Params = Mapping[str, Any] | Sequence[Any] | None
 _ROW_COUNT_COMMANDS = ("INSERT", "UPDATE", "DELETE", "MERGE")
 IDLE_SESSIONS_KEPT = 8
+# How long a write waits for a row another open transaction is writing before it is refused as a conflict
+# (core.db.conflicts_as_stale: the stale-contact message). DuckDB refuses at once.
+LOCK_TIMEOUT = "2s"
 
 
 # --- Placeholders ----------------------------------------------------------------------------------------------
@@ -106,8 +110,74 @@ def _cast_for(value: Any) -> str:
     return ""
 
 
+_AFTER_SUBQUERY = frozenset(
+    "WHERE GROUP ORDER LIMIT OFFSET UNION EXCEPT INTERSECT HAVING WINDOW JOIN LEFT RIGHT INNER FULL CROSS "
+    "NATURAL ON USING RETURNING FETCH FOR".split()
+)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+
+
+@lru_cache(maxsize=4096)
+def name_subqueries(sql: str) -> str:
+    """The SQL with a name given to each unnamed subquery in FROM or JOIN: DuckDB (and PostgreSQL 16) accept
+    `FROM (SELECT ...) WHERE ...`, PostgreSQL 15 wants `FROM (SELECT ...) AS name`."""
+    out: list[str] = []
+    opened: list[bool] = []  # per open parenthesis: a subquery in FROM or JOIN
+    last_word = ""
+    index, length, named = 0, len(sql), 0
+    while index < length:
+        char = sql[index]
+        if char in "'\"":
+            end = index + 1
+            while end < length and not (sql[end] == char and not sql.startswith(char * 2, end)):
+                end += 2 if sql.startswith(char * 2, end) else 1
+            out.append(sql[index : end + 1])
+            index = end + 1
+            last_word = ""
+            continue
+        if sql.startswith("--", index) or sql.startswith("/*", index):
+            end = sql.find("\n" if char == "-" else "*/", index)
+            end = length if end == -1 else end + (0 if char == "-" else 2)
+            out.append(sql[index:end])
+            index = end
+            continue
+        word = _WORD.match(sql, index)
+        if word:
+            out.append(word.group())
+            last_word = word.group().upper()
+            index = word.end()
+            continue
+        if char == "(":
+            after = _WORD.match(sql, _skip_space(sql, index + 1))
+            first = after.group().upper() if after else ""
+            opened.append(last_word in ("FROM", "JOIN") and first in ("SELECT", "WITH", "VALUES", "FROM"))
+        elif char == ")" and opened:
+            if opened.pop():
+                ahead = _skip_space(sql, index + 1)
+                follower = _WORD.match(sql, ahead)
+                if ahead >= length or sql[ahead] in "),;" or (follower and follower.group().upper() in _AFTER_SUBQUERY):
+                    named += 1
+                    out.append(f") AS subquery_{named}")
+                    index += 1
+                    last_word = ""
+                    continue
+        if not char.isspace():
+            last_word = ""
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def _skip_space(sql: str, index: int) -> int:
+    while index < len(sql) and sql[index].isspace():
+        index += 1
+    return index
+
+
 def translate(sql: str, params: Params) -> tuple[str, Params]:
-    """DuckDB-style SQL and parameters (`?` with a list, `$name` with a dict) as psycopg's (`%s`, `%(name)s`)."""
+    """DuckDB-style SQL and parameters (`?` with a list, `$name` with a dict) as psycopg's (`%s`, `%(name)s`),
+    unnamed subqueries named (see name_subqueries)."""
+    sql = name_subqueries(sql)
     if params is None:
         return sql, None
     pieces, holders = _split_placeholders(sql)
@@ -379,6 +449,7 @@ def connect_session(url: str) -> psycopg.Connection:
         session.adapters.register_loader(type_name, TextLoader)
     session.execute("SET default_transaction_isolation TO 'repeatable read'")
     session.execute("SET TIME ZONE 'UTC'")
+    session.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
     return session
 
 

@@ -51,3 +51,25 @@ def test_frame_columns_get_postgres_types():
         "text[]",
         "timestamp",
     ]
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT * FROM (SELECT 1) WHERE x", "SELECT * FROM (SELECT 1) AS subquery_1 WHERE x"),
+        (
+            "SELECT (SELECT list(c) FROM (SELECT c FROM h LIMIT 2))",
+            "SELECT (SELECT list(c) FROM (SELECT c FROM h LIMIT 2) AS subquery_1)",
+        ),
+        ("SELECT * FROM a JOIN (SELECT 1 AS k) ON TRUE", "SELECT * FROM a JOIN (SELECT 1 AS k) AS subquery_1 ON TRUE"),
+        ("SELECT * FROM (SELECT ')' AS b)", "SELECT * FROM (SELECT ')' AS b) AS subquery_1"),
+        ("SELECT * FROM (SELECT 1) t", "SELECT * FROM (SELECT 1) t"),
+        ("SELECT * FROM (SELECT 1) AS t", "SELECT * FROM (SELECT 1) AS t"),
+        ("SELECT x IN (SELECT 1) FROM t", "SELECT x IN (SELECT 1) FROM t"),
+        ("SELECT * FROM (VALUES (1)) v(x)", "SELECT * FROM (VALUES (1)) v(x)"),
+        ("SELECT * FROM unnest($ids) WHERE TRUE", "SELECT * FROM unnest($ids) WHERE TRUE"),
+    ],
+)
+def test_unnamed_subqueries_get_a_name(sql, expected):
+    """PostgreSQL 15 wants a name on every subquery in FROM; DuckDB's SQL often leaves it out."""
+    assert translate(sql, None)[0] == expected
