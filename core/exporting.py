@@ -15,6 +15,7 @@ import polars as pl
 import xlsxwriter
 
 from core.accounts.permissions import writes
+from core.contacts.custom_values import value_column
 from core.contacts.fields import SYSTEM_FIELD_BY_KEY, SYSTEM_FIELDS
 from core.contacts.validation import custom_fields
 from core.db import frame
@@ -60,12 +61,9 @@ def export_frame(
     then each contact's additional emails and phones as lists of {value, label}."""
     where, params = view_condition(con, view, user)
     system, keys = _columns(con, columns)
-    custom = ", ".join(f"max(value) FILTER (WHERE field_key = '{key}') AS \"custom.{key}\"" for key in keys)
     selected = ", ".join(f"c.{key}" for key in system)
-    pivot = ""
-    if keys:
-        pivot = f"LEFT JOIN (SELECT contact_id, {custom} FROM custom_values GROUP BY contact_id) cv USING (contact_id)"
-    extra = "".join(f', cv."custom.{key}"' for key in keys)
+    pivot = "LEFT JOIN custom_values cv USING (contact_id)" if keys else ""
+    extra = "".join(f', {value_column(key, "cv")} AS "custom.{key}"' for key in keys)
     channels = (
         "LEFT JOIN (SELECT contact_id, "
         "list({'value': value, 'label': label} ORDER BY position) FILTER (WHERE kind = 'email') AS additional_emails, "

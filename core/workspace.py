@@ -17,6 +17,7 @@ from core.accounts.permissions import role_of, writes
 from core.accounts.users import add_user
 from core.config import rotate_ingest_token as _rotate_token
 from core.contacts.activity import now
+from core.contacts.custom_values import RESERVED_KEYS, add_value_column, drop_value_column, value_column
 from core.contacts.fields import DEFAULT_TABLE_COLUMNS, SYSTEM_FIELD_BY_KEY
 from core.contacts.models import CustomField
 from core.contacts.validation import custom_fields
@@ -110,7 +111,7 @@ def define_custom_field(
     actor: str,
 ) -> CustomField:
     """Add a custom field; the key is lower-case letters, digits and underscores."""
-    if not _KEY.match(key) or key in SYSTEM_FIELD_BY_KEY:
+    if not _KEY.match(key) or key in SYSTEM_FIELD_BY_KEY or key in RESERVED_KEYS:
         raise ContactsError(
             "A field key starts with a letter and has only lower-case letters, digits and underscores, "
             "and is not a system field.",
@@ -133,6 +134,7 @@ def define_custom_field(
             "INSERT INTO custom_fields VALUES (?, ?, ?, ?, ?, ?)",
             [key, label.strip(), type, choices, is_identity, position],
         )
+        add_value_column(con, key)
         log_workspace_change(con, actor, "custom field added", {"key": key, "type": type, "options": choices})
     return CustomField(
         key=key, label=label.strip(), type=type, options=choices, is_identity=is_identity, position=position
@@ -152,7 +154,8 @@ def rename_custom_field(con: duckdb.DuckDBPyConnection, key: str, label: str, ac
 
 def option_usage(con: duckdb.DuckDBPyConnection, key: str) -> dict[str, int]:
     """How many contacts hold each value of a custom field."""
-    return dict(rows(con, "SELECT value, count(*) FROM custom_values WHERE field_key = ? GROUP BY value", [key]))
+    column = value_column(key)
+    return dict(rows(con, f"SELECT {column}, count(*) FROM custom_values WHERE {column} IS NOT NULL GROUP BY 1"))
 
 
 @writes("fields.manage")
@@ -188,13 +191,10 @@ def set_dropdown_options(
 
 
 def _map_value(con: duckdb.DuckDBPyConnection, key: str, value: str, target: str | None, actor: str) -> int:
-    holding = "SELECT contact_id FROM custom_values WHERE field_key = ? AND value = ?"
-    with scratch(con, holding, [key, value]) as selected:
+    column = value_column(key)
+    with scratch(con, f"SELECT contact_id FROM custom_values WHERE {column} = ?", [value]) as selected:
         changed = _rewrite_contacts(con, selected, actor, f"custom.{key}", value, target)
-        if target is None:
-            con.execute("DELETE FROM custom_values WHERE field_key = ? AND value = ?", [key, value])
-        else:
-            con.execute("UPDATE custom_values SET value = ? WHERE field_key = ? AND value = ?", [target, key, value])
+        con.execute(f"UPDATE custom_values SET {column} = ? WHERE {column} = ?", [target, value])
     return changed
 
 
@@ -229,7 +229,7 @@ def set_identity_fields(con: duckdb.DuckDBPyConnection, keys: list[str], actor: 
 
 def custom_field_usage(con: duckdb.DuckDBPyConnection, key: str) -> int:
     """How many contacts hold a value of this custom field."""
-    return scalar(con, "SELECT count(*) FROM custom_values WHERE field_key = ?", [key]) or 0
+    return scalar(con, f"SELECT count({value_column(key)}) FROM custom_values") or 0
 
 
 @writes("fields.manage")
@@ -239,9 +239,10 @@ def delete_custom_field(con: duckdb.DuckDBPyConnection, key: str, typed_name: st
         field = _custom_field(con, key)
         if typed_name.strip() not in (field.label, field.key):
             raise ContactsError(f"Type the field's name, {field.label}, to delete it.", field="confirm")
-        with scratch(con, "SELECT contact_id FROM custom_values WHERE field_key = ?", [key]) as holding:
-            changed = _rewrite_contacts(con, holding, actor, f"custom.{key}", "(field deleted)", None)
-        con.execute("DELETE FROM custom_values WHERE field_key = ?", [key])
+        holding = f"SELECT contact_id FROM custom_values WHERE {value_column(key)} IS NOT NULL"
+        with scratch(con, holding) as selected:
+            changed = _rewrite_contacts(con, selected, actor, f"custom.{key}", "(field deleted)", None)
+        drop_value_column(con, key)
         con.execute("DELETE FROM custom_fields WHERE key = ?", [key])
         log_workspace_change(con, actor, "custom field deleted", {"key": key, "contacts": changed})
     return changed

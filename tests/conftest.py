@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from core.accounts.users import bootstrap_admin
+from core.contacts.custom_values import write_values
 from core.contacts.models import Contact, ContactInput
 from core.contacts.records import create_contact, get_contact
 from core.db import open_database
@@ -31,8 +32,7 @@ def _store(con: duckdb.DuckDBPyConnection, contact_id: str, custom: dict[str, An
     values = {"contact_id": contact_id, "created_on": T0, "last_updated": T0, **fields}
     columns = list(values)
     con.execute(f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join('$' + c for c in columns)})", values)
-    for key, value in custom.items():
-        con.execute("INSERT INTO custom_values VALUES (?, ?, ?)", [contact_id, key, value])
+    write_values(con, contact_id, custom)
     refresh_search_index(con, [contact_id])  # written as given, past the write paths that keep the index
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from core.accounts.users import bootstrap_admin
+from core.contacts.custom_values import read_values, write_values
 from core.contacts.models import Contact, ContactInput
 from core.contacts.records import (
     add_note,
@@ -354,7 +355,7 @@ def test_updating_a_deleted_contact_raises_stale(fresh_db, ada):
 def test_custom_values_are_stored_canonically(shared_db, key, typed, stored):
     contact = create_contact(shared_db, ContactInput(email="a@example.com", custom={key: typed}), "admin")
     assert contact.custom == {key: stored}
-    found = rows(shared_db, "SELECT field_key, value FROM custom_values WHERE contact_id = ?", [contact.contact_id])
+    found = list(read_values(shared_db, [contact.contact_id]).get(contact.contact_id, {}).items())
     assert found == [(key, stored)]
 
 
@@ -445,7 +446,7 @@ def _add_related(con, contact_id: str) -> None:
         "VALUES (?, 'invoice.pdf', 'application/pdf', 20480, ?)",
         [contact_id, at],
     )
-    con.execute("INSERT INTO custom_values VALUES (?, 'member_no', 'M-1')", [contact_id])
+    write_values(con, contact_id, {"member_no": "M-1"})
 
 
 @pytest.mark.parametrize("typed", [0, 1, "3", "two", "", "2x"])

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.accounts.users import bootstrap_admin
+from core.contacts.custom_values import write_values
 from core.contacts.models import CustomField
 from core.contacts.validation import clean_custom_value
 from core.db import open_database, rows
@@ -69,10 +70,7 @@ def load(con, contacts: list[dict]) -> None:
         for key, type_ in CUSTOM.items():
             if contact.get(key) is not None:
                 field = CustomField(key=key, label=key, type=type_, options=["Free", "Pro"])
-                con.execute(
-                    "INSERT INTO custom_values VALUES (?, ?, ?)",
-                    [contact["contact_id"], key, clean_custom_value(field, contact[key])],
-                )
+                write_values(con, contact["contact_id"], {key: clean_custom_value(field, contact[key])})
 
 
 PEOPLE = [

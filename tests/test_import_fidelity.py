@@ -18,7 +18,7 @@ def people(con) -> list[tuple]:
 
 def titles(con) -> dict[str, str]:
     rows = con.execute(
-        "SELECT c.email, v.value FROM custom_values v JOIN contacts c USING (contact_id) WHERE v.field_key = 'title'"
+        "SELECT c.email, v.title FROM custom_values v JOIN contacts c USING (contact_id) WHERE v.title IS NOT NULL"
     ).fetchall()
     return dict(rows)
 

@@ -3,6 +3,7 @@
 import polars as pl
 import pytest
 
+from core.contacts.custom_values import held_values_sql
 from core.importer import ImportOptions, auto_map, commit_import, plan_import, read_table
 
 
@@ -85,7 +86,7 @@ def test_unmapped_columns_are_listed_and_can_all_be_kept(fresh_db):
     data = b"Email,Shoe size,Favourite colour\nada@example.com,38,green\n"
     _, plan = imported(fresh_db, data, keep_unmapped=True)
     assert plan.unmapped == ["Shoe size", "Favourite colour"]
-    kept = dict(fresh_db.execute("SELECT field_key, value FROM custom_values").fetchall())
+    kept = dict(fresh_db.execute(f"SELECT field_key, value FROM ({held_values_sql(fresh_db)})").fetchall())
     assert kept == {"shoe_size": "38", "favourite_colour": "green"}
 
 

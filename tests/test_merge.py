@@ -15,6 +15,7 @@ from core.accounts.users import bootstrap_admin
 from core.channels.ingest import ingest_lines
 from core.channels.reading import contact_conversations, conversation_messages
 from core.contacts.activity import now
+from core.contacts.custom_values import write_values
 from core.contacts.fields import SUBSCRIPTIONS, SYSTEM_FIELDS
 from core.contacts.models import Contact
 from core.contacts.records import CONTACT_COLUMNS, RELATED_TABLES, get_contact, update_contact
@@ -618,7 +619,6 @@ def store(con: duckdb.DuckDBPyConnection, people: list[dict]) -> list[str]:
         {"contact_id": i} | {k: v for k, v in p.items() if k not in ("custom", "related")}
         for i, p in zip(ids, people, strict=True)
     ]
-    custom = [(i, key, value) for i, p in zip(ids, people, strict=True) for key, value in p["custom"].items()]
     related = {
         table: [
             (i, p["created_on"] + timedelta(hours=n))
@@ -629,8 +629,8 @@ def store(con: duckdb.DuckDBPyConnection, people: list[dict]) -> list[str]:
     }
     with scratch(con, pl.DataFrame(fields, infer_schema_length=None)) as new_contacts:
         con.execute(f"INSERT INTO contacts BY NAME SELECT * FROM {new_contacts}")
-    if custom:
-        con.executemany("INSERT INTO custom_values VALUES (?, ?, ?)", custom)
+    for i, p in zip(ids, people, strict=True):
+        write_values(con, i, p["custom"])
     for table, records in related.items():
         if records:
             schema = {"contact_id": pl.String, "moment": pl.Datetime("us")}

@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from core.accounts.users import bootstrap_admin
+from core.contacts.custom_values import write_values
 from core.db import open_database
 from core.errors import ContactsError
 from core.views.queries import ListView, count_view, list_contacts, view_contact_ids
@@ -75,10 +76,9 @@ def listing():
                 _blocked(index),
             ],
         )
-    con.executemany(
-        "INSERT INTO custom_values VALUES (?, ?, ?)",
-        [["c01", "plan", "Pro"], ["c02", "plan", "Free"], ["c01", "member_no", "M-1"], ["c03", "member_no", "M-3"]],
-    )
+    for contact_id, values in {"c01": {"plan": "Pro", "member_no": "M-1"}, "c02": {"plan": "Free"}}.items():
+        write_values(con, contact_id, values)
+    write_values(con, "c03", {"member_no": "M-3"})
     rebuild_search_index(con)  # written past the write paths that keep the search index
     yield con
     con.close()

@@ -8,6 +8,7 @@ import duckdb
 
 from core.accounts.permissions import writes
 from core.contacts.activity import changes_json, now, record_activity, record_bulk_activity
+from core.contacts.custom_values import read_values, write_values
 from core.contacts.fields import SYSTEM_FIELDS
 from core.contacts.models import Contact, ContactInput, CustomField
 from core.contacts.validation import blank, clean_contact_id, clean_custom_value, clean_system_value, custom_fields
@@ -53,13 +54,6 @@ def _clean_custom(con: duckdb.DuckDBPyConnection, values: dict[str, Any]) -> dic
     return cleaned
 
 
-def _write_custom(con: duckdb.DuckDBPyConnection, contact_id: str, values: dict[str, str | None]) -> None:
-    for key, value in values.items():
-        con.execute("DELETE FROM custom_values WHERE contact_id = ? AND field_key = ?", [contact_id, key])
-        if value is not None:
-            con.execute("INSERT INTO custom_values VALUES (?, ?, ?)", [contact_id, key, value])
-
-
 @writes("contacts.create")
 def create_contact(con: duckdb.DuckDBPyConnection, data: ContactInput, actor: str, source: str = "manual") -> Contact:
     """Create a contact (stage Contact unless given); needs an email, a phone or a contact ID."""
@@ -82,7 +76,7 @@ def create_contact(con: duckdb.DuckDBPyConnection, data: ContactInput, actor: st
             f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join('$' + c for c in columns)})",
             values,
         )
-        _write_custom(con, contact_id, custom)
+        write_values(con, contact_id, custom)
         refresh_search_index(con, [contact_id])
         stored = {k: v for k, v in values.items() if not blank(v)} | {
             f"custom.{k}": v for k, v in custom.items() if v is not None
@@ -97,7 +91,7 @@ def find_contact(con: duckdb.DuckDBPyConnection, contact_id: str) -> Contact | N
     if found.is_empty():
         return None
     record = found.row(0, named=True)
-    custom = dict(rows(con, "SELECT field_key, value FROM custom_values WHERE contact_id = ?", [contact_id]))
+    custom = read_values(con, [contact_id]).get(contact_id, {})
     return Contact(**record, custom=custom)
 
 
@@ -108,15 +102,9 @@ def load_contacts(con: duckdb.DuckDBPyConnection, contact_ids: list[str]) -> dic
         f"SELECT {', '.join(CONTACT_COLUMNS)} FROM contacts WHERE contact_id IN (SELECT unnest($ids))",
         {"ids": contact_ids},
     )
-    custom: dict[str, dict[str, str]] = {contact_id: {} for contact_id in found["contact_id"]}
-    for contact_id, key, value in rows(
-        con,
-        "SELECT contact_id, field_key, value FROM custom_values WHERE contact_id IN (SELECT unnest($ids))",
-        {"ids": contact_ids},
-    ):
-        custom[contact_id][key] = value
+    custom = read_values(con, contact_ids)
     return {
-        record["contact_id"]: Contact(**record, custom=custom[record["contact_id"]])
+        record["contact_id"]: Contact(**record, custom=custom.get(record["contact_id"], {}))
         for record in found.iter_rows(named=True)
     }
 
@@ -173,7 +161,7 @@ def update_contact(
             raise StaleContactError(SAVE_CONFLICT)
         if SEARCHED_FIELDS.intersection(system_after):
             refresh_search_index(con, [contact_id])
-        _write_custom(
+        write_values(
             con, contact_id, {k.removeprefix("custom."): v for k, v in after.items() if k.startswith("custom.")}
         )
         record_activity(con, contact_id, actor, "updated", changes_json(before, after))
@@ -235,7 +223,8 @@ def delete_selected(con: duckdb.DuckDBPyConnection, selected: Scratch, actor: st
         f"WHERE contact_id IN (SELECT contact_id FROM {selected})"
     )
     con.execute(
-        f"INSERT INTO deletion_log SELECT $now, $actor, contact_id, {dialect(con).row_json_without('c', ['touches'])} "
+        "INSERT INTO deletion_log SELECT $now, $actor, contact_id, "
+        f"{dialect(con).row_json_without('c', ['touches', 'row_key'])} "
         f"FROM (SELECT * FROM contacts WHERE contact_id IN (SELECT contact_id FROM {selected})) c",
         {"now": now(), "actor": actor},
     )

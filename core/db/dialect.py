@@ -107,8 +107,10 @@ class DuckDBDialect:
         return "current_localtimestamp()"
 
     def row_json_without(self, alias: str, columns: list[str]) -> str:
-        paths = ", ".join(f"'$.{column}'" for column in columns)
-        return f"json_remove(to_json({alias}), {paths})" if columns else f"to_json({alias})"
+        found = f"to_json({alias})"
+        for column in columns:  # DuckDB's json_remove takes one path
+            found = f"json_remove({found}, '$.{column}')"
+        return found
 
     def tables_with_column(self, column: str) -> tuple[str, dict[str, Any]]:
         return (

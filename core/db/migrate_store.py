@@ -58,6 +58,7 @@ def _copy(duck: duckdb.DuckDBPyConnection, pg: duckdb.DuckDBPyConnection, source
             raise ContactsError(f"The target database is not empty ({', '.join(sorted(filled))}); use a new one.")
         for table in _SEEDED:  # the file's stages and settings replace the defaults the migrations wrote
             pg.execute(f'DELETE FROM "{table}"')
+        _add_field_columns(duck, pg)
         copied = {table: _copy_table(duck, pg, table) for table in tables}
         sequences = _copy_sequences(duck, pg)
         counted = {table: _count(pg, table) for table in tables}
@@ -65,6 +66,16 @@ def _copy(duck: duckdb.DuckDBPyConnection, pg: duckdb.DuckDBPyConnection, source
             wrong = sorted(table for table in tables if counted[table] != copied[table])
             raise ContactsError(f"The copy does not match the file ({', '.join(wrong)}); nothing was written.")
     return StoreCopy(source=source, target=_without_password(target), tables=copied, sequences=sequences)
+
+
+def _add_field_columns(duck: duckdb.DuckDBPyConnection, pg: duckdb.DuckDBPyConnection) -> None:
+    """Each custom field of the file gets its column of custom values on PostgreSQL (core.contacts.custom_values)."""
+    from core.contacts.custom_values import add_value_column, field_keys  # it reads through core.db
+
+    present = set(_columns(pg, "custom_values"))
+    for key in field_keys(duck):
+        if key not in present:
+            add_value_column(pg, key)
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:

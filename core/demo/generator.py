@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel
 
+from core.contacts.custom_values import insert_values
 from core.db import scalar, scratch, transaction
 from core.demo import related
 from core.demo.duplicates import people_with_duplicates
@@ -94,7 +95,9 @@ def _write(
     with scratch(con, people.select("contact_id")) as added:
         refresh_search_index(con, added)
     _insert(con, "demo_truth", people.select("contact_id", "person_id"))
-    _insert(con, "custom_values", related.custom_values(rng, people, now, usable))
+    custom = related.custom_values(rng, people, now, usable)
+    with scratch(con, custom) as values:
+        insert_values(con, values, custom.columns[1:])
     conversations = _numbered(con, conversations, "conversation_id")
     counts["conversations"] = _insert(con, "conversations", conversations)
     # From a stream of its own: the tables drawn after it stay what the same seed always gave.

@@ -242,7 +242,8 @@ def activity(contacts: pl.DataFrame, written_notes: pl.DataFrame, stages: list[s
 
 
 def custom_values(rng: np.random.Generator, contacts: pl.DataFrame, now: int, usable: set[str]) -> pl.DataFrame:
-    """Values in canonical text for customers and a share of everyone else; only for fields this demo defined."""
+    """Values in canonical text for customers and a share of everyone else, a column per field this demo defined
+    (as custom_values holds them), a row per contact holding any."""
     size = contacts.height
     customer = contacts["lead_stage"].is_in(["Customer", "Churned"]).to_numpy()
     spent = np.exp(rng.normal(6.0, 1.2, size))
@@ -260,13 +261,11 @@ def custom_values(rng: np.random.Generator, contacts: pl.DataFrame, now: int, us
         "last_purchase_at": keep(timestamps(purchase).dt.strftime("%Y-%m-%d %H:%M:%S"), customer),
         "plan": keep(pick(("Free", "Pro", "Enterprise"), plan), customer | (rng.random(size) < 0.2)),
     }
-    frames = [
-        pl.DataFrame({"contact_id": contacts["contact_id"], "field_key": key, "value": column}).drop_nulls("value")
-        for key, column in values.items()
-        if key in usable
-    ]
-    empty = pl.DataFrame(schema={"contact_id": pl.String, "field_key": pl.String, "value": pl.String})
-    return pl.concat([empty, *frames]).sort("field_key", "contact_id")  # clustered by field (migration 014)
+    kept = {key: pl.Series(key, column, dtype=pl.String) for key, column in values.items() if key in usable}
+    wide = pl.DataFrame({"contact_id": contacts["contact_id"], **kept})
+    if not kept:
+        return wide.clear()
+    return wide.filter(pl.any_horizontal(pl.exclude("contact_id").is_not_null())).sort("contact_id")
 
 
 def _canonical_numbers(values: np.ndarray) -> pl.Series:

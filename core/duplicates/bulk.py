@@ -11,6 +11,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from core.accounts.permissions import writes
+from core.contacts.custom_values import held_values_sql
 from core.contacts.fields import SYSTEM_FIELDS
 from core.contacts.models import Contact
 from core.contacts.validation import blank
@@ -108,7 +109,7 @@ def plan_bulk_merge(
                 SELECT m.group_id, m.contact_id, c.created_on, c.last_updated,
                        {_filled()} + coalesce(v.custom_filled, 0) AS filled
                 FROM {chosen} m JOIN contacts c ON c.contact_id = m.contact_id
-                LEFT JOIN (SELECT contact_id, count(*) AS custom_filled FROM custom_values
+                LEFT JOIN (SELECT contact_id, count(*) AS custom_filled FROM ({held_values_sql(con)})
                            WHERE contact_id IN (SELECT contact_id FROM {chosen}) GROUP BY contact_id) v
                   ON v.contact_id = m.contact_id
             )

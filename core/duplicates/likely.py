@@ -13,7 +13,8 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from core.db import frame, scalar
+from core.contacts.custom_values import value_rows_sql
+from core.db import frame, rows, scalar
 from core.duplicates.blocking import BLOCKING_RULES, BlockingRule, IdentityBlockingRule, candidates_sql
 from core.duplicates.comparisons import (
     COMPARISONS,
@@ -101,7 +102,7 @@ CREATE OR REPLACE TEMP TABLE dup_identity AS
 SELECT *, count(*) OVER (PARTITION BY field, value) AS n, count(*) OVER (PARTITION BY field) AS total FROM (
     SELECT v.contact_id AS id, v.field_key AS field, f.label, lower(trim(v.value)) AS value,
            array_to_string(list_sort(string_split(lower(trim(v.value)), '')), '') AS sorted
-    FROM custom_values v JOIN custom_fields f ON f.key = v.field_key AND f.is_identity
+    FROM ({values}) v JOIN custom_fields f ON f.key = v.field_key AND f.is_identity
     WHERE trim(v.value) <> ''
 )
 """
@@ -239,7 +240,8 @@ def profile(con: duckdb.DuckDBPyConnection) -> None:
     install_macros(con)
     install_nicknames(con)
     con.execute(PROFILE_SQL)
-    con.execute(IDENTITY_SQL)
+    identity = [key for (key,) in rows(con, "SELECT key FROM custom_fields WHERE is_identity ORDER BY position")]
+    con.execute(IDENTITY_SQL.format(values=value_rows_sql(identity)))
 
 
 def drop_profile(con: duckdb.DuckDBPyConnection) -> None:

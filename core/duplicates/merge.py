@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from core.accounts.permissions import writes
 from core.contacts.activity import now
+from core.contacts.custom_values import field_keys, value_column, value_rows_sql
 from core.contacts.fields import SYSTEM_FIELD_BY_KEY
 from core.contacts.models import Contact
 from core.contacts.records import get_contact
@@ -117,13 +118,13 @@ def _merged_sql(members: Scratch) -> str:
     )
 
 
-def _custom_sql(members: Scratch) -> str:
-    """One row per group and custom field: the merged value and the primary's before it."""
+def _custom_sql(members: Scratch, keys: list[str]) -> str:
+    """One row per group and custom field (`keys`): the merged value and the primary's before it."""
     return (
         "SELECT m.primary_id AS contact_id, v.field_key, "
         f"arg_min(CASE WHEN {_present('v.value')} THEN v.value END, m.rank) AS value, "
         "arg_min_null(CASE WHEN m.rank = 0 THEN v.value END, m.rank) AS before "
-        f"FROM {members} m JOIN custom_values v USING (contact_id) GROUP BY m.primary_id, v.field_key"
+        f"FROM {members} m JOIN ({value_rows_sql(keys)}) v USING (contact_id) GROUP BY m.primary_id, v.field_key"
     )
 
 
@@ -177,19 +178,17 @@ def _move_related(con: duckdb.DuckDBPyConnection, members: Scratch) -> None:
         )
 
 
-def _rewrite_custom(con: duckdb.DuckDBPyConnection, members: Scratch, custom: Scratch) -> None:
-    """Drop the secondaries' values and the primaries' blank ones, then add the values that filled a blank.
-
-    Rows that stay are not rewritten: every deleted row costs an index update at commit.
-    """
+def _rewrite_custom(con: duckdb.DuckDBPyConnection, members: Scratch, custom: Scratch, keys: list[str]) -> None:
+    """Replace every member's custom values row by the merged one, on the primary (its blank values dropped)."""
+    con.execute(f"DELETE FROM custom_values WHERE contact_id IN (SELECT contact_id FROM {members})")
+    if not keys:
+        return
+    merged = ", ".join(f"max(x.value) FILTER (WHERE x.field_key = '{key}') AS {value_column(key)}" for key in keys)
     con.execute(
-        f"DELETE FROM custom_values USING {members} m WHERE custom_values.contact_id = m.contact_id "
-        "AND (m.rank > 0 OR trim(custom_values.value, $whitespace) = '')",
-        {"whitespace": WHITESPACE},
-    )
-    con.execute(
-        "INSERT INTO custom_values SELECT contact_id, field_key, value FROM "
-        f"{custom} WHERE value IS DISTINCT FROM before AND value IS NOT NULL"
+        f"INSERT INTO custom_values (contact_id, row_key, {', '.join(value_column(key) for key in keys)}) "
+        f"SELECT x.contact_id, m.row_key, {merged} FROM {custom} x "
+        f"JOIN {members} m ON m.contact_id = x.contact_id AND m.rank = 0 "
+        "WHERE x.value IS NOT NULL GROUP BY x.contact_id, m.row_key"
     )
 
 
@@ -259,6 +258,7 @@ def _merge(con: duckdb.DuckDBPyConnection, groups: Scratch, actor: str) -> int:
     """Merge every group of `groups` (primary_id, contact_id, rank; rank 0 = the primary; all valid) inside
     the caller's transaction; returns how many secondaries were deleted."""
     at = now()
+    keys = field_keys(con)
     # Every member's stored row, read once: the rules, the activity entry and the deletion log use it.
     members_sql = f"SELECT g.primary_id, g.rank, c.* FROM {groups} g JOIN contacts c USING (contact_id)"
     with scratch(con, members_sql) as members:
@@ -271,11 +271,11 @@ def _merge(con: duckdb.DuckDBPyConnection, groups: Scratch, actor: str) -> int:
         )
         with (
             scratch(con, _merged_sql(members), {"at": at, "whitespace": WHITESPACE}) as merged,
-            scratch(con, _custom_sql(members), {"whitespace": WHITESPACE}) as custom,
+            scratch(con, _custom_sql(members, keys), {"whitespace": WHITESPACE}) as custom,
             scratch(con, _changes_sql(members, merged, custom), {"fields": list(RULES)}) as changes,
         ):
             _move_related(con, members)
-            _rewrite_custom(con, members, custom)
+            _rewrite_custom(con, members, custom, keys)
             _sum_refusals(con, members)
             _keep_channels(con, members, merged)
             deleted = _replace_contacts(con, members, merged, actor)

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from core.accounts.permissions import writes
 from core.contacts.activity import now
+from core.contacts.custom_values import add_value_column, value_column
 from core.contacts.fields import SYSTEM_FIELD_BY_KEY
 from core.db import Scratch, frame, scalar, scratch, transaction
 from core.exporting import csv_bytes
@@ -80,6 +81,7 @@ def _add_fields(con: duckdb.DuckDBPyConnection, new_fields: dict[str, str]) -> N
             "SELECT $key, $label, 'text', coalesce(max(position), 0) + 1 FROM custom_fields",
             {"key": key, "label": label},
         )
+        add_value_column(con, key)
 
 
 def _record_activity(
@@ -222,12 +224,9 @@ def _changed_rows(
         f"CASE WHEN {differs[name]} THEN {_json_key(name)} || to_json({{'before': {old}, 'after': {after}}}) END"
         for name, (old, after) in compared.items()
     ]
-    current = ", ".join(f'max(value) FILTER (WHERE field_key = $ck{i}) AS "{i}"' for i in range(len(custom)))
+    current = ", ".join(f'{value_column(key)} AS "{i}"' for i, key in enumerate(custom))
     custom_join = (
-        f"LEFT JOIN (SELECT contact_id, {current} FROM custom_values WHERE contact_id IN "
-        f"(SELECT __id FROM {stage} WHERE {ACTION} = 'update') GROUP BY contact_id) cv ON cv.contact_id = s.__id "
-        if custom
-        else ""
+        f"LEFT JOIN (SELECT contact_id, {current} FROM custom_values) cv ON cv.contact_id = s.__id " if custom else ""
     )
     changes = f"('{{' || concat_ws(', ', $import_entry, {', '.join(diff_parts)}) || '}}')" if diff_parts else "'{}'"
     sql = (
@@ -235,7 +234,7 @@ def _changed_rows(
         f"JOIN contacts ON contacts.contact_id = s.__id {custom_join}"
         f"WHERE s.{ACTION} = 'update' AND ({' OR '.join(differs.values()) or 'FALSE'})"
     )
-    params = _params(plan) | {f"ck{i}": key for i, key in enumerate(custom)}
+    params = _params(plan)
     params["import_entry"] = '"import": ' + json.dumps(plan.file_name)
     return scratch(con, sql, _used(sql, params))
 
@@ -275,23 +274,28 @@ def _used(sql: str, params: dict) -> dict:
 def _write_custom(
     con: duckdb.DuckDBPyConnection, stage: Scratch, changed: Scratch, plan: ImportPlan, custom: list[str]
 ) -> None:
-    """The custom values of new contacts and of changed ones (an unchanged contact is not written: see
-    core.contacts.records.delete_selected on why every write must come with a version)."""
-    for key in custom:
-        column = f'"custom.{key}"'  # key came from the allow-list of custom fields (planning checks it)
-        rule = plan.options.rules.get(f"custom.{key}", "overwrite")
-        conflict = {
-            "overwrite": "DO UPDATE SET value = excluded.value",
-            "fill": "DO NOTHING",
-            "append": "DO UPDATE SET value = CASE WHEN custom_values.value = excluded.value THEN custom_values.value "
-            "ELSE custom_values.value || ', ' || excluded.value END",
-        }[rule]
-        con.execute(
-            f"INSERT INTO custom_values (contact_id, field_key, value) SELECT __id, $key, {column} FROM {stage} "
-            f"WHERE {column} IS NOT NULL AND ({ACTION} = 'create' OR __id IN (SELECT __id FROM {changed})) "
-            f"ON CONFLICT (contact_id, field_key) {conflict}",
-            {"key": key},
-        )
+    """The custom values of new contacts and of changed ones, every field in one statement (an unchanged contact is
+    not written: see core.contacts.records.delete_selected on why every write must come with a version)."""
+    if not custom:
+        return
+    given = {key: f's."custom.{key}"' for key in custom}  # keys came from the allow-list (planning checks them)
+    stored = {key: f"custom_values.{value_column(key)}" for key in custom}
+    after = {
+        key: {
+            "fill": f"coalesce({stored[key]}, {new})",
+            "append": f"CASE WHEN {new} IS NULL THEN {stored[key]} WHEN {stored[key]} IS NULL THEN {new} "
+            f"WHEN {stored[key]} = {new} THEN {stored[key]} ELSE {stored[key]} || ', ' || {new} END",
+        }.get(plan.options.rules.get(f"custom.{key}", "overwrite"), f"coalesce({new}, {stored[key]})")
+        for key, new in ((key, f"excluded.{value_column(key)}") for key in custom)
+    }
+    con.execute(
+        f"INSERT INTO custom_values (contact_id, row_key, {', '.join(value_column(key) for key in custom)}) "
+        f"SELECT s.__id, c.row_key, {', '.join(given.values())} FROM {stage} s "
+        "JOIN contacts c ON c.contact_id = s.__id "
+        f"WHERE ({' OR '.join(f'{column} IS NOT NULL' for column in given.values())}) "
+        f"AND (s.{ACTION} = 'create' OR s.__id IN (SELECT __id FROM {changed})) ORDER BY c.row_key "
+        f"ON CONFLICT (contact_id) DO UPDATE SET {', '.join(f'{value_column(key)} = {after[key]}' for key in custom)}"
+    )
 
 
 def _added_channels_sql(stage: Scratch, kind: str, column: str) -> str:

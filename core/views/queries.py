@@ -1,12 +1,12 @@
 """List views: one page of a segment with search, sorting and the total, paginated in SQL."""
 
-import re
 from typing import Any, NamedTuple
 
 import duckdb
 import polars as pl
 from pydantic import BaseModel, Field, field_validator
 
+from core.contacts.custom_values import value_column
 from core.contacts.fields import DEFAULT_TABLE_COLUMNS, SORTABLE_KEYS, SYSTEM_FIELD_BY_KEY
 from core.contacts.models import ContactPage
 from core.contacts.validation import custom_fields, default_country
@@ -18,7 +18,6 @@ from core.views.search import indexed_search_condition
 from core.views.segments import segment_condition
 
 MAX_PAGE_SIZE = 500
-_CUSTOM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
 class ListView(BaseModel):
@@ -91,26 +90,21 @@ def count_view(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> int
 
 
 def _column_sql(con: duckdb.DuckDBPyConnection, columns: list[str]) -> tuple[list[str], list[str]]:
-    """SELECT expressions over `page` and the custom-value joins they need; checked against allow-lists."""
+    """SELECT expressions over `page` and the custom-value join they need; checked against allow-lists."""
     custom_keys = {field.key for field in custom_fields(con)}
-    select, joins = ["page.contact_id", "page.version"], []
-    for index, column in enumerate(columns):
+    select, custom = ["page.contact_id", "page.version"], False
+    for column in columns:
         if column in ("contact_id", "version"):
             continue
         if column in SYSTEM_FIELD_BY_KEY:
             select.append(f"page.{column}")
         elif column.startswith("custom.") and column.removeprefix("custom.") in custom_keys:
-            key = column.removeprefix("custom.")
-            if not _CUSTOM_KEY.match(key):
-                raise ContactsError(f"'{key}' is not a valid custom field key.")
-            joins.append(
-                f"LEFT JOIN custom_values cv{index} ON cv{index}.contact_id = page.contact_id "
-                f"AND cv{index}.field_key = '{key}'"
-            )
-            select.append(f'cv{index}.value AS "{column}"')
+            select.append(f'{value_column(column.removeprefix("custom."), "cv")} AS "{column}"')
+            custom = True
         else:
             raise ContactsError(f"'{column}' is not a field.", field="columns")
-    return select, joins
+    # One row holds every custom field of a contact.
+    return select, ["LEFT JOIN custom_values cv ON cv.contact_id = page.contact_id"] if custom else []
 
 
 def _hits_sql(parts: ViewSQL, key: str) -> str:

@@ -5,11 +5,13 @@ included), the phone matching whatever its formatting; case-insensitive whole wo
 checkbox and date & time. Close spellings (typos) of names and email local parts: core/views/fuzzy.py.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 import duckdb
 import polars as pl
 
+from core.contacts.custom_values import value_column
 from core.contacts.normalize import normalize_phones, phone_digits
 from core.db import rows
 from core.views.search_index import Position, keys_holding, query_pieces
@@ -22,6 +24,7 @@ VERIFY_LIMIT = 20_000
 MAX_MATCHES = 50_000
 # A custom value held by more contacts than this (a dropdown's 'Pro') is joined as before, not listed.
 CUSTOM_KEYS_LIMIT = 5_000
+SEARCHED_CUSTOM_TYPES = ("text", "number", "dropdown")  # custom fields searched by whole word
 
 
 def escape_like(text: str) -> str:
@@ -44,13 +47,16 @@ def _looks_like_phone(text: str) -> bool:
     return len(digits) >= MIN_PHONE_DIGITS and len(digits) >= len(text.replace(" ", "")) * 0.6
 
 
-def search_condition(query: str, default_country: str = "US") -> tuple[str, dict[str, Any]]:
+def search_condition(
+    query: str, default_country: str = "US", custom_keys: Sequence[str] = ()
+) -> tuple[str, dict[str, Any]]:
     """The WHERE fragment (on contacts `c`) and parameters for a quick search, scanning every contact (the
-    search index's reference, and its fallback)."""
+    search index's reference, and its fallback); `custom_keys` are the custom fields searched by whole word
+    (searched_custom_keys)."""
     text = " ".join(query.split())
     if not text:
         return "TRUE", {}
-    params: dict[str, Any] = {"search_like": f"%{escape_like(text)}%", "search_word": whole_word_pattern(text)}
+    params: dict[str, Any] = {"search_like": f"%{escape_like(text)}%"}
     # ILIKE without ESCAPE runs as a fast case-insensitive substring scan; a query holding a
     # wildcard character needs ESCAPE, which is slow, so it goes through literal contains() instead.
     literal = not any(ch in text for ch in "%_\\")
@@ -66,7 +72,9 @@ def search_condition(query: str, default_country: str = "US") -> tuple[str, dict
     else:
         params["search_text"] = text.lower()
         clauses = [f"contains(lower({column}), $search_text)" for column in columns]
-    clauses.append(_custom_clause(escape))
+    if custom_keys:
+        params["search_word"] = whole_word_pattern(text)
+        clauses.append(_custom_clause(escape, custom_keys))
     # Additional emails and phones (contact_channels) are searched like the primary ones: a phone by its digits,
     # when the query looks like a phone.
     channel_match = f"(ch.kind = 'email' AND ch.value ILIKE $search_like{escape})"
@@ -88,18 +96,23 @@ def normalize_phones_single(text: str, default_country: str) -> str | None:
     return normalize_phones(pl.Series([text]), default_country)["phone"][0]
 
 
-def _custom_values_sql(escape: str) -> str:
-    """SQL: the contact IDs holding the query as a whole word in a custom text, number or dropdown value."""
-    return (
-        "SELECT v.contact_id FROM custom_values v JOIN custom_fields f ON f.key = v.field_key "
-        f"WHERE f.type IN ('text', 'number', 'dropdown') AND v.value ILIKE $search_like{escape} "
-        "AND regexp_matches(v.value, $search_word, 'i')"
-    )
+def searched_custom_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The custom fields a search reads, by whole word: the text, number and dropdown ones."""
+    found = rows(con, "SELECT key FROM custom_fields WHERE type IN ('text', 'number', 'dropdown') ORDER BY position")
+    return [key for (key,) in found]
 
 
-def _custom_clause(escape: str) -> str:
+def _custom_values_sql(escape: str, keys: Sequence[str]) -> str:
+    """SQL: the row_keys of contacts holding the query as a whole word in a value of the custom fields `keys`
+    (one pass over custom_values: a column per field, core.contacts.custom_values)."""
+    held = [value_column(key, "v") for key in keys]
+    words = [f"({v} ILIKE $search_like{escape} AND regexp_matches({v}, $search_word, 'i'))" for v in held]
+    return f"SELECT v.row_key FROM custom_values v WHERE {' OR '.join(words) or 'FALSE'}"
+
+
+def _custom_clause(escape: str, keys: Sequence[str]) -> str:
     """Custom text, number and dropdown values holding the query as a whole word."""
-    return f"c.contact_id IN ({_custom_values_sql(escape)})"
+    return f"c.row_key IN ({_custom_values_sql(escape, keys)})"
 
 
 def _words_sql(text: str) -> str:
@@ -156,19 +169,18 @@ def indexed_matches(con: duckdb.DuckDBPyConnection, query: str, default_country:
 def custom_keys(con: duckdb.DuckDBPyConnection, text: str) -> list[int] | None:
     """The row_keys of contacts holding the query as a whole word in a custom text, number or dropdown value;
     None when more than CUSTOM_KEYS_LIMIT values hold it (the search then joins the values as it did)."""
+    keys = searched_custom_keys(con)
+    if not keys:
+        return []
     params = {"search_like": f"%{escape_like(text)}%", "search_word": whole_word_pattern(text)}
-    # Two steps: the values first (a scan of custom values), then only if some hold it, their contacts' keys.
     held = rows(
         con,
-        f"SELECT list(contact_id) FROM (FROM ({_custom_values_sql(_escape(text))}) LIMIT $limit)",
+        f"SELECT list(row_key) FROM (FROM ({_custom_values_sql(_escape(text), keys)}) LIMIT $limit)",
         {**params, "limit": CUSTOM_KEYS_LIMIT + 1},
     )[0][0]
     if not held:
         return []
-    if len(held) > CUSTOM_KEYS_LIMIT:
-        return None
-    found = rows(con, "SELECT list(row_key) FROM contacts WHERE contact_id IN (SELECT unnest($ids))", {"ids": held})
-    return found[0][0] or []
+    return None if len(held) > CUSTOM_KEYS_LIMIT else held
 
 
 def _escape(text: str) -> str:
@@ -186,9 +198,10 @@ def indexed_search_condition(
         return "TRUE", {}
     keys = indexed_matches(con, text, default_country)
     if keys is None:
-        return search_condition(text, default_country)
+        return search_condition(text, default_country, searched_custom_keys(con))
     custom = custom_keys(con, text)
     if custom is None:
         params = {"search_like": f"%{escape_like(text)}%", "search_word": whole_word_pattern(text), "search_keys": keys}
-        return f"(c.row_key IN (SELECT unnest($search_keys)) OR {_custom_clause(_escape(text))})", params
+        held = _custom_clause(_escape(text), searched_custom_keys(con))
+        return f"(c.row_key IN (SELECT unnest($search_keys)) OR {held})", params
     return "c.row_key IN (SELECT unnest($search_keys))", {"search_keys": sorted({*keys, *custom})}

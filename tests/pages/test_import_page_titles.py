@@ -30,8 +30,8 @@ def test_an_honorific_title_is_offered_as_a_new_field_and_imported(app_db):
     rows = (
         db()
         .execute(
-            "SELECT c.first_name, c.last_name, v.value FROM contacts c "
-            "JOIN custom_values v ON v.contact_id = c.contact_id AND v.field_key = 'title' ORDER BY c.email"
+            "SELECT c.first_name, c.last_name, v.title FROM contacts c "
+            "JOIN custom_values v ON v.contact_id = c.contact_id AND v.title IS NOT NULL ORDER BY c.email"
         )
         .fetchall()
     )
