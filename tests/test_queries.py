@@ -3,6 +3,8 @@
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from core.accounts.users import bootstrap_admin
@@ -301,3 +303,77 @@ def test_sorting_by_contact_id_pages_through_every_contact_once(fresh_db):
         ["id6"],
     ]
     assert [page.page for page in pages] == [1, 2, 3, 3] and pages[0].total == 7
+
+
+# --- property: a page is the slice of the whole view sorted in Python (ties, blanks, close spellings) ----------
+
+_sort_values = st.sampled_from([None, "Ann", "ann", "Bo", "Smith", "Smyth"])
+
+
+@pytest.fixture(scope="module")
+def paging_db():
+    con = open_database()
+    bootstrap_admin(con)
+    yield con
+    con.close()
+
+
+@given(
+    contacts=st.lists(st.tuples(_sort_values, _sort_values, st.booleans()), min_size=1, max_size=12),
+    sort=st.sampled_from(["first_name", "last_name", "contact_id"]),
+    descending=st.booleans(),
+    page_size=st.integers(1, 5),
+    page=st.integers(1, 5),
+    search=st.sampled_from(["", "smith", "ann"]),
+)
+@settings(max_examples=80, deadline=None)
+def test_a_page_is_the_slice_of_the_sorted_view(paging_db, contacts, sort, descending, page_size, page, search):
+    con = paging_db
+    con.execute("DELETE FROM contacts")
+    con.executemany(
+        "INSERT INTO contacts (contact_id, first_name, last_name, blocked) VALUES (?, ?, ?, ?)",
+        [[f"c{index:02d}", first, last, blocked] for index, (first, last, blocked) in enumerate(contacts)],
+    )
+    rebuild_search_index(con)
+    view = ListView(search=search, sort=sort, descending=descending, page=page, page_size=page_size)
+    shown = list_contacts(con, view, "admin")
+    exact = {
+        f"c{index:02d}": 0 if not search or any(search in (v or "").lower() for v in (first, last)) else 1
+        for index, (first, last, blocked) in enumerate(contacts)
+        if not blocked
+    }
+    found = set(view_contact_ids(con, view, "admin"))  # exact, partial and close spellings
+    values = {
+        f"c{index:02d}": {"first_name": first, "last_name": last} for index, (first, last, _) in enumerate(contacts)
+    }
+
+    def key(contact_id: str) -> tuple:
+        value = contact_id if sort == "contact_id" else values[contact_id][sort]
+        # NULLS LAST either way; ties by contact_id ascending
+        return (
+            exact[contact_id],
+            value is None,
+            value if value is None or not descending else _Desc(value),
+            contact_id,
+        )
+
+    ordered = sorted(found, key=key)
+    last_page = max(1, -(-len(ordered) // page_size))
+    expected_page = min(page, last_page)
+    start = (expected_page - 1) * page_size
+    assert shown.total == len(ordered)
+    assert shown.page == expected_page
+    assert shown.rows["contact_id"].to_list() == ordered[start : start + page_size]
+
+
+class _Desc:
+    """A value that sorts in reverse."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __lt__(self, other: "_Desc") -> bool:
+        return self.value > other.value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Desc) and self.value == other.value
