@@ -17,6 +17,16 @@ from tests.postgres.cluster import Cluster, find_bin_dir, start_cluster
 PENDING_ON_POSTGRES = frozenset({"016_search_index.sql"})
 
 
+# While a pending migration's tables are missing on PostgreSQL, the code that writes them fails there: the tests
+# that reach such code are expected to fail (reported as xfail, never hidden), and pass again once it is ported.
+until_pending_ported = pytest.mark.xfail(
+    bool(PENDING_ON_POSTGRES),
+    reason=f"{', '.join(sorted(PENDING_ON_POSTGRES))} does not run on PostgreSQL yet: its writes fail there "
+    "(docs/postgres.md, 'Not done yet')",
+    strict=False,
+)
+
+
 def shipped_migrations(store: str = "duckdb") -> list[tuple[int, str, str]]:
     """The migrations the PostgreSQL tests apply (and compare): every shipped one but the pending."""
     return [found for found in _all_migrations(store) if found[1] not in PENDING_ON_POSTGRES]
