@@ -17,6 +17,7 @@ from core.duplicates import (
     duplicate_groups,
     email_key,
     find_duplicates,
+    group_members,
     group_of,
     group_summaries,
     mark_not_duplicates,
@@ -360,3 +361,19 @@ def test_an_additional_email_or_phone_makes_an_exact_pair(fresh_db, add_contact)
     )
     pairs = exact_pairs(fresh_db).sort("contact_a", "contact_b").select("contact_a", "contact_b", "evidence").rows()
     assert pairs == [("a1", "b1", "same email"), ("b1", "c1", "same phone")]
+
+
+def test_a_group_shows_its_weakest_link():
+    pairs = pl.DataFrame(
+        {
+            "contact_a": ["a", "b", "x"],
+            "contact_b": ["b", "c", "y"],
+            "kind": ["likely", "likely", "exact"],
+            "score": [0.99, 0.91, 1.0],
+            "evidence": ["names", "names and town", "same email"],
+        }
+    )
+    members = group_members(pairs)
+    weakest = dict(members.select("group_id", "weakest_score").unique().iter_rows())
+    assert weakest == {"a": 0.91, "x": 1.0}
+    assert group_summaries(members)["weakest_score"].to_list() == [1.0, 0.91]

@@ -26,12 +26,21 @@ def components(pairs: pl.DataFrame) -> pl.DataFrame:
 
 
 def group_members(pairs: pl.DataFrame) -> pl.DataFrame:
-    """One row per contact in a group: group_id, contact_id, kind, score and evidence of its best pair.
+    """One row per contact in a group: group_id, contact_id, kind, score and evidence of its best pair, the
+    group's size, best score and weakest link (the lowest score among its pairs).
 
     A group is 'exact' when its exact pairs alone connect all its members, else 'likely'.
     """
     if pairs.is_empty():
-        return pl.DataFrame(schema={**GROUP_COLUMNS, "kind": pl.String, "size": pl.UInt32, "best_score": pl.Float64})
+        return pl.DataFrame(
+            schema={
+                **GROUP_COLUMNS,
+                "kind": pl.String,
+                "size": pl.UInt32,
+                "best_score": pl.Float64,
+                "weakest_score": pl.Float64,
+            }
+        )
     groups = components(pairs)
     exact = components(pairs.filter(pl.col("kind") == "exact")).rename({"group_id": "exact_group"})
     ends = pl.concat(
@@ -41,7 +50,13 @@ def group_members(pairs: pl.DataFrame) -> pl.DataFrame:
         ]
     )
     best = ends.sort(["score", "kind"], descending=[True, False]).unique("contact_id", keep="first")
-    members = groups.join(best, on="contact_id").join(exact, on="contact_id", how="left")
+    # The group's weakest link: every pair of a component lies inside it, so its lowest score holds it together.
+    weakest = (
+        pairs.join(groups, left_on="contact_a", right_on="contact_id")
+        .group_by("group_id")
+        .agg(pl.col("score").min().alias("weakest_score"))
+    )
+    members = groups.join(best, on="contact_id").join(exact, on="contact_id", how="left").join(weakest, on="group_id")
     return (
         members.with_columns(
             size=pl.len().over("group_id"),
@@ -53,6 +68,6 @@ def group_members(pairs: pl.DataFrame) -> pl.DataFrame:
             .then(pl.lit("exact"))
             .otherwise(pl.lit("likely")),
         )
-        .select("group_id", "contact_id", "kind", "score", "evidence", "size", "best_score")
+        .select("group_id", "contact_id", "kind", "score", "evidence", "size", "best_score", "weakest_score")
         .sort("group_id", "contact_id")
     )

@@ -101,19 +101,20 @@ def current_pairs(
 def duplicate_groups(
     con: duckdb.DuckDBPyConnection, min_score: float = DEFAULT_MIN_SCORE, kind: Kind | None = None
 ) -> pl.DataFrame:
-    """One row per contact in a group: group_id, contact_id, kind, score, evidence, size, best_score."""
+    """One row per contact in a group: group_id, contact_id, kind, score, evidence, size, best_score, weakest_score."""
     members = group_members(current_pairs(con, min_score, kind))
     return members.filter(pl.col("kind") == kind) if kind else members
 
 
 def group_summaries(members: pl.DataFrame) -> pl.DataFrame:
-    """One row per group: group_id, size, best_score, kind and the evidence of its best pair."""
+    """One row per group: group_id, size, best_score, weakest_score, kind and the evidence of its best pair."""
     return (
         members.sort("score", descending=True)
         .group_by("group_id", maintain_order=True)
         .agg(
             pl.col("size").first(),
             pl.col("best_score").first(),
+            pl.col("weakest_score").first(),
             pl.col("kind").first(),
             pl.col("evidence").first(),
             pl.col("contact_id").sort().alias("contact_ids"),

@@ -29,6 +29,9 @@ GROUP_LIST_COLUMNS = {
     "members": st.column_config.TextColumn("Contacts", width="large"),
     "size": st.column_config.NumberColumn("Size", width="small"),
     "best_score": st.column_config.NumberColumn("Best score", format="percent", width="small"),
+    "weakest_score": st.column_config.NumberColumn(
+        "Weakest link", format="percent", width="small", help="The lowest score among the pairs that make the group"
+    ),
     "kind": st.column_config.TextColumn("Kind", width="small"),
     "evidence": st.column_config.TextColumn("Evidence", width="large"),
 }
@@ -52,7 +55,9 @@ def group_rows(con: duckdb.DuckDBPyConnection, summaries: pl.DataFrame) -> pl.Da
         return ", ".join(named) + (f" and {len(ids) - NAMED_MEMBERS} more" if len(ids) > NAMED_MEMBERS else "")
 
     members = [names(ids) for ids in summaries["contact_ids"].to_list()]
-    return summaries.select(pl.Series("members", members, dtype=pl.String), "size", "best_score", "kind", "evidence")
+    return summaries.select(
+        pl.Series("members", members, dtype=pl.String), "size", "best_score", "weakest_score", "kind", "evidence"
+    )
 
 
 def evidence_table(
