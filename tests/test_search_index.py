@@ -13,12 +13,12 @@ from core.accounts.users import bootstrap_admin
 from core.channels.ingest import ingest_lines
 from core.contacts.channels import Channel, set_contact_channels
 from core.contacts.records import delete_contacts, get_contact, update_contact
-from core.db import apply_migrations, migration_files, open_database, rows
+from core.db import apply_migrations, migration_files, open_database, rows, scalar
 from core.duplicates.merge import merge_contacts
 from core.errors import ContactsError
 from core.importer import ImportOptions, auto_map, commit_import, plan_import, read_table
 from core.views.search import indexed_matches, search_condition
-from core.views.search_index import rebuild_search_index, terms_sql
+from core.views.search_index import grams_sql, rebuild_search_index, terms_sql
 
 LETTERS = "abcdeéßAB"  # a few letters, an accented one and capitals: collisions, case and Unicode
 SEPARATORS = " .-_@+'"
@@ -163,6 +163,14 @@ def rebuilt_postings(con: duckdb.DuckDBPyConnection) -> set[tuple]:
     )
 
 
+def grams_follow_terms(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether search_grams holds exactly the trigrams of every stored term (migration 021)."""
+    stored = set(rows(con, "SELECT gram, phone, term_id, term FROM search_grams"))
+    return len(stored) == scalar(con, "SELECT count(*) FROM search_grams") and stored == set(
+        rows(con, grams_sql("SELECT term_id, term, phone FROM search_terms"))
+    )
+
+
 def _import(con: duckdb.DuckDBPyConnection, csv: str) -> None:
     table = read_table("people.csv", csv.encode())
     commit_import(con, plan_import(con, table, ImportOptions(mapping=auto_map(con, table.headers))), "admin")
@@ -214,6 +222,7 @@ def test_every_write_path_keeps_the_index(fresh_db, add_contact):
     delete_contacts(con, ["bob"], "admin", 1)
     assert indexed(con, "granite") == set()
     assert stored_postings(con) == rebuilt_postings(con)
+    assert grams_follow_terms(con)
 
 
 @given(
@@ -234,6 +243,7 @@ def test_edits_keep_the_index_what_a_rebuild_gives(scratch_db, contacts, edits):
         except ContactsError:
             continue  # a value the app refuses: nothing written
     assert stored_postings(scratch_db) == rebuilt_postings(scratch_db)
+    assert grams_follow_terms(scratch_db)
 
 
 def test_migration_016_indexes_an_older_database():
@@ -256,5 +266,7 @@ def test_migration_016_indexes_an_older_database():
     assert stored_postings(con) == rebuilt_postings(con)
     assert ("a", "zoë", False) in stored_postings(con) and ("b", "12125550199", True) in stored_postings(con)
     assert indexed(con, "zoë") == {"a"} and indexed(con, "212-555") == {"b"}
+    assert grams_follow_terms(con) and ("oë", False) not in {(g, p) for g, p, *_ in rows(con, "FROM search_grams")}
+    assert ("zoë", False, "zoë") in set(rows(con, "SELECT gram, phone, term FROM search_grams"))
     con.execute("INSERT INTO contacts (contact_id) VALUES ('c')")
     assert rows(con, "SELECT row_key FROM contacts WHERE contact_id = 'c'") == [(3,)]

@@ -7,7 +7,9 @@ like a phone reads them. `search_terms` holds each distinct term once (713,000 a
 (migration 016). A query without separators ("smith", "gmail", "55501") is inside a value exactly when it
 is inside one of the value's terms, so its contacts are read from the terms that contain it: the scan
 covers the distinct terms, not the contacts, and the rest grows with the matches. A query with separators
-("maria.gar", "john smith") narrows the candidates the same way per word, then checks them exactly.
+("maria.gar", "john smith") narrows the candidates the same way per word, then checks them exactly. The terms
+holding a piece of three letters or more are read through one of its trigrams (`search_grams`, migration 021:
+each term under each of its trigrams, with the term itself to test), not by testing every term.
 
 DuckDB has no triggers: every write that changes a contact's names, emails, phones or additional emails and
 phones calls `refresh_search_index` for those contacts inside its own transaction. A deleted contact's
@@ -24,6 +26,7 @@ from core.db import Scratch, rows, scratch
 
 SEARCHED_FIELDS = frozenset({"first_name", "last_name", "email", "phone"})  # with contact_channels' values
 TERM_SPLIT = r"[^\pL\pN]+"  # what separates words: anything but a letter or a digit (Unicode)
+GRAM = 3  # the length of the terms' n-grams (search_grams, migration 021)
 
 Position = Literal["contains", "prefix", "suffix", "equal"]
 _TERM_TEST: dict[Position, str] = {
@@ -59,14 +62,25 @@ def terms_sql(changed: str) -> str:
     )
 
 
+def grams_sql(terms: str) -> str:
+    """SQL: the distinct (gram, phone, term_id, term) rows of the terms `terms` selects (term_id, term, phone)."""
+    return (
+        f"SELECT DISTINCT substr(term, r.i, {GRAM}) AS gram, phone, term_id, term "
+        f"FROM ({terms}), range(1, length(term) - {GRAM - 2}) AS r(i)"
+    )
+
+
 def _add_postings(con: duckdb.DuckDBPyConnection, fresh: Scratch) -> None:
-    """Add the terms of `fresh` (row_key, term, phone) not held yet, then its postings."""
+    """Add the terms of `fresh` (row_key, term, phone) not held yet with their trigrams, then its postings."""
     # The stored terms are read once, narrowed to the fresh ones (a join over all 713,000 costs 10-25 ms).
     held = f"SELECT term_id, term, phone FROM search_terms WHERE term IN (SELECT term FROM {fresh})"
-    con.execute(
-        "INSERT INTO search_terms SELECT nextval('search_term_seq'), term, phone FROM "
+    new_terms = (
+        "SELECT nextval('search_term_seq') AS term_id, term, phone FROM "
         f"(SELECT DISTINCT term, phone FROM {fresh} EXCEPT SELECT term, phone FROM ({held}) ORDER BY phone, term)"
     )
+    with scratch(con, new_terms) as new:
+        con.execute(f"INSERT INTO search_terms SELECT term_id, term, phone FROM {new}")
+        con.execute(f"INSERT INTO search_grams {grams_sql(f'SELECT * FROM {new}')} ORDER BY phone, gram, term_id")
     con.execute(
         f"INSERT INTO search_postings SELECT DISTINCT t.term_id, f.row_key FROM {fresh} f JOIN ({held}) t "
         "USING (term, phone)"
@@ -93,6 +107,7 @@ def rebuild_search_index(con: duckdb.DuckDBPyConnection) -> None:
     """Build the terms and postings again from every contact (drops deleted contacts' postings)."""
     con.execute("DELETE FROM search_postings")
     con.execute("DELETE FROM search_terms")
+    con.execute("DELETE FROM search_grams")
     with scratch(con, terms_sql("SELECT * FROM contacts")) as fresh:
         _add_postings(con, fresh)
 
@@ -120,26 +135,48 @@ def query_pieces(con: duckdb.DuckDBPyConnection, text: str) -> tuple[str, list[t
     return lowered, pieces
 
 
+def piece_terms_sql(i: int, piece: str, position: Position, phone: bool) -> tuple[str, dict[str, str]]:
+    """SQL: the term_ids of the words (or phone digits) holding the piece as placed, and its parameters. A piece of
+    three letters or more reads the terms of one of its trigrams (search_grams, migration 021), a shorter one
+    tests every term."""
+    kind = f"{'' if phone else 'NOT '}phone"
+    test = _TERM_TEST[position].format(i=i)
+    params = {f"piece_{i}": piece}
+    if len(piece) < GRAM:
+        # The phones are stored last: a search for words skips their row groups.
+        return f"SELECT term_id FROM search_terms WHERE {kind} AND {test}", params
+    # Every term holding the piece holds each of its trigrams: any one will do (a suffix's last, else the first).
+    params[f"gram_{i}"] = piece[-GRAM:] if position == "suffix" else piece[:GRAM]
+    return f"SELECT term_id FROM search_grams WHERE gram = $gram_{i} AND {kind} AND {test}", params
+
+
 def holding_sql(pieces: list[tuple[str, Position]], phone: bool = False) -> tuple[str, dict[str, str]]:
     """SQL: the row_keys of contacts holding a word (or phone digits) for every piece as placed (an intersection)."""
     selects, params = [], {}
     for i, (piece, position) in enumerate(pieces):
-        params[f"piece_{i}"] = piece
-        # The phones are stored last: a search for words skips their row groups.
-        test = f"{'' if phone else 'NOT '}phone AND {_TERM_TEST[position].format(i=i)}"
-        selects.append(
-            f"SELECT row_key FROM search_postings WHERE term_id IN (SELECT term_id FROM search_terms WHERE {test})"
-        )
+        terms, piece_params = piece_terms_sql(i, piece, position, phone)
+        params.update(piece_params)
+        selects.append(f"SELECT row_key FROM search_postings WHERE term_id IN ({terms})")
     return " INTERSECT ".join(selects), params
 
 
 def keys_of_terms(con: duckdb.DuckDBPyConnection, words: list[str]) -> list[int]:
     """The row_keys of contacts holding one of these words (lower-cased, letters and digits only) as a term."""
+    if all(len(word) >= GRAM for word in words):
+        # Each word's first trigram, as constants: the lookup reads those trigrams' row groups only.
+        grams = sorted({word[:GRAM] for word in words})
+        params: dict[str, object] = {f"gram_{i}": gram for i, gram in enumerate(grams)}
+        listed = ", ".join(f"$gram_{i}" for i in range(len(grams)))
+        terms = (
+            f"SELECT term_id FROM search_grams WHERE gram IN ({listed}) AND NOT phone "
+            "AND term IN (SELECT unnest($words))"
+        )
+    else:
+        params, terms = {}, "SELECT term_id FROM search_terms WHERE NOT phone AND term IN (SELECT unnest($words))"
     found = rows(
         con,
-        "SELECT list(DISTINCT row_key) FROM search_postings WHERE term_id IN "
-        "(SELECT term_id FROM search_terms WHERE NOT phone AND term IN (SELECT unnest($words)))",
-        {"words": words},
+        f"SELECT list(DISTINCT row_key) FROM search_postings WHERE term_id IN ({terms})",
+        {**params, "words": words},
     )
     return found[0][0] or []
 
