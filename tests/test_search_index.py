@@ -12,13 +12,24 @@ from hypothesis import strategies as st
 from core.accounts.users import bootstrap_admin
 from core.channels.ingest import ingest_lines
 from core.contacts.channels import Channel, set_contact_channels
-from core.contacts.records import delete_contacts, get_contact, update_contact
+from core.contacts.models import ContactInput
+from core.contacts.records import create_contact, delete_contacts, get_contact, update_contact
 from core.db import apply_migrations, migration_files, open_database, rows, scalar
 from core.duplicates.merge import merge_contacts
 from core.errors import ContactsError
 from core.importer import ImportOptions, auto_map, commit_import, plan_import, read_table
-from core.views.search import indexed_matches, search_condition
+from core.views.search import (
+    _custom_values_sql,
+    _escape,
+    custom_keys,
+    escape_like,
+    indexed_matches,
+    search_condition,
+    searched_custom_keys,
+    whole_word_pattern,
+)
 from core.views.search_index import grams_sql, rebuild_search_index, terms_sql
+from core.workspace import define_custom_field
 
 LETTERS = "abcdeéßAB"  # a few letters, an accented one and capitals: collisions, case and Unicode
 SEPARATORS = " .-_@+'"
@@ -270,3 +281,57 @@ def test_migration_016_indexes_an_older_database():
     assert ("zoë", False, "zoë") in set(rows(con, "SELECT gram, phone, term FROM search_grams"))
     con.execute("INSERT INTO contacts (contact_id) VALUES ('c')")
     assert rows(con, "SELECT row_key FROM contacts WHERE contact_id = 'c'") == [(3,)]
+
+
+# --- custom fields: only the fields that may hold the query are read, and they find what reading all of them finds
+
+
+def _all_custom_keys(con: duckdb.DuckDBPyConnection, text: str) -> set[int]:
+    """The contacts (row_keys) holding the query as a whole word in any searched custom field (the reference)."""
+    sql = _custom_values_sql(_escape(text), searched_custom_keys(con))
+    params = {"search_like": f"%{escape_like(text)}%", "search_word": whole_word_pattern(text)}
+    return {row[0] for row in rows(con, sql, params)}
+
+
+@pytest.fixture(scope="module")
+def custom_db():
+    con = open_database()
+    bootstrap_admin(con)
+    define_custom_field(con, "note", "Note", "text", actor="admin")
+    define_custom_field(con, "score", "Score", "number", actor="admin")
+    define_custom_field(con, "plan", "Plan", "dropdown", ["Free", "Pro plan", "Éa-1"], actor="admin")
+    yield con
+    con.close()
+
+
+_custom_text = st.text(alphabet=LETTERS + "0123" + SEPARATORS + "-", max_size=8)
+
+
+@given(
+    values=st.lists(
+        st.tuples(
+            st.one_of(st.none(), _custom_text),
+            st.one_of(st.none(), st.integers(-500, 500), st.floats(-1e21, 1e21, allow_nan=False)),
+            st.sampled_from([None, "Free", "Pro plan", "Éa-1"]),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    queries=st.lists(
+        st.one_of(_custom_text.filter(str.strip), st.sampled_from(["pro", "PLAN", "1", "-1", "1e+21", "éa", "a-1"])),
+        min_size=1,
+        max_size=4,
+    ),
+)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_custom_fields_read_are_those_that_may_hold_the_query(custom_db, values, queries):
+    con = custom_db
+    con.execute("DELETE FROM custom_values")
+    con.execute("DELETE FROM contacts")
+    for index, (note, score, plan) in enumerate(values):
+        custom = {"note": note or None, "score": None if score is None else str(score), "plan": plan}
+        create_contact(con, ContactInput(contact_id=f"c{index}", first_name="X", custom=custom), "admin")
+    for query in queries:
+        text = " ".join(query.split())
+        found = custom_keys(con, text)
+        assert found is not None and set(found) == _all_custom_keys(con, text), text

@@ -25,6 +25,7 @@ MAX_MATCHES = 50_000
 # A custom value held by more contacts than this (a dropdown's 'Pro') is joined as before, not listed.
 CUSTOM_KEYS_LIMIT = 5_000
 SEARCHED_CUSTOM_TYPES = ("text", "number", "dropdown")  # custom fields searched by whole word
+NUMBER_CHARACTERS = frozenset("0123456789.-+e")  # a number's canonical text, lower-cased (core/contacts/rules.py)
 
 
 def escape_like(text: str) -> str:
@@ -102,6 +103,24 @@ def searched_custom_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [key for (key,) in found]
 
 
+def fields_that_may_hold(con: duckdb.DuckDBPyConnection, text: str) -> list[str]:
+    """The searched custom fields whose values may hold the query as a whole word: every text field, the number
+    fields when the query is written only with what a number's canonical text holds, the dropdowns with an option
+    holding it (a dropdown's values are its options: the rules refuse others, removing an option maps its values).
+    Reading only those columns saves two thirds of the custom values' scan at 1,000,000 contacts."""
+    number_like = set(text.lower()) <= NUMBER_CHARACTERS
+    params = {"search_like": f"%{escape_like(text)}%", "search_word": whole_word_pattern(text)}
+    option_holds = f"o ILIKE $search_like{_escape(text)} AND regexp_matches(o, $search_word, 'i')"
+    found = rows(
+        con,
+        "SELECT key FROM custom_fields f WHERE type = 'text' OR (type = 'number' AND $number_like) "
+        "OR (type = 'dropdown' AND key IN (SELECT key FROM (SELECT key, unnest(options) AS o FROM custom_fields "
+        f"WHERE type = 'dropdown') WHERE {option_holds})) ORDER BY position",
+        {**params, "number_like": number_like},
+    )
+    return [key for (key,) in found]
+
+
 def _custom_values_sql(escape: str, keys: Sequence[str]) -> str:
     """SQL: the row_keys of contacts holding the query as a whole word in a value of the custom fields `keys`
     (one pass over custom_values: a column per field, core.contacts.custom_values)."""
@@ -169,7 +188,7 @@ def indexed_matches(con: duckdb.DuckDBPyConnection, query: str, default_country:
 def custom_keys(con: duckdb.DuckDBPyConnection, text: str) -> list[int] | None:
     """The row_keys of contacts holding the query as a whole word in a custom text, number or dropdown value;
     None when more than CUSTOM_KEYS_LIMIT values hold it (the search then joins the values as it did)."""
-    keys = searched_custom_keys(con)
+    keys = fields_that_may_hold(con, text)
     if not keys:
         return []
     params = {"search_like": f"%{escape_like(text)}%", "search_word": whole_word_pattern(text)}
@@ -198,10 +217,10 @@ def indexed_search_condition(
         return "TRUE", {}
     keys = indexed_matches(con, text, default_country)
     if keys is None:
-        return search_condition(text, default_country, searched_custom_keys(con))
+        return search_condition(text, default_country, fields_that_may_hold(con, text))
     custom = custom_keys(con, text)
     if custom is None:
         params = {"search_like": f"%{escape_like(text)}%", "search_word": whole_word_pattern(text), "search_keys": keys}
-        held = _custom_clause(_escape(text), searched_custom_keys(con))
+        held = _custom_clause(_escape(text), fields_that_may_hold(con, text))
         return f"(c.row_key IN (SELECT unnest($search_keys)) OR {held})", params
     return "c.row_key IN (SELECT unnest($search_keys))", {"search_keys": sorted({*keys, *custom})}
