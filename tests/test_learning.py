@@ -94,3 +94,24 @@ def test_a_small_database_keeps_the_priors(fresh_db: duckdb.DuckDBPyConnection, 
     add_contact(fresh_db, "b", stored=True, first_name="Ada", last_name="Quenell", city="Leeds")
     fixed = likely_pairs(fresh_db, learn=False)
     assert likely_pairs(fresh_db).equals(fixed)
+
+
+def test_two_contacts_that_are_one_person_fit_a_prior(fresh_db: duckdb.DuckDBPyConnection, add_contact: AddContact):
+    # One possible pair, and it is likely: the fitted rate must stay below one pair in one (was a division by zero).
+    for contact_id in ("a", "b"):
+        add_contact(
+            fresh_db,
+            contact_id,
+            stored=True,
+            first_name="Ada",
+            last_name="Quennell",
+            city="Leeds",
+            birthday="1980-02-03",
+            postal_code="LS1 4AB",
+            address="3 Park Row",
+            email="ada@example.com",
+            phone="+14155550101",
+        )
+    pairs = likely_pairs(fresh_db)
+    assert pairs.select("contact_a", "contact_b").rows() == [("a", "b")]
+    assert 0.5 <= pairs["score"][0] <= 1.0

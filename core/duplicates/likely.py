@@ -43,6 +43,8 @@ SCORE_FLOOR = 0.5
 # Expected duplicates per contact before the data says otherwise: two random contacts of N are one person
 # with odds about this / N. The fitted rate stays within MIN_RATE and MAX_RATE.
 DUPLICATE_RATE, MIN_RATE, MAX_RATE = 0.1, 0.01, 2.0
+# The fitted share of all pairs that are one person stays at or below this (even prior odds).
+MAX_PRIOR_RATE = 0.5
 # Learning: random pairs drawn for u, each training rule's pairs sampled for EM, the fewest worth learning from.
 RANDOM_PAIRS, EM_PAIRS, MIN_CANDIDATES = 10_000, 200_000, 1_000
 
@@ -228,6 +230,8 @@ def estimate_prior(con: duckdb.DuckDBPyConnection, contacts: int, rate: float = 
     for _ in range(30):
         expected = scalar(con, "SELECT sum(1.0 / (1.0 + pow(2.0, -(weight + ?)))) FROM dup_weights", [prior]) or 0.0
         fitted = min(max(expected / all_pairs, MIN_RATE / all_pairs * contacts), MAX_RATE / all_pairs * contacts)
+        # Never past even odds: two contacts whose one pair is certain would otherwise make the odds infinite.
+        fitted = min(fitted, MAX_PRIOR_RATE)
         new_prior = math.log2(fitted / (1 - fitted))
         if abs(new_prior - prior) < 0.01:
             return new_prior
