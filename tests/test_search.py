@@ -1,6 +1,7 @@
 """Quick search (spec feature 5): fuzzy on names, email and phone; whole word on custom fields."""
 
 import string
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 from core.accounts.users import bootstrap_admin
 from core.contacts.records import set_blocked
 from core.db import open_database
+from core.views import search as search_module
 from core.views.queries import ListView, view_contact_ids
 from core.views.search import escape_like, search_condition, whole_word_pattern
 from core.views.search_index import rebuild_search_index
@@ -252,3 +254,22 @@ def test_sql_search_finds_all_the_python_rule_finds(scratch_db, contacts, querie
     rebuild_search_index(scratch_db)  # written past the write paths that keep the search index
     for query in queries:
         assert expected_matches(contacts, query) <= search(scratch_db, query), query
+
+
+@pytest.mark.parametrize("query", ["gold", "enterprise", "ada", "hopper", "beta", "example", "42"])
+def test_a_query_held_by_too_many_contacts_to_list_finds_the_same(people, query):
+    """Past the index's list limit a query is scanned: it finds what the index finds."""
+    expected = search(people, query)
+    with patch.object(search_module, "MAX_MATCHES", 0):
+        assert search(people, query) == expected
+
+
+@pytest.mark.parametrize("limit", [search_module.MAX_MATCHES, 0])
+def test_a_word_held_in_names_and_in_custom_values(fresh_db, add_contact, limit):
+    define_custom_field(fresh_db, "member_no", "Member number", "text", actor="admin")
+    add_contact(fresh_db, "a", first_name="Gold", email="a@example.org")
+    add_contact(fresh_db, "b", first_name="Bob", custom={"member_no": "Gold tier"})
+    add_contact(fresh_db, "c", first_name="Goldie")  # part of a name: found
+    add_contact(fresh_db, "d", first_name="Dan", custom={"member_no": "Goldie"})  # part of a custom word: not
+    with patch.object(search_module, "MAX_MATCHES", limit):
+        assert set(view_contact_ids(fresh_db, ListView(search="gold"), "admin")) == {"a", "b", "c"}

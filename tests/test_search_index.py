@@ -3,6 +3,7 @@ stays what a rebuild gives after create, edit, additional emails and phones, cha
 delete; an older database is carried over."""
 
 import json
+from unittest.mock import patch
 
 import duckdb
 import pytest
@@ -18,12 +19,14 @@ from core.db import apply_migrations, migration_files, open_database, rows, scal
 from core.duplicates.merge import merge_contacts
 from core.errors import ContactsError
 from core.importer import ImportOptions, auto_map, commit_import, plan_import, read_table
+from core.views import search
 from core.views.search import (
     _custom_values_sql,
     _escape,
     custom_keys,
     escape_like,
     indexed_matches,
+    indexed_search_condition,
     search_condition,
     searched_custom_keys,
     whole_word_pattern,
@@ -106,6 +109,12 @@ def indexed(con: duckdb.DuckDBPyConnection, query: str) -> set[str] | None:
     return {row[0] for row in found}
 
 
+def searched(con: duckdb.DuckDBPyConnection, query: str) -> set[str]:
+    """The contacts the search's condition selects (core.views.search.indexed_search_condition)."""
+    where, params = indexed_search_condition(con, query)
+    return {row[0] for row in rows(con, f"SELECT contact_id FROM contacts c WHERE {where}", params)}
+
+
 @pytest.fixture(scope="module")
 def scratch_db():
     con = open_database()
@@ -124,6 +133,9 @@ def test_the_index_finds_what_an_ilike_scan_finds(scratch_db, data, contacts):
             assert not any(ch.isalnum() for ch in query), query
         else:
             assert found == scanned(scratch_db, query), query
+        assert searched(scratch_db, query) == scanned(scratch_db, query), query  # the condition the list uses
+        with patch.object(search, "MAX_MATCHES", 0):  # as if every query were held by too many to list (scanned)
+            assert searched(scratch_db, query) == scanned(scratch_db, query), query
 
 
 @pytest.mark.parametrize(
