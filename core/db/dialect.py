@@ -9,6 +9,9 @@ for new SQL").
 import re
 from typing import Any, Protocol
 
+# What separates the search index's words on DuckDB: anything but a Unicode letter or digit (RE2).
+WORD_SEPARATORS = r"[^\pL\pN]+"
+
 
 class Dialect(Protocol):
     """What differs between the stores; DuckDB's spelling is the reference."""
@@ -61,6 +64,23 @@ class Dialect(Protocol):
 
     def upsert(self, table: str, columns: list[str], key: list[str]) -> str:
         """An INSERT of one row of `columns` (as $column placeholders) replacing the row with the same `key`."""
+        ...
+
+    def lower(self, text: str) -> str:
+        """`text` lower-cased, every letter (PostgreSQL's lower() follows the database's LC_CTYPE: not under C)."""
+        ...
+
+    def split_words(self, text: str) -> str:
+        """A list of the lower-cased runs of letters and digits of `text` (empty strings where separators lead or
+        trail): the words of the search index (core/views/search_index.py)."""
+        ...
+
+    def list_of(self, items: list[str]) -> str:
+        """A list of these expressions (DuckDB `[a, b]`, PostgreSQL `ARRAY[a, b]`)."""
+        ...
+
+    def integer_range(self, start: str, stop: str) -> str:
+        """A table function of the integers from `start` up to `stop`, excluded (name its column: `AS r(i)`)."""
         ...
 
 
@@ -122,6 +142,18 @@ class DuckDBDialect:
 
     def upsert(self, table: str, columns: list[str], key: list[str]) -> str:
         return _upsert(table, columns, key)
+
+    def lower(self, text: str) -> str:
+        return f"lower({text})"
+
+    def split_words(self, text: str) -> str:
+        return f"regexp_split_to_array(lower({text}), '{WORD_SEPARATORS}')"
+
+    def list_of(self, items: list[str]) -> str:
+        return f"[{', '.join(items)}]"
+
+    def integer_range(self, start: str, stop: str) -> str:
+        return f"range({start}, {stop})"
 
 
 # Text that reads as a number, or as an ISO date and time, the way DuckDB's TRY_CAST accepts them.
@@ -186,6 +218,18 @@ class PostgresDialect:
 
     def upsert(self, table: str, columns: list[str], key: list[str]) -> str:
         return _upsert(table, columns, key)
+
+    def lower(self, text: str) -> str:
+        return f"unicode_lower({text})"  # migration 016's PostgreSQL twin: lower() under the ICU root collation
+
+    def split_words(self, text: str) -> str:
+        return f"search_words({text})"  # migration 016's PostgreSQL twin: ICU letters and digits
+
+    def list_of(self, items: list[str]) -> str:
+        return f"ARRAY[{', '.join(items)}]"
+
+    def integer_range(self, start: str, stop: str) -> str:
+        return f"generate_series({start}, ({stop}) - 1)"
 
 
 DUCKDB = DuckDBDialect()

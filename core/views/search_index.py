@@ -23,9 +23,9 @@ from typing import Literal
 import duckdb
 
 from core.db import Scratch, rows, scratch
+from core.db.dialect import DUCKDB, Dialect, dialect
 
 SEARCHED_FIELDS = frozenset({"first_name", "last_name", "email", "phone"})  # with contact_channels' values
-TERM_SPLIT = r"[^\pL\pN]+"  # what separates words: anything but a letter or a digit (Unicode)
 GRAM = 3  # the length of the terms' n-grams (search_grams, migration 021)
 
 Position = Literal["contains", "prefix", "suffix", "equal"]
@@ -50,23 +50,22 @@ def _values_sql(changed: str) -> str:
     return " UNION ALL ".join(parts)
 
 
-def terms_sql(changed: str) -> str:
-    """SQL: the distinct (row_key, term, phone) rows of the contacts `changed` selects (columns of contacts)."""
-    split = (
-        "CASE WHEN phone THEN [regexp_replace(v, '[^0-9]', '', 'g')] "
-        f"ELSE regexp_split_to_array(lower(v), '{TERM_SPLIT}') END"
-    )
+def terms_sql(changed: str, store: Dialect = DUCKDB) -> str:
+    """SQL: the distinct (row_key, term, phone) rows of the contacts `changed` selects (columns of contacts).
+    A word is a lower-cased run of letters and digits (core.db.dialect split_words)."""
+    digits = "regexp_replace(v, '[^0-9]', '', 'g')"
+    split = f"CASE WHEN phone THEN {store.list_of([digits])} ELSE {store.split_words('v')} END"
     return (
         f"SELECT DISTINCT row_key, term, phone FROM (SELECT row_key, phone, unnest({split}) AS term "
         f"FROM ({_values_sql(changed)})) WHERE term <> ''"
     )
 
 
-def grams_sql(terms: str) -> str:
+def grams_sql(terms: str, store: Dialect = DUCKDB) -> str:
     """SQL: the distinct (gram, phone, term_id, term) rows of the terms `terms` selects (term_id, term, phone)."""
     return (
         f"SELECT DISTINCT substr(term, r.i, {GRAM}) AS gram, phone, term_id, term "
-        f"FROM ({terms}), range(1, length(term) - {GRAM - 2}) AS r(i)"
+        f"FROM ({terms}), {store.integer_range('1', f'length(term) - {GRAM - 2}')} AS r(i)"
     )
 
 
@@ -80,7 +79,8 @@ def _add_postings(con: duckdb.DuckDBPyConnection, fresh: Scratch) -> None:
     )
     with scratch(con, new_terms) as new:
         con.execute(f"INSERT INTO search_terms SELECT term_id, term, phone FROM {new}")
-        con.execute(f"INSERT INTO search_grams {grams_sql(f'SELECT * FROM {new}')} ORDER BY phone, gram, term_id")
+        grams = grams_sql(f"SELECT * FROM {new}", dialect(con))
+        con.execute(f"INSERT INTO search_grams {grams} ORDER BY phone, gram, term_id")
     con.execute(
         f"INSERT INTO search_postings SELECT DISTINCT t.term_id, f.row_key FROM {fresh} f JOIN ({held}) t "
         "USING (term, phone)"
@@ -99,7 +99,7 @@ def refresh_search_index(
     searched = "row_key, contact_id, first_name, last_name, email, phone"
     with scratch(con, f"SELECT {searched} FROM contacts WHERE contact_id IN ({chosen})", params) as changed:
         con.execute(f"DELETE FROM search_postings WHERE row_key IN (SELECT row_key FROM {changed})")
-        with scratch(con, terms_sql(f"SELECT * FROM {changed}")) as fresh:
+        with scratch(con, terms_sql(f"SELECT * FROM {changed}", dialect(con))) as fresh:
             _add_postings(con, fresh)
 
 
@@ -108,7 +108,7 @@ def rebuild_search_index(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM search_postings")
     con.execute("DELETE FROM search_terms")
     con.execute("DELETE FROM search_grams")
-    with scratch(con, terms_sql("SELECT * FROM contacts")) as fresh:
+    with scratch(con, terms_sql("SELECT * FROM contacts", dialect(con))) as fresh:
         _add_postings(con, fresh)
 
 
@@ -116,7 +116,8 @@ def query_pieces(con: duckdb.DuckDBPyConnection, text: str) -> tuple[str, list[t
     """The lower-cased query and its words, each with where it must sit in a stored word: a piece after a
     separator starts a word, one before a separator ends it ("maria.gar": a word ending in 'maria', one
     starting with 'gar'); a query that is one piece may be anywhere inside a word."""
-    lowered, parts = rows(con, f"SELECT lower($t), regexp_split_to_array(lower($t), '{TERM_SPLIT}')", {"t": text})[0]
+    store = dialect(con)
+    lowered, parts = rows(con, f"SELECT {store.lower('$t')}, {store.split_words('$t')}", {"t": text})[0]
     pieces: list[tuple[str, Position]] = []
     for index, piece in enumerate(parts):
         if not piece:
@@ -187,6 +188,6 @@ def keys_holding(
     """The row_keys of contacts holding a word (or phone digits) for every piece as placed, distinct and sorted;
     None when more than `limit` postings hold them (the caller scans instead)."""
     sql, params = holding_sql(pieces, phone)
-    found = rows(con, f"SELECT list(row_key) FROM (FROM ({sql}) LIMIT $limit)", {**params, "limit": limit + 1})
+    found = rows(con, f"SELECT list(row_key) FROM (SELECT * FROM ({sql}) LIMIT $limit)", {**params, "limit": limit + 1})
     keys = found[0][0] or []
     return None if len(keys) > limit else sorted(set(keys))

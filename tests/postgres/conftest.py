@@ -7,32 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-import core.db.connection
 from core.accounts.users import bootstrap_admin
 from core.db import open_database
 from tests.postgres.cluster import Cluster, find_bin_dir, start_cluster
-
-# Migrations that do not run on PostgreSQL yet (docs/postgres.md, "Not yet on PostgreSQL"): the PostgreSQL
-# fixtures leave them out, and the schema test compares both stores without them. Port one, then take it off.
-PENDING_ON_POSTGRES = frozenset({"016_search_index.sql", "021_search_grams.sql"})
-
-
-# While a pending migration's tables are missing on PostgreSQL, the code that writes them fails there: the tests
-# that reach such code are expected to fail (reported as xfail, never hidden), and pass again once it is ported.
-until_pending_ported = pytest.mark.xfail(
-    bool(PENDING_ON_POSTGRES),
-    reason=f"{', '.join(sorted(PENDING_ON_POSTGRES))} does not run on PostgreSQL yet: its writes fail there "
-    "(docs/postgres.md, 'Not done yet')",
-    strict=False,
-)
-
-
-def shipped_migrations(store: str = "duckdb") -> list[tuple[int, str, str]]:
-    """The migrations the PostgreSQL tests apply (and compare): every shipped one but the pending."""
-    return [found for found in _all_migrations(store) if found[1] not in PENDING_ON_POSTGRES]
-
-
-_all_migrations = core.db.connection.migration_files
 
 
 def _unavailable(reason: str) -> None:
@@ -72,13 +49,7 @@ def pg_url(pg_cluster: Cluster) -> str:
 
 
 @pytest.fixture
-def without_pending(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Open databases (both stores) with the migrations PENDING_ON_POSTGRES left out."""
-    monkeypatch.setattr(core.db.connection, "migration_files", shipped_migrations)
-
-
-@pytest.fixture
-def pg_db(pg_url: str, without_pending: None) -> Iterator:
+def pg_db(pg_url: str) -> Iterator:
     """A migrated PostgreSQL contacts database with its admin, "admin" (no password): fresh_db's twin."""
     con = open_database(pg_url)
     bootstrap_admin(con)

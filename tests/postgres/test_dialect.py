@@ -91,3 +91,28 @@ def test_duckdb_is_the_raw_connection():
     con = open_database()
     assert isinstance(con, duckdb.DuckDBPyConnection)
     con.close()
+
+
+@pytest.mark.parametrize(
+    ("build", "params", "expected"),
+    [
+        (lambda d: f"SELECT {d.lower('$t')}", {"t": "ÄRGER Lucía ÉMILE"}, "ärger lucía émile"),
+        (
+            lambda d: f"SELECT {d.split_words('$t')}",
+            {"t": "Lucía.Gómez-O'Brien 42"},
+            ["lucía", "gómez", "o", "brien", "42"],
+        ),
+        (lambda d: f"SELECT {d.split_words('$t')}", {"t": "(Ana) "}, ["", "ana", ""]),
+        (lambda d: f"SELECT {d.split_words('$t')}", {"t": "Đặng_Thị 山田"}, ["đặng", "thị", "山田"]),
+        (lambda d: f"SELECT {d.list_of(['$a', '$b'])}", {"a": "x", "b": "y"}, ["x", "y"]),
+        (lambda d: f"SELECT {d.list_agg('i', order_by='i')} FROM {d.integer_range('1', '4')} AS r(i)", None, [1, 2, 3]),
+        (lambda d: f"SELECT count(*) FROM {d.integer_range('1', '1')} AS r(i)", None, 0),
+        (lambda d: "SELECT any_value(x) FROM (VALUES (NULL), (3), (NULL)) v(x)", None, 3),
+        (lambda d: "SELECT suffix($t, $p), suffix($t, $t || 'x')", {"t": "smith", "p": "ith"}, True),
+    ],
+)
+def test_text_and_list_fragments_agree(stores, build, params, expected):
+    assert [list(found) if isinstance(found, list | tuple) else found for found in both(stores, build, params)] == [
+        expected,
+        expected,
+    ]

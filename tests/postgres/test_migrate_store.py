@@ -9,7 +9,6 @@ from core.contacts.records import add_note, get_contact
 from core.db import open_database, rows, scalar
 from core.db.migrate_store import migrate_store
 from core.errors import ContactsError
-from tests.postgres.conftest import until_pending_ported
 
 pytestmark = pytest.mark.postgres
 
@@ -29,8 +28,7 @@ def _counts(con, tables):
     return {table: scalar(con, f'SELECT count(*) FROM "{table}"') for table in tables}
 
 
-@until_pending_ported
-def test_every_table_is_copied_and_counted(demo_file, pg_url, without_pending, capsys, monkeypatch):
+def test_every_table_is_copied_and_counted(demo_file, pg_url, capsys, monkeypatch):
     _make_demo(demo_file, monkeypatch)
     capsys.readouterr()
     assert main(["migrate-store", "--from", str(demo_file), "--to", pg_url]) == 0
@@ -56,8 +54,7 @@ def test_every_table_is_copied_and_counted(demo_file, pg_url, without_pending, c
         pg.close()
 
 
-@until_pending_ported
-def test_a_target_with_rows_is_refused_and_left_as_it_was(demo_file, pg_url, without_pending, monkeypatch):
+def test_a_target_with_rows_is_refused_and_left_as_it_was(demo_file, pg_url, monkeypatch):
     _make_demo(demo_file, monkeypatch)
     migrate_store(demo_file, pg_url)
     pg = open_database(pg_url)

@@ -5,7 +5,7 @@ import duckdb
 import pytest
 
 from core.db import open_database, rows
-from tests.postgres.conftest import shipped_migrations
+from core.db.connection import migration_files
 
 pytestmark = pytest.mark.postgres
 
@@ -81,7 +81,7 @@ def postgres_schema(con) -> Schema:
     return schema
 
 
-def test_both_stores_get_the_same_schema(pg_db, without_pending):
+def test_both_stores_get_the_same_schema(pg_db):
     duck = open_database()
     try:
         expected = duckdb_schema(duck)
@@ -93,7 +93,7 @@ def test_both_stores_get_the_same_schema(pg_db, without_pending):
         assert found[table] == expected[table], table
 
 
-def test_both_stores_record_the_same_migrations(pg_db, without_pending):
+def test_both_stores_record_the_same_migrations(pg_db):
     recorded = rows(pg_db, "SELECT version, name FROM schema_migrations ORDER BY version")
-    assert recorded == [(version, name) for version, name, _ in shipped_migrations("postgres")]
-    assert [name for _, name, _ in shipped_migrations()] == [name for _, name, _ in shipped_migrations("postgres")]
+    assert recorded == [(version, name) for version, name, _ in migration_files("postgres")]
+    assert [name for _, name, _ in migration_files()] == [name for _, name, _ in migration_files("postgres")]

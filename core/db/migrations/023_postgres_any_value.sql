@@ -1,0 +1,1 @@
+-- PostgreSQL only (023_postgres_any_value.postgres.sql): any_value(), which DuckDB has built in.
