@@ -1,8 +1,10 @@
 """Settings read from the environment, with defaults that work on a fresh checkout."""
 
 import os
+import re
 import secrets
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from core.errors import ContactsError
 
@@ -47,9 +49,21 @@ def ingest_token() -> str:
 
 
 def ingest_token_path() -> Path:
-    """Where the generated ingest token is kept: beside the database, as <db>.ingest-token."""
-    database = database_path()
+    """Where the generated ingest token is kept: beside the database, as <db>.ingest-token; for a PostgreSQL
+    database, in data/ as <database name>.postgres.ingest-token (each app process on this machine finds it)."""
+    target = database_target()
+    if target.startswith(("postgresql://", "postgres://")):
+        return DEFAULT_DB_PATH.parent / f"{_postgres_database_name(target)}.postgres.ingest-token"
+    database = Path(target)
     return database.with_name(database.name + ".ingest-token")
+
+
+def _postgres_database_name(url: str) -> str:
+    """The database a postgresql:// URL names (its path, else ?dbname=, else its user's), safe as a file name."""
+    parts = urlsplit(url)
+    named = dict(pair.split("=", 1) for pair in parts.query.split("&") if "=" in pair).get("dbname")
+    name = unquote(parts.path.lstrip("/") or named or parts.username or "postgres")
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name).lstrip(".") or "postgres"
 
 
 def known_ingest_token() -> str | None:

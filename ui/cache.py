@@ -13,7 +13,7 @@ import polars as pl
 import streamlit as st
 
 from core import workspace
-from core.config import database_path
+from core.config import database_target
 from core.contacts import validation
 from core.contacts.models import ContactPage
 from core.contacts.validation import CustomField
@@ -27,7 +27,7 @@ _KEEP = 64  # entries per function: one per database and stamp (and user), old s
 
 
 def _path() -> str:
-    return str(database_path())
+    return database_target()
 
 
 @st.cache_data(max_entries=_KEEP, show_spinner=False)

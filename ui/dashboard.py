@@ -13,7 +13,7 @@ import streamlit as st
 from plotly.graph_objects import Figure
 
 from core import dashboard
-from core.config import database_path
+from core.config import database_target
 from core.dashboard.drill import choice_filter, country_filter, created_filter, filled_filter, tag_filter
 from core.stamps import contacts_stamp
 from core.views.filters import Filter, filter_to_url
@@ -29,7 +29,7 @@ def _cached(name: str, compute: Callable[[], Any], *key: object) -> Any:
     import and ingest jobs, merges, users and stages included), and no other process writes the file the app
     holds. (core.dashboard.data_stamp, a SQL fingerprint of the same, cost 18-60 ms a rerun at 1,000,000.)
     """
-    return _cache(name, str(database_path()), contacts_stamp(), *key, _compute=compute)
+    return _cache(name, database_target(), contacts_stamp(), *key, _compute=compute)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -6,14 +6,14 @@ import threading
 
 import duckdb
 
-from core.config import database_path
+from core.config import database_target
 from core.db import open_database
 from core.jobs import mark_interrupted
 from core.workspace import user_role
 
 
 class _ProcessConnections:
-    """One open database per path for the whole process: the pages and the ingest endpoint share it.
+    """One open database per path (or PostgreSQL URL) for the whole process: the pages and the ingest endpoint share it.
 
     Not st.cache_resource: the endpoint runs outside any script run. And one object, not two opens:
     DuckDB holds a file once per process (a second open with other settings fails), and a single
@@ -45,7 +45,7 @@ _connection = _ProcessConnections()
 
 def db() -> duckdb.DuckDBPyConnection:
     """A cursor on the process's one connection (DuckDB wants a cursor per thread)."""
-    return _connection(str(database_path())).cursor()
+    return _connection(database_target()).cursor()
 
 
 def user() -> str:

@@ -450,6 +450,8 @@ def connect_session(url: str) -> psycopg.Connection:
     session.execute("SET default_transaction_isolation TO 'repeatable read'")
     session.execute("SET TIME ZONE 'UTC'")
     session.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+    # The compat functions (migrations 020, 023, 024) before PostgreSQL's own: regexp_matches means DuckDB's there.
+    session.execute("SET search_path = public, pg_catalog")
     return session
 
 

@@ -109,6 +109,8 @@ def test_duckdb_is_the_raw_connection():
         (lambda d: f"SELECT count(*) FROM {d.integer_range('1', '1')} AS r(i)", None, 0),
         (lambda d: "SELECT any_value(x) FROM (VALUES (NULL), (3), (NULL)) v(x)", None, 3),
         (lambda d: "SELECT suffix($t, $p), suffix($t, $t || 'x')", {"t": "smith", "p": "ith"}, True),
+        (lambda d: "SELECT regexp_matches($t, $p, 'i')", {"t": "Mr. Smith", "p": r"(^|[^[:alnum:]_])(mr\.)"}, True),
+        (lambda d: "SELECT regexp_matches($t, $p)", {"t": "Mr Smith", "p": "^mr "}, False),
     ],
 )
 def test_text_and_list_fragments_agree(stores, build, params, expected):

@@ -1,0 +1,1 @@
+-- PostgreSQL only (024_postgres_regexp_matches.postgres.sql): regexp_matches() with DuckDB's meaning.
