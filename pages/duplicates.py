@@ -19,6 +19,7 @@ from ui.duplicates.review import (
     evidence_table,
     group_rows,
     not_duplicates_controls,
+    reasons_table,
     review_contacts,
 )
 from ui.session import db, is_admin, plain, user
@@ -30,6 +31,7 @@ require_shell()
 # a "not duplicates" mark, or a new detection run (a new run ID).
 RUN_AUTOMATICALLY_UP_TO = 200_000  # contacts: a first visit looks for duplicates itself up to this size
 PAGE_SIZE = 20
+SCORE_COLUMN = {"Score": st.column_config.NumberColumn(format="percent", width="small")}
 
 con, me = db(), user()
 admin, params = is_admin(con), st.query_params
@@ -142,10 +144,13 @@ contacts = contacts_by_id(con, group["contact_id"])
 ids, names = list(contacts), {i: label(c) for i, c in contacts.items()}
 st.subheader(f"Group {plain(group['group_id'][0])}: {len(ids)} contacts")
 owner_names = review_contacts(con, contacts)
+st.markdown("**Why each contact is here**: its strongest link inside the group")
+st.dataframe(reasons_table(group, names), hide_index=True, column_config=SCORE_COLUMN)
+st.markdown("**Every pair inside the group**")
 st.dataframe(
     evidence_table(con, ids, names, min_score),
     hide_index=True,
-    column_config={"Score": st.column_config.NumberColumn(format="percent", width="small")},
+    column_config=SCORE_COLUMN,
 )
 merge_box(con, group_id, contacts, owner_names, admin)
 with st.container(border=True):

@@ -303,7 +303,8 @@ def test_not_a_duplicate_is_never_proposed_again(con, add_contact):
     add_contact(con, "n3", stored=True, email="same@example.com")
     find_duplicates(con, ACTOR)
     assert mark_not_duplicates(con, ["n3", "n1"], ACTOR) == 1
-    assert groups_of(con) == [{"n1", "n2", "n3"}]  # still joined through n2
+    # Marked different, n1 and n3 are not grouped through n2 either: n2 stays with one of them (the group split).
+    assert groups_of(con) == [{"n1", "n2"}]
     assert mark_not_duplicates(con, ["n1", "n2", "n3"], ACTOR) == 2
     assert groups_of(con) == []
     find_duplicates(con, ACTOR)
@@ -377,3 +378,69 @@ def test_a_group_shows_its_weakest_link():
     weakest = dict(members.select("group_id", "weakest_score").unique().iter_rows())
     assert weakest == {"a": 0.91, "x": 1.0}
     assert group_summaries(members)["weakest_score"].to_list() == [1.0, 0.91]
+
+
+# --- Groups without chaining -----------------------------------------------------------------------------
+
+
+def test_a_chain_through_a_shared_email_and_a_shared_phone_does_not_group_two_people(con, add_contact):
+    # Ada and her assistant Bea share a mailbox; Bea and Carl share a desk phone; Ada and Carl are strangers.
+    add_contact(
+        con, "a", stored=True, first_name="Ada", last_name="Quennell", birthday=date(1971, 4, 9), email="office@q.com"
+    )
+    add_contact(
+        con, "b", stored=True, first_name="Bea", last_name="Quennell", email="office@q.com", phone="+14155550123"
+    )
+    add_contact(
+        con, "c", stored=True, first_name="Carl", last_name="Marston", birthday=date(1990, 12, 1), phone="+14155550123"
+    )
+    find_duplicates(con, ACTOR)
+    assert not any({"a", "c"} <= group for group in groups_of(con, min_score=0.5))
+    assert len(groups_of(con)) == 1  # the strongest link holds, the other side is left alone
+    # The details page's group is the same split group.
+    assert "c" not in set(group_of(con, "a")["contact_id"])
+
+
+def test_a_true_group_of_three_stays_together(con, add_contact):
+    same = {"first_name": "Ottoline", "last_name": "Quennell", "birthday": date(1980, 3, 2), "city": "Leeds"}
+    add_contact(con, "t1", stored=True, email="otto@q.com", **same)
+    add_contact(con, "t2", stored=True, email="otto@q.com", phone="+14155550188", **same)
+    add_contact(con, "t3", stored=True, phone="+14155550188", **same | {"first_name": "Otoline"})
+    find_duplicates(con, ACTOR)
+    assert groups_of(con) == [{"t1", "t2", "t3"}]
+    members = duplicate_groups(con)
+    assert members["linked_to"].is_not_null().all()
+    assert set(members["contact_id"]) | set(members["linked_to"]) == {"t1", "t2", "t3"}
+
+
+def test_a_group_splits_at_a_conflict_strongest_links_first_and_likely_links_stop_at_the_cap():
+    pairs = pl.DataFrame(
+        {
+            "contact_a": ["a", "b", "c", "x", "y"],
+            "contact_b": ["b", "c", "d", "y", "z"],
+            "kind": ["exact", "likely", "likely", "likely", "likely"],
+            "score": [1.0, 0.92, 0.99, 0.95, 0.97],
+            "evidence": ["same email", "names", "names", "names", "names"],
+        }
+    )
+    conflicts = pl.DataFrame({"contact_a": ["a"], "contact_b": ["d"]})
+    members = group_members(pairs, conflicts)
+    groups = dict(members.select("contact_id", "group_id").iter_rows())
+    assert groups == {"a": "a", "b": "a", "c": "c", "d": "c", "x": "x", "y": "x", "z": "x"}
+    # Each member's reason is its best link inside its group, never the cut one.
+    reasons = {row["contact_id"]: (row["linked_to"], row["score"]) for row in members.iter_rows(named=True)}
+    assert reasons["b"] == ("a", 1.0) and reasons["c"] == ("d", 0.99)
+    assert members.filter(pl.col("group_id") == "a")["weakest_score"].unique().to_list() == [1.0]
+    # A cap of 2: likely links no longer grow a group past two.
+    capped = group_members(pairs, max_size=2)
+    assert sorted(capped.group_by("group_id").len()["len"].to_list()) == [2, 2, 2]
+
+
+def test_contacts_marked_different_are_not_grouped_through_a_third(con, add_contact):
+    add_contact(con, "p", stored=True, first_name="Pia", email="p@q.com")
+    add_contact(con, "q", stored=True, first_name="Pia", email="p@q.com", phone="+14155550177")
+    add_contact(con, "r", stored=True, first_name="Pia", phone="+14155550177")
+    find_duplicates(con, ACTOR)
+    assert groups_of(con) == [{"p", "q", "r"}]
+    mark_not_duplicates(con, ["p", "r"], ACTOR)
+    assert not any({"p", "r"} <= group for group in groups_of(con))

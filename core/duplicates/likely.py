@@ -8,13 +8,14 @@ evidence naming the level each field reached.
 """
 
 import math
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
 import polars as pl
 
 from core.contacts.custom_values import value_rows_sql
-from core.db import frame, rows, scalar
+from core.db import frame, rows, scalar, scratch
 from core.duplicates.blocking import BLOCKING_RULES, BlockingRule, IdentityBlockingRule, candidates_sql
 from core.duplicates.comparisons import (
     COMPARISONS,
@@ -26,6 +27,7 @@ from core.duplicates.comparisons import (
     evidence_sql,
     weight_sql,
 )
+from core.duplicates.groups import member_pairs
 from core.duplicates.keys import install_macros
 from core.duplicates.learning import (
     Patterns,
@@ -40,6 +42,11 @@ from core.duplicates.names import install_nicknames
 
 # Likely pairs scoring below this are not kept at all.
 SCORE_FLOOR = 0.5
+# Two members of a would-be group whose own evidence weighs below this (log2: 64 to 1 against, the prior
+# left out, which at a million contacts would make any two people without shared fields look different)
+# are different people: the group is split between them.
+CONFLICT_WEIGHT = -6.0
+CONFLICT_COLUMNS = {"contact_a": pl.String, "contact_b": pl.String, "score": pl.Float64, "evidence": pl.String}
 # Expected duplicates per contact before the data says otherwise: two random contacts of N are one person
 # with odds about this / N. The fitted rate stays within MIN_RATE and MAX_RATE.
 DUPLICATE_RATE, MIN_RATE, MAX_RATE = 0.1, 0.01, 2.0
@@ -254,12 +261,38 @@ def drop_profile(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def likely_pairs(con: duckdb.DuckDBPyConnection, rate: float | None = None, learn: bool = True) -> pl.DataFrame:
-    """Candidate pairs scored 0-1 with their evidence: contact_a < contact_b, kind, score, evidence.
+def conflicting_pairs(
+    con: duckdb.DuckDBPyConnection, linked: pl.DataFrame, parts: tuple[Scored, ...], prior: float
+) -> pl.DataFrame:
+    """Pairs of members of the small groups `linked` (contact_a, contact_b, ...) chains together, not linked
+    directly, whose own evidence weighs below CONFLICT_WEIGHT: contact_a, contact_b, score, evidence."""
+    unlinked = member_pairs(linked).rename({"contact_a": "id_a", "contact_b": "id_b"})
+    if unlinked.is_empty():
+        return pl.DataFrame(schema=CONFLICT_COLUMNS)
+    with scratch(con, unlinked) as candidates:
+        scored = scored_sql(f"SELECT id_a, id_b FROM {candidates}", True, parts)
+        found = frame(
+            con,
+            f"""SELECT id_a AS contact_a, id_b AS contact_b,
+                       round(1.0 / (1.0 + pow(2.0, -(weight + $prior))), 4) AS score, evidence FROM ({scored})
+                WHERE weight < $conflict""",
+            {"prior": prior, "conflict": CONFLICT_WEIGHT},
+        )
+    return found.cast(CONFLICT_COLUMNS)  # type: ignore[arg-type]
 
-    `rate` fixes the expected duplicates per contact; by default it is fitted to the data. `learn` re-weighs
-    the comparison levels from this database (core.duplicates.learning); without it the fixed priors weigh.
-    """
+
+class ScoredPairs(NamedTuple):
+    """What scoring finds: likely pairs, and the conflicts that split the groups they would chain."""
+
+    likely: pl.DataFrame
+    conflicts: pl.DataFrame
+
+
+def score_pairs(
+    con: duckdb.DuckDBPyConnection, rate: float | None = None, learn: bool = True, exact: pl.DataFrame | None = None
+) -> ScoredPairs:
+    """Likely pairs (see likely_pairs, the ones also in `exact` left out) and the conflicts inside the groups
+    they and the `exact` pairs would make (see conflicting_pairs)."""
     profile(con)
     try:
         parts = learn_parts(con) if learn else COMPARISONS
@@ -270,11 +303,25 @@ def likely_pairs(con: duckdb.DuckDBPyConnection, rate: float | None = None, lear
         contacts = scalar(con, "SELECT n FROM dup_totals")
         prior = math.log2(rate / max(contacts, 1)) if rate else estimate_prior(con, contacts)
         kept = scored_sql("SELECT id_a, id_b FROM dup_weights WHERE weight + $prior >= $floor", True, parts)
-        return frame(
+        likely = frame(
             con,
             f"""SELECT id_a AS contact_a, id_b AS contact_b, 'likely' AS kind,
                        round(1.0 / (1.0 + pow(2.0, -(weight + $prior))), 4) AS score, evidence FROM ({kept})""",
             {"prior": prior, "floor": math.log2(SCORE_FLOOR / (1 - SCORE_FLOOR))},
         )
+        if exact is not None:
+            # A pair both exact and likely is exact: it needs no score to be believed.
+            likely = likely.join(exact, on=["contact_a", "contact_b"], how="anti")
+        linked = likely if exact is None else pl.concat([exact.select(likely.columns), likely])
+        return ScoredPairs(likely, conflicting_pairs(con, linked, parts, prior))
     finally:
         drop_profile(con)
+
+
+def likely_pairs(con: duckdb.DuckDBPyConnection, rate: float | None = None, learn: bool = True) -> pl.DataFrame:
+    """Candidate pairs scored 0-1 with their evidence: contact_a < contact_b, kind, score, evidence.
+
+    `rate` fixes the expected duplicates per contact; by default it is fitted to the data. `learn` re-weighs
+    the comparison levels from this database (core.duplicates.learning); without it the fixed priors weigh.
+    """
+    return score_pairs(con, rate, learn).likely

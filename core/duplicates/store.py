@@ -10,11 +10,11 @@ from pydantic import BaseModel
 
 from core.accounts.permissions import writes
 from core.contacts.activity import now
-from core.db import frame, rows, scalar, transaction
+from core.db import frame, rows, scalar, scratch, transaction
 from core.duplicates.exact import exact_pairs
 from core.duplicates.groups import group_members
 from core.duplicates.keys import PLUS_TAG_DOMAINS, email_key, install_macros
-from core.duplicates.likely import likely_pairs
+from core.duplicates.likely import score_pairs
 from core.errors import ContactsError
 
 Kind = Literal["exact", "likely"]
@@ -44,19 +44,25 @@ def find_duplicates(con: duckdb.DuckDBPyConnection, actor: str, exact_only: bool
     """Detect exact (and unless `exact_only`, likely) pairs over every contact; they replace the last run's."""
     started, clock = now(), time.perf_counter()
     exact = exact_pairs(con)
-    likely = exact.clear() if exact_only else likely_pairs(con)
-    # A pair both exact and likely is exact: it needs no score to be believed.
-    likely = likely.join(exact, on=["contact_a", "contact_b"], how="anti")
+    if exact_only:
+        likely, conflicts = exact.clear(), exact.clear().drop("kind")
+    else:
+        likely, conflicts = score_pairs(con, exact=exact)
     finished = started + timedelta(seconds=time.perf_counter() - clock)
     with transaction(con):
         con.execute("DELETE FROM duplicate_pairs")
+        con.execute("DELETE FROM duplicate_conflicts")
         for found in (exact, likely):
             if not found.is_empty():
-                con.register("dup_found", found)
+                with scratch(con, found) as kept:
+                    con.execute(
+                        f"INSERT INTO duplicate_pairs SELECT contact_a, contact_b, kind, score, evidence FROM {kept}"
+                    )
+        if not conflicts.is_empty():
+            with scratch(con, conflicts) as apart:
                 con.execute(
-                    "INSERT INTO duplicate_pairs SELECT contact_a, contact_b, kind, score, evidence FROM dup_found"
+                    f"INSERT INTO duplicate_conflicts SELECT contact_a, contact_b, score, evidence FROM {apart}"
                 )
-                con.unregister("dup_found")
         con.execute(
             "INSERT INTO duplicate_runs (started_at, finished_at, actor, contacts, exact_pairs, likely_pairs, "
             "exact_only) SELECT ?, ?, ?, count(*), ?, ?, ? FROM contacts",
@@ -98,11 +104,25 @@ def current_pairs(
     )
 
 
+def conflicts(con: duckdb.DuckDBPyConnection, touching: list[str] | None = None) -> pl.DataFrame:
+    """contact_a, contact_b of the pairs that must not share a group: scored strongly against by the last run
+    (duplicate_conflicts) or marked as different people; `touching` keeps those with one of these contacts."""
+    near = "WHERE contact_a IN (SELECT unnest($ids)) OR contact_b IN (SELECT unnest($ids))" if touching else ""
+    return frame(
+        con,
+        f"""SELECT contact_a, contact_b FROM (
+                SELECT contact_a, contact_b FROM duplicate_conflicts
+                UNION SELECT contact_a, contact_b FROM not_duplicates) {near}""",
+        {"ids": touching} if touching else None,
+    )
+
+
 def duplicate_groups(
     con: duckdb.DuckDBPyConnection, min_score: float = DEFAULT_MIN_SCORE, kind: Kind | None = None
 ) -> pl.DataFrame:
-    """One row per contact in a group: group_id, contact_id, kind, score, evidence, size, best_score, weakest_score."""
-    members = group_members(current_pairs(con, min_score, kind))
+    """One row per contact in a group: group_id, contact_id, kind, linked_to, score, evidence (its best link
+    inside the group), size, best_score, weakest_score. Groups holding a conflict are split (see groups)."""
+    members = group_members(current_pairs(con, min_score, kind), conflicts(con))
     return members.filter(pl.col("kind") == kind) if kind else members
 
 
@@ -136,7 +156,10 @@ def group_of(con: duckdb.DuckDBPyConnection, contact_id: str, min_score: float =
         if grown == reached:
             break
         reached = grown
-    return group_members(pairs)
+    members = group_members(pairs, conflicts(con, sorted(reached)))
+    return members.filter(
+        pl.col("group_id").is_in(members.filter(pl.col("contact_id") == contact_id)["group_id"].implode())
+    )
 
 
 def same_email_or_phone(con: duckdb.DuckDBPyConnection, contact_id: str) -> list[str]:

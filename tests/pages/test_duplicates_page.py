@@ -119,7 +119,12 @@ def test_a_group_in_the_url_shows_its_contacts_side_by_side(people, open_page):
     assert [side.loc[field, "≠"] for field in ("First name", "Last name", "Email")] == ["", "", ""]
     assert (side.loc["Tags", "Hedy Lamarr · hedy"], side.loc["Tags", "Hedy Lamarr · hedy2"]) == ("vip", "newsletter")
     assert "Birthday" not in side.index  # neither has one
-    evidence = app.dataframe[2].value
+    reasons = app.dataframe[2].value
+    assert list(reasons["Contact"]) == ["Hedy Lamarr · hedy", "Hedy Lamarr · hedy2"]
+    assert list(reasons["Best link to"]) == ["Hedy Lamarr · hedy2", "Hedy Lamarr · hedy"]
+    assert list(reasons["Evidence"]) == ["same email", "same email"]
+    assert list(reasons["Score"]) == [1.0, 1.0]
+    evidence = app.dataframe[3].value
     assert list(evidence["Evidence"]) == ["same email"]
     assert {link.value for link in app.page_link} >= {"Hedy Lamarr · hedy", "Hedy Lamarr · hedy2"}
 
@@ -132,7 +137,7 @@ def test_preview_shows_where_each_value_comes_from_and_the_tag_union(people, ope
     primary.set_value("hedy2").run()
     next(b for b in app.button if b.label == "Preview merge").click().run()
     assert not app.exception and not app.error
-    preview = app.dataframe[3].value.set_index("Field")
+    preview = app.dataframe[4].value.set_index("Field")
     assert preview.loc["Job title", "From"] == "Hedy Lamarr · hedy2"
     assert preview.loc["Company", "From"] == "Hedy Lamarr · hedy"  # a blank of the primary, filled
     assert preview.loc["Company", "Merged value"] == "MGM"

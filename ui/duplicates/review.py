@@ -76,6 +76,17 @@ def evidence_table(
     )
 
 
+def reasons_table(group: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
+    """Why each member is in the group: its best link inside it, to whom, the score and the evidence."""
+    named = pl.col("contact_id").replace_strict(names, default=pl.col("contact_id"))
+    return group.filter(pl.col("contact_id").is_in(list(names))).select(
+        named.alias("Contact"),
+        pl.col("linked_to").replace_strict(names, default=pl.col("linked_to")).alias("Best link to"),
+        pl.col("score").alias("Score"),
+        pl.col("evidence").alias("Evidence"),
+    )
+
+
 def review_contacts(con: duckdb.DuckDBPyConnection, contacts: dict[str, Contact]) -> dict[str, str]:
     """A link to each contact, then their fields side by side with the differences highlighted; the owners' names."""
     links = st.columns(min(len(contacts), 4))

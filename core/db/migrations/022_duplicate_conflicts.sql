@@ -1,0 +1,10 @@
+-- Duplicates: pairs inside a would-be group whose own comparison says they are different people (issue 15).
+-- A detection run scores every pair of members of each small group its likely and exact pairs chain
+-- together, and keeps here the ones that score strongly against (contact_a < contact_b): a group holding
+-- such a pair is split rather than chain two people through a third. Replaced by each run.
+CREATE TABLE duplicate_conflicts (
+    contact_a  VARCHAR NOT NULL,
+    contact_b  VARCHAR NOT NULL,
+    score      DOUBLE NOT NULL,
+    evidence   VARCHAR NOT NULL
+);
