@@ -377,3 +377,26 @@ class _Desc:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Desc) and self.value == other.value
+
+
+def test_a_search_is_found_again_after_every_write(tmp_path, add_contact):
+    """list_contacts keeps a search's conditions per database file until the next write (core.stamps)."""
+    from core.contacts.records import update_contact
+    from core.views import queries
+
+    con = open_database(tmp_path / "contacts.duckdb")
+    bootstrap_admin(con)
+    try:
+        add_contact(con, "ann", first_name="Ann", last_name="Smith")
+        view = ListView(search="smith")
+        assert list_contacts(con, view, "admin").total == 1
+        kept = queries._kept_search_sql(con, "smith")
+        assert queries._kept_search_sql(con, "smith") is kept  # no write since: the same conditions
+        assert list_contacts(con, view.model_copy(update={"page": 2}), "admin").total == 1
+        bob = add_contact(con, "bob", first_name="Bob", last_name="Smithers")
+        assert list_contacts(con, view, "admin").total == 2
+        update_contact(con, "bob", {"last_name": "Stone"}, bob.version, "admin")
+        assert list_contacts(con, view, "admin").rows["contact_id"].to_list() == ["ann"]
+        assert list_contacts(con, ListView(search="stone"), "admin").rows["contact_id"].to_list() == ["bob"]
+    finally:
+        con.close()

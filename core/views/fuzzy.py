@@ -83,7 +83,7 @@ def load_vocabulary(con: duckdb.DuckDBPyConnection, kind: Vocabulary) -> Words:
     return grouped
 
 
-def _cache_key(con: duckdb.DuckDBPyConnection) -> tuple[str, tuple[int, int]] | None:
+def database_stamp(con: duckdb.DuckDBPyConnection) -> tuple[str, tuple[int, int]] | None:
     """The database file and its stamp (this process's writes, the file's last change); None for an in-memory
     database (never cached). Cheap: the SQL fingerprint it replaces cost 18-60 ms at 1,000,000."""
     path = rows(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")[0][0]
@@ -99,9 +99,9 @@ def _cache_key(con: duckdb.DuckDBPyConnection) -> tuple[str, tuple[int, int]] | 
 def vocabulary(
     con: duckdb.DuckDBPyConnection, kind: Vocabulary, key: tuple[str, tuple[int, int]] | None = None
 ) -> Words:
-    """A vocabulary, cached per database file until the stamp changes (give `key` from _cache_key to check
+    """A vocabulary, cached per database file until the stamp changes (give `key` from database_stamp to check
     the stamp once for several)."""
-    key = key or _cache_key(con)
+    key = key or database_stamp(con)
     if key is None:
         return load_vocabulary(con, kind)
     path, stamp = key
@@ -218,7 +218,7 @@ def fuzzy_condition(con: duckdb.DuckDBPyConnection, query: str) -> tuple[str, di
     words = query_words(query)
     if not words_to_match(words):
         return None
-    key = _cache_key(con)
+    key = database_stamp(con)
     held_names = vocabulary(con, "names", key)
     held_locals = vocabulary(con, "locals", key) if any(maybe_email for _, maybe_email in words) else {}
     clauses, params = [], dict[str, Any]()

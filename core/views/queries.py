@@ -1,5 +1,7 @@
 """List views: one page of a segment with search, sorting and the total, paginated in SQL."""
 
+import threading
+from collections import OrderedDict
 from typing import Any, NamedTuple
 
 import duckdb
@@ -13,7 +15,7 @@ from core.contacts.validation import custom_fields, default_country
 from core.db import frame, rows, scalar
 from core.errors import ContactsError
 from core.views.filters import Filter, compile_filter, filter_fields
-from core.views.fuzzy import fuzzy_condition
+from core.views.fuzzy import database_stamp, fuzzy_condition
 from core.views.search import indexed_search_condition
 from core.views.segments import segment_condition
 
@@ -56,15 +58,52 @@ class ViewSQL(NamedTuple):
         return f"{self.scope} AND {found}"
 
 
-def view_sql(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> ViewSQL:
-    """The view's condition in parts, with its parameters (see view_condition)."""
+SearchSQL = tuple[str, dict[str, Any], str | None, dict[str, Any]]  # exact and partial, close spellings
+SEARCHES_KEPT = 32  # searches whose conditions a process keeps until the next write (see _kept_search_sql)
+
+_searches: OrderedDict[tuple[Any, ...], SearchSQL] = OrderedDict()
+_searches_lock = threading.Lock()
+
+
+def _search_sql(con: duckdb.DuckDBPyConnection, search: str) -> SearchSQL:
+    """The search's condition and its close spellings' condition (None when it forgives no typo), with parameters."""
+    search_sql, search_params = indexed_search_condition(con, search, default_country(con))
+    fuzzy = fuzzy_condition(con, search)
+    fuzzy_sql, fuzzy_params = fuzzy if fuzzy is not None else (None, {})
+    return search_sql, search_params, fuzzy_sql, fuzzy_params
+
+
+def _kept_search_sql(con: duckdb.DuckDBPyConnection, search: str) -> SearchSQL:
+    """_search_sql, kept per database file until its next write (the contacts stamp, or the file changed by another
+    process; never for an in-memory database): the next page, another sort or segment of the same search reuse it
+    (at 1,000,000 contacts 'smith' spends 50 of its 80 ms CPU finding it)."""
+    stamp = database_stamp(con) if search.strip() else None
+    if stamp is None:
+        return _search_sql(con, search)
+    key = (*stamp, search)
+    with _searches_lock:
+        kept = _searches.get(key)
+        if kept is not None:
+            _searches.move_to_end(key)
+            return kept
+    found = _search_sql(con, search)
+    with _searches_lock:
+        _searches[key] = found
+        while len(_searches) > SEARCHES_KEPT:
+            _searches.popitem(last=False)
+    return found
+
+
+def view_sql(con: duckdb.DuckDBPyConnection, view: ListView, user: str, reuse_search: bool = False) -> ViewSQL:
+    """The view's condition in parts, with its parameters (see view_condition). `reuse_search` takes the search's
+    conditions as this process found them since the last write: for reading only, never inside a transaction that
+    writes (the stamp moves after the commit)."""
     segment_sql, params = segment_condition(con, view.segment, user)
     filter_sql, filter_params = "TRUE", dict[str, Any]()
     if view.filter is not None and not view.filter.is_empty():
         filter_sql, filter_params = compile_filter(view.filter, filter_fields(con), prefix="f")
-    search_sql, search_params = indexed_search_condition(con, view.search, default_country(con))
-    fuzzy = fuzzy_condition(con, view.search)
-    fuzzy_sql, fuzzy_params = fuzzy if fuzzy is not None else (None, {})
+    found = _kept_search_sql(con, view.search) if reuse_search else _search_sql(con, view.search)
+    search_sql, search_params, fuzzy_sql, fuzzy_params = found
     return ViewSQL(
         f"{segment_sql} AND {filter_sql}",
         search_sql,
@@ -150,7 +189,7 @@ def _page_ids(
 def list_contacts(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> ContactPage:
     """One page of the view, sorted (a search's close spellings after its exact and partial matches), with the
     total count of the whole view."""
-    parts = view_sql(con, view, user)
+    parts = view_sql(con, view, user, reuse_search=True)
     size = view.page_size
     total, ids = _page_ids(con, parts, view.sort, view.descending, size, (view.page - 1) * size)
     page = min(view.page, max(1, -(-total // size)))
