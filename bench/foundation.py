@@ -16,7 +16,7 @@ from bench.common import demo_database, median_ms, report
 from core.contacts.records import get_contact, update_contact
 from core.db import open_database, rows
 from core.views.fuzzy import load_vocabulary
-from core.views.queries import ListView, list_contacts
+from core.views.queries import ListView, forget_searches, list_contacts
 
 CONTACTS = 1_000_000
 # Issue 17's targets at 1,000,000 contacts on 2 cores (the spec's were 100 ms for a page and 200 ms for a search).
@@ -61,7 +61,7 @@ def typo_search_figures(con: duckdb.DuckDBPyConnection, user: str, picks: Iterat
     for query in ("Varugese", "Jonh Smith", "Smith John", "maria.garcai"):
         report(
             f"search with typos '{query}'",
-            median_ms(partial(list_contacts, con, ListView(search=query), user)),
+            median_ms(partial(typed_afresh, con, ListView(search=query), user)),
             200,
         )
     times = []
@@ -70,6 +70,12 @@ def typo_search_figures(con: duckdb.DuckDBPyConnection, user: str, picks: Iterat
         update_contact(con, contact_id, {"job_title": f"Bench {contact.version}"}, contact.version, user)
         times.append(once_ms(lambda: list_contacts(con, ListView(search="Jonh Smith"), user)))
     report("search with typos right after a write", statistics.median(times), None)
+
+
+def typed_afresh(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> None:
+    """A search as if typed for the first time since the last write: the searches this process keeps dropped."""
+    forget_searches()
+    list_contacts(con, view, user)
 
 
 def once_ms(action: Callable[[], object]) -> float:
@@ -110,9 +116,15 @@ def run() -> None:
     for query in ("smith", "maria.gar", "555 01", "Pro", "gmail", "zzzq"):
         report(
             f"search '{query}' (first page + total)",
-            median_ms(partial(list_contacts, con, ListView(search=query), user)),
+            median_ms(partial(typed_afresh, con, ListView(search=query), user)),
             SEARCH_TARGET_MS,
         )
+    # A search's conditions are kept until the next write (core/views/queries.py): its next pages reuse them.
+    report(
+        "search 'smith', next page",
+        median_ms(partial(list_contacts, con, ListView(search="smith", page=2), user)),
+        LIST_TARGET_MS,
+    )
     typo_search_figures(con, user, iter(random.Random(5).choices(sample, k=5)))
     picks = iter(random.Random(3).choices(sample, k=20))
 

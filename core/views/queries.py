@@ -94,6 +94,12 @@ def _kept_search_sql(con: duckdb.DuckDBPyConnection, search: str) -> SearchSQL:
     return found
 
 
+def forget_searches() -> None:
+    """Drop the searches this process keeps (a benchmark timing a search typed afresh)."""
+    with _searches_lock:
+        _searches.clear()
+
+
 def view_sql(con: duckdb.DuckDBPyConnection, view: ListView, user: str, reuse_search: bool = False) -> ViewSQL:
     """The view's condition in parts, with its parameters (see view_condition). `reuse_search` takes the search's
     conditions as this process found them since the last write: for reading only, never inside a transaction that
