@@ -10,7 +10,7 @@ from ui.duplicates.display import full_height, label
 from ui.duplicates.finding import detection_in_progress, look_for_duplicates
 from ui.duplicates.identity import identity_fields_controls
 from ui.duplicates.merge import chosen_merge, merge_box
-from ui.duplicates.notices import ROUND_KEY, run_line, show_flash
+from ui.duplicates.notices import ROUND_KEY, rule_counts, run_line, show_flash
 from ui.duplicates.review import (
     GROUP_LIST_COLUMNS,
     KINDS,
@@ -73,6 +73,10 @@ if admin:
         identity_fields_controls(con, me)
 if run is None:
     st.stop()
+if run.rules:
+    with st.expander("Candidate pairs per blocking rule", icon=":material/filter_alt:"):
+        st.caption("A rule skips keys held by too many contacts, and past its pair budget its largest blocks.")
+        st.table(rule_counts(run))
 
 # --- Which groups: kind, minimum score of likely pairs, order ---
 bar = st.columns([2, 3, 2], vertical_alignment="bottom")

@@ -14,15 +14,18 @@ from core.accounts.users import bootstrap_admin
 from core.contacts.records import delete_contacts
 from core.contacts.validation import custom_fields
 from core.duplicates import (
+    blocking,
     duplicate_groups,
     email_key,
     find_duplicates,
     group_members,
     group_of,
     group_summaries,
+    last_run,
     mark_not_duplicates,
     same_email_or_phone,
 )
+from core.duplicates.blocking import BLOCKING_RULES, BlockingCount, bounded
 from core.duplicates.keys import install_macros
 from core.errors import ContactsError
 from core.workspace import define_custom_field, set_identity_fields
@@ -444,3 +447,38 @@ def test_contacts_marked_different_are_not_grouped_through_a_third(con, add_cont
     assert groups_of(con) == [{"p", "q", "r"}]
     mark_not_duplicates(con, ["p", "r"], ACTOR)
     assert not any({"p", "r"} <= group for group in groups_of(con))
+
+
+# --- Blocking rules' pair counts ---------------------------------------------------------------------------
+
+
+def test_a_rules_pairs_stay_within_its_budget_smallest_blocks_first():
+    rule = BLOCKING_RULES[0]
+    sizes = pl.DataFrame({"n": [2, 3, 5, 70], "blocks": [10, 4, 2, 1]})  # 10 + 12 + 20 pairs, then a block of 70
+    assert bounded(rule, sizes, budget=1_000) == BlockingCount(
+        rule=rule.label, pairs=42, left_out=70 * 69 // 2, largest_block=5
+    )
+    assert bounded(rule, sizes, budget=25) == BlockingCount(
+        rule=rule.label, pairs=22, left_out=20 + 70 * 69 // 2, largest_block=3
+    )
+    assert bounded(rule, sizes, budget=5).pairs == 0
+
+
+def test_each_rules_pair_count_is_bounded_and_reported_in_the_run(con, add_contact, monkeypatch):
+    for i in range(6):  # six Ada Quennells: 15 pairs on the name alone
+        add_contact(con, f"q{i}", stored=True, first_name="Ada", last_name="Quennell", city=f"Town{i}")
+    add_contact(con, "s1", stored=True, first_name="Bo", last_name="Silva", birthday=date(1990, 1, 2))
+    add_contact(con, "s2", stored=True, first_name="Bo", last_name="Silva", birthday=date(1990, 1, 2))
+    run = find_duplicates(con, ACTOR)
+    names = {count.rule: count for count in run.rules}
+    assert names["first and last name"].pairs == 16 and names["first and last name"].left_out == 0
+    assert names["last name and birthday"].pairs == 1
+    assert last_run(con) == run
+    monkeypatch.setattr(blocking, "MIN_RULE_BUDGET", 10)  # a budget of 10 pairs: the six-contact block no longer fits
+    monkeypatch.setattr(blocking, "PAIRS_PER_CONTACT", 1)
+    run = find_duplicates(con, ACTOR)
+    names = {count.rule: count for count in run.rules}
+    assert names["first and last name"] == BlockingCount(
+        rule="first and last name", pairs=1, left_out=15, largest_block=2
+    )
+    assert not any({"q0", "q1"} <= group for group in groups_of(con, min_score=0.5))

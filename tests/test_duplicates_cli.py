@@ -52,6 +52,17 @@ def test_duplicates_writes_one_row_per_contact_in_a_group(dup_db: Path, tmp_path
 
 
 @pytest.mark.slow
+def test_duplicates_reports_each_blocking_rules_pairs(dup_db: Path, tmp_path: Path):
+    done = cli("duplicates", "--db", str(dup_db), "--out", str(tmp_path / "groups.csv"))
+    assert done.returncode == 0, done.stderr
+    rules = {count["rule"]: count for count in json.loads(done.stdout)["rules"]}
+    assert {"first and last name", "mailbox name", "identity value"} <= set(rules)
+    assert set(rules["first and last name"]) == {"rule", "pairs", "left_out", "largest_block"}
+    assert sum(count["pairs"] for count in rules.values()) >= 1  # a few people: nothing left out
+    assert all(count["left_out"] == 0 for count in rules.values())
+
+
+@pytest.mark.slow
 def test_duplicates_refuses_a_score_outside_zero_to_one(dup_db: Path, tmp_path: Path):
     done = cli("duplicates", "--db", str(dup_db), "--out", str(tmp_path / "x.csv"), "--min-score", "1.5")
     assert done.returncode != 0 and "between 0 and 1" in done.stderr

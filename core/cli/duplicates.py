@@ -34,6 +34,10 @@ def command_duplicates(args: argparse.Namespace) -> int:
             "likely_groups": sizes.filter(pl.col("kind") == "likely").height,
             "contacts": members.height,
             "seconds": round(run.seconds, 2),
+            "exact_pairs": run.exact_pairs,
+            "likely_pairs": run.likely_pairs,
+            # Each blocking rule's candidate pairs, those its pair budget left out, its largest block paired.
+            "rules": [count.model_dump() for count in run.rules],
         }
     )
     return 0

@@ -8,8 +8,14 @@ on. Keys are expressions over the profile table `dup_profile` (or `dup_identity`
 
 from dataclasses import dataclass
 
+import polars as pl
+from pydantic import BaseModel
+
 # A key shared by more contacts than this says little: skip it, the other keys still meet.
 MAX_BLOCK = 60
+# Each rule's pairs stay within a budget of this many per contact (and at least MIN_RULE_BUDGET): past it,
+# the rule's biggest blocks are left out and its smallest, the most telling keys, kept.
+PAIRS_PER_CONTACT, MIN_RULE_BUDGET = 3, 50_000
 # Keys made of one name and a letter or two block only when at most this many contacts hold them.
 LOOSE_BLOCK = 8
 
@@ -27,6 +33,11 @@ class BlockingRule:
     max_block: int = MAX_BLOCK
     # False: a rule for learning only, whose pairs are too many and too weak to score them all.
     predicts: bool = True
+
+    def block_sizes_sql(self) -> str:
+        """n, blocks: how many keys of this rule n contacts hold, for n of 2 or more."""
+        held = f"SELECT count(*) AS n FROM dup_profile WHERE {self.key} IS NOT NULL GROUP BY {self.key}"
+        return f"SELECT n, count(*) AS blocks FROM ({held}) WHERE n >= 2 GROUP BY n"
 
     def pairs_sql(self, max_block: int | None = None) -> str:
         """SELECT id_a, id_b (id_a < id_b) of contacts sharing this key, skipping keys held by over `max_block`
@@ -47,6 +58,11 @@ class IdentityBlockingRule:
     trains: tuple[str, ...] | None = None
     max_block: int = MAX_BLOCK
     predicts: bool = True
+
+    def block_sizes_sql(self) -> str:
+        """n, blocks: how many values of this column n contacts share within one field, for n of 2 or more."""
+        held = f"SELECT count(*) AS n FROM dup_identity GROUP BY field, {self.column}"
+        return f"SELECT n, count(*) AS blocks FROM ({held}) WHERE n >= 2 GROUP BY n"
 
     def pairs_sql(self, max_block: int | None = None) -> str:
         """SELECT id_a, id_b (id_a < id_b) of contacts agreeing on this column of one identity field."""
@@ -92,6 +108,40 @@ BLOCKING_RULES = (
 )
 
 
-def candidates_sql(rules: tuple[BlockingRule | IdentityBlockingRule, ...], max_block: int | None = None) -> str:
-    """Distinct pairs (id_a < id_b) found by any of the rules that predict."""
-    return "\nUNION\n".join(rule.pairs_sql(max_block) for rule in rules if rule.predicts)
+class BlockingCount(BaseModel):
+    """What one blocking rule contributed to a run: its pairs, the pairs its budget or block cap left out,
+    and the largest block (contacts sharing one key) it still paired."""
+
+    rule: str
+    pairs: int
+    left_out: int
+    largest_block: int
+
+
+def rule_budget(contacts: int) -> int:
+    """The most pairs one rule may propose over `contacts` contacts."""
+    return max(MIN_RULE_BUDGET, PAIRS_PER_CONTACT * contacts)
+
+
+def bounded(rule: BlockingRule | IdentityBlockingRule, sizes: pl.DataFrame, budget: int) -> BlockingCount:
+    """The rule's count within `budget` given its block sizes (n, blocks): blocks are taken smallest first
+    while they fit, up to the rule's max_block."""
+    sizes = sizes.sort("n").with_columns(pairs=pl.col("blocks") * pl.col("n") * (pl.col("n") - 1) // 2)
+    sizes = sizes.with_columns(fits=(pl.col("n") <= rule.max_block) & (pl.col("pairs").cum_sum() <= budget))
+    kept = sizes.filter(pl.col("fits"))
+    largest = int(kept["n"].max() or 1)  # type: ignore[arg-type]
+    pairs = int(kept["pairs"].sum())
+    return BlockingCount(
+        rule=rule.label, pairs=pairs, left_out=int(sizes["pairs"].sum()) - pairs, largest_block=largest
+    )
+
+
+def candidates_sql(
+    rules: tuple[BlockingRule | IdentityBlockingRule, ...],
+    max_block: int | None = None,
+    limits: dict[str, int] | None = None,
+) -> str:
+    """Distinct pairs (id_a < id_b) found by any of the rules that predict; `limits` caps a rule's blocks
+    (by label, see BlockingCount.largest_block) below its max_block."""
+    limits = limits or {}
+    return "\nUNION\n".join(rule.pairs_sql(limits.get(rule.label, max_block)) for rule in rules if rule.predicts)

@@ -16,7 +16,15 @@ import polars as pl
 
 from core.contacts.custom_values import value_rows_sql
 from core.db import frame, rows, scalar, scratch
-from core.duplicates.blocking import BLOCKING_RULES, BlockingRule, IdentityBlockingRule, candidates_sql
+from core.duplicates.blocking import (
+    BLOCKING_RULES,
+    BlockingCount,
+    BlockingRule,
+    IdentityBlockingRule,
+    bounded,
+    candidates_sql,
+    rule_budget,
+)
 from core.duplicates.comparisons import (
     COMPARISONS,
     IDENTITY,
@@ -282,10 +290,21 @@ def conflicting_pairs(
 
 
 class ScoredPairs(NamedTuple):
-    """What scoring finds: likely pairs, and the conflicts that split the groups they would chain."""
+    """What scoring finds: likely pairs, the conflicts that split the groups they would chain, and what each
+    blocking rule proposed."""
 
     likely: pl.DataFrame
     conflicts: pl.DataFrame
+    blocking: list[BlockingCount]
+
+
+def blocking_counts(
+    con: duckdb.DuckDBPyConnection, rules: tuple[BlockingRule | IdentityBlockingRule, ...] = BLOCKING_RULES
+) -> list[BlockingCount]:
+    """Each predicting rule's pairs within its pair budget (core.duplicates.blocking.bounded), from its block
+    sizes in dup_profile / dup_identity."""
+    budget = rule_budget(scalar(con, "SELECT n FROM dup_totals") or 0)
+    return [bounded(rule, frame(con, rule.block_sizes_sql()), budget) for rule in rules if rule.predicts]
 
 
 def score_pairs(
@@ -296,10 +315,10 @@ def score_pairs(
     profile(con)
     try:
         parts = learn_parts(con) if learn else COMPARISONS
+        blocking = blocking_counts(con)
+        candidates = candidates_sql(BLOCKING_RULES, limits={count.rule: count.largest_block for count in blocking})
         # Every candidate's weight; evidence text comes later, only for the pairs that are kept.
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE dup_weights AS {scored_sql(candidates_sql(BLOCKING_RULES), parts=parts)}"
-        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE dup_weights AS {scored_sql(candidates, parts=parts)}")
         contacts = scalar(con, "SELECT n FROM dup_totals")
         prior = math.log2(rate / max(contacts, 1)) if rate else estimate_prior(con, contacts)
         kept = scored_sql("SELECT id_a, id_b FROM dup_weights WHERE weight + $prior >= $floor", True, parts)
@@ -313,7 +332,7 @@ def score_pairs(
             # A pair both exact and likely is exact: it needs no score to be believed.
             likely = likely.join(exact, on=["contact_a", "contact_b"], how="anti")
         linked = likely if exact is None else pl.concat([exact.select(likely.columns), likely])
-        return ScoredPairs(likely, conflicting_pairs(con, linked, parts, prior))
+        return ScoredPairs(likely, conflicting_pairs(con, linked, parts, prior), blocking)
     finally:
         drop_profile(con)
 

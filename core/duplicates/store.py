@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from core.accounts.permissions import writes
 from core.contacts.activity import now
 from core.db import frame, rows, scalar, scratch, transaction
+from core.duplicates.blocking import BlockingCount
 from core.duplicates.exact import exact_pairs
 from core.duplicates.groups import group_members
 from core.duplicates.keys import PLUS_TAG_DOMAINS, email_key, install_macros
@@ -33,6 +34,8 @@ class DuplicateRun(BaseModel):
     exact_pairs: int
     likely_pairs: int
     exact_only: bool
+    # What each blocking rule proposed (none for an exact-only run), most pairs first.
+    rules: list[BlockingCount] = []
 
     @property
     def seconds(self) -> float:
@@ -45,9 +48,10 @@ def find_duplicates(con: duckdb.DuckDBPyConnection, actor: str, exact_only: bool
     started, clock = now(), time.perf_counter()
     exact = exact_pairs(con)
     if exact_only:
+        blocking: list[BlockingCount] = []
         likely, conflicts = exact.clear(), exact.clear().drop("kind")
     else:
-        likely, conflicts = score_pairs(con, exact=exact)
+        likely, conflicts, blocking = score_pairs(con, exact=exact)
     finished = started + timedelta(seconds=time.perf_counter() - clock)
     with transaction(con):
         con.execute("DELETE FROM duplicate_pairs")
@@ -63,11 +67,17 @@ def find_duplicates(con: duckdb.DuckDBPyConnection, actor: str, exact_only: bool
                 con.execute(
                     f"INSERT INTO duplicate_conflicts SELECT contact_a, contact_b, score, evidence FROM {apart}"
                 )
-        con.execute(
+        run_id = scalar(
+            con,
             "INSERT INTO duplicate_runs (started_at, finished_at, actor, contacts, exact_pairs, likely_pairs, "
-            "exact_only) SELECT ?, ?, ?, count(*), ?, ?, ? FROM contacts",
+            "exact_only) SELECT ?, ?, ?, count(*), ?, ?, ? FROM contacts RETURNING run_id",
             [started, finished, actor, exact.height, likely.height, exact_only],
         )
+        if blocking:
+            counts = pl.DataFrame([count.model_dump() for count in blocking]).with_columns(run_id=pl.lit(run_id))
+            with scratch(con, counts) as counted:
+                columns = "run_id, rule, pairs, left_out, largest_block"
+                con.execute(f"INSERT INTO duplicate_run_rules SELECT {columns} FROM {counted}")
     run = last_run(con)
     assert run is not None  # written just above
     return run
@@ -76,7 +86,15 @@ def find_duplicates(con: duckdb.DuckDBPyConnection, actor: str, exact_only: bool
 def last_run(con: duckdb.DuckDBPyConnection) -> DuplicateRun | None:
     """The newest detection run, or None if duplicates were never looked for."""
     found = frame(con, "SELECT * FROM duplicate_runs ORDER BY run_id DESC LIMIT 1").to_dicts()
-    return DuplicateRun(**found[0]) if found else None
+    if not found:
+        return None
+    counts = frame(
+        con,
+        "SELECT rule, pairs, left_out, largest_block FROM duplicate_run_rules WHERE run_id = ? "
+        "ORDER BY pairs DESC, rule",
+        [found[0]["run_id"]],
+    )
+    return DuplicateRun(**found[0], rules=[BlockingCount(**count) for count in counts.to_dicts()])
 
 
 def current_pairs(

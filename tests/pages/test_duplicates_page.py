@@ -253,3 +253,11 @@ def test_an_admin_chooses_the_identity_fields(people, open_page):
     assert not app.exception
     assert any(s.value == "Saved. Find duplicates again to use them." for s in app.success)
     assert [f.key for f in custom_fields(db()) if f.is_identity] == ["member_no"]
+
+
+def test_the_run_summary_shows_each_blocking_rules_pairs(people, open_page):
+    app = open_page("pages/duplicates.py")
+    counts = app.table[0].value
+    assert {"Rule", "Pairs", "Left out (block cap or budget)", "Largest block"} <= set(counts.columns)
+    assert "first and last name" in set(counts["Rule"])
+    assert (counts["Pairs"] >= 0).all()

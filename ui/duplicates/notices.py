@@ -1,5 +1,6 @@
 """What the page says between runs: when duplicates were last looked for, and how the last write went."""
 
+import polars as pl
 import streamlit as st
 
 from core.duplicates import DuplicateRun
@@ -15,6 +16,21 @@ def run_line(run: DuplicateRun) -> str:
     return (
         f"Last looked for duplicates on {run.finished_at:%Y-%m-%d %H:%M} by {plain(run.actor)}, over "
         f"{run.contacts:,} contacts in {run.seconds:.1f} s: {run.exact_pairs:,} exact and {likely} pairs."
+    )
+
+
+def rule_counts(run: DuplicateRun) -> pl.DataFrame:
+    """What each blocking rule proposed in the run, as the run summary shows it."""
+    return pl.DataFrame(
+        [count.model_dump() for count in run.rules],
+        schema={"rule": pl.String, "pairs": pl.Int64, "left_out": pl.Int64, "largest_block": pl.Int64},
+    ).rename(
+        {
+            "rule": "Rule",
+            "pairs": "Pairs",
+            "left_out": "Left out (block cap or budget)",
+            "largest_block": "Largest block",
+        }
     )
 
 
