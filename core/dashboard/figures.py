@@ -18,6 +18,7 @@ from core.dashboard.countries import calling_code_countries
 from core.dashboard.drill import filled_filter
 from core.dashboard.periods import GRAINS, Grain, week_start
 from core.db import frame, rows, scalar
+from core.db.dialect import dialect
 from core.duplicates.groups import components
 from core.duplicates.store import current_pairs, last_run
 from core.views.filters import FilterField, compile_filter, filter_fields
@@ -62,7 +63,7 @@ def kpis(con: duckdb.DuckDBPyConnection, today: date | None = None) -> Kpis:
         SELECT count(*) FILTER (WHERE {IN_VIEW}),
                count(*) FILTER (WHERE c.blocked),
                count(*) FILTER (WHERE {IN_VIEW} AND CAST(c.created_on AS DATE) >= $monday),
-               count(*) FILTER (WHERE {IN_VIEW} AND CAST(c.created_on AS DATE) >= $monday - INTERVAL 7 DAY
+               count(*) FILTER (WHERE {IN_VIEW} AND CAST(c.created_on AS DATE) >= $monday - INTERVAL '7 days'
                                 AND CAST(c.created_on AS DATE) < $monday)
         FROM contacts c
         """,
@@ -86,7 +87,7 @@ def contacts_over_time(
                coalesce(nullif(c.{by}, ''), '{NONE_LABEL}') AS value, count(*) AS contacts
         FROM contacts c
         WHERE {IN_VIEW} AND CAST(c.created_on AS DATE) BETWEEN $start AND $end
-        GROUP BY ALL ORDER BY period, value
+        GROUP BY period, value ORDER BY period, value
         """,
         {"start": start, "end": end},
     )
@@ -103,7 +104,9 @@ def lead_stage_funnel(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return frame(
         con,
         f"""
-        WITH counted AS (SELECT c.lead_stage, count(*) AS contacts FROM contacts c WHERE {IN_VIEW} GROUP BY ALL)
+        WITH counted AS (
+            SELECT c.lead_stage, count(*) AS contacts FROM contacts c WHERE {IN_VIEW} GROUP BY c.lead_stage
+        )
         SELECT coalesce(s.name, counted.lead_stage) AS stage, coalesce(counted.contacts, 0) AS contacts
         FROM lead_stages s FULL JOIN counted ON counted.lead_stage = s.name
         ORDER BY s.position NULLS LAST, stage
@@ -118,7 +121,7 @@ def contacts_by_owner(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         f"""
         SELECT c.owner_id, coalesce(o.name, c.owner_id, 'Unassigned') AS owner, count(*) AS contacts
         FROM contacts c LEFT JOIN owners o ON o.owner_id = c.owner_id
-        WHERE {IN_VIEW} GROUP BY ALL ORDER BY contacts DESC, owner
+        WHERE {IN_VIEW} GROUP BY c.owner_id, o.name ORDER BY contacts DESC, owner
         """,
     )
 
@@ -140,10 +143,11 @@ def contacts_by_country(con: duckdb.DuckDBPyConnection, top: int = 15) -> pl.Dat
     nowhere are left out. Countries compare without case, as the filter's 'is' does.
     """
     # Group a million contacts into a few thousand (country, calling-code prefix) pairs in SQL first.
+    most_written = dialect(con).mode("nullif(c.country, '')")
     pairs = frame(
         con,
         f"""
-        SELECT lower(nullif(c.country, '')) AS key, mode(nullif(c.country, '')) AS country,
+        SELECT lower(nullif(c.country, '')) AS key, {most_written} AS country,
                CASE WHEN nullif(c.country, '') IS NULL THEN substr(c.phone, 2, 3) END AS prefix, count(*) AS contacts
         FROM contacts c WHERE {IN_VIEW} AND (nullif(c.country, '') IS NOT NULL OR starts_with(c.phone, '+'))
         GROUP BY key, prefix
@@ -169,9 +173,10 @@ def subscriptions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         con,
         f"""
         SELECT 'Email' AS channel, 'email_subscription' AS field, c.email_subscription AS status, count(*) AS contacts
-        FROM contacts c WHERE {IN_VIEW} GROUP BY ALL
+        FROM contacts c WHERE {IN_VIEW} GROUP BY c.email_subscription
         UNION ALL
-        SELECT 'SMS', 'sms_subscription', c.sms_subscription, count(*) FROM contacts c WHERE {IN_VIEW} GROUP BY ALL
+        SELECT 'SMS', 'sms_subscription', c.sms_subscription, count(*)
+        FROM contacts c WHERE {IN_VIEW} GROUP BY c.sms_subscription
         ORDER BY channel, status
         """,
     )
@@ -201,8 +206,8 @@ _CUSTOM_FILLED = {  # on a field's column {v} of custom_values
     "text": "{v} <> ''",
     "choice": "{v} IS NOT NULL",
     "checkbox": "{v} IS NOT NULL",
-    "number": "TRY_CAST({v} AS DOUBLE) IS NOT NULL",
-    "datetime": "TRY_CAST({v} AS TIMESTAMP) IS NOT NULL",
+    "number": "{as_double} IS NOT NULL",  # TRY_CAST, through the dialect
+    "datetime": "{as_timestamp} IS NOT NULL",
 }
 
 
@@ -232,10 +237,14 @@ def _custom_filled(con: duckdb.DuckDBPyConnection, fields: dict[str, FilterField
     keys = [field.custom_key for field in fields.values() if field.custom_key is not None]
     if not keys:
         return {}
-    counts = ", ".join(
-        f"count(*) FILTER (WHERE {_CUSTOM_FILLED[fields[f'custom.{key}'].kind].format(v=value_column(key, 'v'))})"
-        for key in keys
-    )
+    store = dialect(con)
+
+    def filled(key: str) -> str:
+        v = value_column(key, "v")
+        test = _CUSTOM_FILLED[fields[f"custom.{key}"].kind]
+        return test.format(v=v, as_double=store.try_cast(v, "DOUBLE"), as_timestamp=store.try_cast(v, "TIMESTAMP"))
+
+    counts = ", ".join(f"count(*) FILTER (WHERE {filled(key)})" for key in keys)
     found = rows(
         con,
         f"SELECT {counts} FROM custom_values v "
@@ -326,10 +335,10 @@ def recent_activity(con: duckdb.DuckDBPyConnection, days: int = 30, today: date 
         """
         SELECT CAST(imported_at AS DATE) AS day, 'Import' AS kind, count(*) AS runs,
                sum(created)::BIGINT AS created, sum(updated)::BIGINT AS updated
-        FROM import_history WHERE CAST(imported_at AS DATE) >= $since GROUP BY ALL
+        FROM import_history WHERE CAST(imported_at AS DATE) >= $since GROUP BY CAST(imported_at AS DATE)
         UNION ALL
         SELECT CAST(started_at AS DATE), 'Ingest', count(*), sum(created)::BIGINT, sum(updated)::BIGINT
-        FROM ingest_runs WHERE CAST(started_at AS DATE) >= $since GROUP BY ALL
+        FROM ingest_runs WHERE CAST(started_at AS DATE) >= $since GROUP BY CAST(started_at AS DATE)
         ORDER BY day, kind
         """,
         {"since": since},

@@ -83,6 +83,15 @@ class Dialect(Protocol):
         """A table function of the integers from `start` up to `stop`, excluded (name its column: `AS r(i)`)."""
         ...
 
+    def mode(self, expression: str) -> str:
+        """An aggregate: the most frequent non-NULL value of `expression` (ties: either store picks one)."""
+        ...
+
+    def database_file_sql(self) -> str:
+        """SQL: one row, the path of the database's file; NULL for an in-memory DuckDB and for PostgreSQL (a
+        server other processes write to: nothing may be kept on this process's write stamps alone)."""
+        ...
+
 
 def _upsert(table: str, columns: list[str], key: list[str]) -> str:
     updates = [column for column in columns if column not in key]
@@ -154,6 +163,12 @@ class DuckDBDialect:
 
     def integer_range(self, start: str, stop: str) -> str:
         return f"range({start}, {stop})"
+
+    def mode(self, expression: str) -> str:
+        return f"mode({expression})"
+
+    def database_file_sql(self) -> str:
+        return "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
 
 
 # Text that reads as a number, or as an ISO date and time, the way DuckDB's TRY_CAST accepts them.
@@ -230,6 +245,12 @@ class PostgresDialect:
 
     def integer_range(self, start: str, stop: str) -> str:
         return f"generate_series({start}, ({stop}) - 1)"
+
+    def mode(self, expression: str) -> str:
+        return f"mode() WITHIN GROUP (ORDER BY {expression})"
+
+    def database_file_sql(self) -> str:
+        return "SELECT CAST(NULL AS text)"
 
 
 DUCKDB = DuckDBDialect()

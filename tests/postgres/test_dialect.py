@@ -111,6 +111,8 @@ def test_duckdb_is_the_raw_connection():
         (lambda d: "SELECT suffix($t, $p), suffix($t, $t || 'x')", {"t": "smith", "p": "ith"}, True),
         (lambda d: "SELECT regexp_matches($t, $p, 'i')", {"t": "Mr. Smith", "p": r"(^|[^[:alnum:]_])(mr\.)"}, True),
         (lambda d: "SELECT regexp_matches($t, $p)", {"t": "Mr Smith", "p": "^mr "}, False),
+        (lambda d: f"SELECT {d.mode('x')} FROM (VALUES ('a'), ('b'), ('b'), (NULL), (NULL), (NULL)) v(x)", None, "b"),
+        (lambda d: d.database_file_sql(), None, None),  # in-memory DuckDB; PostgreSQL is never a file
     ],
 )
 def test_text_and_list_fragments_agree(stores, build, params, expected):
@@ -118,3 +120,12 @@ def test_text_and_list_fragments_agree(stores, build, params, expected):
         expected,
         expected,
     ]
+
+
+@pytest.mark.parametrize(
+    "format", ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S.%f", "on %d/%m at %Hh (TH DDTH) 100%%", 'say "%Y"']
+)
+def test_strftime_reads_as_on_duckdb(stores, format):
+    sql = "SELECT strftime(CAST($at AS TIMESTAMP), $format)"
+    found = [scalar(con, sql, {"at": "2024-05-01 09:05:07.012345", "format": format}) for con in stores]
+    assert found[0] == found[1], found

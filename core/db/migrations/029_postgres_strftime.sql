@@ -1,0 +1,1 @@
+-- PostgreSQL only (029_postgres_strftime.postgres.sql): strftime() and the // operator with DuckDB's meaning.
