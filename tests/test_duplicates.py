@@ -482,3 +482,19 @@ def test_each_rules_pair_count_is_bounded_and_reported_in_the_run(con, add_conta
         rule="first and last name", pairs=1, left_out=15, largest_block=2
     )
     assert not any({"q0", "q1"} <= group for group in groups_of(con, min_score=0.5))
+
+
+def test_the_same_mailbox_elsewhere_than_at_a_provider_is_found_by_its_lower_case(con, add_contact):
+    # Found through the index on lower(trim(email)) (migration 031), whatever the case it was typed in.
+    add_contact(con, "m1", stored=True, email="Ada.Quennell@Example.org")
+    add_contact(con, "m2", stored=True, email="ada.quennell@example.org")
+    add_contact(con, "m3", stored=True, email="ada.quennell+x@example.org")  # not a provider: another mailbox
+    add_contact(con, "m4", stored=True, phone="+14155550142")
+    add_contact(con, "m5", stored=True, phone="+14155550142")
+    assert same_email_or_phone(con, "m2") == ["m1"]
+    assert same_email_or_phone(con, "m4") == ["m5"]
+    indexes = {
+        name
+        for (name,) in con.execute("SELECT index_name FROM duckdb_indexes() WHERE table_name = 'contacts'").fetchall()
+    }
+    assert {"contacts_phone", "contacts_email_trimmed"} <= indexes

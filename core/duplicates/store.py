@@ -189,8 +189,9 @@ def same_email_or_phone(con: duckdb.DuckDBPyConnection, contact_id: str) -> list
     key = email_key(email)
     local, _, domain = (key or "").rpartition("@")
     # A cheap filter that keeps every address with this mailbox, so the exact key is computed for a few rows
-    # only: addresses starting with the key (ILIKE's wildcards only widen it; core stores emails trimmed),
-    # or at a provider that ignores dots and +tags, those starting with the mailbox name once dots are gone.
+    # only. Elsewhere than at a provider that ignores dots or +tags, the key is the address trimmed and lower-cased:
+    # one look-up in the index on lower(trim(email)) (migration 031), like the phone's. At
+    # such a provider, the addresses starting with the mailbox name once dots are gone (a scan).
     params = {"id": contact_id, "phone": phone, "key": key}
     if key is None:
         candidates = "FALSE"
@@ -198,7 +199,7 @@ def same_email_or_phone(con: duckdb.DuckDBPyConnection, contact_id: str) -> list
         candidates = "email ILIKE $first AND starts_with(replace(lower(email), '.', ''), $stem)"
         params |= {"first": f"{local[0]}%", "stem": local.replace(".", "")}
     else:
-        candidates = "email ILIKE $key || '%'"
+        candidates = "lower(trim(email)) = $key"
     install_macros(con)
     found = rows(
         con,
