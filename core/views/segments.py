@@ -253,6 +253,6 @@ def segment_composition(
     return frame(
         con,
         f"SELECT coalesce({label}, '(none)') AS value, count(*) AS contacts FROM contacts c "
-        f"LEFT JOIN owners o ON o.owner_id = c.owner_id WHERE {where} GROUP BY ALL ORDER BY contacts DESC, value",
+        f"LEFT JOIN owners o ON o.owner_id = c.owner_id WHERE {where} GROUP BY 1 ORDER BY contacts DESC, value",
         params,
     )
