@@ -194,7 +194,7 @@ def custom_keys(con: duckdb.DuckDBPyConnection, text: str) -> list[int] | None:
     params = {"search_like": f"%{escape_like(text)}%", "search_word": whole_word_pattern(text)}
     held = rows(
         con,
-        f"SELECT list(row_key) FROM (FROM ({_custom_values_sql(_escape(text), keys)}) LIMIT $limit)",
+        f"SELECT list(row_key) FROM (SELECT * FROM ({_custom_values_sql(_escape(text), keys)}) LIMIT $limit)",
         {**params, "limit": CUSTOM_KEYS_LIMIT + 1},
     )[0][0]
     if not held:
