@@ -79,6 +79,10 @@ class Dialect(Protocol):
         """A list of these expressions (DuckDB `[a, b]`, PostgreSQL `ARRAY[a, b]`)."""
         ...
 
+    def grams(self, text: str, size: int) -> str:
+        """SQL: the list of the distinct substrings of `size` characters of `text` (none when it is shorter)."""
+        ...
+
     def integer_range(self, start: str, stop: str) -> str:
         """A table function of the integers from `start` up to `stop`, excluded (name its column: `AS r(i)`)."""
         ...
@@ -161,6 +165,9 @@ class DuckDBDialect:
     def list_of(self, items: list[str]) -> str:
         return f"[{', '.join(items)}]"
 
+    def grams(self, text: str, size: int) -> str:
+        return f"list_distinct([substr({text}, i, {size}) for i in range(1, length({text}) - {size - 2})])"
+
     def integer_range(self, start: str, stop: str) -> str:
         return f"range({start}, {stop})"
 
@@ -242,6 +249,10 @@ class PostgresDialect:
 
     def list_of(self, items: list[str]) -> str:
         return f"ARRAY[{', '.join(items)}]"
+
+    def grams(self, text: str, size: int) -> str:
+        positions = f"generate_series(1, length({text}) - {size - 1}) AS i"
+        return f"ARRAY(SELECT DISTINCT substr({text}, i, {size}) FROM {positions})"
 
     def integer_range(self, start: str, stop: str) -> str:
         return f"generate_series({start}, ({stop}) - 1)"

@@ -12,4 +12,5 @@ CREATE INDEX search_grams_gram ON search_grams (gram, phone);
 INSERT INTO search_grams
 SELECT DISTINCT substr(term, r.i, 3) AS gram, phone, term_id, term
 FROM search_terms, generate_series(1, length(term) - 2) AS r(i)
+WHERE NOT phone
 ORDER BY phone, gram, term_id;
