@@ -233,9 +233,11 @@ def test_thunderbird_company_row_keeps_its_name_as_company(fresh_db):
 
 def test_ghost_formula_like_values_are_kept_as_written(fresh_db):
     _, mapping, plan = import_real(fresh_db, "ghost-members-formula-like-values.csv")
-    assert mapping["note"] == "" and plan.unmapped == ["note"]  # '+44 123' is a note, not a phone
+    assert mapping["note"] == "note" and plan.unmapped == []  # '+44 123' is a note, not a phone
     rows = frame(fresh_db, "SELECT email, first_name, last_name FROM contacts ORDER BY email").rows()
     assert rows == [("formula2@example.com", "=SUM(A1)", None), ("formula@example.com", "-5", None)]
+    notes = frame(fresh_db, "SELECT c.email, n.body FROM notes n JOIN contacts c USING (contact_id) ORDER BY 1")
+    assert notes.rows() == [("formula2@example.com", "@handle"), ("formula@example.com", "+44 123")]
 
 
 def test_beehiiv_names_are_trimmed_and_a_status_that_is_no_stage_is_warned(fresh_db):
@@ -367,3 +369,11 @@ def test_thunderbird_mixed_delimiters_import_all_four_rows(fresh_db):
     _, _, plan = import_real(fresh_db, "thunderbird-tab_comma_mixed.csv")
     assert plan.counts() == {"created": 4, "updated": 0, "skipped": 0, "rejected": 0}
     assert [email for _, _, email in _people(fresh_db)] == [f"{n}@host.invalid" for n in range(1, 5)]
+
+
+def test_outlook_and_gmail_notes_become_notes_on_the_timeline(fresh_db):
+    for name in ("google-shared-contacts-outlook.csv", "roundcube-gmail.csv"):
+        _, mapping, plan = import_real(fresh_db, name)
+        assert "note" in mapping.values() and not any("note" in column.lower() for column in plan.unmapped)
+    bodies = frame(fresh_db, "SELECT body, author FROM notes ORDER BY body").rows()
+    assert bodies == [("Has 2 kids", "admin"), ('note"note', "admin")]

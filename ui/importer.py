@@ -11,6 +11,7 @@ from core.errors import ContactsError
 from core.importer import ImportOptions, ImportPlan, RawTable, auto_map, mapping_targets, read_table
 from core.importer.commit import problems_csv
 from core.importer.dates import DAY_FIRST, MONTH_FIRST, date_column_reading, default_order
+from core.importer.mapping import NOTE
 from core.importer.planning import Mode, Rule
 from core.importer.reading import CELLS
 from core.workspace import owners, tag_names
@@ -160,7 +161,8 @@ def options_form(con: duckdb.DuckDBPyConnection, mapping: dict[str, str], choice
     rules: dict[str, Rule] = {}
     if mode != "create":
         with st.expander("What an update does to a value that is already there"):
-            for target in sorted({t for t in mapping.values() if t and not t.startswith("new:")}):
+            # A note is always added beside the contact's earlier ones: no rule to choose.
+            for target in sorted({t for t in mapping.values() if t and t != NOTE and not t.startswith("new:")}):
                 rules[target] = st.selectbox(
                     target,
                     list(RULES),

@@ -15,7 +15,7 @@ from core.contacts.models import CustomField
 from core.contacts.rules import FieldRule, custom_rule
 from core.contacts.validation import default_country, system_rule
 from core.importer.dates import DateOrder, default_order, normalise_dates
-from core.importer.mapping import COMBINABLE, new_field_key, repeats_of
+from core.importer.mapping import COMBINABLE, MAX_NOTE_LENGTH, NOTE, new_field_key, repeats_of
 from core.importer.names import split_full_names
 from core.importer.reading import LINE
 
@@ -120,7 +120,10 @@ def clean_fields(
             )
             .drop("__entered")
         )
-    skip = (LINE, "tags", "phone_raw", "email", "phone", MORE_EMAILS, MORE_PHONES)
+    if NOTE in values.columns:
+        values, too_long = _notes(values, label[NOTE])
+        warnings.append(too_long)
+    skip = (LINE, "tags", "phone_raw", "email", "phone", MORE_EMAILS, MORE_PHONES, NOTE)
     rules = _rules(con, [c for c in values.columns if c not in skip and not c.startswith("__written ")], fields)
     # Each rule once per column, giving a struct of value and reason; all columns in one parallel pass.
     checked = values.with_columns(rule.check(pl.col(c)).alias(f"__checked {c}") for c, rule in rules.items())
@@ -134,6 +137,16 @@ def clean_fields(
     values = values.drop(*[f"__checked {c}" for c in rules], *[f"__written {c}" for c in dated])
     values = values.with_columns(_tags()) if "tags" in values.columns else values
     return values, warnings, {label.get(c, c): order for c, order in orders.items()}
+
+
+def _notes(values: pl.DataFrame, column: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A note's text as add_note takes it (the cell is trimmed already, blank is none): one longer than
+    MAX_NOTE_LENGTH characters is warned about and left out, the row imported without it."""
+    length = pl.col(NOTE).str.len_chars()
+    too_long = (length > MAX_NOTE_LENGTH).fill_null(False)
+    reason = pl.format(f"the note is {{}} characters; the limit is {MAX_NOTE_LENGTH:,}", length)
+    warnings = warning_rows(values, too_long, column, pl.col(NOTE), reason, "left out")
+    return values.with_columns(pl.when(too_long).then(None).otherwise(pl.col(NOTE)).alias(NOTE)), warnings
 
 
 def _all_repeats(columns: list[str]) -> bool:

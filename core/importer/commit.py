@@ -15,6 +15,7 @@ from core.contacts.fields import SYSTEM_FIELD_BY_KEY
 from core.db import Scratch, frame, scalar, scratch, transaction
 from core.exporting import csv_bytes
 from core.importer.cleaning import MORE_EMAILS, MORE_PHONES
+from core.importer.mapping import NOTE
 from core.importer.planning import ACTION, TARGET, ImportPlan
 from core.importer.reading import LINE
 from core.views.search_index import refresh_search_index
@@ -68,6 +69,9 @@ def commit_import(
                 refresh_search_index(con, stage, "__id")  # every created or updated row's names, emails and phones
                 report(0.85, "Recording activity")
                 _record_activity(con, stage, changed, plan.file_name, actor, at)
+                if NOTE in plan.staged.columns:
+                    report(0.9, "Adding notes")
+                    _write_notes(con, stage, actor, at)
                 changed_count = scalar(con, f"SELECT count(*) FROM {changed}") + gained_only_channels
         import_id = _record_import(con, plan, counts, actor, at)
     report(1.0, "Done")
@@ -347,6 +351,38 @@ def _write_channels(
                 {"at": at, "actor": actor, "file": plan.file_name},
             )
             return scalar(con, f"SELECT count(*) FROM {gained}") or 0
+
+
+def _write_notes(con: duckdb.DuckDBPyConnection, stage: Scratch, actor: str, at: object) -> None:
+    """Each row's note added to its contact's timeline (created and updated contacts alike: an update adds a
+    note, never replaces one), by the importing user at the import's time, with a 'note added' entry in the
+    activity as add_note writes. A note equal to the contact's latest one is not added again, so importing a
+    file twice does not repeat its notes. An updated contact is touched, as add_note does (see delete_selected)."""
+    latest = (
+        "SELECT contact_id, body FROM (SELECT contact_id, body, row_number() OVER "
+        "(PARTITION BY contact_id ORDER BY created_at DESC, note_id DESC) AS newest FROM notes "
+        f"WHERE contact_id IN (SELECT __id FROM {stage} WHERE {NOTE} IS NOT NULL)) ranked WHERE newest = 1"
+    )
+    new_notes = (
+        f"SELECT s.__id AS contact_id, s.{NOTE} AS body, s.{ACTION} AS action, s.{LINE} AS line FROM {stage} s "
+        f"LEFT JOIN ({latest}) l ON l.contact_id = s.__id "
+        f"WHERE s.{NOTE} IS NOT NULL AND s.{NOTE} IS DISTINCT FROM l.body"
+    )
+    with scratch(con, new_notes, table=True) as added:
+        con.execute(
+            "INSERT INTO notes (contact_id, author, body, created_at) "
+            f"SELECT contact_id, $actor, body, $at FROM {added} ORDER BY line",
+            {"actor": actor, "at": at},
+        )
+        con.execute(
+            "UPDATE contacts SET touches = touches + 1 "
+            f"WHERE contact_id IN (SELECT contact_id FROM {added} WHERE action = 'update')"
+        )
+        con.execute(
+            "INSERT INTO activity (contact_id, happened_at, actor, action, changes) "
+            f"SELECT contact_id, $at, $actor, 'note added', NULL FROM {added}",
+            {"actor": actor, "at": at},
+        )
 
 
 def import_history(con: duckdb.DuckDBPyConnection, limit: int = 50) -> pl.DataFrame:

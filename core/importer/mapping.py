@@ -1,8 +1,8 @@
 """Which field each column of an import fills: automatic by name and synonyms, re-mappable by the user.
 
 A mapping is {column name: target}. A target is a system field key, 'full_name' (split into first and
-last name), 'other_emails' / 'other_phones' (kept beside the first email or phone), 'custom.KEY', 'new:Label'
-(a new custom text field made at commit), or '' to ignore the column.
+last name), 'other_emails' / 'other_phones' (kept beside the first email or phone), 'note' (a note added to the
+contact's timeline), 'custom.KEY', 'new:Label' (a new custom text field made at commit), or '' to ignore the column.
 """
 
 import io
@@ -16,6 +16,8 @@ from core.contacts.validation import custom_fields
 from core.errors import ContactsError
 
 IGNORE = ""
+NOTE = "note"  # the cell's text added as a note on the contact's timeline (core.importer.commit)
+MAX_NOTE_LENGTH = 10_000  # as core.contacts.records.add_note
 HONORIFIC = "new:Title"  # the custom text field an honorific (Mr, Dr) is kept in
 EXTRA_FIELDS = {
     "full_name": "Full name (split)",
@@ -28,6 +30,7 @@ EXTRA_FIELDS = {
     "is_company": "Marks a company (its name is the company's)",
     "channel_type": "Type of the email or phone beside it (Home, * Work)",
     "phone_raw": "Phone as entered (beside a Phone column, as our export writes it)",
+    NOTE: "Note (added to the contact's timeline)",
 }
 IMPORTABLE_SYSTEM_KEYS = (
     "contact_id",
@@ -238,6 +241,9 @@ _SYNONYMS = {
     "sms_subscription": ["sms subscription", "sms status"],
     "social_id": ["social id"],
     "phone_raw": ["phone as entered", "phone raw"],
+    # Free text about the person (Outlook's, Google's and Thunderbird's "Notes"); not "Description" or "Comments",
+    # which some exporters use for other things.
+    NOTE: ["notes", "note", "contact notes", "contact note", "personal notes"],
 }
 
 

@@ -26,7 +26,7 @@ from core.importer.cleaning import (
     error_rows,
     warning_rows,
 )
-from core.importer.mapping import check_mapping, new_field_key
+from core.importer.mapping import MAX_NOTE_LENGTH, NOTE, check_mapping, new_field_key
 from core.importer.reading import CELLS, LINE, MOSTLY_UTF8, RawTable
 from core.workspace import owners
 
@@ -160,7 +160,8 @@ def plan_import(con: duckdb.DuckDBPyConnection, table: RawTable, options: Import
         pl.lit("").alias("column"),
         pl.lit(NOTHING_IDENTIFIES).alias("reason"),
     )
-    staged, dup_errors, combine_warnings = _match(con, values.filter(has_identity), options.mode)
+    note_column = next((column for column, target in mapping.items() if target == NOTE), "")
+    staged, dup_errors, combine_warnings = _match(con, values.filter(has_identity), options.mode, note_column)
     skips = _skip_reasons(staged)
     error_frame = pl.concat([no_identity, dup_errors]).sort("line")
     warning_frame = pl.concat([*warnings, combine_warnings], how="vertical_relaxed")
@@ -248,7 +249,7 @@ def _first_holder(kind: str, keys: Scratch) -> str:
 
 
 def _match(
-    con: duckdb.DuckDBPyConnection, good: pl.DataFrame, mode: Mode
+    con: duckdb.DuckDBPyConnection, good: pl.DataFrame, mode: Mode, note_column: str = ""
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Each row's existing contact (by ID, then any email, then any phone), its action; rows of the same contact
     combined; rows that conflict (another contact's email or phone) rejected."""
@@ -281,7 +282,7 @@ def _match(
             pl.lit("line:") + pl.col(LINE).cast(pl.String),
         )
     )
-    staged, combined = _combine(staged.sort(LINE))
+    staged, combined = _combine(staged.sort(LINE), note_column)
     # A second contact with an email another row already gives keeps its other values, not the email: two
     # people may share a phone, but an email identifies one contact.
     errors, taken = _empty_errors(), empty_warnings()
@@ -310,8 +311,9 @@ def _action(mode: Mode) -> pl.Expr:
     }[mode]
 
 
-def _combine(staged: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Rows of one contact folded into its first row: later rows fill its blanks and add their emails and phones.
+def _combine(staged: pl.DataFrame, note_column: str = "") -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows of one contact folded into its first row: later rows fill its blanks and add their emails and phones;
+    their different notes are joined by a blank line (while the whole stays within a note's limit).
 
     Only the rows whose key repeats are grouped, so a file of distinct contacts pays one duplicate test.
     """
@@ -330,7 +332,9 @@ def _combine(staged: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     )
     many = many.drop("__first")
     lists = [c for c in (MORE_EMAILS, MORE_PHONES, "tags") if c in many.columns]
-    aggregations = [pl.col(c).drop_nulls().first() for c in many.columns if c not in lists and c != "__key"]
+    aggregations = [pl.col(c).drop_nulls().first() for c in many.columns if c not in (*lists, NOTE) and c != "__key"]
+    if NOTE in many.columns:  # each row's note kept, the different ones joined by a blank line
+        aggregations.append(pl.col(NOTE).drop_nulls().unique(maintain_order=True).alias("__notes"))
     for column in lists:
         aggregations.append(
             pl.col(column).list.explode(keep_nulls=False, empty_as_null=False).drop_nulls().unique(maintain_order=True)
@@ -349,8 +353,31 @@ def _combine(staged: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             folded = folded.with_columns(
                 pl.concat_list(later, pl.col(more)).list.unique(maintain_order=True).alias(more)
             ).drop(f"__all {kind}")
+    if "__notes" in folded.columns:
+        folded, too_long = _joined_notes(folded, note_column)
+        warnings = pl.concat([warnings, too_long]).sort("line", maintain_order=True)
     combined = pl.concat([staged.filter(~repeated), folded.select(staged.columns)], how="vertical_relaxed")
     return combined.sort(LINE), warnings
+
+
+def _joined_notes(folded: pl.DataFrame, note_column: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The combined rows' notes joined by a blank line; when that is over a note's limit, the first row's note is
+    kept and the others are warned about as left out."""
+    joined = pl.col("__notes").list.join("\n\n")
+    too_long = joined.str.len_chars() > MAX_NOTE_LENGTH
+    warnings = warning_rows(
+        folded,
+        too_long,
+        note_column,
+        pl.col("__notes").list.slice(1).list.join("\n\n"),
+        pl.format(
+            f"the notes of the combined rows would make one of {{}} characters; the limit is {MAX_NOTE_LENGTH:,}",
+            joined.str.len_chars(),
+        ),
+        "left out (the first row's note is kept)",
+    )
+    note = pl.when(too_long).then(pl.col("__notes").list.first()).when(joined != "").then(joined)
+    return folded.with_columns(note.alias(NOTE)).drop("__notes"), warnings
 
 
 def _maybe(values: pl.DataFrame, key: str) -> pl.Expr:

@@ -6,7 +6,7 @@ from tests.browser.conftest import pick_option, wait_for_app
 from tests.browser.test_contacts_browser import grid_cell, search
 
 CSV = (
-    "E-mail,Given name,Surname,Notes\n"
+    "E-mail,Given name,Surname,Hobby\n"
     "zora.importer@example.com,Zora,Importer,first\n"
     "not-an-email,,,second\n"
     "yuri.importer@example.com,Yuri,Importer,third\n"
@@ -27,7 +27,7 @@ def test_upload_map_dry_run_commit_and_download_rejects(server, page, tmp_path: 
     page.get_by_text("people.csv: 3 rows, 4 columns").wait_for()
     wait_for_app(page)
 
-    choose(page, "Notes", "New custom field (text)")  # the one column the automatic mapping ignores
+    choose(page, "Hobby", "New custom field (text)")  # the one column the automatic mapping ignores
     page.get_by_role("button", name="Dry run").click()
     wait_for_app(page)
     created = page.locator("[data-testid='stMetric']").filter(has_text="Created")

@@ -36,3 +36,21 @@ def test_an_honorific_title_is_offered_as_a_new_field_and_imported(app_db):
         .fetchall()
     )
     assert rows == [("Ada Mary", "King", "Dr."), ("Bob", "Stone", "Mr")]
+
+
+def test_a_notes_column_is_offered_as_a_note_and_added_to_the_timeline(app_db):
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    sign_in_as(app, os.environ.get("CONTACTS_USER", "admin"))
+    app.run()
+    app.switch_page("pages/import_contacts.py")
+    data = b'First Name,E-mail Address,Notes\nAda,ada@example.com,"Met at the fair.\nCall in May."\n'
+    app.session_state["import_table"] = read_table("outlook.csv", data)
+    app = app.run()
+    assert not app.exception
+    select = app.selectbox(key="map:Notes")
+    assert select.value == "note" and "Note (added to the contact's timeline)" in select.options
+    app = next(b for b in app.button if b.label == "Dry run").click().run()
+    app = next(b for b in app.button if b.label.startswith("Import:")).click().run()
+    assert not app.exception
+    notes = db().execute("SELECT body FROM notes n JOIN contacts c USING (contact_id)").fetchall()
+    assert notes == [("Met at the fair.\nCall in May.",)]
