@@ -236,6 +236,13 @@ def test_every_write_path_keeps_the_index(fresh_db, add_contact):
     assert len(indexed(con, "dora") or set()) == 1 and indexed(con, "303 555") is not None
     assert stored_postings(con) == rebuilt_postings(con)
 
+    # An update by import: only the rows it changes or gives additional values are refreshed.
+    _import(con, "Email,Last Name\nann@example.com,Leigh\n")
+    assert indexed(con, "leigh") == {"ann"}
+    _import(con, "Email,E-mail 2 Address\nann@example.com,ann.alt@extra.example\n")
+    assert indexed(con, "extra.example") == {"ann"}
+    assert stored_postings(con) == rebuilt_postings(con)
+
     add_contact(con, "ann2", first_name="Annette", last_name="Leeward", email="annette@second.example")
     merge_contacts(con, "ann", ["ann2"], "admin")
     assert indexed(con, "second.example") == {"ann"}

@@ -189,9 +189,9 @@ def same_email_or_phone(con: duckdb.DuckDBPyConnection, contact_id: str) -> list
     key = email_key(email)
     local, _, domain = (key or "").rpartition("@")
     # A cheap filter that keeps every address with this mailbox, so the exact key is computed for a few rows
-    # only. Elsewhere than at a provider that ignores dots or +tags, the key is the address trimmed and lower-cased:
-    # one look-up in the index on lower(trim(email)) (migration 031), like the phone's. At
-    # such a provider, the addresses starting with the mailbox name once dots are gone (a scan).
+    # only. Elsewhere than at a provider that ignores dots or +tags, the key is the address trimmed and lower-cased
+    # (an equality DuckDB tests fast; no index: see migration 032). At such a provider, the addresses starting
+    # with the mailbox name once dots are gone.
     params = {"id": contact_id, "phone": phone, "key": key}
     if key is None:
         candidates = "FALSE"

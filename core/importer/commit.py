@@ -13,6 +13,7 @@ from core.contacts.activity import now
 from core.contacts.custom_values import add_value_column, value_column
 from core.contacts.fields import SYSTEM_FIELD_BY_KEY
 from core.db import Scratch, frame, scalar, scratch, transaction
+from core.db.dialect import dialect
 from core.exporting import csv_bytes
 from core.importer.cleaning import MORE_EMAILS, MORE_PHONES
 from core.importer.mapping import NOTE
@@ -66,7 +67,8 @@ def commit_import(
                 report(0.7, "Writing custom fields")
                 _write_custom(con, stage, changed, plan, custom)
                 gained_only_channels = _write_channels(con, stage, changed, plan, actor, at)
-                refresh_search_index(con, stage, "__id")  # every created or updated row's names, emails and phones
+                with scratch(con, _reindexed_sql(con, stage, changed, plan)) as reindexed:
+                    refresh_search_index(con, reindexed, "__id")
                 report(0.85, "Recording activity")
                 _record_activity(con, stage, changed, plan.file_name, actor, at)
                 if NOTE in plan.staged.columns:
@@ -351,6 +353,16 @@ def _write_channels(
                 {"at": at, "actor": actor, "file": plan.file_name},
             )
             return scalar(con, f"SELECT count(*) FROM {gained}") or 0
+
+
+def _reindexed_sql(con: duckdb.DuckDBPyConnection, stage: Scratch, changed: Scratch, plan: ImportPlan) -> str:
+    """SQL: the rows whose searched values may have changed: created, changed, or bringing additional emails or
+    phones. An upsert of rows that mostly stay as they were refreshes only these (1M rows with 30% changed
+    refreshed every row: 47 s instead of 13)."""
+    store = dialect(con)
+    columns = [f'"{column}"' for column in (MORE_EMAILS, MORE_PHONES) if column in plan.staged.columns]
+    more = "".join(f" OR {store.list_length(column)} > 0" for column in columns)
+    return f"SELECT __id FROM {stage} WHERE {ACTION} = 'create'{more} UNION SELECT __id FROM {changed}"
 
 
 def _write_notes(con: duckdb.DuckDBPyConnection, stage: Scratch, actor: str, at: object) -> None:

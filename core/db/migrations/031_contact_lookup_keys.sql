@@ -1,4 +1,3 @@
--- A contact's page asks which other contacts hold its phone or its mailbox (core.duplicates.store
--- .same_email_or_phone); without these each open scanned every contact's phone and email (66 ms at 1M).
-CREATE INDEX contacts_phone ON contacts (phone);
-CREATE INDEX contacts_email_trimmed ON contacts ((lower(trim(email))));
+-- Once two indexes on contacts (phone, lower(trim(email))) for the Contact page's live duplicate check. DuckDB
+-- rewrites an indexed row on every update, so they made a 1,000,000-row upsert with 300,000 changes take 43 s
+-- instead of 8.5 s: migration 032 drops them where they were made. Left empty so the numbers stay in order.
