@@ -76,9 +76,12 @@ def latest_job(con: duckdb.DuckDBPyConnection, kind: str, started_by: str | None
     return found[0] if found else None
 
 
-def start_job(con: duckdb.DuckDBPyConnection, kind: str, actor: str, action: str, work: Work) -> Job:
+def start_job(
+    con: duckdb.DuckDBPyConnection, kind: str, actor: str, action: str, work: Work, message: str = "Starting…"
+) -> Job:
     """Run `work` in the background as `actor`, who must be allowed `action`; the job of this kind already running
-    is returned instead of a second one (one at a time per kind)."""
+    is returned instead of a second one (one at a time per kind). `message` is shown until the work reports its
+    own progress (recorded with the job, so the page that started it shows it whatever the thread has done)."""
     require(con, actor, action)
     with _lock:
         running = _threads.get(kind)
@@ -89,8 +92,8 @@ def start_job(con: duckdb.DuckDBPyConnection, kind: str, actor: str, action: str
         job_id = int(
             con.execute(
                 "INSERT INTO jobs (kind, state, message, actor, created_at, started_at) "
-                "VALUES (?, 'running', 'Starting…', ?, ?, ?) RETURNING job_id",
-                [kind, actor, now(), now()],
+                "VALUES (?, 'running', ?, ?, ?, ?) RETURNING job_id",
+                [kind, message, actor, now(), now()],
             ).fetchall()[0][0]
         )
         # Cursors made here, in the caller's thread: one for the work (its transactions), one for progress

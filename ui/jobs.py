@@ -26,9 +26,10 @@ def in_background(contacts: int) -> bool:
     return contacts >= BACKGROUND_FROM
 
 
-def start(kind: str, action: str, work: Work) -> Job:
-    """Start a background job of a kind as the signed-in user (refused, PermissionDenied, without `action`)."""
-    return start_job(db(), kind, user(), action, work)
+def start(kind: str, action: str, work: Work, message: str = "Starting…") -> Job:
+    """Start a background job of a kind as the signed-in user (refused, PermissionDenied, without `action`),
+    showing `message` until the work reports its progress."""
+    return start_job(db(), kind, user(), action, work, message)
 
 
 def show_job(

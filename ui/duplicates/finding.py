@@ -17,12 +17,14 @@ def look_for_duplicates(con: duckdb.DuckDBPyConnection, me: str, contacts: int) 
         forget_groups()
         return True
 
+    looking = f"Looking for exact and likely pairs over {contacts:,} contacts…"
+
     def work(job_con: duckdb.DuckDBPyConnection, progress: Progress) -> dict[str, int]:
-        progress(0.05, f"Looking for exact and likely pairs over {contacts:,} contacts…")
+        progress(0.05, looking)
         run = find_duplicates(job_con, me)  # checks, as `me`, that duplicates may be looked for
         return {"run_id": run.run_id, "exact_pairs": run.exact_pairs, "likely_pairs": run.likely_pairs}
 
-    start(JOB_KIND, "duplicates.find", work)
+    start(JOB_KIND, "duplicates.find", work, looking)
     return False
 
 
