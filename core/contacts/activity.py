@@ -45,13 +45,18 @@ def record_activity(
 
 
 def record_bulk_activity(
-    con: duckdb.DuckDBPyConnection, selected: Scratch, actor: str, action: str, changes: str
+    con: duckdb.DuckDBPyConnection,
+    selected: Scratch,
+    actor: str,
+    action: str,
+    changes: str | None,
+    at: datetime | None = None,
 ) -> None:
     """One entry per contact whose ID `selected` (column contact_id) holds, all in one statement."""
     con.execute(
         "INSERT INTO activity (contact_id, happened_at, actor, action, changes) "
         f"SELECT contact_id, $at, $actor, $action, $changes FROM {selected}",
-        {"at": now(), "actor": actor, "action": action, "changes": changes},
+        {"at": at or now(), "actor": actor, "action": action, "changes": changes},
     )
 
 

@@ -3,13 +3,14 @@
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import datetime
 
 import duckdb
 import polars as pl
 from pydantic import BaseModel
 
 from core.accounts.permissions import writes
-from core.contacts.activity import now
+from core.contacts.activity import now, record_bulk_activity
 from core.contacts.custom_values import add_value_column, value_column
 from core.contacts.fields import SYSTEM_FIELD_BY_KEY
 from core.db import Scratch, frame, scalar, scratch, transaction
@@ -365,7 +366,7 @@ def _reindexed_sql(con: duckdb.DuckDBPyConnection, stage: Scratch, changed: Scra
     return f"SELECT __id FROM {stage} WHERE {ACTION} = 'create'{more} UNION SELECT __id FROM {changed}"
 
 
-def _write_notes(con: duckdb.DuckDBPyConnection, stage: Scratch, actor: str, at: object) -> None:
+def _write_notes(con: duckdb.DuckDBPyConnection, stage: Scratch, actor: str, at: datetime) -> None:
     """Each row's note added to its contact's timeline (created and updated contacts alike: an update adds a
     note, never replaces one), by the importing user at the import's time, with a 'note added' entry in the
     activity as add_note writes. A note equal to the contact's latest one is not added again, so importing a
@@ -390,11 +391,7 @@ def _write_notes(con: duckdb.DuckDBPyConnection, stage: Scratch, actor: str, at:
             "UPDATE contacts SET touches = touches + 1 "
             f"WHERE contact_id IN (SELECT contact_id FROM {added} WHERE action = 'update')"
         )
-        con.execute(
-            "INSERT INTO activity (contact_id, happened_at, actor, action, changes) "
-            f"SELECT contact_id, $at, $actor, 'note added', NULL FROM {added}",
-            {"actor": actor, "at": at},
-        )
+        record_bulk_activity(con, added, actor, "note added", None, at)
 
 
 def import_history(con: duckdb.DuckDBPyConnection, limit: int = 50) -> pl.DataFrame:
