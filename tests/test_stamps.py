@@ -23,11 +23,11 @@ from core.workspace import (
 )
 
 
-def moved(write: Callable[[], object]) -> tuple[bool, bool]:
-    """Whether the workspace and contacts stamps moved across one write."""
-    workspace, contacts = workspace_stamp(), contacts_stamp()
+def moved(con, write: Callable[[], object]) -> tuple[bool, bool]:
+    """Whether the workspace and contacts stamps of `con`'s database moved across one write."""
+    workspace, contacts = workspace_stamp(con), contacts_stamp(con)
     write()
-    return workspace_stamp() != workspace, contacts_stamp() != contacts
+    return workspace_stamp(con) != workspace, contacts_stamp(con) != contacts
 
 
 PRO = parse_filter({"conditions": [{"field": "custom.plan", "op": "is", "value": "pro"}]})
@@ -47,15 +47,20 @@ WORKSPACE_WRITES = {
 
 def test_each_workspace_write_moves_both_stamps(fresh_db):
     for name, write in WORKSPACE_WRITES.items():  # in order: each builds on the one before
-        assert moved(lambda write=write: write(fresh_db)) == (True, True), name
+        assert moved(fresh_db, lambda write=write: write(fresh_db)) == (True, True), name
 
 
 def test_a_contact_write_moves_only_the_contacts_stamp(fresh_db):
-    assert moved(lambda: create_contact(fresh_db, ContactInput(contact_id="ada", first_name="Ada"), "admin")) == (
+    assert moved(
+        fresh_db, lambda: create_contact(fresh_db, ContactInput(contact_id="ada", first_name="Ada"), "admin")
+    ) == (
         False,
         True,
     )
-    assert moved(lambda: update_contact(fresh_db, "ada", {"last_name": "Lovelace"}, 1, "admin")) == (False, True)
+    assert moved(fresh_db, lambda: update_contact(fresh_db, "ada", {"last_name": "Lovelace"}, 1, "admin")) == (
+        False,
+        True,
+    )
 
 
 def test_a_refused_write_moves_no_stamp(fresh_db):
@@ -65,4 +70,4 @@ def test_a_refused_write_moves_no_stamp(fresh_db):
         with pytest.raises(PermissionDenied):
             define_custom_field(fresh_db, "plan", "Plan", "text", actor="maria")
 
-    assert moved(refused) == (False, False)
+    assert moved(fresh_db, refused) == (False, False)

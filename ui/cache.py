@@ -37,7 +37,7 @@ def _filter_fields(_con: duckdb.DuckDBPyConnection, path: str, stamp: int) -> di
 
 def filter_fields(con: duckdb.DuckDBPyConnection) -> dict[str, FilterField]:
     """core.views.filters.filter_fields, until the next workspace write."""
-    return _filter_fields(con, _path(), workspace_stamp())
+    return _filter_fields(con, _path(), workspace_stamp(con))
 
 
 @st.cache_data(max_entries=_KEEP, show_spinner=False)
@@ -47,7 +47,7 @@ def _custom_fields(_con: duckdb.DuckDBPyConnection, path: str, stamp: int) -> li
 
 def custom_fields(con: duckdb.DuckDBPyConnection) -> list[CustomField]:
     """core.contacts.validation.custom_fields, until the next workspace write."""
-    return _custom_fields(con, _path(), workspace_stamp())
+    return _custom_fields(con, _path(), workspace_stamp(con))
 
 
 @st.cache_data(max_entries=_KEEP, show_spinner=False)
@@ -57,12 +57,12 @@ def _owners(_con: duckdb.DuckDBPyConnection, path: str, stamp: int) -> tuple[dic
 
 def owners(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """core.workspace.owners (active owners, by name), until the next workspace write."""
-    return _owners(con, _path(), workspace_stamp())[0]
+    return _owners(con, _path(), workspace_stamp(con))[0]
 
 
 def owner_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """core.workspace.owner_names (deactivated ones too), until the next workspace write."""
-    return _owners(con, _path(), workspace_stamp())[1]
+    return _owners(con, _path(), workspace_stamp(con))[1]
 
 
 @st.cache_data(max_entries=_KEEP, show_spinner=False)
@@ -72,7 +72,7 @@ def _lead_stages(_con: duckdb.DuckDBPyConnection, path: str, stamp: int) -> list
 
 def lead_stages(con: duckdb.DuckDBPyConnection) -> list[str]:
     """core.workspace.lead_stages, until the next workspace write."""
-    return _lead_stages(con, _path(), workspace_stamp())
+    return _lead_stages(con, _path(), workspace_stamp(con))
 
 
 @st.cache_data(max_entries=_KEEP, show_spinner=False)
@@ -82,7 +82,7 @@ def _column_choices(_con: duckdb.DuckDBPyConnection, path: str, stamp: int) -> d
 
 def column_choices(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """core.workspace.column_choices, until the next workspace write."""
-    return _column_choices(con, _path(), workspace_stamp())
+    return _column_choices(con, _path(), workspace_stamp(con))
 
 
 @st.cache_data(max_entries=_KEEP, show_spinner=False)
@@ -92,7 +92,7 @@ def _table_columns(_con: duckdb.DuckDBPyConnection, path: str, stamp: int, user:
 
 def table_columns(con: duckdb.DuckDBPyConnection, user: str) -> list[str]:
     """core.workspace.table_columns of a user, until the next workspace write (choosing columns is one)."""
-    return _table_columns(con, _path(), workspace_stamp(), user)
+    return _table_columns(con, _path(), workspace_stamp(con), user)
 
 
 @st.cache_data(max_entries=_KEEP, show_spinner=False)
@@ -102,7 +102,7 @@ def _all_segments(_con: duckdb.DuckDBPyConnection, path: str, stamp: int) -> lis
 
 def all_segments(con: duckdb.DuckDBPyConnection) -> list[Segment]:
     """core.views.segments.all_segments, until the next workspace write."""
-    return _all_segments(con, _path(), workspace_stamp())
+    return _all_segments(con, _path(), workspace_stamp(con))
 
 
 @st.cache_data(max_entries=_KEEP, show_spinner=False)
@@ -112,7 +112,7 @@ def _tag_names(_con: duckdb.DuckDBPyConnection, path: str, stamp: int) -> list[s
 
 def tag_names(con: duckdb.DuckDBPyConnection) -> list[str]:
     """core.workspace.tag_names, until the next write of any kind (a contact edit may add a tag)."""
-    return _tag_names(con, _path(), contacts_stamp())
+    return _tag_names(con, _path(), contacts_stamp(con))
 
 
 @st.cache_data(max_entries=_KEEP, show_spinner=False)
@@ -122,7 +122,7 @@ def _segment_summaries(_con: duckdb.DuckDBPyConnection, path: str, stamp: int, u
 
 def segment_summaries(con: duckdb.DuckDBPyConnection, user: str) -> pl.DataFrame:
     """core.views.segments.segment_summaries (with counts) for a user, until the next write of any kind."""
-    return _segment_summaries(con, _path(), contacts_stamp(), user)
+    return _segment_summaries(con, _path(), contacts_stamp(con), user)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -136,4 +136,4 @@ def list_page(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> Cont
     """core.views.queries.list_contacts, until the next write of any kind, and for a minute at most (a filter
     "within the last N days" moves with the clock): the list everyone opens first, a segment opened again, a
     page turned back cost no query."""
-    return _list_page(con, view, _path(), contacts_stamp(), int(time.time() // 60), user, view.model_dump_json())
+    return _list_page(con, view, _path(), contacts_stamp(con), int(time.time() // 60), user, view.model_dump_json())

@@ -22,14 +22,15 @@ from ui.cache import filter_fields  # until the next workspace write
 LINK = "link"  # the column of each chart's frame holding the list filter (as URL JSON) its bar opens
 
 
-def _cached(name: str, compute: Callable[[], Any], *key: object) -> Any:
+def _cached(con: duckdb.DuckDBPyConnection, name: str, compute: Callable[[], Any], *key: object) -> Any:
     """`compute()` kept per database, write stamp and arguments: it runs again only after a write.
 
     The stamp is core.stamps.contacts_stamp: every writer of core moves it after its commit (the detection,
     import and ingest jobs, merges, users and stages included), and no other process writes the file the app
-    holds. (core.dashboard.data_stamp, a SQL fingerprint of the same, cost 18-60 ms a rerun at 1,000,000.)
+    holds; on PostgreSQL the stamp is in the database and moves with every app process's writes. (core.dashboard.
+    data_stamp, a SQL fingerprint of the same, cost 18-60 ms a rerun at 1,000,000.)
     """
-    return _cache(name, database_target(), contacts_stamp(), *key, _compute=compute)
+    return _cache(name, database_target(), contacts_stamp(con), *key, _compute=compute)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -40,7 +41,7 @@ def _cache(name: str, *key: object, _compute: Callable[[], Any]) -> Any:
 def figures(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Every figure but the over-time chart, computed once per change of the data."""
     fields = filter_fields(con)
-    return _cached("figures", lambda: _all_figures(con, fields))
+    return _cached(con, "figures", lambda: _all_figures(con, fields))
 
 
 def _links(frame: pl.DataFrame, make: Callable[..., Filter | None], *columns: str) -> pl.DataFrame:
@@ -69,7 +70,7 @@ def over_time(
 ) -> pl.DataFrame:
     """Contacts created per period, split by source or channel, each bar part with its list filter."""
     found = _cached(
-        "over_time", lambda: dashboard.contacts_over_time(con, start, end, grain, by), start, end, grain, by
+        con, "over_time", lambda: dashboard.contacts_over_time(con, start, end, grain, by), start, end, grain, by
     )
 
     def link(period: date, value: str) -> Filter:

@@ -7,6 +7,7 @@ registers the function, so tests/test_permissions.py walks every writer × role,
 that takes an acting user without a rule fails that test. Unknown and deactivated users can do nothing.
 """
 
+import contextlib
 import functools
 import inspect
 from collections.abc import Callable
@@ -136,11 +137,16 @@ def writes(action: str, actor: str = "actor", contact: str | None = None) -> Cal
         def checked(*args: P.args, **kwargs: P.kwargs) -> R:
             bound = signature.bind(*args, **kwargs)
             contact_id = bound.arguments.get(contact) if contact else None
-            require(bound.arguments["con"], bound.arguments.get(actor), action, contact_id)
+            con = bound.arguments["con"]
+            require(con, bound.arguments.get(actor), action, contact_id)
             try:
-                return function(*args, **kwargs)
-            finally:  # committed (or failed: a needless move costs a re-read, never a stale one)
-                note_write(action)
+                result = function(*args, **kwargs)
+            except BaseException:  # it may have committed part: a needless move costs a re-read, never a stale one
+                with contextlib.suppress(Exception):  # the writer's own error is the one to see
+                    note_write(action, con)
+                raise
+            note_write(action, con)  # committed
+            return result
 
         checked.action = action  # type: ignore[attr-defined]
         checked.actor_parameter = actor  # type: ignore[attr-defined]

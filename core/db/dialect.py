@@ -17,6 +17,9 @@ class Dialect(Protocol):
     """What differs between the stores; DuckDB's spelling is the reference."""
 
     name: str
+    # Whether one process alone writes the database (a DuckDB file: its write stamps may live in that process's
+    # memory) or several may (PostgreSQL: the stamps live in the database, core/stamps.py).
+    one_writer_process: bool
 
     def list_agg(self, expression: str, order_by: str = "") -> str:
         """An aggregate collecting `expression` into a list (DuckDB list, PostgreSQL array)."""
@@ -110,6 +113,7 @@ class DuckDBDialect:
     """DuckDB 2.0.1."""
 
     name = "duckdb"
+    one_writer_process = True
 
     def list_agg(self, expression: str, order_by: str = "") -> str:
         return f"list({expression}{' ORDER BY ' + order_by if order_by else ''})"
@@ -194,6 +198,7 @@ class PostgresDialect:
     """PostgreSQL 15."""
 
     name = "postgres"
+    one_writer_process = False
 
     def list_agg(self, expression: str, order_by: str = "") -> str:
         return f"array_agg({expression}{' ORDER BY ' + order_by if order_by else ''})"

@@ -94,7 +94,7 @@ def database_stamp(con: duckdb.DuckDBPyConnection) -> tuple[str, tuple[int, int]
         changed = os.stat(path).st_mtime_ns
     except OSError:
         changed = 0
-    return path, (contacts_stamp(), changed)
+    return path, (contacts_stamp(con), changed)
 
 
 def vocabulary(

@@ -1,0 +1,2 @@
+-- PostgreSQL only (026_write_stamps.postgres.sql): the write stamps in the database, so every app process sees
+-- every process's writes. A DuckDB file has one writing process, which keeps its stamps in memory (core/stamps.py).
