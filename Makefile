@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 export CONTACTS_DB ?= data/contacts.duckdb
 PORT ?= 8501
+CLUSTER_PORT ?= 8500
 # Tests run on every core in parallel; a test file stays on one worker (its servers and databases are per file).
 PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
 
-.PHONY: run test test-fast test-faults lint bench bench-load demo clean
+.PHONY: run run-cluster test test-fast test-faults lint bench bench-load demo clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +28,12 @@ run: $(VENV)/.runtime
 	@echo "Channels post events to http://localhost:$(PORT)/api/ingest with the token in \$$CONTACTS_INGEST_TOKEN," \
 		"else the one kept in $(CONTACTS_DB).ingest-token (python -m core ingest --url finds it)."
 	$(BIN)/streamlit run server.py --server.port $(PORT) --server.address localhost
+
+## Three app processes on one PostgreSQL behind nginx on localhost:$(CLUSTER_PORT) (README, "Running for a team"):
+## a throwaway PostgreSQL with the demo unless CONTACTS_DB is a postgresql:// URL. Ctrl-C stops everything.
+## CLUSTER_ARGS passes options, e.g. CLUSTER_ARGS="--from data/contacts.duckdb --processes 4".
+run-cluster: $(VENV)/.runtime
+	$(BIN)/python -m core.cli.cluster --port $(CLUSTER_PORT) $(CLUSTER_ARGS)
 
 ## Run every check and test: lint, format, types, then core, pages (AppTest) and real-browser tests.
 test: lint
