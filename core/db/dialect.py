@@ -20,6 +20,9 @@ class Dialect(Protocol):
     # Whether one process alone writes the database (a DuckDB file: its write stamps may live in that process's
     # memory) or several may (PostgreSQL: the stamps live in the database, core/stamps.py).
     one_writer_process: bool
+    # The setting of how many threads run one query in this process (DuckDB's `threads`: core.jobs lowers it while
+    # a job works); None where the server schedules its own work (PostgreSQL).
+    threads_setting: str | None
 
     def list_agg(self, expression: str, order_by: str = "") -> str:
         """An aggregate collecting `expression` into a list (DuckDB list, PostgreSQL array)."""
@@ -39,6 +42,22 @@ class Dialect(Protocol):
 
     def empty_list(self) -> str:
         """An empty list of text."""
+        ...
+
+    def list_concat_new(self, items: str, added: str) -> str:
+        """The list `items` followed by the items of `added` it does not hold (in `added`'s order)."""
+        ...
+
+    def list_without(self, items: str, removed: str) -> str:
+        """The list `items` without the items the list `removed` holds (order kept)."""
+        ...
+
+    def list_has_all(self, items: str, wanted: str) -> str:
+        """Whether the list `items` holds every item of the list `wanted`."""
+        ...
+
+    def list_has_any(self, items: str, wanted: str) -> str:
+        """Whether the list `items` holds an item of the list `wanted`."""
         ...
 
     def contains(self, text: str, part: str) -> str:
@@ -99,6 +118,25 @@ class Dialect(Protocol):
         server other processes write to: nothing may be kept on this process's write stamps alone)."""
         ...
 
+    def storage_order(self, alias: str) -> str:
+        """An expression ordering the rows of the table `alias` as they are stored (an UPDATE reading its rows in
+        that order touches the storage in one pass: many times faster on DuckDB)."""
+        ...
+
+    def json_object(self, pairs: list[tuple[str, str]]) -> str:
+        """A JSON object of (key, SQL expression) pairs; the keys are constants of the code, never user values."""
+        ...
+
+    def record_list_agg(self, fields: list[str], order_by: str, where: str) -> str:
+        """An aggregate: the rows matching `where`, in `order_by` order, as a list of records of `fields` (text
+        columns). DuckDB answers a list of structs; PostgreSQL a JSON array, read as text: a String column to
+        decode with Polars' `str.json_decode` (core.exporting.export_frame)."""
+        ...
+
+    def empty_record_list(self, fields: list[str]) -> str:
+        """An empty list of records of `fields` (text columns), typed as `record_list_agg` answers."""
+        ...
+
 
 def _upsert(table: str, columns: list[str], key: list[str]) -> str:
     updates = [column for column in columns if column not in key]
@@ -114,6 +152,7 @@ class DuckDBDialect:
 
     name = "duckdb"
     one_writer_process = True
+    threads_setting: str | None = "threads"
 
     def list_agg(self, expression: str, order_by: str = "") -> str:
         return f"list({expression}{' ORDER BY ' + order_by if order_by else ''})"
@@ -129,6 +168,18 @@ class DuckDBDialect:
 
     def empty_list(self) -> str:
         return "[]::VARCHAR[]"
+
+    def list_concat_new(self, items: str, added: str) -> str:
+        return f"list_concat({items}, list_filter({added}, lambda x: NOT list_contains({items}, x)))"
+
+    def list_without(self, items: str, removed: str) -> str:
+        return f"list_filter({items}, lambda t: NOT list_contains({removed}, t))"
+
+    def list_has_all(self, items: str, wanted: str) -> str:
+        return f"list_has_all({items}, {wanted})"
+
+    def list_has_any(self, items: str, wanted: str) -> str:
+        return f"list_has_any({items}, {wanted})"
 
     def contains(self, text: str, part: str) -> str:
         return f"contains({text}, {part})"
@@ -181,6 +232,29 @@ class DuckDBDialect:
     def database_file_sql(self) -> str:
         return "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
 
+    def storage_order(self, alias: str) -> str:
+        return f"{alias}.rowid"
+
+    def json_object(self, pairs: list[tuple[str, str]]) -> str:
+        return "to_json({" + ", ".join(f"'{_json_key(key)}': {value}" for key, value in pairs) + "})"
+
+    def record_list_agg(self, fields: list[str], order_by: str, where: str) -> str:
+        record = "{" + ", ".join(f"'{_json_key(field)}': {field}" for field in fields) + "}"
+        return f"list({record} ORDER BY {order_by}) FILTER (WHERE {where})"
+
+    def empty_record_list(self, fields: list[str]) -> str:
+        return f"[]::STRUCT({', '.join(f'{_json_key(field)} VARCHAR' for field in fields)})[]"
+
+
+_KEY = re.compile(r"^[a-z_][a-z0-9_ ]*$")
+
+
+def _json_key(key: str) -> str:
+    """A record's field name or a JSON key, checked: written into SQL as it is."""
+    if not _KEY.match(key):
+        raise ValueError(f"not a plain key: {key!r}")
+    return key
+
 
 # Text that reads as a number, or as an ISO date and time, the way DuckDB's TRY_CAST accepts them.
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
@@ -199,6 +273,7 @@ class PostgresDialect:
 
     name = "postgres"
     one_writer_process = False
+    threads_setting: str | None = None
 
     def list_agg(self, expression: str, order_by: str = "") -> str:
         return f"array_agg({expression}{' ORDER BY ' + order_by if order_by else ''})"
@@ -214,6 +289,20 @@ class PostgresDialect:
 
     def empty_list(self) -> str:
         return "ARRAY[]::text[]"
+
+    def list_concat_new(self, items: str, added: str) -> str:
+        kept = f"SELECT x FROM unnest({added}) WITH ORDINALITY AS added(x, i) WHERE NOT (x = ANY({items})) ORDER BY i"
+        return f"array_cat({items}, ARRAY({kept}))"
+
+    def list_without(self, items: str, removed: str) -> str:
+        kept = f"SELECT t FROM unnest({items}) WITH ORDINALITY AS kept(t, i) WHERE NOT (t = ANY({removed})) ORDER BY i"
+        return f"ARRAY({kept})"
+
+    def list_has_all(self, items: str, wanted: str) -> str:
+        return f"({items} @> {wanted})"
+
+    def list_has_any(self, items: str, wanted: str) -> str:
+        return f"({items} && {wanted})"
 
     def contains(self, text: str, part: str) -> str:
         return f"(strpos({text}, {part}) > 0)"
@@ -267,6 +356,19 @@ class PostgresDialect:
 
     def database_file_sql(self) -> str:
         return "SELECT CAST(NULL AS text)"
+
+    def storage_order(self, alias: str) -> str:
+        return f"{alias}.ctid"
+
+    def json_object(self, pairs: list[tuple[str, str]]) -> str:
+        return "json_build_object(" + ", ".join(f"'{_json_key(key)}', {value}" for key, value in pairs) + ")"
+
+    def record_list_agg(self, fields: list[str], order_by: str, where: str) -> str:
+        record = self.json_object([(field, field) for field in fields])
+        return f"json_agg({record} ORDER BY {order_by}) FILTER (WHERE {where})"
+
+    def empty_record_list(self, fields: list[str]) -> str:
+        return "CAST('[]' AS json)"
 
 
 DUCKDB = DuckDBDialect()

@@ -1,11 +1,13 @@
 """Each dialect fragment means the same on DuckDB and PostgreSQL: evaluated on both, the answers agree."""
 
+import json
 from datetime import date
 
 import duckdb
+import polars as pl
 import pytest
 
-from core.db import open_database, rows, scalar
+from core.db import frame, open_database, rows, scalar
 from core.db.dialect import DUCKDB, POSTGRES, dialect
 
 pytestmark = pytest.mark.postgres
@@ -129,3 +131,53 @@ def test_strftime_reads_as_on_duckdb(stores, format):
     sql = "SELECT strftime(CAST($at AS TIMESTAMP), $format)"
     found = [scalar(con, sql, {"at": "2024-05-01 09:05:07.012345", "format": format}) for con in stores]
     assert found[0] == found[1], found
+
+
+def test_json_objects_agree(stores):
+    for con in stores:
+        d = dialect(con)
+        got = scalar(
+            con,
+            f"SELECT CAST({d.json_object([('before', 'NULL'), ('after', 'CAST($v AS VARCHAR)')])} AS VARCHAR)",
+            {"v": "Zoë"},
+        )
+        assert json.loads(got) == {"before": None, "after": "Zoë"}
+    with pytest.raises(ValueError):
+        DUCKDB.json_object([("x'); DROP TABLE contacts; --", "1")])
+
+
+def test_record_lists_read_alike(stores):
+    """A list of records: DuckDB's structs, PostgreSQL's JSON text decoded by Polars, the same frame."""
+    found = []
+    for con in stores:
+        d = dialect(con)
+        fields = ["value", "label"]
+        data = frame(
+            con,
+            f"SELECT k, coalesce({d.record_list_agg(fields, 'p', 'value IS NOT NULL')}, "
+            f"{d.empty_record_list(fields)}) AS r "
+            "FROM (VALUES (1, 'b', NULL, 2), (1, 'a', 'work', 1), (2, NULL, NULL, 1)) t(k, value, label, p) "
+            "GROUP BY k ORDER BY k",
+        )
+        if data.schema["r"] == pl.String:
+            data = data.with_columns(
+                pl.col("r").str.json_decode(pl.List(pl.Struct({"value": pl.String, "label": pl.String})))
+            )
+        found.append(data.to_dicts())
+    assert (
+        found[0]
+        == found[1]
+        == [
+            {"k": 1, "r": [{"value": "a", "label": "work"}, {"value": "b", "label": None}]},
+            {"k": 2, "r": []},
+        ]
+    )
+
+
+def test_storage_order_and_threads_setting(stores):
+    for con in stores:
+        d = dialect(con)
+        con.execute("CREATE TEMP TABLE so (x INTEGER)")
+        con.execute("INSERT INTO so VALUES (3), (1), (2)")
+        assert [r[0] for r in rows(con, f"SELECT x FROM so ORDER BY {d.storage_order('so')}")] == [3, 1, 2]
+    assert DUCKDB.threads_setting == "threads" and POSTGRES.threads_setting is None
