@@ -38,6 +38,9 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 # a request costs and the answer's size (`python -m core ingest --url` sends 20,000 lines a request).
 MAX_LINES = 50_000
 MAX_ORIGIN_LENGTH = 200
+# PostgreSQL (several app processes): a serialization failure, a deadlock, a lock wait over the session's
+# timeout, or a key another process's run inserted meanwhile: sent again, the events find what that run wrote.
+_RETRY = ("40001", "40P01", "55P03", "23505")
 
 
 def _refusal(status: int, reason: str, **extra: object) -> JSONResponse:
@@ -60,7 +63,9 @@ def _ingest(lines: list[str], origin: str) -> JSONResponse:
             return _refusal(400, "The body holds no valid event." if bad else "The body holds no event.", malformed=bad)
         report = ingest_events(con, events, malformed, actor="channels", origin=origin)
         return JSONResponse(report.model_dump())
-    except duckdb.TransactionException as error:
+    except Exception as error:
+        if not isinstance(error, duckdb.TransactionException) and getattr(error, "sqlstate", None) not in _RETRY:
+            raise
         return _refusal(409, f"Another change touched the same contacts; send the events again. ({error})")
     finally:
         con.close()
