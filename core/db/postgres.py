@@ -94,11 +94,17 @@ def _split_placeholders(sql: str) -> tuple[tuple[str, ...], tuple[str | int, ...
     return tuple(pieces), tuple(holders)
 
 
-def _cast_for(value: Any) -> str:
+# The array types an empty list is tried as, in order (see PostgresConnection.execute): its items cannot tell.
+EMPTY_LIST_TYPES = ("text", "bigint")
+
+
+def _cast_for(value: Any, empty_list: str = EMPTY_LIST_TYPES[0]) -> str:
     """A cast that gives a list parameter its array type (psycopg sends a list of text as `unknown[]`)."""
     if not isinstance(value, list | tuple):
         return ""
     kinds = {type(item) for item in value if item is not None}
+    if not kinds:
+        return f"::{empty_list}[]"
     if kinds <= {str}:
         return "::text[]"
     if kinds <= {int}:
@@ -174,9 +180,9 @@ def _skip_space(sql: str, index: int) -> int:
     return index
 
 
-def translate(sql: str, params: Params) -> tuple[str, Params]:
+def translate(sql: str, params: Params, empty_list: str = EMPTY_LIST_TYPES[0]) -> tuple[str, Params]:
     """DuckDB-style SQL and parameters (`?` with a list, `$name` with a dict) as psycopg's (`%s`, `%(name)s`),
-    unnamed subqueries named (see name_subqueries)."""
+    unnamed subqueries named (see name_subqueries); an empty list is sent as an array of `empty_list`."""
     sql = name_subqueries(sql)
     if params is None:
         return sql, None
@@ -186,7 +192,7 @@ def translate(sql: str, params: Params) -> tuple[str, Params]:
         named = {str(key): value for key, value in params.items()}
         for holder, piece in zip(holders, pieces[1:], strict=True):
             key = str(holder)
-            out.append(f"%({key})s{_cast_for(named.get(key))}{piece}")
+            out.append(f"%({key})s{_cast_for(named.get(key), empty_list)}{piece}")
         return "".join(out), named
     values = list(params)
     if any(isinstance(holder, str) for holder in holders):
@@ -195,11 +201,18 @@ def translate(sql: str, params: Params) -> tuple[str, Params]:
         # $2 before $1, or one used twice: name them so psycopg can reuse a value
         named = {f"p{spot}": value for spot, value in enumerate(values)}
         for holder, piece in zip(holders, pieces[1:], strict=True):
-            out.append(f"%(p{holder})s{_cast_for(named[f'p{holder}'])}{piece}")
+            out.append(f"%(p{holder})s{_cast_for(named[f'p{holder}'], empty_list)}{piece}")
         return "".join(out), named
     for holder, piece in zip(holders, pieces[1:], strict=True):
-        out.append(f"%s{_cast_for(values[int(holder)])}{piece}")
+        out.append(f"%s{_cast_for(values[int(holder)], empty_list)}{piece}")
     return "".join(out), values
+
+
+def _has_empty_list(params: Params) -> bool:
+    if params is None:
+        return False
+    values = params.values() if isinstance(params, Mapping) else params
+    return any(isinstance(value, list | tuple) and not any(item is not None for item in value) for value in values)
 
 
 # --- Result types ----------------------------------------------------------------------------------------------
@@ -294,11 +307,39 @@ class PostgresConnection:
 
     def execute(self, sql: str, params: Params = None) -> PostgresConnection:
         """Run one statement (or several, without parameters); returns the connection, like DuckDB."""
+        if _has_empty_list(params):
+            self._take_result(self._execute_typing_empty_lists(sql, params))
+            return self
         statement, values = translate(sql, params)
         cursor = self._open_session().cursor()
         cursor.execute(statement, values, prepare=False)
         self._take_result(cursor)
         return self
+
+    def _execute_typing_empty_lists(self, sql: str, params: Params) -> psycopg.Cursor:
+        """Run a statement given an empty list: its items cannot tell its type (DuckDB's empty list fits any), so it
+        is sent as each of EMPTY_LIST_TYPES in turn until the statement type-checks (`row_key IN (SELECT
+        unnest($keys))` wants bigint[], `contact_id IN (...)` text[]). Inside a transaction each try runs under a
+        savepoint, so a refused type leaves the transaction usable."""
+        session = self._open_session()
+        in_transaction = session.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        for spot, element in enumerate(EMPTY_LIST_TYPES):
+            statement, values = translate(sql, params, element)
+            cursor = session.cursor()
+            if in_transaction:
+                cursor.execute("SAVEPOINT empty_list")
+            try:
+                cursor.execute(statement, values, prepare=False)
+            except (psycopg.errors.UndefinedFunction, psycopg.errors.DatatypeMismatch):
+                if in_transaction:
+                    session.execute("ROLLBACK TO SAVEPOINT empty_list")
+                if spot == len(EMPTY_LIST_TYPES) - 1:
+                    raise
+                continue
+            if in_transaction:
+                session.execute("RELEASE SAVEPOINT empty_list")
+            return cursor
+        raise AssertionError("unreachable")
 
     def executemany(self, sql: str, params: Sequence[Params]) -> PostgresConnection:
         """Run one statement once per parameter set."""

@@ -7,7 +7,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from core.db import frame, open_database, rows, scalar
+from core.db import frame, open_database, rows, scalar, transaction
 from core.db.dialect import DUCKDB, POSTGRES, dialect
 
 pytestmark = pytest.mark.postgres
@@ -181,3 +181,42 @@ def test_storage_order_and_threads_setting(stores):
         con.execute("INSERT INTO so VALUES (3), (1), (2)")
         assert [r[0] for r in rows(con, f"SELECT x FROM so ORDER BY {d.storage_order('so')}")] == [3, 1, 2]
     assert DUCKDB.threads_setting == "threads" and POSTGRES.threads_setting is None
+
+
+@pytest.mark.parametrize(
+    ("build", "params", "expected"),
+    [
+        (
+            lambda d: f"SELECT {d.list_concat_new('$a', '$b')}",
+            {"a": ["x", "y"], "b": ["z", "y", "w"]},
+            ["x", "y", "z", "w"],
+        ),
+        (lambda d: f"SELECT {d.list_concat_new('$a', '$b')}", {"a": ["x"], "b": ["x"]}, ["x"]),
+        (lambda d: f"SELECT {d.list_without('$a', '$b')}", {"a": ["c", "a", "b"], "b": ["a", "z"]}, ["c", "b"]),
+        (lambda d: f"SELECT {d.list_without('$a', '$b')}", {"a": ["a"], "b": ["a"]}, []),
+        (lambda d: f"SELECT {d.list_has_all('$a', '$b')}", {"a": ["x", "y"], "b": ["y", "x"]}, True),
+        (lambda d: f"SELECT {d.list_has_all('$a', '$b')}", {"a": ["x"], "b": ["x", "y"]}, False),
+        (lambda d: f"SELECT {d.list_has_any('$a', '$b')}", {"a": ["x", "y"], "b": ["q", "y"]}, True),
+        (lambda d: f"SELECT {d.list_has_any('$a', '$b')}", {"a": ["x"], "b": ["q"]}, False),
+    ],
+)
+def test_list_set_fragments_agree(stores, build, params, expected):
+    assert [list(found) if isinstance(found, list | tuple) else found for found in both(stores, build, params)] == [
+        expected,
+        expected,
+    ]
+
+
+def test_an_empty_list_fits_the_type_its_statement_needs(stores):
+    """DuckDB's empty list fits any list type; on PostgreSQL it is tried as text[] then bigint[], under a savepoint
+    inside a transaction so a refused try leaves the transaction usable."""
+    for con in stores:
+        con.execute("CREATE TEMP TABLE keyed (k BIGINT, name VARCHAR)")
+        con.execute("INSERT INTO keyed VALUES (1, 'a')")
+        assert scalar(con, "SELECT count(*) FROM keyed WHERE k IN (SELECT unnest($keys))", {"keys": []}) == 0
+        assert scalar(con, "SELECT count(*) FROM keyed WHERE name IN (SELECT unnest($names))", {"names": []}) == 0
+        with transaction(con):
+            found = scalar(con, "SELECT count(*) FROM keyed WHERE k NOT IN (SELECT unnest(?))", [[]])
+            con.execute("INSERT INTO keyed VALUES (2, 'b')")
+        assert found == 1
+        assert scalar(con, "SELECT count(*) FROM keyed") == 2
