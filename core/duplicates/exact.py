@@ -5,16 +5,15 @@ import polars as pl
 
 from core.db import frame
 from core.duplicates.keys import install_macros
+from core.duplicates.source import detection_store
 
 # Exact blocks up to this size give every pair (so a "not a duplicate" mark removes just one link);
 # bigger ones are joined as a star around their first contact.
 FULL_EXACT_BLOCK = 30
 
 
-def exact_pairs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Pairs sharing a mailbox or a phone: contact_a, contact_b, kind, score, evidence."""
-    install_macros(con)
-    sql = f"""
+# Pairs sharing a mailbox or a phone (its keys: core.duplicates.keys' macros).
+EXACT_PAIRS_SQL = f"""
     WITH keyed AS (
         SELECT 'email' AS what, dup_email_key(email) AS k, contact_id AS id FROM contacts WHERE email IS NOT NULL
         UNION
@@ -40,4 +39,10 @@ def exact_pairs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
            string_agg('same ' || what, ', ' ORDER BY what) AS evidence
     FROM linked GROUP BY contact_a, contact_b
     """
-    return frame(con, sql)
+
+
+def exact_pairs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Pairs sharing a mailbox or a phone: contact_a, contact_b, kind, score, evidence."""
+    with detection_store(con) as work:
+        install_macros(work)
+        return frame(work, EXACT_PAIRS_SQL)

@@ -47,6 +47,7 @@ from core.duplicates.learning import (
     relearned,
 )
 from core.duplicates.names import install_nicknames
+from core.duplicates.source import detection_store
 
 # Likely pairs scoring below this are not kept at all.
 SCORE_FLOOR = 0.5
@@ -311,7 +312,15 @@ def score_pairs(
     con: duckdb.DuckDBPyConnection, rate: float | None = None, learn: bool = True, exact: pl.DataFrame | None = None
 ) -> ScoredPairs:
     """Likely pairs (see likely_pairs, the ones also in `exact` left out) and the conflicts inside the groups
-    they and the `exact` pairs would make (see conflicting_pairs)."""
+    they and the `exact` pairs would make (see conflicting_pairs). On PostgreSQL they are found in an extract of
+    what detection reads (core.duplicates.source)."""
+    with detection_store(con) as work:
+        return _score_pairs(work, rate, learn, exact)
+
+
+def _score_pairs(
+    con: duckdb.DuckDBPyConnection, rate: float | None, learn: bool, exact: pl.DataFrame | None
+) -> ScoredPairs:
     profile(con)
     try:
         parts = learn_parts(con) if learn else COMPARISONS

@@ -14,8 +14,9 @@ from core.db import frame, rows, scalar, scratch, transaction
 from core.duplicates.blocking import BlockingCount
 from core.duplicates.exact import exact_pairs
 from core.duplicates.groups import group_members
-from core.duplicates.keys import PLUS_TAG_DOMAINS, email_key, install_macros
+from core.duplicates.keys import PLUS_TAG_DOMAINS, email_key
 from core.duplicates.likely import score_pairs
+from core.duplicates.source import detection_store
 from core.errors import ContactsError
 
 Kind = Literal["exact", "likely"]
@@ -46,12 +47,13 @@ class DuplicateRun(BaseModel):
 def find_duplicates(con: duckdb.DuckDBPyConnection, actor: str, exact_only: bool = False) -> DuplicateRun:
     """Detect exact (and unless `exact_only`, likely) pairs over every contact; they replace the last run's."""
     started, clock = now(), time.perf_counter()
-    exact = exact_pairs(con)
-    if exact_only:
-        blocking: list[BlockingCount] = []
-        likely, conflicts = exact.clear(), exact.clear().drop("kind")
-    else:
-        likely, conflicts, blocking = score_pairs(con, exact=exact)
+    with detection_store(con) as work:  # on PostgreSQL: an in-process DuckDB over extracts, read once
+        exact = exact_pairs(work)
+        if exact_only:
+            blocking: list[BlockingCount] = []
+            likely, conflicts = exact.clear(), exact.clear().drop("kind")
+        else:
+            likely, conflicts, blocking = score_pairs(work, exact=exact)
     finished = started + timedelta(seconds=time.perf_counter() - clock)
     with transaction(con):
         con.execute("DELETE FROM duplicate_pairs")
@@ -192,7 +194,7 @@ def same_email_or_phone(con: duckdb.DuckDBPyConnection, contact_id: str) -> list
     # only. Elsewhere than at a provider that ignores dots or +tags, the key is the address trimmed and lower-cased
     # (an equality DuckDB tests fast; no index: see migration 032). At such a provider, the addresses starting
     # with the mailbox name once dots are gone.
-    params = {"id": contact_id, "phone": phone, "key": key}
+    params: dict[str, object] = {"id": contact_id, "phone": phone}
     if key is None:
         candidates = "FALSE"
     elif local and domain in PLUS_TAG_DOMAINS:
@@ -200,24 +202,26 @@ def same_email_or_phone(con: duckdb.DuckDBPyConnection, contact_id: str) -> list
         params |= {"first": f"{local[0]}%", "stem": local.replace(".", "")}
     else:
         candidates = "lower(trim(email)) = $key"
-    install_macros(con)
+        params["key"] = key
+    # The key is compared here, on the few candidates: the store needs no macro of its own (PostgreSQL too).
     found = rows(
         con,
-        f"""
-        WITH others AS (
-            SELECT contact_id FROM contacts WHERE phone = $phone
-            UNION
-            SELECT contact_id FROM (SELECT contact_id, email FROM contacts WHERE {candidates})
-            WHERE dup_email_key(email) = $key
-        )
-        SELECT contact_id FROM others o WHERE contact_id <> $id
-        AND NOT EXISTS (SELECT 1 FROM not_duplicates n WHERE n.contact_a = least($id, o.contact_id)
-                        AND n.contact_b = greatest($id, o.contact_id))
-        ORDER BY contact_id LIMIT 100
-        """,
+        f"""SELECT contact_id, email, phone = $phone FROM contacts
+            WHERE contact_id <> $id AND (phone = $phone OR {candidates})""",
         params,
     )
-    return [contact_id for (contact_id,) in found]
+    others = sorted({other for other, address, same_phone in found if same_phone or email_key(address) == key})
+    if not others:
+        return []
+    apart = rows(
+        con,
+        "SELECT contact_a, contact_b FROM not_duplicates "
+        "WHERE (contact_a = $id AND contact_b IN (SELECT unnest($ids))) "
+        "OR (contact_b = $id AND contact_a IN (SELECT unnest($ids)))",
+        {"id": contact_id, "ids": others},
+    )
+    marked = {a if b == contact_id else b for a, b in apart}
+    return [other for other in others if other not in marked][:100]
 
 
 @writes("duplicates.not_duplicate")
