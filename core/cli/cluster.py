@@ -277,7 +277,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8500, help="nginx's port, the one address users open (8500)")
     parser.add_argument("--listen", default="", help="the address nginx listens on (default: every address)")
     parser.add_argument("--processes", type=int, default=3, help="app processes behind nginx (3)")
-    parser.add_argument("--app-ports", type=int, default=0, help="first app port (default: --port + 1, + 2, ...)")
+    parser.add_argument(
+        "--app-ports",
+        type=int,
+        default=0,
+        help="first app port (default --port + 11: 8511, 8512, ...; not make run's 8501)",
+    )
     parser.add_argument("--contacts", type=int, default=5000, help="demo contacts for a throwaway PostgreSQL (5000)")
     parser.add_argument("--from", dest="source", help="a DuckDB workspace file to copy into the throwaway PostgreSQL")
     args = parser.parse_args(argv)
@@ -286,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop_on_signal)
     running = Running(folder=Path(tempfile.mkdtemp(prefix="contacts-cluster-")), port=args.port)
     running.folder.chmod(0o711)  # nginx's own user passes through to its folder (and reads nothing else)
-    first = args.app_ports or args.port + 1
+    first = args.app_ports or args.port + 11
     running.app_ports = list(range(first, first + args.processes))
     try:
         running.url = prepare_database(running, args.source, args.contacts)
