@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from core.accounts.users import create_first_admin
 from core.contacts.models import ContactInput
 from core.contacts.records import create_contact, update_contact
 from core.errors import PermissionDenied
@@ -71,3 +72,11 @@ def test_a_refused_write_moves_no_stamp(fresh_db):
             define_custom_field(fresh_db, "plan", "Plan", "text", actor="maria")
 
     assert moved(fresh_db, refused) == (False, False)
+
+
+def test_setting_up_the_first_admin_moves_the_stamps(fresh_db):
+    """Not a checked writer (nobody can act yet), but the owner lists change: another process must see it."""
+    assert moved(fresh_db, lambda: create_first_admin(fresh_db, "admin", "Admin", "first-admin-password")) == (
+        True,
+        True,
+    )

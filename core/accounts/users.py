@@ -12,6 +12,7 @@ from core.accounts.permissions import ROLES, SYSTEM_ACTORS, writes
 from core.contacts.activity import now, record_bulk_activity
 from core.db import frame, scalar, scratch, transaction
 from core.errors import ContactsError
+from core.stamps import note_write
 
 _USER_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 
@@ -75,6 +76,7 @@ def create_first_admin(con: duckdb.DuckDBPyConnection, user_id: str, name: str, 
             _check_new_user(con, user_id, name, "admin")
             _insert(con, user_id, name, "admin", password, None)
         log_workspace_change(con, user_id, "first admin set up", {"user": user_id})
+    note_write("users.manage", con)  # not a @writes function (nobody acts yet): the owner lists move all the same
 
 
 def list_users(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -176,3 +178,4 @@ def bootstrap_admin(con: duckdb.DuckDBPyConnection, user_id: str = "admin", name
         _check_new_user(con, user_id, name, "admin")
         _insert(con, user_id, name, "admin", None, None)
         log_workspace_change(con, user_id, "first admin set up", {"user": user_id})
+    note_write("users.manage", con)
