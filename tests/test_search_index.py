@@ -16,6 +16,7 @@ from core.contacts.channels import Channel, set_contact_channels
 from core.contacts.models import ContactInput
 from core.contacts.records import create_contact, delete_contacts, get_contact, update_contact
 from core.db import apply_migrations, migration_files, open_database, rows, scalar
+from core.db.dialect import dialect
 from core.duplicates.merge import merge_contacts
 from core.errors import ContactsError
 from core.importer import ImportOptions, auto_map, commit_import, plan_import, read_table
@@ -134,7 +135,9 @@ def test_the_index_finds_what_an_ilike_scan_finds(scratch_db, data, contacts):
         else:
             assert found == scanned(scratch_db, query), query
         assert searched(scratch_db, query) == scanned(scratch_db, query), query  # the condition the list uses
-        with patch.object(search, "MAX_MATCHES", 0):  # as if every query were held by too many to list (scanned)
+        # As if every query were held by too many to list: the index read inside the statement (a piece shorter
+        # than a trigram: scanned), a query with separators checked there.
+        with patch.object(search, "MAX_MATCHES", 0), patch.object(search, "VERIFY_LIMIT", 0):
             assert searched(scratch_db, query) == scanned(scratch_db, query), query
 
 
@@ -162,6 +165,24 @@ def test_a_query_finds_names_emails_and_phones_primary_or_additional(fresh_db, a
     bob = get_contact(fresh_db, "bob")
     set_contact_channels(fresh_db, "bob", "email", [Channel(value="bobby@work.example")], bob.version, "admin")
     assert indexed(fresh_db, query) == expected == scanned(fresh_db, query)
+    # Held by too many to list: the index is read inside the statement, with a query of separators checked there.
+    with patch.object(search, "MAX_MATCHES", 0), patch.object(search, "VERIFY_LIMIT", 0):
+        assert searched(fresh_db, query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "from_index"),
+    [("smith", True), ("ann.smi", True), ("n.smith", False), ("555 0100", True), ("ex", False), ("bobby@work", True)],
+)
+def test_a_query_held_by_too_many_to_list_reads_the_index_in_the_statement(fresh_db, add_contact, query, from_index):
+    """Past the list limits the index is read by the statement itself; a piece shorter than a trigram scans."""
+    add_contact(fresh_db, "ann", last_name="Smith", email="ann.smith@example.com", phone="+1 415 555 0100")
+    add_contact(fresh_db, "bob", email="bobby@work.example")
+    with patch.object(search, "MAX_MATCHES", 0), patch.object(search, "VERIFY_LIMIT", 0):
+        held = search.held_by_index(fresh_db, query)
+        where, _ = indexed_search_condition(fresh_db, query)
+    assert (held is not None) == from_index
+    assert ("search_postings" in where) == from_index
 
 
 def stored_postings(con: duckdb.DuckDBPyConnection) -> set[tuple]:
@@ -180,7 +201,7 @@ def rebuilt_postings(con: duckdb.DuckDBPyConnection) -> set[tuple]:
     return set(
         rows(
             con,
-            f"SELECT c.contact_id, f.term, f.phone FROM ({terms_sql('SELECT * FROM contacts')}) f "
+            f"SELECT c.contact_id, f.term, f.phone FROM ({terms_sql('SELECT * FROM contacts', dialect(con))}) f "
             "JOIN contacts c USING (row_key)",
         )
     )

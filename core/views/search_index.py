@@ -135,26 +135,29 @@ def query_pieces(con: duckdb.DuckDBPyConnection, text: str) -> tuple[str, list[t
     return lowered, pieces
 
 
-def piece_terms_sql(i: int, piece: str, position: Position, phone: bool) -> tuple[str, dict[str, str]]:
-    """SQL: the term_ids of the words (or phone digits) holding the piece as placed, and its parameters. A piece of
-    three letters or more reads the terms of one of its trigrams (search_grams, migration 021), a shorter one
-    (or phone digits) tests every term."""
+def piece_terms_sql(label: str | int, piece: str, position: Position, phone: bool) -> tuple[str, dict[str, str]]:
+    """SQL: the term_ids of the words (or phone digits) holding the piece as placed, and its parameters (named after
+    `label`). A piece of three letters or more reads the terms of one of its trigrams (search_grams, migration 021),
+    a shorter one (or phone digits) tests every term."""
     kind = f"{'' if phone else 'NOT '}phone"
-    test = _TERM_TEST[position].format(i=i)
-    params = {f"piece_{i}": piece}
+    test = _TERM_TEST[position].format(i=label)
+    params = {f"piece_{label}": piece}
     if phone or len(piece) < GRAM:
         # The phones are stored last: a search for words skips their row groups. Phones have no trigrams.
         return f"SELECT term_id FROM search_terms WHERE {kind} AND {test}", params
     # Every term holding the piece holds each of its trigrams: any one will do (a suffix's last, else the first).
-    params[f"gram_{i}"] = piece[-GRAM:] if position == "suffix" else piece[:GRAM]
-    return f"SELECT term_id FROM search_grams WHERE gram = $gram_{i} AND {kind} AND {test}", params
+    params[f"gram_{label}"] = piece[-GRAM:] if position == "suffix" else piece[:GRAM]
+    return f"SELECT term_id FROM search_grams WHERE gram = $gram_{label} AND {kind} AND {test}", params
 
 
-def holding_sql(pieces: list[tuple[str, Position]], phone: bool = False) -> tuple[str, dict[str, str]]:
-    """SQL: the row_keys of contacts holding a word (or phone digits) for every piece as placed (an intersection)."""
+def holding_sql(
+    pieces: list[tuple[str, Position]], phone: bool = False, prefix: str = ""
+) -> tuple[str, dict[str, str]]:
+    """SQL: the row_keys of contacts holding a word (or phone digits) for every piece as placed (an intersection);
+    its parameters are named with `prefix`, so several can sit in one statement."""
     selects, params = [], {}
     for i, (piece, position) in enumerate(pieces):
-        terms, piece_params = piece_terms_sql(i, piece, position, phone)
+        terms, piece_params = piece_terms_sql(f"{prefix}{i}", piece, position, phone)
         params.update(piece_params)
         selects.append(f"SELECT row_key FROM search_postings WHERE term_id IN ({terms})")
     return " INTERSECT ".join(selects), params
