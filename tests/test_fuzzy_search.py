@@ -10,7 +10,17 @@ from rapidfuzz.distance import OSA
 from core.accounts.users import bootstrap_admin
 from core.contacts.records import update_contact
 from core.db import open_database
-from core.views.fuzzy import allowed_typos, fuzzy_condition, query_words, same_digits, vocabulary, words_to_match
+from core.views.fuzzy import (
+    MAX_ALTERNATIVES,
+    Words,
+    allowed_typos,
+    close_words,
+    fuzzy_condition,
+    query_words,
+    same_digits,
+    vocabulary,
+    words_to_match,
+)
 from core.views.queries import ListView, list_contacts, view_contact_ids
 from core.views.search_index import rebuild_search_index
 
@@ -170,3 +180,39 @@ def test_exact_hits_are_kept_and_extras_are_close_spellings(scratch_db, contacts
 def test_digits_must_match_as_typed():
     assert same_digits("person7", "person7") and not same_digits("person7", "person17")
     assert same_digits("maria.garica77", "maria.garcia77")
+
+
+_ALPHABET = "abcdeéßзы0.-_+'"
+_vocabulary_word = st.text(alphabet=_ALPHABET, min_size=1, max_size=9)
+
+
+@st.composite
+def _edited(draw: st.DrawFn, word: str) -> str:
+    """The word with up to three letters wrong, missing, extra or swapped."""
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(word)))
+        letter = draw(st.sampled_from(_ALPHABET))
+        edit = draw(st.sampled_from(["wrong", "missing", "extra", "swapped"]))
+        if edit == "extra" or not word[at:]:
+            word = word[:at] + letter + word[at:]
+        elif edit == "wrong":
+            word = word[:at] + letter + word[at + 1 :]
+        elif edit == "missing" and len(word) > 1:
+            word = word[:at] + word[at + 1 :]
+        elif edit == "swapped" and len(word) > at + 1:
+            word = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+    return word
+
+
+@given(data=st.data(), word=_vocabulary_word)
+@settings(max_examples=300, deadline=None)
+def test_letter_counts_leave_out_no_close_word(data, word):
+    """The letter-count filter only drops words too far apart: close_words finds every word within the typos."""
+    stored = set(data.draw(st.lists(st.one_of(_edited(word), _vocabulary_word), max_size=40)))
+    grouped: dict[int, list[str]] = {}
+    for stored_word in sorted(stored):
+        grouped.setdefault(len(stored_word), []).append(stored_word)
+    typos = allowed_typos(word)
+    expected = {w for w in stored if OSA.distance(word, w) <= typos and same_digits(word, w)}
+    found = close_words(Words(grouped), word)
+    assert set(found) == expected or (len(found) == MAX_ALTERNATIVES and set(found) < expected)
