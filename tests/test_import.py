@@ -352,7 +352,7 @@ def test_a_name_or_a_company_is_enough_and_name_only_rows_are_never_combined(fre
         (5, "", "nothing identifies the row: no valid contact ID, email, phone, name or company")
     ]
     assert plan.combined == 0  # two Ada Lovelaces may be two people: duplicate detection finds them later
-    rows = fresh_db.execute("SELECT first_name, last_name, company, email FROM contacts ORDER BY ALL").fetchall()
+    rows = fresh_db.execute("SELECT first_name, last_name, company, email FROM contacts ORDER BY 1, 2, 3, 4").fetchall()
     assert rows == [
         ("Ada", "Lovelace", None, None),
         ("Ada", "Lovelace", None, None),

@@ -14,7 +14,7 @@ from core.contacts.activity import now, record_bulk_activity
 from core.contacts.custom_values import add_value_column, value_column
 from core.contacts.fields import SYSTEM_FIELD_BY_KEY
 from core.db import Scratch, frame, scalar, scratch, transaction
-from core.db.dialect import dialect
+from core.db.dialect import Dialect, dialect
 from core.exporting import csv_bytes
 from core.importer.cleaning import MORE_EMAILS, MORE_PHONES
 from core.importer.mapping import NOTE
@@ -55,8 +55,9 @@ def commit_import(
     staged = plan.staged.filter(pl.col(ACTION) != "skip").with_columns(
         pl.col("contact_id") if "contact_id" in plan.staged.columns else pl.lit(None, pl.String).alias("contact_id")
     )
+    staged, channels = _split_channels(staged)
     at = now()
-    with scratch(con, staged) as given, transaction(con):
+    with scratch(con, staged) as given, scratch(con, channels) as more, transaction(con):
         report(0.05, "Creating new fields")
         _add_fields(con, plan.new_fields)
         with scratch(con, _stage_sql(given)) as stage:
@@ -67,8 +68,9 @@ def commit_import(
                 _update_existing(con, stage, changed, plan, system, at)
                 report(0.7, "Writing custom fields")
                 _write_custom(con, stage, changed, plan, custom)
-                gained_only_channels = _write_channels(con, stage, changed, plan, actor, at)
-                with scratch(con, _reindexed_sql(con, stage, changed, plan)) as reindexed:
+                bringing = more if channels.height else None  # rows bringing additional emails or phones
+                gained_only_channels = _write_channels(con, stage, bringing, changed, plan, actor, at)
+                with scratch(con, _reindexed_sql(stage, bringing, changed)) as reindexed:
                     refresh_search_index(con, reindexed, "__id")
                 report(0.85, "Recording activity")
                 _record_activity(con, stage, changed, plan.file_name, actor, at)
@@ -79,6 +81,31 @@ def commit_import(
         import_id = _record_import(con, plan, counts, actor, at)
     report(1.0, "Done")
     return ImportResult(import_id=import_id, changed=changed_count, **counts)
+
+
+def _split_channels(staged: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The staged rows without their additional emails and phones (lists of value and label), and those as rows of
+    their own: line, kind, value, label and position (from 1, in the row's list). Lists of records have no column
+    type both stores share; rows do (on PostgreSQL a frame becomes a temporary table)."""
+    lists = [(kind, column) for kind, column in (("email", MORE_EMAILS), ("phone", MORE_PHONES)) if column in staged]
+    parts = [
+        staged.select(LINE, pl.col(column).alias("item"))
+        .filter(pl.col("item").list.len() > 0)
+        .with_columns(pl.int_ranges(1, pl.col("item").list.len() + 1, dtype=pl.Int32).alias("position"))
+        .explode("item", "position")
+        .select(
+            LINE,
+            pl.lit(kind, pl.String).alias("kind"),
+            pl.col("item").struct.field("value").cast(pl.String),
+            pl.col("item").struct.field("label").cast(pl.String),
+            "position",
+        )
+        for kind, column in lists
+    ]
+    schema: dict[str, pl.DataType] = {LINE: staged.schema[LINE], "kind": pl.String(), "value": pl.String()}
+    schema |= {"label": pl.String(), "position": pl.Int32()}
+    channels = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+    return staged.drop([column for _, column in lists]), channels
 
 
 def _add_fields(con: duckdb.DuckDBPyConnection, new_fields: dict[str, str]) -> None:
@@ -140,11 +167,7 @@ def _insert_new(
     values = [f"coalesce({c}, 'not set')" if c.endswith("_subscription") else c for c in columns]
     lead_stage = "coalesce(lead_stage, 'Contact')" if "lead_stage" in system else "'Contact'"
     owner = "coalesce($owner, owner_id)" if "owner_id" in system else "$owner"
-    tags = (
-        "list_concat(tags, list_filter($tags::VARCHAR[], lambda x: NOT list_contains(tags, x)))"
-        if "tags" in system
-        else "$tags::VARCHAR[]"
-    )
+    tags = dialect(con).list_concat_new("tags", "$tags::VARCHAR[]") if "tags" in system else "$tags::VARCHAR[]"
     select = ", ".join([*values, lead_stage, owner, tags])
     con.execute(
         f"INSERT INTO contacts (contact_id, {', '.join([*columns, 'lead_stage', 'owner_id', 'tags'])}, source, "
@@ -154,15 +177,14 @@ def _insert_new(
     )
 
 
-def _update_expression(column: str, rule: str) -> str:
+def _update_expression(store: Dialect, column: str, rule: str) -> str:
     """What an update writes into one column, by the user's rule; a blank cell never erases a value."""
     old, new = f"contacts.{column}", f"s.{column}"
     if column == "tags":
-        added = f"list_filter({new}, lambda x: NOT list_contains({old}, x))"
         return {
-            "overwrite": f"CASE WHEN len({new}) = 0 THEN {old} ELSE {new} END",
-            "fill": f"CASE WHEN len({old}) = 0 THEN {new} ELSE {old} END",
-        }.get(rule, f"list_concat({old}, {added})")
+            "overwrite": f"CASE WHEN {store.list_length(new)} = 0 THEN {old} ELSE {new} END",
+            "fill": f"CASE WHEN {store.list_length(old)} = 0 THEN {new} ELSE {old} END",
+        }.get(rule, store.list_concat_new(old, new))
     text = SYSTEM_FIELD_BY_KEY[column].type == "text" and column != "phone_raw"
     if rule == "append" and text:
         return (
@@ -175,11 +197,12 @@ def _update_expression(column: str, rule: str) -> str:
     return f"coalesce({new}, {old})"
 
 
-def _assignments(plan: ImportPlan, system: list[str]) -> dict[str, str]:
+def _assignments(store: Dialect, plan: ImportPlan, system: list[str]) -> dict[str, str]:
     """Column -> the SQL expression an update writes into it (over `contacts` and stage `s`)."""
     rules = plan.options.rules
     assignments = {
         column: _update_expression(
+            store,
             column,
             rules.get("phone" if column == "phone_raw" else column, "append" if column == "tags" else "overwrite"),
         )
@@ -187,11 +210,9 @@ def _assignments(plan: ImportPlan, system: list[str]) -> dict[str, str]:
     }
     if plan.options.tags:
         base = assignments.get("tags", "contacts.tags")
-        assignments["tags"] = (
-            f"list_concat({base}, list_filter($tags::VARCHAR[], lambda x: NOT list_contains({base}, x)))"
-        )
+        assignments["tags"] = store.list_concat_new(base, "$tags::VARCHAR[]")
     if plan.options.owner_id:
-        assignments["owner_id"] = "$owner"
+        assignments["owner_id"] = "CAST($owner AS VARCHAR)"
     return assignments
 
 
@@ -222,20 +243,24 @@ def _changed_rows(
     Found first: DuckDB rewrites a whole row to update a list column (tags), so tags are written only where
     they change, and the other columns only on rows where something changes.
     """
-    compared = {column: (f"contacts.{column}", f"({expr})") for column, expr in _assignments(plan, system).items()}
+    store = dialect(con)
+    compared = {
+        column: (f"contacts.{column}", f"({expr})") for column, expr in _assignments(store, plan, system).items()
+    }
     for index, key in enumerate(custom):  # keys come from the allow-list of custom fields (planning checks it)
         old, after = _custom_update_expression(index, plan.options.rules.get(f"custom.{key}", "overwrite"))
         compared[f"custom.{key}"] = (old, after.replace("{key}", key))
     differs = {name: f"{after} IS DISTINCT FROM {old}" for name, (old, after) in compared.items()}
     diff_parts = [
-        f"CASE WHEN {differs[name]} THEN {_json_key(name)} || to_json({{'before': {old}, 'after': {after}}}) END"
-        for name, (old, after) in compared.items()
+        f"CASE WHEN {differs[name]} THEN {_json_key(name)} || {store.json_object([('before', old), ('after', to)])} END"
+        for name, (old, to) in compared.items()
     ]
     current = ", ".join(f'{value_column(key)} AS "{i}"' for i, key in enumerate(custom))
     custom_join = (
         f"LEFT JOIN (SELECT contact_id, {current} FROM custom_values) cv ON cv.contact_id = s.__id " if custom else ""
     )
-    changes = f"('{{' || concat_ws(', ', $import_entry, {', '.join(diff_parts)}) || '}}')" if diff_parts else "'{}'"
+    entry = "CAST($import_entry AS VARCHAR)"
+    changes = f"('{{' || concat_ws(', ', {entry}, {', '.join(diff_parts)}) || '}}')" if diff_parts else "'{}'"
     sql = (
         f"SELECT s.__id, {differs.get('tags', 'FALSE')} AS tags_changed, {changes} AS changes FROM {stage} s "
         f"JOIN contacts ON contacts.contact_id = s.__id {custom_join}"
@@ -255,7 +280,7 @@ def _update_existing(
     con: duckdb.DuckDBPyConnection, stage: Scratch, changed: Scratch, plan: ImportPlan, system: list[str], at: object
 ) -> None:
     """Update the changed rows: their scalar columns and version, then the tags of those whose tags change."""
-    assignments, params = _assignments(plan, system), _params(plan)
+    assignments, params = _assignments(dialect(con), plan, system), _params(plan)
     scalar_sets = [f"{column} = {expr}" for column, expr in assignments.items() if column != "tags"]
     scalar_sets += ["version = contacts.version + 1", "last_updated = $at"]
     _update_rows(con, stage, changed, scalar_sets, "TRUE", params | {"at": at})
@@ -305,34 +330,44 @@ def _write_custom(
     )
 
 
-def _added_channels_sql(stage: Scratch, kind: str, column: str) -> str:
+def _added_channels_sql(stage: Scratch, more: Scratch, kind: str) -> str:
     """A kind's additional values the import brings that the contact does not have yet (nor as its primary)."""
     return f"""
-        SELECT n.__id AS contact_id, '{kind}' AS kind, n.item.value AS value, n.item.label AS label,
-               (coalesce(e.last, 0) + row_number() OVER (PARTITION BY n.__id ORDER BY n.position))::INTEGER AS position
-        FROM (SELECT __id, unnest("{column}") AS item, generate_subscripts("{column}", 1) AS position
-              FROM {stage} WHERE len("{column}") > 0) n
-        JOIN contacts c ON c.contact_id = n.__id
-        LEFT JOIN (SELECT contact_id, max(position) AS last FROM contact_channels WHERE kind = '{kind}'
-                   GROUP BY contact_id) e ON e.contact_id = n.__id
-        WHERE n.item.value IS DISTINCT FROM c.{kind}
-          AND NOT EXISTS (SELECT 1 FROM contact_channels x
-                          WHERE x.contact_id = n.__id AND x.kind = '{kind}' AND x.value = n.item.value)
-        QUALIFY row_number() OVER (PARTITION BY n.__id, n.item.value ORDER BY n.position) = 1"""
+        SELECT contact_id, kind, value, label, position FROM (
+            SELECT s.__id AS contact_id, '{kind}' AS kind, n.value, n.label,
+                   CAST(coalesce(e.last, 0) + row_number() OVER (PARTITION BY s.__id ORDER BY n.position) AS INTEGER)
+                       AS position,
+                   row_number() OVER (PARTITION BY s.__id, n.value ORDER BY n.position) AS repeat
+            FROM {more} n
+            JOIN {stage} s ON s.{LINE} = n.{LINE}
+            JOIN contacts c ON c.contact_id = s.__id
+            LEFT JOIN (SELECT contact_id, max(position) AS last FROM contact_channels WHERE kind = '{kind}'
+                       GROUP BY contact_id) e ON e.contact_id = s.__id
+            WHERE n.kind = '{kind}' AND n.value IS DISTINCT FROM c.{kind}
+              AND NOT EXISTS (SELECT 1 FROM contact_channels x
+                              WHERE x.contact_id = s.__id AND x.kind = '{kind}' AND x.value = n.value)
+        ) added WHERE repeat = 1"""
 
 
 def _write_channels(
-    con: duckdb.DuckDBPyConnection, stage: Scratch, changed: Scratch, plan: ImportPlan, actor: str, at: object
+    con: duckdb.DuckDBPyConnection,
+    stage: Scratch,
+    more: Scratch | None,
+    changed: Scratch,
+    plan: ImportPlan,
+    actor: str,
+    at: object,
 ) -> int:
-    """Each row's additional emails and phones, after the contact's own. An updated contact that gains only
-    these is changed all the same: its version is bumped and the values it gained are logged (their count)."""
+    """Each row's additional emails and phones (`more`: see _split_channels), after the contact's own. An updated
+    contact that gains only these is changed all the same: its version is bumped and the values it gained are
+    logged (their count)."""
+    if more is None:
+        return 0
     parts = [
-        _added_channels_sql(stage, kind, column)
+        _added_channels_sql(stage, more, kind)
         for kind, column in (("email", MORE_EMAILS), ("phone", MORE_PHONES))
         if column in plan.staged.columns
     ]
-    if not parts:
-        return 0
     with scratch(con, " UNION ALL ".join(parts), table=True) as added:
         con.execute(f"INSERT INTO contact_channels SELECT contact_id, kind, value, label, position FROM {added}")
         only_these = (
@@ -346,24 +381,23 @@ def _write_channels(
                 f"WHERE contact_id IN (SELECT contact_id FROM {gained})",
                 {"at": at},
             )
+            entry = dialect(con).json_object(
+                [("import", "CAST($file AS VARCHAR)"), ("additional emails and phones", "gained")]
+            )
             con.execute(
                 "INSERT INTO activity (contact_id, happened_at, actor, action, changes) "
-                f"SELECT contact_id, $at, $actor, 'updated', "
-                "json_object('import', $file, 'additional emails and phones', gained)::VARCHAR "
-                f"FROM {gained}",
+                f"SELECT contact_id, $at, $actor, 'updated', {entry} FROM {gained}",
                 {"at": at, "actor": actor, "file": plan.file_name},
             )
             return scalar(con, f"SELECT count(*) FROM {gained}") or 0
 
 
-def _reindexed_sql(con: duckdb.DuckDBPyConnection, stage: Scratch, changed: Scratch, plan: ImportPlan) -> str:
+def _reindexed_sql(stage: Scratch, more: Scratch | None, changed: Scratch) -> str:
     """SQL: the rows whose searched values may have changed: created, changed, or bringing additional emails or
-    phones. An upsert of rows that mostly stay as they were refreshes only these (1M rows with 30% changed
-    refreshed every row: 47 s instead of 13)."""
-    store = dialect(con)
-    columns = [f'"{column}"' for column in (MORE_EMAILS, MORE_PHONES) if column in plan.staged.columns]
-    more = "".join(f" OR {store.list_length(column)} > 0" for column in columns)
-    return f"SELECT __id FROM {stage} WHERE {ACTION} = 'create'{more} UNION SELECT __id FROM {changed}"
+    phones (`more`, None when no row brings any). An upsert of rows that mostly stay as they were refreshes only
+    these (1M rows with 30% changed refreshed every row: 47 s instead of 13)."""
+    bringing = f" OR {LINE} IN (SELECT {LINE} FROM {more})" if more is not None else ""
+    return f"SELECT __id FROM {stage} WHERE {ACTION} = 'create'{bringing} UNION SELECT __id FROM {changed}"
 
 
 def _write_notes(con: duckdb.DuckDBPyConnection, stage: Scratch, actor: str, at: datetime) -> None:
