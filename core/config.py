@@ -27,6 +27,12 @@ def current_user() -> str:
     return os.environ.get("CONTACTS_USER", "admin")
 
 
+def client_address_header() -> str | None:
+    """$CONTACTS_CLIENT_HEADER: the request header holding the browser's address, set by the proxy in front of
+    the app (`make run-cluster` sets X-Real-IP); unset, the address is the connection's peer."""
+    return os.environ.get("CONTACTS_CLIENT_HEADER", "").strip() or None
+
+
 def ingest_token() -> str:
     """The token the ingest endpoint wants: $CONTACTS_INGEST_TOKEN, else one kept beside the database.
 

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from core.accounts.sessions import sign_in, sign_out
+from core.config import client_address_header
 from core.errors import ContactsError
 from ui.session import db
 
@@ -54,6 +55,16 @@ def login_page(message: str = "", user: str = "", status: int = 200) -> HTMLResp
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
+def client_address(request: Request) -> str:
+    """The browser's address: the one the proxy in front states ($CONTACTS_CLIENT_HEADER, e.g. X-Real-IP), else
+    the connection's peer. Behind a proxy every peer is the proxy: the sign-in slow-down would count every
+    browser's failures as one client's, and the backup route would take every browser for this machine."""
+    header = client_address_header()
+    if header is not None:
+        return request.headers.get(header, "")[:MAX_FIELD]
+    return request.client.host if request.client else ""
+
+
 async def login_form(request: Request) -> Response:
     """GET /api/login."""
     return login_page()
@@ -64,7 +75,7 @@ async def login_submit(request: Request) -> Response:
     form = await request.form()
     user = str(form.get("user") or "")[:MAX_FIELD]
     password = str(form.get("password") or "")[:MAX_FIELD]
-    client = request.client.host if request.client else "browser"
+    client = client_address(request) or "browser"
 
     def check() -> str:
         con = db()

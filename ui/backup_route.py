@@ -19,6 +19,7 @@ from core.accounts.permissions import require
 from core.accounts.sessions import sign_in, sign_out
 from core.db.backup import backup
 from core.errors import ContactsError
+from ui.auth_routes import client_address
 from ui.backup import backups_folder
 from ui.session import db
 
@@ -49,7 +50,7 @@ def _take_backup(user: str, password: str, client: str) -> dict:
 
 async def backup_endpoint(request: Request) -> JSONResponse:
     """POST /api/backup with `Authorization: Basic` (an admin): the new backup's manifest."""
-    client = request.client.host if request.client else ""
+    client = client_address(request)
     if client not in LOOPBACK:
         return JSONResponse({"error": "Backups over HTTP are taken for this machine only."}, status_code=403)
     credentials = _credentials(request)

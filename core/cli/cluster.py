@@ -20,7 +20,9 @@ read timeout.
 What the processes share lives in PostgreSQL: the data, sign-in sessions (core/accounts/sessions.py) and the
 write stamps that key the caches (core/stamps.py, migration 026). They share a cookie secret (Streamlit's XSRF
 cookie) and the ingest token: $CONTACTS_INGEST_TOKEN, else the one kept in data/ for the database (created once
-here before the processes start). Ctrl-C (or SIGTERM) stops nginx, the apps, and the throwaway PostgreSQL.
+here before the processes start). They take a browser's address from nginx's X-Real-IP header
+(CONTACTS_CLIENT_HEADER): every connection they see comes from nginx. Ctrl-C (or SIGTERM) stops nginx, the apps,
+and the throwaway PostgreSQL.
 """
 
 import argparse
@@ -94,6 +96,7 @@ http {{
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
             proxy_set_header Host $http_host;  # with its port: Streamlit compares the Origin
+            proxy_set_header X-Real-IP $remote_addr;  # the apps' CONTACTS_CLIENT_HEADER
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
             proxy_read_timeout 1d;  # Streamlit's websocket stays open for the whole visit
@@ -193,7 +196,13 @@ def prepare_database(running: Running, source: str | None, contacts: int) -> str
 
 def start_apps(running: Running, cookie_secret: str) -> None:
     """`streamlit run server.py` on each app port, every one on the database at running.url."""
-    env = {**os.environ, "CONTACTS_DB": running.url, "STREAMLIT_SERVER_COOKIE_SECRET": cookie_secret}
+    env = {
+        **os.environ,
+        "CONTACTS_DB": running.url,
+        "STREAMLIT_SERVER_COOKIE_SECRET": cookie_secret,
+        # The browser's address for the sign-in slow-down and the backup route: every peer here is nginx.
+        "CONTACTS_CLIENT_HEADER": "X-Real-IP",
+    }
     for port in running.app_ports:
         log = (running.folder / f"app-{port}.log").open("wb")
         running.apps.append(

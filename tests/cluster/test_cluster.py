@@ -4,6 +4,7 @@ at once are all kept, none twice; two processes editing one contact never lose a
 whichever process a request lands on. The launcher runs here on an existing PostgreSQL (CONTACTS_DB=URL, a
 throwaway cluster of this module); tests/browser/test_cluster_browser.py runs it on its own throwaway one."""
 
+import http.client
 import json
 import os
 import subprocess
@@ -206,19 +207,36 @@ def test_signing_in_on_one_process_holds_on_the_others(cluster: Running, con):
     assert resume(con, token) is None  # another process ended it
 
 
-def test_failed_sign_ins_count_across_processes(cluster: Running, con):
+def test_failed_sign_ins_count_across_processes_per_browser(cluster: Running, con):
+    """Five failures from one browser's address, each on another process, slow that address down on every process;
+    another browser (behind nginx every peer is 127.0.0.1: the apps take X-Real-IP, CONTACTS_CLIENT_HEADER) is not."""
+
+    def sign_in(app: int, address: str, password: str, user: str = "admin") -> requests.Response:
+        return requests.post(
+            cluster.run.app_url(app) + "/api/login",
+            data={"user": user, "password": password},
+            headers={"X-Real-IP": address},
+            allow_redirects=False,
+            timeout=30,
+        )
+
     try:
         for attempt in range(5):  # the free tries, spread over the processes
-            wrong = requests.post(
-                cluster.run.app_url(attempt % 3) + "/api/login",
-                data={"user": "admin", "password": "not-the-password"},
-                timeout=30,
-            )
-            assert "Wrong user name or password" in wrong.text
-        slowed = requests.post(
-            cluster.run.app_url(2) + "/api/login", data={"user": "admin", "password": PASSWORD}, timeout=30
-        )
+            assert "Wrong user name or password" in sign_in(attempt % 3, "203.0.113.7", "wrong", "mallory").text
+        slowed = sign_in(2, "203.0.113.7", PASSWORD)
         assert slowed.status_code == 401
         assert "Too many failed sign-ins" in slowed.text
+        assert sign_in(1, "198.51.100.1", PASSWORD).status_code == 303  # another browser signs in
+
+        # Through nginx from another loopback address: the failure is counted against that address.
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", cluster.run.port, timeout=30, source_address=("127.0.0.2", 0)
+        )
+        body = "user=eve&password=wrong"  # not mallory, who is slowed down by now
+        connection.request("POST", "/api/login", body, {"Content-Type": "application/x-www-form-urlencoded"})
+        assert connection.getresponse().status == 401
+        connection.close()
+        clients = {client for (client,) in rows(con, "SELECT DISTINCT client FROM sign_in_failures")}
+        assert clients == {"203.0.113.7", "127.0.0.2"}
     finally:
         con.execute("DELETE FROM sign_in_failures")
