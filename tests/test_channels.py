@@ -4,6 +4,7 @@ import json
 from datetime import datetime
 
 import duckdb
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -522,3 +523,26 @@ def test_the_contacts_list_can_show_source_and_channel(fresh_db):
         ("inbox", "WeChat"),
         ("web chat", "web"),
     ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sender=st.text(min_size=1, max_size=20),
+    moment=st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2200, 1, 1)),
+    text=st.text(min_size=1, max_size=40).filter(lambda t: "\x00" not in t),
+)
+def test_message_keys_are_duckdb_md5_number_bit_for_bit(sender, moment, text):
+    """Keys are hashed in Python (PostgreSQL text holds no NUL); the messages stored before were keyed by DuckDB's
+    md5_number, and a replay must still find them, on either store (migrate-store copies the keys)."""
+    con = duckdb.connect()
+    messages = pl.DataFrame(
+        {"sender": [sender], "sent_at": [moment], "text": [text]},
+        schema={"sender": pl.String, "sent_at": pl.Datetime("us"), "text": pl.String},
+    )
+    con.register("message_keys", core.channels.writing.message_keys(messages))
+    con.register("messages", messages)
+    found = con.execute(f"SELECT {core.channels.writing.MESSAGE_KEY_SQL} FROM message_keys").fetchone()[0]
+    expected = con.execute(
+        "SELECT md5_number(concat_ws(chr(0), sender, strftime(sent_at, '%Y-%m-%dT%H:%M:%S.%f'), text)) FROM messages"
+    ).fetchone()[0]
+    assert found == expected

@@ -33,6 +33,7 @@ from core.channels.writing import record_run, write_run
 from core.contacts.activity import now
 from core.contacts.validation import default_country
 from core.db import Scratch, frame, rows, scratch, scratch_ids, transaction
+from core.db.dialect import dialect
 from core.duplicates.merged_ids import merged_into
 from core.errors import ContactsError
 
@@ -74,8 +75,9 @@ def _first_by(con: duckdb.DuckDBPyConnection, column: str, values: set[str]) -> 
         return {}
     found = rows(
         con,
-        f"SELECT {column}, arg_min(contact_id, (created_on, contact_id)) FROM contacts "
-        f"WHERE {column} IN (SELECT unnest($values)) GROUP BY {column}",
+        f"SELECT {column}, contact_id FROM (SELECT {column}, contact_id, row_number() OVER "
+        f"(PARTITION BY {column} ORDER BY created_on NULLS LAST, contact_id) AS rank FROM contacts "
+        f"WHERE {column} IN (SELECT unnest($values))) AS holders WHERE rank = 1",
         {"values": sorted(values)},
     )
     return dict(found)
@@ -84,7 +86,8 @@ def _first_by(con: duckdb.DuckDBPyConnection, column: str, values: set[str]) -> 
 def _load_contacts(con: duckdb.DuckDBPyConnection, wanted: Scratch) -> dict[str, RunContact]:
     columns = ", ".join("c." + key for key in LOADED_FIELDS)
     # In storage order: the UPDATE that writes them back is many times faster in that order.
-    loaded = frame(con, f"SELECT {columns} FROM contacts c JOIN {wanted} USING (contact_id) ORDER BY c.rowid")
+    order = dialect(con).storage_order("c")
+    loaded = frame(con, f"SELECT {columns} FROM contacts c JOIN {wanted} USING (contact_id) ORDER BY {order}")
     contacts = {
         record["contact_id"]: RunContact(values=record, existed=True, before=dict(record))
         for record in loaded.iter_rows(named=True)
@@ -102,9 +105,10 @@ def _load_conversations(con: duckdb.DuckDBPyConnection, wanted: Scratch) -> dict
     found = rows(
         con,
         "SELECT contact_id, kind, channel, subject, started_at, last_message_at, message_count, conversation_id "
-        f"FROM conversations JOIN {wanted} USING (contact_id) WHERE status <> 'closed' "
-        "QUALIFY row_number() OVER (PARTITION BY contact_id, kind, channel "
-        "ORDER BY last_message_at DESC, conversation_id DESC) = 1",
+        "FROM (SELECT *, row_number() OVER (PARTITION BY contact_id, kind, channel "
+        "ORDER BY last_message_at DESC, conversation_id DESC) AS rank "
+        f"FROM conversations JOIN {wanted} USING (contact_id) WHERE status <> 'closed') AS open_conversations "
+        "WHERE rank = 1",
     )
     return {(row[0], row[1], row[2]): RunConversation(*row) for row in found}
 

@@ -1,11 +1,13 @@
 """Writing an ingest run: its contacts, identities, conversations, messages, refusals and activity in a few bulk
 statements, each reading a scratch frame, and the run's own line in ingest_runs."""
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from core.channels.run import (
@@ -19,11 +21,32 @@ from core.channels.run import (
 )
 from core.contacts.activity import now
 from core.db import rows, scalar, scratch
+from core.db.dialect import Dialect, dialect
 from core.views.search_index import refresh_search_index
 
 MAX_MALFORMED_KEPT = 1000
-# A message's key: its sender on the channel, its time and its text (see migration 013).
-MESSAGE_KEY_SQL = "md5_number(concat_ws(chr(0), sender, strftime(sent_at, '%Y-%m-%dT%H:%M:%S.%f'), text))"
+
+
+# A message's key: its sender on the channel, its time and its text (see migration 013), an unsigned 128-bit
+# integer bit for bit DuckDB's md5_number(concat_ws(chr(0), sender, strftime(sent_at, '%Y-%m-%dT%H:%M:%S.%f'),
+# text)), which keyed the messages stored before. Hashed here, as PostgreSQL text holds no NUL, and sent as its two
+# 64-bit halves (no Arrow type holds 128 bits); a store moved by migrate-store keeps its keys, and a replayed
+# message is still found. This SQL joins the halves on both stores (UHUGEINT: numeric(39, 0) on PostgreSQL, 027).
+MESSAGE_KEY_SQL = "CAST(key_high AS UHUGEINT) * CAST('18446744073709551616' AS UHUGEINT) + key_low"
+
+
+def message_keys(data: pl.DataFrame) -> pl.DataFrame:
+    """The key halves (key_low, key_high: UInt64) of messages given as sender, sent_at (naive) and text columns."""
+    joined = data.select(
+        pl.concat_str(
+            [pl.col("sender"), pl.col("sent_at").dt.strftime("%Y-%m-%dT%H:%M:%S.%6f"), pl.col("text")], separator="\x00"
+        )
+    ).to_series()
+    digest = hashlib.md5
+    halves = np.frombuffer(b"".join([digest(one.encode()).digest() for one in joined]), dtype="<u8").reshape(-1, 2)
+    return pl.DataFrame(
+        {"key_low": halves[:, 0], "key_high": halves[:, 1]}, schema={"key_low": pl.UInt64, "key_high": pl.UInt64}
+    )
 
 
 def _frame(records: list[dict[str, Any]], columns: tuple[str, ...], schema: dict[str, Any]) -> pl.DataFrame:
@@ -61,7 +84,7 @@ def _write_contacts(con: duckdb.DuckDBPyConnection, run: Run, moment: datetime) 
             con.execute(f"INSERT INTO contacts ({columns}) SELECT {columns} FROM {new_contacts}")
             con.execute(
                 "INSERT INTO activity (contact_id, happened_at, actor, action, changes) "
-                f"SELECT contact_id, $now, source, 'created', {_created_changes_sql()} FROM {new_contacts}",
+                f"SELECT contact_id, $now, source, 'created', {_created_changes_sql(dialect(con))} FROM {new_contacts}",
                 {"now": moment},
             )
     activity: list[dict[str, Any]] = []
@@ -92,14 +115,14 @@ def _write_contacts(con: duckdb.DuckDBPyConnection, run: Run, moment: datetime) 
     return activity
 
 
-def _created_changes_sql() -> str:
+def _created_changes_sql(d: Dialect) -> str:
     """The 'created' activity's changes, {"field": {"before": null, "after": value}} for each value set, in SQL.
 
     Built in the database: formatting 100,000 of these in Python took seconds.
     """
     parts = [
         f"""CASE WHEN {key} IS NOT NULL AND {key}::VARCHAR <> 'false' """
-        f"""THEN '"{key}": ' || to_json({{'before': NULL, 'after': {key}}}) END"""
+        f"""THEN '"{key}": ' || {d.json_object([("before", "NULL"), ("after", key)])} END"""
         for key in NEW_CONTACT_FIELDS
         if key not in ("blocked", "last_updated")
     ]
@@ -160,7 +183,8 @@ def _write_conversations(con: duckdb.DuckDBPyConnection, run: Run, loaded: list[
     columns = ("contact_id", "kind", "channel", "subject", "started_at", "last_message_at", "message_count")
     if run.opened:
         # Numbered here, in order of their start, so that their messages can name them.
-        ids = con.execute("SELECT nextval('related_id_seq') FROM range(?)", [len(run.opened)]).fetchall()
+        numbers = dialect(con).integer_range("0", "?")
+        ids = con.execute(f"SELECT nextval('related_id_seq') FROM {numbers} AS r(i)", [len(run.opened)]).fetchall()
         for conversation, (conversation_id,) in zip(sorted(run.opened, key=lambda c: c.started_at), ids, strict=True):
             conversation.conversation_id = conversation_id
         opened = [_record(c) for c in run.opened]
@@ -203,14 +227,14 @@ def _write_messages(con: duckdb.DuckDBPyConnection, run: Run) -> None:
             "text": pl.String,
         },
     )
+    messages = pl.concat([messages.drop("sender"), message_keys(messages)], how="horizontal")
+    # A line repeated within the file is one message too: the first, by conversation.
+    messages = messages.sort("conversation_id", maintain_order=True).unique(["key_low", "key_high"], keep="first")
     with scratch(con, messages) as run_messages:
         con.execute(
             "INSERT INTO messages (message_key, conversation_id, contact_id, channel, sent_at, text) "
-            "SELECT message_key, conversation_id, contact_id, channel, sent_at, text FROM ("
-            f"SELECT {MESSAGE_KEY_SQL} AS message_key, * FROM {run_messages}) "
-            # A line repeated within the file is one message too.
-            "QUALIFY row_number() OVER (PARTITION BY message_key ORDER BY conversation_id) = 1 "
-            "ORDER BY conversation_id, sent_at ON CONFLICT (message_key) DO NOTHING"
+            f"SELECT {MESSAGE_KEY_SQL}, conversation_id, contact_id, channel, sent_at, text "
+            f"FROM {run_messages} ORDER BY conversation_id, sent_at ON CONFLICT (message_key) DO NOTHING"
         )
 
 

@@ -220,3 +220,12 @@ def test_an_empty_list_fits_the_type_its_statement_needs(stores):
             con.execute("INSERT INTO keyed VALUES (2, 'b')")
         assert found == 1
         assert scalar(con, "SELECT count(*) FROM keyed") == 2
+
+
+@pytest.mark.parametrize("text", ["", "abc", "Zoë 🙂", "webchat|visitor0000001|2026-11-25T09:00:00.000000|Hi"])
+def test_md5_number_and_uhugeint_agree(stores, text):
+    """Migration 027: PostgreSQL's md5_number() is DuckDB's bit for bit, and CAST(... AS UHUGEINT) reads a key."""
+    found = [int(scalar(con, "SELECT md5_number($t)", {"t": text})) for con in stores]
+    assert found[0] == found[1]
+    biggest = str(2**128 - 1)
+    assert [int(scalar(con, "SELECT CAST($k AS UHUGEINT)", {"k": biggest})) for con in stores] == [2**128 - 1] * 2

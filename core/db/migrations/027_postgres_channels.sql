@@ -1,0 +1,2 @@
+-- PostgreSQL only (027_postgres_channels.postgres.sql): the type name UHUGEINT, which the channels write
+-- message keys as (CAST(key AS UHUGEINT)), and md5_number(). Nothing to do on DuckDB, which has both.
