@@ -298,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     os.umask(0o077)  # logs, configs and the demo file: this user's only
     signal.signal(signal.SIGTERM, _stop_on_signal)
+    signal.signal(signal.SIGINT, _stop_on_signal)  # also when started in the background, where SIGINT is ignored
     running = Running(folder=Path(tempfile.mkdtemp(prefix="contacts-cluster-")), port=args.port)
     running.folder.chmod(0o711)  # nginx's own user passes through to its folder (and reads nothing else)
     first = args.app_ports or args.port + 11
