@@ -1,6 +1,7 @@
 """List views: segments, sorting with NULLS LAST, server-side pagination and chosen columns."""
 
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +12,7 @@ from core.accounts.users import bootstrap_admin
 from core.contacts.custom_values import write_values
 from core.db import open_database
 from core.errors import ContactsError
+from core.views import queries
 from core.views.queries import ListView, count_view, list_contacts, view_contact_ids
 from core.views.search_index import rebuild_search_index
 from core.workspace import add_owner, define_custom_field
@@ -364,6 +366,12 @@ def test_a_page_is_the_slice_of_the_sorted_view(paging_db, contacts, sort, desce
     assert shown.total == len(ordered)
     assert shown.page == expected_page
     assert shown.rows["contact_id"].to_list() == ordered[start : start + page_size]
+    with patch.object(queries, "NTH_IN_ORDER_LIMIT", 0):  # the page's last row found by a sort instead of a heap
+        sorted_page = list_contacts(con, view, "admin")
+    assert (sorted_page.total, sorted_page.rows["contact_id"].to_list()) == (
+        shown.total,
+        ordered[start : start + page_size],
+    )
 
 
 class _Desc:

@@ -137,6 +137,11 @@ class Dialect(Protocol):
         """An empty list of records of `fields` (text columns), typed as `record_list_agg` answers."""
         ...
 
+    def nth_in_order(self, expression: str, position: str, descending: bool) -> str:
+        """An aggregate: the `position`-th (from 1) non-null value of `expression` sorted ascending or descending, NULL
+        past the last (DuckDB min/max(x, n): a bounded heap, no sort of the whole input; position under 1,000,000)."""
+        ...
+
 
 def _upsert(table: str, columns: list[str], key: list[str]) -> str:
     updates = [column for column in columns if column not in key]
@@ -244,6 +249,9 @@ class DuckDBDialect:
 
     def empty_record_list(self, fields: list[str]) -> str:
         return f"[]::STRUCT({', '.join(f'{_json_key(field)} VARCHAR' for field in fields)})[]"
+
+    def nth_in_order(self, expression: str, position: str, descending: bool) -> str:
+        return f"{'max' if descending else 'min'}({expression}, {position})[{position}]"
 
 
 _KEY = re.compile(r"^[a-z_][a-z0-9_ ]*$")
@@ -369,6 +377,10 @@ class PostgresDialect:
 
     def empty_record_list(self, fields: list[str]) -> str:
         return "CAST('[]' AS json)"
+
+    def nth_in_order(self, expression: str, position: str, descending: bool) -> str:
+        order = f"{expression}{' DESC' if descending else ''}"
+        return f"(array_agg({expression} ORDER BY {order}) FILTER (WHERE {expression} IS NOT NULL))[{position}]"
 
 
 DUCKDB = DuckDBDialect()
