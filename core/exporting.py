@@ -19,6 +19,7 @@ from core.contacts.custom_values import value_column
 from core.contacts.fields import SYSTEM_FIELD_BY_KEY, SYSTEM_FIELDS
 from core.contacts.validation import custom_fields
 from core.db import frame
+from core.db.dialect import dialect
 from core.errors import ContactsError
 from core.views.queries import ListView, view_condition
 
@@ -26,7 +27,8 @@ ExportFormat = Literal["csv", "xlsx", "parquet", "vcf"]
 Headers = Literal["labels", "keys"]
 FORMATS: tuple[ExportFormat, ...] = ("csv", "xlsx", "parquet", "vcf")
 CHANNEL_COLUMNS = {"additional_emails": "Additional emails", "additional_phones": "Additional phones"}
-CHANNEL_LIST = "STRUCT(value VARCHAR, label VARCHAR)[]"
+CHANNEL_FIELDS = ["value", "label"]
+CHANNEL_LIST = pl.List(pl.Struct({"value": pl.String, "label": pl.String}))
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection) ...
 _FORMULA_START = r"^[=+\-@\t\r]"
@@ -64,19 +66,24 @@ def export_frame(
     selected = ", ".join(f"c.{key}" for key in system)
     pivot = "LEFT JOIN custom_values cv USING (contact_id)" if keys else ""
     extra = "".join(f', {value_column(key, "cv")} AS "custom.{key}"' for key in keys)
+    d = dialect(con)
+    emails = d.record_list_agg(CHANNEL_FIELDS, "position", "kind = 'email'")
+    phones = d.record_list_agg(CHANNEL_FIELDS, "position", "kind = 'phone'")
     channels = (
-        "LEFT JOIN (SELECT contact_id, "
-        "list({'value': value, 'label': label} ORDER BY position) FILTER (WHERE kind = 'email') AS additional_emails, "
-        "list({'value': value, 'label': label} ORDER BY position) FILTER (WHERE kind = 'phone') AS additional_phones "
+        f"LEFT JOIN (SELECT contact_id, {emails} AS additional_emails, {phones} AS additional_phones "
         "FROM contact_channels GROUP BY contact_id) ch USING (contact_id)"
     )
-    none = f"[]::{CHANNEL_LIST}"
-    return frame(
+    none = d.empty_record_list(CHANNEL_FIELDS)
+    data = frame(
         con,
         f"SELECT {selected}{extra}, coalesce(ch.additional_emails, {none}) AS additional_emails, "
         f"coalesce(ch.additional_phones, {none}) AS additional_phones FROM contacts c {pivot} {channels} WHERE {where} "
         f"ORDER BY c.{view.sort} {'DESC' if view.descending else 'ASC'} NULLS LAST, c.contact_id",
         params,
+    )
+    # PostgreSQL answers the lists as JSON text (DuckDB as lists of structs already).
+    return data.with_columns(
+        pl.col(name).str.json_decode(CHANNEL_LIST) for name in CHANNEL_COLUMNS if data.schema[name] == pl.String
     )
 
 
