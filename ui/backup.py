@@ -10,7 +10,7 @@ import duckdb
 import streamlit as st
 
 from core.config import database_path
-from core.db.backup import MANIFEST_FILE, backup, restore
+from core.db.backup import MANIFEST_FILE, POSTGRES_BACKUPS, backup, backups_supported, restore
 from core.errors import ContactsError
 
 
@@ -32,6 +32,9 @@ def _known_backups() -> list[dict]:
 def backup_section(con: duckdb.DuckDBPyConnection) -> None:
     """Back up now, the backups kept, and restoring one into a new database file (admins: the caller checks)."""
     st.subheader("Backups")
+    if not backups_supported(con):
+        st.info(POSTGRES_BACKUPS, icon=":material/backup:")
+        return
     st.caption(
         f"A backup is a consistent copy taken while the app keeps working, kept in `{backups_folder()}`. "
         "From a shell: `python -m core backup --url URL` (while the app runs), `--out DIR` (app stopped), and "

@@ -6,6 +6,10 @@ snapshot of every table, sequence and index into a new database file, while the 
 on the connection of the process that holds the database (the app's, or the command line's when the app is
 not running). `restore` checks that a backup opens and that its schema is one this code knows, then puts it
 in place: at a new path, or over an existing database only when asked to replace it.
+
+This is the DuckDB file's backup. On PostgreSQL (CONTACTS_DB a postgresql:// URL) backups are the server's job:
+`pg_dump` (or the managed service's snapshots) copies a consistent snapshot while the app keeps working, and
+`pg_restore` brings it back; `backup` and `restore` refuse with `POSTGRES_BACKUPS`, which the Settings page shows.
 """
 
 import json
@@ -18,11 +22,23 @@ from pathlib import Path
 import duckdb
 from pydantic import BaseModel
 
-from core.db.connection import migration_files, open_database
+from core.db.connection import is_postgres_url, migration_files, open_database
+from core.db.dialect import dialect
 from core.errors import ContactsError
 
 BACKUP_FILE = "contacts.duckdb"
 MANIFEST_FILE = "manifest.json"
+POSTGRES_BACKUPS = (
+    "This workspace is on PostgreSQL: backups are pg_dump's job, not the app's. Take one with "
+    "`pg_dump --format=custom --file=contacts.dump URL` (a consistent snapshot while the app keeps working) or the "
+    "managed service's snapshots, and bring one back with `pg_restore --dbname=URL contacts.dump` into an empty "
+    "database. A DuckDB workspace moves to PostgreSQL with `python -m core migrate-store --from FILE --to URL`."
+)
+
+
+def backups_supported(con: object) -> bool:
+    """Whether the app takes this database's backups itself (a DuckDB file; PostgreSQL's are pg_dump's)."""
+    return dialect(con).name == "duckdb"
 
 
 class BackupInfo(BaseModel):
@@ -41,7 +57,10 @@ def _schema_version(con: duckdb.DuckDBPyConnection, catalog: str | None = None) 
 
 
 def backup(con: duckdb.DuckDBPyConnection, folder: str | Path) -> BackupInfo:
-    """Write a consistent snapshot of the database `con` is open on into `folder` (new or empty)."""
+    """Write a consistent snapshot of the database `con` is open on into `folder` (new or empty); on PostgreSQL,
+    ContactsError(POSTGRES_BACKUPS)."""
+    if not backups_supported(con):
+        raise ContactsError(POSTGRES_BACKUPS)
     target = Path(folder)
     if target.exists() and any(target.iterdir()):
         raise ContactsError(f"{target} is not empty; back up into a new folder.")
@@ -103,6 +122,8 @@ def check_backup(folder: str | Path) -> BackupInfo:
 def restore(folder: str | Path, path: str | Path, replace: bool = False) -> BackupInfo:
     """Bring the backup in `folder` back as the database at `path` (over an existing one only with `replace`),
     then bring its schema up to date."""
+    if is_postgres_url(path):
+        raise ContactsError(POSTGRES_BACKUPS)
     info = check_backup(folder)
     target = Path(path)
     if target.exists() and not replace:
