@@ -39,7 +39,6 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.accounts.users import bootstrap_admin
 from core.config import ingest_token
 from core.db import open_database
 from core.db.connection import is_postgres_url
@@ -167,9 +166,7 @@ def prepare_database(running: Running, source: str | None, contacts: int) -> str
     the workspace file `source`, or a demo of `contacts` contacts, copied in. Prints the demo admin's password."""
     configured = os.environ.get("CONTACTS_DB", "")
     if is_postgres_url(configured):
-        con = open_database(configured)  # migrates (one process at a time: an advisory lock)
-        bootstrap_admin(con)
-        con.close()
+        open_database(configured).close()  # migrates; an empty one asks its first visitor for the first admin
         print(f"PostgreSQL: $CONTACTS_DB ({configured.split('@')[-1]}), migrated; its data left as it is.")
         return configured
     bin_dir = find_bin_dir()
@@ -187,9 +184,6 @@ def prepare_database(running: Running, source: str | None, contacts: int) -> str
         if admin:
             print(f"Demo admin: sign in as '{admin['user']}' with password {admin['password']} (shown once).")
     _run_core("migrate-store", "--from", source, "--to", url)
-    con = open_database(url)
-    bootstrap_admin(con)
-    con.close()
     print(f"PostgreSQL: a throwaway cluster in {running.postgres.folder} (a unix socket only), database 'contacts'.")
     return url
 
