@@ -274,7 +274,7 @@ def indexed_search_condition(
     # fewer than the postings) instead of on the matches: at 1,000,000 the page of 'gmail' (259,000) 84 -> 59 ms
     # CPU. A listed set is estimated small and joined the other way already (IS TRUE costs 4-9 ms there).
     sources = [*found.sources, source] if source else found.sources
-    held = f"c.row_key IN ({' UNION ALL '.join(sources)})"
-    held = f"({held}) IS TRUE" if keys is None else held
-    clauses = [held, *found.conditions] if sources else found.conditions
+    listed = f"c.row_key IN ({' UNION ALL '.join(sources)})"
+    listed = f"({listed}) IS TRUE" if keys is None else listed
+    clauses = [listed, *found.conditions] if sources else found.conditions
     return "(" + " OR ".join(clauses) + ")", {**found.params, **params}
