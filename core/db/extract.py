@@ -15,7 +15,9 @@ from contextlib import contextmanager
 import duckdb
 import pyarrow as pa
 
+from core.db.connection import Params, frame
 from core.db.dialect import dialect
+from core.db.scratch import Scratch, scratch
 
 # The in-process DuckDB's buffer pool; beyond it, it spills to a temporary folder.
 ANALYTICAL_MEMORY = "2GB"
@@ -46,6 +48,48 @@ def analytical(con: duckdb.DuckDBPyConnection, tables: Mapping[str, str]) -> Ite
             yield work
         finally:
             work.close()
+
+
+@contextmanager
+def analytical_in_transaction(
+    con: duckdb.DuckDBPyConnection, tables: Mapping[str, str], params: Params = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Like `analytical`, but each table is read by `con` itself, inside its open transaction (its own writes and
+    scratch relations seen): for the few rows a write works on, like a merge's members. On DuckDB: `con`, where
+    the names already read as the store's tables (each SELECT is then not run)."""
+    if is_analytical(con):
+        yield con
+        return
+    work = duckdb.connect(":memory:", config={"memory_limit": ANALYTICAL_MEMORY})
+    try:
+        for name, sql in tables.items():
+            rows = frame(con, sql, params)
+            work.register(f"{name}_frame", rows)
+            work.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_frame")
+            work.unregister(f"{name}_frame")
+        yield work
+    finally:
+        work.close()
+
+
+@contextmanager
+def computed(
+    con: duckdb.DuckDBPyConnection, work: duckdb.DuckDBPyConnection, sql: str, params: Params = None
+) -> Iterator[Scratch]:
+    """The rows of `sql`, run on `work` (an analytical connection of `con`), as a scratch relation both read by
+    the same name: on DuckDB a temporary table of `con` (`work` is `con`); else a frame copied into `con` by COPY
+    and registered on `work`."""
+    if work is con:
+        with scratch(con, sql, params) as found:
+            yield found
+        return
+    rows = frame(work, sql, params)
+    with scratch(con, rows, table=True) as found:
+        work.register(found.name, rows)
+        try:
+            yield found
+        finally:
+            work.unregister(found.name)
 
 
 def arrow_table(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:

@@ -19,6 +19,8 @@ from core.contacts.fields import SYSTEM_FIELD_BY_KEY
 from core.contacts.models import Contact
 from core.contacts.records import get_contact
 from core.db import Scratch, conflicts_as_stale, rows, scalar, scratch, transaction
+from core.db.dialect import dialect
+from core.db.extract import analytical_in_transaction, computed
 from core.duplicates.merge_plan import (
     MAX_MERGE,
     MOVED_TABLES,
@@ -197,8 +199,9 @@ def _sum_refusals(con: duckdb.DuckDBPyConnection, members: Scratch) -> None:
     con.execute(
         "INSERT INTO channel_refusals SELECT m.primary_id, sum(r.refused_count), max(r.last_refused_at) "
         f"FROM {members} m JOIN channel_refusals r USING (contact_id) WHERE m.rank > 0 GROUP BY m.primary_id "
-        "ON CONFLICT (contact_id) DO UPDATE SET refused_count = refused_count + excluded.refused_count, "
-        "last_refused_at = greatest(last_refused_at, excluded.last_refused_at)"
+        "ON CONFLICT (contact_id) DO UPDATE SET "
+        "refused_count = channel_refusals.refused_count + excluded.refused_count, "
+        "last_refused_at = greatest(channel_refusals.last_refused_at, excluded.last_refused_at)"
     )
     con.execute(f"DELETE FROM channel_refusals WHERE contact_id IN (SELECT contact_id FROM {members} WHERE rank > 0)")
 
@@ -209,10 +212,13 @@ def _keep_channels(con: duckdb.DuckDBPyConnection, members: Scratch, merged: Scr
     con.execute(
         f"""
         INSERT INTO contact_channels (contact_id, kind, value, label, position)
+        SELECT primary_id, kind, value, label, position FROM (
         SELECT x.primary_id, x.kind, x.value, x.label,
                coalesce(e.last, 0) + row_number() OVER (PARTITION BY x.primary_id, x.kind ORDER BY x.rank, x.position)
+               AS position,
+               row_number() OVER (PARTITION BY x.primary_id, x.kind, x.value ORDER BY x.rank, x.position) AS nth
         FROM (
-            SELECT primary_id, rank, 'email' AS kind, email AS value, NULL AS label, 0 AS position
+            SELECT primary_id, rank, 'email' AS kind, email AS value, CAST(NULL AS VARCHAR) AS label, 0 AS position
             FROM {members} WHERE email IS NOT NULL
             UNION ALL
             SELECT primary_id, rank, 'phone', phone, NULL, 0 FROM {members} WHERE phone IS NOT NULL
@@ -221,12 +227,12 @@ def _keep_channels(con: duckdb.DuckDBPyConnection, members: Scratch, merged: Scr
             FROM {members} m JOIN contact_channels c USING (contact_id) WHERE m.rank > 0
         ) x
         JOIN {merged} g ON g.contact_id = x.primary_id
-        LEFT JOIN (SELECT contact_id, kind, max(position) AS last FROM contact_channels GROUP BY ALL) e
+        LEFT JOIN (SELECT contact_id, kind, max(position) AS last FROM contact_channels GROUP BY contact_id, kind) e
             ON e.contact_id = x.primary_id AND e.kind = x.kind
         WHERE x.value IS DISTINCT FROM CASE x.kind WHEN 'email' THEN g.email ELSE g.phone END
           AND NOT EXISTS (SELECT 1 FROM contact_channels y
                           WHERE y.contact_id = x.primary_id AND y.kind = x.kind AND y.value = x.value)
-        QUALIFY row_number() OVER (PARTITION BY x.primary_id, x.kind, x.value ORDER BY x.rank, x.position) = 1
+        ) numbered WHERE nth = 1
         """
     )
     con.execute(
@@ -239,17 +245,19 @@ def _keep_channels(con: duckdb.DuckDBPyConnection, members: Scratch, merged: Scr
 def _replace_contacts(con: duckdb.DuckDBPyConnection, members: Scratch, merged: Scratch, actor: str) -> int:
     """Log and delete the secondaries, as core.contacts.records.delete_selected does (their records have moved, so
     there is nothing else to delete), and put each merged primary in place of the stored one."""
+    logged = dialect(con).row_json_without("c", ["primary_id", "rank", "touches", "row_key"])
     con.execute(
-        "INSERT INTO deletion_log SELECT $now, $actor, contact_id, to_json(c) "
-        f"FROM (SELECT * EXCLUDE (primary_id, rank, touches, row_key) FROM {members} WHERE rank > 0) c",
+        f"INSERT INTO deletion_log SELECT $now, $actor, contact_id, {logged} FROM {members} c WHERE rank > 0",
         {"now": now(), "actor": actor},
     )
     # A rewrite, not an UPDATE: DuckDB updates a list column (tags) of an indexed table row by row.
     con.execute(f"DELETE FROM contacts WHERE contact_id IN (SELECT contact_id FROM {members})")
     # The primary keeps its row_key (the search index's key for it: core/views/search_index.py).
+    columns = ["contact_id", *RULES, "version"]
     con.execute(
-        f"INSERT INTO contacts BY NAME SELECT g.*, p.row_key FROM {merged} g "
-        f"JOIN {members} p ON p.contact_id = g.contact_id AND p.rank = 0"
+        f"INSERT INTO contacts ({', '.join(columns)}, row_key) "
+        f"SELECT {', '.join(f'g.{column}' for column in columns)}, p.row_key "
+        f"FROM {merged} g JOIN {members} p ON p.contact_id = g.contact_id AND p.rank = 0"
     )
     return scalar(con, f"SELECT count(*) FROM {members} WHERE rank > 0")
 
@@ -269,10 +277,16 @@ def _merge(con: duckdb.DuckDBPyConnection, groups: Scratch, actor: str) -> int:
             "UPDATE contacts SET version = version + 1, touches = touches + 1 "
             f"WHERE contact_id IN (SELECT contact_id FROM {members})"
         )
+        # The merged rows and the activity entries are DuckDB SQL: on PostgreSQL they are computed in the process
+        # over the members' rows (core.db.extract), and come back by COPY.
+        member_values = f"SELECT v.* FROM custom_values v WHERE v.contact_id IN (SELECT contact_id FROM {members})"
         with (
-            scratch(con, _merged_sql(members), {"at": at, "whitespace": WHITESPACE}) as merged,
-            scratch(con, _custom_sql(members, keys), {"whitespace": WHITESPACE}) as custom,
-            scratch(con, _changes_sql(members, merged, custom), {"fields": list(RULES)}) as changes,
+            analytical_in_transaction(
+                con, {members.name: f"SELECT * FROM {members}", "custom_values": member_values}
+            ) as work,
+            computed(con, work, _merged_sql(members), {"at": at, "whitespace": WHITESPACE}) as merged,
+            computed(con, work, _custom_sql(members, keys), {"whitespace": WHITESPACE}) as custom,
+            computed(con, work, _changes_sql(members, merged, custom), {"fields": list(RULES)}) as changes,
         ):
             _move_related(con, members)
             _rewrite_custom(con, members, custom, keys)
@@ -283,7 +297,7 @@ def _merge(con: duckdb.DuckDBPyConnection, groups: Scratch, actor: str) -> int:
             record_merged(con, members, at)
             con.execute(
                 "INSERT INTO activity (contact_id, happened_at, actor, action, changes) "
-                f"SELECT contact_id, $at, $actor, 'merged', changes FROM {changes}",
+                f"SELECT contact_id, $at, $actor, 'merged', CAST(changes AS JSON) FROM {changes}",
                 {"at": at, "actor": actor},
             )
     return deleted

@@ -27,8 +27,8 @@ def merged_into(con: duckdb.DuckDBPyConnection, contact_ids: list[str] | set[str
         return {}
     found = rows(
         con,
-        "SELECT m.merged_id, m.contact_id FROM merged_ids m SEMI JOIN contacts c ON c.contact_id = m.contact_id "
-        "WHERE m.merged_id IN (SELECT unnest($ids)) "
+        "SELECT m.merged_id, m.contact_id FROM merged_ids m "
+        "WHERE m.merged_id IN (SELECT unnest($ids)) AND m.contact_id IN (SELECT contact_id FROM contacts) "
         "AND NOT EXISTS (SELECT 1 FROM contacts x WHERE x.contact_id = m.merged_id)",
         {"ids": sorted(contact_ids)},
     )
