@@ -306,11 +306,12 @@ class PostgresDialect:
         kept = f"SELECT t FROM unnest({items}) WITH ORDINALITY AS kept(t, i) WHERE NOT (t = ANY({removed})) ORDER BY i"
         return f"ARRAY({kept})"
 
+    # @> and && want one array type on both sides: contacts.tags is varchar[], a list parameter text[]
     def list_has_all(self, items: str, wanted: str) -> str:
-        return f"({items} @> {wanted})"
+        return f"(CAST({items} AS text[]) @> CAST({wanted} AS text[]))"
 
     def list_has_any(self, items: str, wanted: str) -> str:
-        return f"({items} && {wanted})"
+        return f"(CAST({items} AS text[]) && CAST({wanted} AS text[]))"
 
     def contains(self, text: str, part: str) -> str:
         return f"(strpos({text}, {part}) > 0)"

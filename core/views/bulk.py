@@ -17,6 +17,7 @@ from core.contacts.activity import now, record_bulk_activity
 from core.contacts.records import delete_selected
 from core.contacts.validation import clean_system_value
 from core.db import Scratch, conflicts_as_stale, scalar, scratch, transaction
+from core.db.dialect import dialect
 from core.errors import ContactsError
 from core.views.queries import ListView, view_condition
 
@@ -131,10 +132,16 @@ def _tags(con: duckdb.DuckDBPyConnection, tags: list[str] | str) -> list[str]:
 STALE = "Contacts were changed by someone else while this ran; nothing was changed. Try again."
 
 
+def _stored_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every column of the contacts table, in order (the rewrite below must carry each one, row_key included)."""
+    return [column[0] for column in con.execute("SELECT * FROM contacts LIMIT 0").description or []]
+
+
 def _replace_rows(con: duckdb.DuckDBPyConnection, rewritten: Scratch) -> None:
     """Put the rewritten rows in place of the stored ones (inside the caller's transaction)."""
+    listed = ", ".join(_stored_columns(con))
     con.execute(f"DELETE FROM contacts WHERE contact_id IN (SELECT contact_id FROM {rewritten})")
-    con.execute(f"INSERT INTO contacts BY NAME SELECT * EXCLUDE (tags_before) FROM {rewritten}")
+    con.execute(f"INSERT INTO contacts ({listed}) SELECT {listed} FROM {rewritten}")
 
 
 def _retag(
@@ -151,14 +158,17 @@ def _retag(
     DuckDB updates a list column of a table with an index row by row (35 s for 100,000 contacts
     when measured); rewriting those rows, a delete and an insert, takes about 2 s.
     """
+    store, columns = dialect(con), _stored_columns(con)
+    replaced = {"tags": new_tags, "version": "c.version + 1", "last_updated": "$at"}
+    rewritten_columns = ", ".join(f"{replaced[c]} AS {c}" if c in replaced else f"c.{c}" for c in columns)
     with (
         conflicts_as_stale(STALE),
         transaction(con),
         _selected(con, selection, actor) as selected,
         scratch(
             con,
-            f"SELECT c.* REPLACE ({new_tags} AS tags, c.version + 1 AS version, $at AS last_updated), "
-            f"c.tags AS tags_before FROM contacts c WHERE c.contact_id IN (SELECT contact_id FROM {selected}) "
+            f"SELECT {rewritten_columns}, c.tags AS tags_before "
+            f"FROM contacts c WHERE c.contact_id IN (SELECT contact_id FROM {selected}) "
             f"AND {differs}",
             {"tags": tags, "at": now()},
         ) as rewritten,
@@ -166,7 +176,8 @@ def _retag(
         con.execute(
             "INSERT INTO activity (contact_id, happened_at, actor, action, changes) "
             "SELECT contact_id, last_updated, $actor, $action, "
-            f"json_object('tags', json_object('before', tags_before, 'after', tags)) FROM {rewritten}",
+            f"{store.json_object([('tags', store.json_object([('before', 'tags_before'), ('after', 'tags')]))])} "
+            f"FROM {rewritten}",
             {"actor": actor, "action": action},
         )
         count, changed = _size(con, selected), _size(con, rewritten)
@@ -181,18 +192,26 @@ def _retag(
     return BulkResult(action=action, selected=count, changed=changed)
 
 
+def _before_after(con: duckdb.DuckDBPyConnection, field: str, before: str, after: str) -> str:
+    """SQL: the activity's changes JSON of one field, {field: {before, after}} (`field` a column name)."""
+    store = dialect(con)
+    return store.json_object([(field, store.json_object([("before", before), ("after", after)]))])
+
+
 @writes("bulk.tags")
 def add_tags(con: duckdb.DuckDBPyConnection, selection: Selection, tags: list[str] | str, actor: str) -> BulkResult:
     """Add tags to every selected contact that lacks one of them (kept in order, new ones last)."""
-    added = "list_concat(c.tags, list_filter($tags, lambda t: NOT list_contains(c.tags, t)))"
-    return _retag(con, selection, actor, "tags added", added, "NOT list_has_all(c.tags, $tags)", _tags(con, tags))
+    store = dialect(con)
+    added, lacking = store.list_concat_new("c.tags", "$tags"), f"NOT {store.list_has_all('c.tags', '$tags')}"
+    return _retag(con, selection, actor, "tags added", added, lacking, _tags(con, tags))
 
 
 @writes("bulk.tags")
 def remove_tags(con: duckdb.DuckDBPyConnection, selection: Selection, tags: list[str] | str, actor: str) -> BulkResult:
     """Remove tags from every selected contact that has one of them."""
-    kept = "list_filter(c.tags, lambda t: NOT list_contains($tags, t))"
-    return _retag(con, selection, actor, "tags removed", kept, "list_has_any(c.tags, $tags)", _tags(con, tags))
+    store = dialect(con)
+    kept, holding = store.list_without("c.tags", "$tags"), store.list_has_any("c.tags", "$tags")
+    return _retag(con, selection, actor, "tags removed", kept, holding, _tags(con, tags))
 
 
 @writes("bulk.assign")
@@ -202,7 +221,7 @@ def assign_owner(con: duckdb.DuckDBPyConnection, selection: Selection, owner_id:
     change = (
         "owner_id = $owner",
         "c.owner_id IS DISTINCT FROM $owner",
-        "json_object('owner_id', json_object('before', c.owner_id, 'after', $owner))",
+        _before_after(con, "owner_id", "c.owner_id", "CAST($owner AS VARCHAR)"),
     )
     return _update(con, selection, actor, "updated", change, {"owner": owner})
 
@@ -223,7 +242,7 @@ def set_subscription(
     change = (
         f"{column} = $status",
         f"c.{column} <> $status",
-        f"json_object('{column}', json_object('before', c.{column}, 'after', $status))",
+        _before_after(con, column, f"c.{column}", "CAST($status AS VARCHAR)"),
     )
     return _update(con, selection, actor, "updated", change, {"status": value})
 
