@@ -546,3 +546,14 @@ def test_message_keys_are_duckdb_md5_number_bit_for_bit(sender, moment, text):
         "SELECT md5_number(concat_ws(chr(0), sender, strftime(sent_at, '%Y-%m-%dT%H:%M:%S.%f'), text)) FROM messages"
     ).fetchone()[0]
     assert found == expected
+
+
+@pytest.mark.parametrize("field", ["text", "subject", "social_id"])
+def test_a_nul_in_any_value_is_a_malformed_line(fresh_db, field):
+    """PostgreSQL text holds no NUL: such a line is refused on both stores alike, and the rest of the file applies."""
+    event = {"type": "inbox", "channel": "WhatsApp", "social_id": "nul1", "text": "Hi"} | {field: "a\x00b"}
+    report = ingest(fresh_db, line(**event), line(type="inbox", channel="WhatsApp", social_id="ok1", text="Hi"))
+    assert [(bad["line"], bad["reason"]) for bad in report.malformed] == [
+        (1, f"{field}: the value holds a NUL character")
+    ]
+    assert report.created == 1 and count(fresh_db, "SELECT count(*) FROM messages") == 1
