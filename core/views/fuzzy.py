@@ -51,10 +51,15 @@ _BUCKET_OF[128:] = [29, 30, 31]
 
 def letter_counts(words: list[str], length: int) -> np.ndarray:
     """Each word's (all `length` long) letter counts per bucket, a row per word (uint8)."""
-    codes = np.array(words, dtype=f"<U{length}").view(np.uint32).reshape(len(words), length)
-    buckets = _BUCKET_OF[np.where(codes < 128, codes, 128 + codes % 3)].astype(np.int32)
-    flat = (np.arange(len(words), dtype=np.int32)[:, None] * _BUCKETS + buckets).ravel()
-    return np.bincount(flat, minlength=len(words) * _BUCKETS).astype(np.uint8).reshape(len(words), _BUCKETS)
+    codes = np.frombuffer("".join(words).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).reshape(
+        len(words), length
+    )
+    buckets = _BUCKET_OF[np.where(codes < 128, codes, 128 + codes % 3)]
+    counts = np.zeros((len(words), _BUCKETS), dtype=np.uint8)
+    every = np.arange(len(words))
+    for column in range(length):  # a letter per word and column: no word counted twice in one step
+        counts[every, buckets[:, column]] += 1
+    return counts
 
 
 class Words:
