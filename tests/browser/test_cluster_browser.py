@@ -3,6 +3,7 @@ a contact, the other sees the edit in the list its process had cached (the write
 core/stamps.py), and a browser signed in through one process is signed in on another (sessions are in the
 database). The launcher runs its default path: a throwaway PostgreSQL with a workspace file copied in (--from)."""
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -31,7 +32,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterRun]:
     create_contact(con, ContactInput(contact_id="grace", first_name="Grace", last_name="Hopper"), "admin")
     create_contact(con, ContactInput(contact_id="alan", first_name="Alan", last_name="Turing"), "admin")
     con.close()
-    run = ClusterRun("--from", str(workspace))
+    env = {key: value for key, value in os.environ.items() if key != "CONTACTS_DB"}  # not an existing PostgreSQL
+    run = ClusterRun("--from", str(workspace), env={**env, "CONTACTS_INGEST_TOKEN": "cluster-browser-token"})
     yield run
     assert run.stop() == 0, "\n".join(run.output[-40:])
 
