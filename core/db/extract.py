@@ -95,7 +95,7 @@ def computed(
 def arrow_table(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
     """A query's rows as an Arrow table (a SELECT without parameters), read by ADBC on PostgreSQL."""
     if is_analytical(con):
-        return con.execute(sql).to_arrow_table()
+        return con.sql(sql).to_arrow_table()
     with _postgres_reader(con.url) as read:  # type: ignore[attr-defined]
         return read(sql).read_all()
 
