@@ -21,8 +21,11 @@ What the processes share lives in PostgreSQL: the data, sign-in sessions (core/a
 write stamps that key the caches (core/stamps.py, migration 026). They share a cookie secret (Streamlit's XSRF
 cookie) and the ingest token: $CONTACTS_INGEST_TOKEN, else the one kept in data/ for the database (created once
 here before the processes start). They take a browser's address from nginx's X-Real-IP header
-(CONTACTS_CLIENT_HEADER): every connection they see comes from nginx. Ctrl-C (or SIGTERM) stops nginx, the apps,
-and the throwaway PostgreSQL.
+(CONTACTS_CLIENT_HEADER): every connection they see comes from nginx.
+
+An app process that stops is started again; meanwhile nginx sends its browsers to another process (a refused
+connection counts as a failure for 10 s), where they are still signed in. Ctrl-C (or SIGTERM) stops nginx, the
+apps, and the throwaway PostgreSQL.
 """
 
 import argparse
@@ -121,6 +124,7 @@ class Running:
     apps: list[subprocess.Popen] = field(default_factory=list)
     nginx: subprocess.Popen | None = None
     postgres: Cluster | None = None
+    cookie_secret: str = ""  # Streamlit's, the same in every app process
 
     def print_logs(self, lines: int = 20) -> None:
         """The end of every log (the folder goes when the launcher stops)."""
@@ -188,41 +192,39 @@ def prepare_database(running: Running, source: str | None, contacts: int) -> str
     return url
 
 
-def start_apps(running: Running, cookie_secret: str) -> None:
+def start_apps(running: Running) -> None:
     """`streamlit run server.py` on each app port, every one on the database at running.url."""
+    running.apps = [start_app(running, port) for port in running.app_ports]
+
+
+def start_app(running: Running, port: int) -> subprocess.Popen:
+    """One app process on `port` (its output appended to app-PORT.log)."""
     env = {
         **os.environ,
         "CONTACTS_DB": running.url,
-        "STREAMLIT_SERVER_COOKIE_SECRET": cookie_secret,
+        "STREAMLIT_SERVER_COOKIE_SECRET": running.cookie_secret,
         # The browser's address for the sign-in slow-down and the backup route: every peer here is nginx.
         "CONTACTS_CLIENT_HEADER": "X-Real-IP",
     }
-    for port in running.app_ports:
-        log = (running.folder / f"app-{port}.log").open("wb")
-        running.apps.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "streamlit",
-                    "run",
-                    "server.py",
-                    "--server.port",
-                    str(port),
-                    "--server.address",
-                    "127.0.0.1",
-                    "--server.headless",
-                    "true",
-                    "--browser.gatherUsageStats",
-                    "false",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C reaches this launcher only, which stops them in order
-            )
-        )
+    command = [sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port)]
+    command += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=(running.folder / f"app-{port}.log").open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # Ctrl-C reaches this launcher only, which stops them in order
+    )
+
+
+def keep_apps_running(running: Running) -> None:
+    """Start again an app process that stopped (nginx sends its browsers to the others meanwhile)."""
+    for index, process in enumerate(running.apps):
+        if process.poll() is not None:
+            port = running.app_ports[index]
+            print(f"The app process on port {port} stopped (exit {process.returncode}): starting it again.")
+            running.apps[index] = start_app(running, port)
 
 
 def start_nginx(running: Running, listen: str) -> None:
@@ -301,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         running.url = prepare_database(running, args.source, args.contacts)
         os.environ["CONTACTS_DB"] = running.url
         ingest_token()  # created (when not configured) before the processes start, so they all read one token
-        start_apps(running, secrets.token_urlsafe(32))
+        running.cookie_secret = secrets.token_urlsafe(32)
+        start_apps(running)
         wait_until_answering(running.app_ports, running.apps)
         start_nginx(running, args.listen)  # once the apps answer: nginx would count a refused connection a failure
         assert running.nginx is not None
@@ -314,9 +317,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kept for this database (python -m core ingest --url finds it with CONTACTS_DB={running.url}).")
         print(f"Logs in {running.folder}. Ctrl-C stops everything.", flush=True)
         while True:
-            for process in [running.nginx, *running.apps]:
-                if process is not None and process.poll() is not None:
-                    raise SystemExit(f"A process stopped (exit {process.returncode}); logs below")
+            if running.nginx.poll() is not None:
+                raise SystemExit(f"nginx stopped (exit {running.nginx.returncode}); logs below")
+            keep_apps_running(running)
             time.sleep(0.5)
     except KeyboardInterrupt:
         print("Stopping nginx, the app processes and the throwaway PostgreSQL.", flush=True)

@@ -7,12 +7,15 @@ throwaway cluster of this module); tests/browser/test_cluster_browser.py runs it
 import http.client
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import requests
@@ -158,8 +161,6 @@ for turn in range(rounds):
 
 def test_two_processes_editing_one_contact_never_lose_an_update(cluster: Running, con):
     """Each round both processes save the version they read: one saves, the other is told the contact changed."""
-    import time
-
     rounds = 8
     start = time.time() + 4  # both processes have started by then (a late one is only told "stale")
     editors = [
@@ -240,3 +241,50 @@ def test_failed_sign_ins_count_across_processes_per_browser(cluster: Running, co
         assert clients == {"203.0.113.7", "127.0.0.2"}
     finally:
         con.execute("DELETE FROM sign_in_failures")
+
+
+def _pid_listening_on(port: int) -> int:
+    """The app process serving `port` (its command line names the port)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            words = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"streamlit" in b" ".join(words) and str(port).encode() in words:
+            return int(entry.name)
+    raise AssertionError(f"no app process on port {port}")
+
+
+def test_a_process_that_dies_is_replaced_and_its_browsers_served_meanwhile(cluster: Running, con):
+    """Last in this module: one app process killed; nginx sends its browser to another one at once, still signed
+    in (the session is in the database), and the launcher starts the process again."""
+    signed = requests.post(
+        cluster.run.url + "/api/login", data={"user": "admin", "password": PASSWORD}, allow_redirects=False, timeout=30
+    )
+    assert signed.status_code == 303
+    browser = requests.Session()
+    browser.cookies.update(signed.cookies)  # the route nginx gave it and the session
+    first = browser.get(cluster.run.url + "/", timeout=30).headers[UPSTREAM_HEADER]
+    port = int(first.rsplit(":", 1)[1])
+    os.kill(_pid_listening_on(port), signal.SIGKILL)
+
+    answer = browser.get(cluster.run.url + "/", timeout=30)
+    assert answer.status_code == 200
+    assert not answer.headers[UPSTREAM_HEADER].split(",")[-1].strip().endswith(f":{port}")  # tried, then another
+    ended = browser.get(cluster.run.url + "/api/logout", allow_redirects=False, timeout=30)  # on another process
+    assert ended.status_code == 303
+    assert resume(con, signed.cookies["contacts_session"]) is None  # that process knew the session
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:  # not listening yet, or starting
+            pass
+        time.sleep(0.5)
+    else:
+        raise AssertionError("the killed app process was not started again")
+    assert any(f"port {port} stopped" in line for line in cluster.run.output)
