@@ -55,6 +55,11 @@ lint: $(VENV)/.test
 bench: $(VENV)/.test
 	$(BIN)/python -m bench
 
+## The same operations on PostgreSQL at 10,000,000 contacts (issue 16): a throwaway cluster under data/bench/pg_N,
+## built once with COPY, kept between runs. BENCH_PG_ARGS passes options, e.g. "--contacts 1000000 --duckdb FILE".
+bench-pg: $(VENV)/.test
+	$(BIN)/python -m bench.postgres $(BENCH_PG_ARGS)
+
 ## N concurrent users (1, 4, 8) against `streamlit run server.py` on loopback: latency per interaction and server CPU.
 ## LOAD_ARGS passes options, e.g. LOAD_ARGS="--contacts 100000 --detect" (python -m bench.load --help).
 bench-load: $(VENV)/.test

@@ -83,7 +83,7 @@ def bench_file(name: str, rows: int, changed_share: float = 0.0) -> Path:
     return path
 
 
-def run_child(file: Path, database: Path) -> dict:
+def run_child(file: Path, database: Path | str) -> dict:
     """Import `file` into `database` in a fresh Python process; its time, peak memory and counts."""
     done = subprocess.run(
         [sys.executable, "-m", "bench.imports", str(file), str(database)], capture_output=True, text=True, check=True
@@ -91,7 +91,7 @@ def run_child(file: Path, database: Path) -> dict:
     return json.loads(done.stdout)
 
 
-def child(file: Path, database: Path) -> None:
+def child(file: Path, database: Path | str) -> None:
     """The child's work: read, plan and commit end to end, then report."""
     from core.accounts.users import bootstrap_admin
     from core.db import open_database
@@ -151,6 +151,6 @@ def run() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) == 3:
-        child(Path(sys.argv[1]), Path(sys.argv[2]))
+        child(Path(sys.argv[1]), sys.argv[2])  # a DuckDB file or a PostgreSQL URL (bench/postgres.py)
     else:
         run()
