@@ -124,6 +124,8 @@ def test_creation_is_in_the_activity_log(fresh_db):
     actor, action, changes = rows(fresh_db, "SELECT actor, action, changes FROM activity WHERE contact_id = 'c7'")[0]
     assert (actor, action) == ("web chat", "created")
     assert json.loads(changes)["first_name"]["after"] == "Grace"
+    # A time as DuckDB's JSON writes it, on either store.
+    assert json.loads(changes)["created_on"] == {"before": None, "after": "2026-11-25 09:00:00"}
 
 
 # --- Inbox senders and their identities ---
