@@ -211,7 +211,7 @@ def grams_follow_terms(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether search_grams holds exactly the trigrams of every stored term (migration 021)."""
     stored = set(rows(con, "SELECT gram, phone, term_id, term FROM search_grams"))
     return len(stored) == scalar(con, "SELECT count(*) FROM search_grams") and stored == set(
-        rows(con, grams_sql("SELECT term_id, term, phone FROM search_terms"))
+        rows(con, grams_sql("SELECT term_id, term, phone FROM search_terms", dialect(con)))
     )
 
 
