@@ -7,6 +7,7 @@ of its kind again after a reload with `latest_job`. Jobs still running when the 
 'interrupted' by `mark_interrupted` when the next process opens the database.
 """
 
+import contextlib
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from pydantic import BaseModel
 
 from core.accounts.permissions import require
 from core.contacts.activity import now
-from core.db import frame, rows
+from core.db import frame, rows, transaction
 from core.db.dialect import dialect
 from core.errors import ContactsError
 
@@ -34,6 +35,18 @@ log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _threads: dict[str, threading.Thread] = {}  # kind -> the thread running a job of that kind in this process
 _duckdb_threads: dict[str, tuple[int, int]] = {}  # database file -> (jobs running on it, DuckDB's threads before)
+# Several app processes on one PostgreSQL (dialect(con).one_writer_process is False; make run-cluster): the process
+# running a job holds a session-level advisory lock (JOB_LOCK, job_id) on the job's progress session until the job
+# ends or the process dies, so another process tells a live job from one a dead process left ('running' in both):
+# a process that starts marks only the latter interrupted, and a second job of a kind is not started meanwhile.
+JOB_LOCK = 16_017
+_HOLD = "SELECT pg_advisory_lock(?, CAST(? AS integer))"
+_RELEASE = "SELECT pg_advisory_unlock(?, CAST(? AS integer))"
+_HELD = (
+    "EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {lock} "
+    "AND CAST(l.objid AS bigint) = {job} AND l.objsubid = 2 "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+)
 
 
 class Job(BaseModel):
@@ -84,24 +97,29 @@ def start_job(
     is returned instead of a second one (one at a time per kind). `message` is shown until the work reports its
     own progress (recorded with the job, so the page that started it shows it whatever the thread has done)."""
     require(con, actor, action)
+    shared = not dialect(con).one_writer_process  # other processes may run jobs on this database
     with _lock:
         running = _threads.get(kind)
-        if running is not None and running.is_alive():
+        if (running is not None and running.is_alive()) or shared:
             current = latest_job(con, kind)
-            if current is not None and current.active:
+            if current is not None and current.active and (not shared or _held(con, current.job_id)):
                 return current
-        job_id = int(
-            con.execute(
-                "INSERT INTO jobs (kind, state, message, actor, created_at, started_at) "
-                "VALUES (?, 'running', ?, ?, ?, ?) RETURNING job_id",
-                [kind, message, actor, now(), now()],
-            ).fetchall()[0][0]
-        )
         # Cursors made here, in the caller's thread: one for the work (its transactions), one for progress
         # (so that progress is visible while the work's transaction is still open).
+        work_con, progress_con = con.cursor(), con.cursor()
+        with transaction(progress_con):  # the row and, on PostgreSQL, its lock at once: never seen unheld
+            job_id = int(
+                progress_con.execute(
+                    "INSERT INTO jobs (kind, state, message, actor, created_at, started_at) "
+                    "VALUES (?, 'running', ?, ?, ?, ?) RETURNING job_id",
+                    [kind, message, actor, now(), now()],
+                ).fetchall()[0][0]
+            )
+            if shared:
+                progress_con.execute(_HOLD, [JOB_LOCK, job_id]).fetchall()
         thread = threading.Thread(
             target=_run,
-            args=(con.cursor(), con.cursor(), job_id, work),
+            args=(work_con, progress_con, job_id, work),
             name=f"job-{kind}-{job_id}",
             daemon=True,
         )
@@ -138,7 +156,15 @@ def _run(work_con: duckdb.DuckDBPyConnection, progress_con: duckdb.DuckDBPyConne
         _finish_failed(progress_con, job_id, f"The job failed: {type(error).__name__}: {error}")
     finally:
         work_con.close()
+        if not dialect(progress_con).one_writer_process:
+            with contextlib.suppress(Exception):  # a lost session has let the lock go already
+                progress_con.execute(_RELEASE, [JOB_LOCK, job_id]).fetchall()
         progress_con.close()
+
+
+def _held(con: duckdb.DuckDBPyConnection, job_id: int) -> bool:
+    """PostgreSQL: whether a live session (of any app process) holds this job's lock: it is running."""
+    return bool(rows(con, "SELECT " + _HELD.format(lock=JOB_LOCK, job="?"), [job_id])[0][0])
 
 
 @contextmanager
@@ -194,6 +220,8 @@ def mark_interrupted(con: duckdb.DuckDBPyConnection) -> int:
         alive = [kind for kind, thread in _threads.items() if thread.is_alive()]
         placeholders = ", ".join("?" for _ in alive)
         spare = f" AND kind NOT IN ({placeholders})" if alive else ""
+        if not dialect(con).one_writer_process:  # not the jobs other live processes run
+            spare += " AND NOT " + _HELD.format(lock=JOB_LOCK, job="jobs.job_id")
         found = con.execute(
             "UPDATE jobs SET state = 'interrupted', finished_at = ?, "
             "message = 'The app restarted while this job ran: it did not finish. Start it again.' "
