@@ -143,6 +143,8 @@ LEVEL_CASES = [
     ("email", "different, -1.0", {"email": "ada@example.com"}, {"email": "ada@example.org"}),
     ("email", None, {"email": "ada@example.com"}, {}),
     ("phone", "same number, +2.8", {"phone": "+14155550199"}, {"phone": "+14155550199"}),
+    ("phone", "one digit off, +5.0", {"phone": "+14155550199"}, {"phone": "+14155550189"}),
+    ("phone", "one digit off, +5.0", {"phone": "+14155550199"}, {"phone": "+14155550919"}),  # neighbours swapped
     ("phone", "different, -1.0", {"phone": "+14155550199"}, {"phone": "+14155550100"}),
     ("phone", None, {}, {"phone": "+14155550100"}),
     ("company", "same, +2.0", {"company": "Acme Ltd"}, {"company": "ACME Ltd."}),
@@ -296,6 +298,24 @@ BLOCKING_CASES = [
         {"email": "ada.quennell@gmail.com"},
         {"email": "ada.quennell@work.example.com"},
         {"email": "ada.quenell@gmail.com"},
+    ),
+    (
+        "last name and city, few holders",
+        {"last_name": "Quennell", "city": "Leeds"},
+        {"first_name": "Ottoline", "last_name": "Quennell", "city": "Leeds"},
+        {"first_name": "Ottoline", "last_name": "Quennell", "city": "York"},
+    ),
+    (
+        "first name and city, few holders",
+        {"first_name": "Ottoline", "city": "Leeds"},
+        {"first_name": "Ottoline", "last_name": "Kwenell", "city": "Leeds"},
+        {"first_name": "Ottoline", "last_name": "Kwenell", "city": "York"},
+    ),
+    (
+        "mailbox name without digits",
+        {"email": "ada.quennell82@gmail.com"},
+        {"email": "adaquennell@yahoo.com"},
+        {"email": "ada.quenell82@gmail.com"},
     ),
     (
         "identity value",

@@ -2,22 +2,28 @@
 replace the priors in the scoring and its evidence, and nicknames read as their usual form."""
 
 import itertools
+import math
+from dataclasses import replace
 
 import duckdb
 import numpy as np
 import pytest
 from conftest import AddContact
 
-from core.duplicates.comparisons import Comparison, FrequencyLevel, Level, unknown
+from core.duplicates.comparisons import COMPARISONS, Comparison, FrequencyLevel, Level, unknown
 from core.duplicates.learning import (
+    PRIOR_PAIRS,
     Patterns,
+    anchored,
     estimate_u,
     expectation_maximisation,
     learned_comparisons,
+    lifted,
+    prior_m,
     relearned,
     spoken,
 )
-from core.duplicates.likely import likely_pairs
+from core.duplicates.likely import likely_pairs, place_lift
 from core.duplicates.names import usual_name
 
 M = np.array([0.8, 0.15, 0.05])
@@ -115,3 +121,46 @@ def test_two_contacts_that_are_one_person_fit_a_prior(fresh_db: duckdb.DuckDBPyC
     pairs = likely_pairs(fresh_db)
     assert pairs.select("contact_a", "contact_b").rows() == [("a", "b")]
     assert 0.5 <= pairs["score"][0] <= 1.0
+
+
+def test_an_anchored_comparison_takes_m_from_the_pairs_a_shared_number_links():
+    place, other = replace(three_level("place"), learned=False, anchored=True), three_level("other")
+    u = [np.append(U, 1.0), np.append(U, 1.0)]
+    anchors = Patterns(np.array([[0, 2], [1, 2], [2, 2]]), np.array([700.0, 200.0, 100.0]), np.zeros(3))
+    new_place, new_other = anchored((place, other), [place, other], anchors, u)
+    m = (np.array([700.0, 200.0, 100.0]) + PRIOR_PAIRS * prior_m(place, u[0])[:3]) / (1000 + PRIOR_PAIRS)
+    assert [level.weight for level in new_place.levels] == pytest.approx(np.log2(m / U).round(2))
+    assert new_other == other  # not anchored: left to EM
+
+
+def test_a_lift_makes_an_agreeing_rare_place_count_less():
+    place = Comparison("place", (FrequencyLevel("same", "x = 0", 0.5, "t.n", "n"),), learned=False, anchored=True)
+    anchors = Patterns(np.array([[0]]), np.array([1000.0]), np.zeros(1))
+    u = [np.array([0.01, 1.0])]
+    [plain], [lifted_place] = anchored((place,), [place], anchors, u), anchored((place,), [place], anchors, u, 4.0)
+    assert plain.levels[0].m / lifted_place.levels[0].m == pytest.approx(4.0, rel=0.01)
+
+
+def _names_and_towns(con: duckdb.DuckDBPyConnection, town: str) -> None:
+    """1,000 contacts: ten first names, last names all different, ten towns of 100 each given by `town` (SQL
+    over i)."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE dup_profile AS
+        SELECT i::VARCHAR AS id, 'f' || (i % 10) AS fn, md5(i::VARCHAR) AS ln, 'c' || ({town}) AS city,
+               100 AS city_n FROM range(1000) t(i)""")
+    con.execute("CREATE OR REPLACE TEMP TABLE dup_totals AS SELECT 1000 AS n, 1000 AS city_total")
+
+
+@pytest.mark.parametrize(("town", "lift"), [("i % 10", 10.0), ("(i // 10) % 10", 1.0)])
+def test_the_place_lift_is_how_much_likelier_namesakes_share_a_town(town, lift):
+    con = duckdb.connect()
+    _names_and_towns(con, town)
+    assert place_lift(con) == pytest.approx(lift, rel=0.05)
+
+
+def test_names_count_less_together_and_alone_by_the_lift():
+    parts = lifted(COMPARISONS, 4.0)
+    lifted_levels = [p.levels[0] for p in learned_comparisons(parts) if p.field in ("names together", "names alone")]
+    assert [(level.weight, level.silent) for level in lifted_levels] == [(-2.0, False), (-2.0, False)]
+    quiet = [p.levels[0] for p in learned_comparisons(lifted(COMPARISONS, 1.02)) if p.field == "names together"]
+    assert quiet[0].silent
+    assert math.log2(1.02) < 0.1

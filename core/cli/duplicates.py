@@ -7,7 +7,8 @@ import polars as pl
 
 from core.cli.common import Adder, add_user_option, open_existing, print_json
 
-CSV_COLUMNS = ["group_id", "contact_id", "score", "kind", "evidence"]
+# Each member's reason to be in its group: its best link inside it (linked_to), that link's score and evidence.
+CSV_COLUMNS = ["group_id", "contact_id", "linked_to", "score", "kind", "evidence"]
 
 
 def _score(text: str) -> float:

@@ -73,6 +73,10 @@ class IdentityBlockingRule:
             WHERE i1.k_n <= {max_block}"""
 
 
+# The mailbox name's letters, when there are four or more (j82@ says nothing).
+_LETTERS = "regexp_replace(el, '[0-9]+', '', 'g')"
+MAILBOX_LETTERS = f"CASE WHEN length({_LETTERS}) >= 4 THEN {_LETTERS} END"
+
 NAMES = ("first name", "last name", "first name as last name", "last name as first name")
 
 BLOCKING_RULES = (
@@ -102,6 +106,11 @@ BLOCKING_RULES = (
         "fn || '|' || city", "first name and city", trains=("first name", "address"), max_block=20, predicts=False
     ),
     BlockingRule("el", "mailbox name"),
+    # The other name missing or changed: a town and one name, only where few contacts share them.
+    BlockingRule("ln || '|' || city", "last name and city, few holders", max_block=LOOSE_BLOCK),
+    BlockingRule("fn || '|' || city", "first name and city, few holders", max_block=LOOSE_BLOCK),
+    # A mailbox under another number or at another provider (maria.lopez82@, marialopez@).
+    BlockingRule(MAILBOX_LETTERS, "mailbox name without digits", max_block=LOOSE_BLOCK),
     # The same value, and the same characters in another order (two neighbours swapped when typed).
     IdentityBlockingRule("value", "identity value"),
     IdentityBlockingRule("sorted", "identity value's characters"),

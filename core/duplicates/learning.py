@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from core.duplicates.comparisons import (
+    NAMES_ALONE,
+    NAMES_TOGETHER,
     BestReading,
     Comparison,
     FrequencyLevel,
@@ -226,6 +228,10 @@ def combine(
 def _relearned_comparison(comparison: Comparison, m: np.ndarray, u: np.ndarray, seen: np.ndarray) -> Comparison:
     if not comparison.learned or (comparison.reference and seen[-1] < MIN_LEVEL_MATCHES):
         return comparison
+    return _with_m(comparison, m, u, seen)
+
+
+def _with_m(comparison: Comparison, m: np.ndarray, u: np.ndarray, seen: np.ndarray) -> Comparison:
     weights = outcome_weights(comparison, m, u)
     levels: list[Level | FrequencyLevel] = []
     for i, level in enumerate(comparison.levels):
@@ -257,3 +263,44 @@ def relearned(parts: tuple[Scored, ...], comparisons: Sequence[Comparison], lear
         else:
             out.append(part)
     return tuple(out)
+
+
+def anchored(
+    parts: tuple[Scored, ...],
+    comparisons: Sequence[Comparison],
+    anchors: Patterns,
+    u: Sequence[np.ndarray],
+    lift: float = 1.0,
+) -> tuple[Scored, ...]:
+    """The parts with each anchored comparison's m counted over `anchors`, pairs a shared mailbox or number
+    links (one person's, whatever their other fields say): the share of them reaching each level, the prior
+    weighing in as PRIOR_PAIRS pairs. A level reached by fewer than MIN_LEVEL_MATCHES of them keeps its prior.
+
+    `lift` is how much likelier two different people who share a name share a place than two random people
+    (names and places both follow where a family comes from): an agreeing place, weighed by how rare its
+    value is, counts that much less, as its u among namesakes is that much higher."""
+    found = {}
+    for k, comparison in enumerate(comparisons):
+        if comparison.anchored:
+            said = spoken(comparison)
+            seen = np.bincount(anchors.levels[:, k], weights=anchors.counts, minlength=len(said))[: len(said)]
+            m = _normalised(seen + PRIOR_PAIRS * prior_m(comparison, u[k]), said)
+            rare = np.array([isinstance(level, FrequencyLevel) for level in comparison.levels] + [False])
+            found[id(comparison)] = _with_m(comparison, np.where(rare, m / max(lift, 1.0), m), u[k], seen)
+    return tuple(found.get(id(part), part) if isinstance(part, Comparison) else part for part in parts)
+
+
+def lifted(parts: tuple[Scored, ...], lift: float) -> tuple[Scored, ...]:
+    """The parts with NAMES_TOGETHER and NAMES_ALONE weighing -log2(lift): a second agreeing name counts that
+    much less, and names with nothing else agreeing that much less again."""
+    weight = -round(math.log2(max(lift, 1.0)), 2)
+    # Under a tenth of a bit it says nothing, and the evidence does not show it.
+    level, alone = (
+        Level(c.levels[0].label, c.levels[0].condition, weight, weight > -0.1) for c in (NAMES_TOGETHER, NAMES_ALONE)
+    )
+    return tuple(
+        replace(part, levels=(level if part is NAMES_TOGETHER else alone,))
+        if part is NAMES_TOGETHER or part is NAMES_ALONE
+        else part
+        for part in parts
+    )

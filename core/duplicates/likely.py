@@ -39,11 +39,13 @@ from core.duplicates.groups import member_pairs
 from core.duplicates.keys import install_macros
 from core.duplicates.learning import (
     Patterns,
+    anchored,
     combine,
     estimate_u,
     expectation_maximisation,
     learned_comparisons,
     level_index_sql,
+    lifted,
     relearned,
 )
 from core.duplicates.names import install_nicknames
@@ -191,6 +193,43 @@ WHERE a.id <> b.id
 """
 
 
+# Anchor pairs for the anchored comparisons' m: contacts sharing a mailbox or a number that few others hold
+# (a switchboard or a family's landline says less), a bounded sample.
+ANCHOR_BLOCK = 4
+ANCHOR_PAIRS_SQL = f"""
+SELECT id_a, id_b, 0 AS rules FROM (
+    {BlockingRule("ek", "mailbox").pairs_sql(ANCHOR_BLOCK)}
+    UNION {BlockingRule("ph", "number").pairs_sql(ANCHOR_BLOCK)}
+) USING SAMPLE reservoir({EM_PAIRS} ROWS) REPEATABLE (3)
+"""
+
+
+# Namesakes for the place lift: pairs sharing a first name (their last names differ, so they are not one
+# person) within a fixed sample of contacts.
+LIFT_SAMPLE = 20_000
+PLACE_LIFT_SQL = f"""
+WITH s AS (SELECT id, fn, ln, city FROM dup_profile WHERE city IS NOT NULL
+           USING SAMPLE reservoir({LIFT_SAMPLE} ROWS) REPEATABLE (5))
+SELECT avg(CASE WHEN a.city = b.city THEN 1.0 ELSE 0.0 END), count(*)
+FROM s a JOIN s b ON a.fn = b.fn AND a.id < b.id
+WHERE jaro_winkler_similarity(a.ln, b.ln) < 0.85
+"""
+RANDOM_PLACE_SQL = """
+SELECT sum(city_n::DOUBLE * city_n) / max(t.city_total) / max(t.city_total)
+FROM (SELECT DISTINCT city, city_n FROM dup_profile WHERE city IS NOT NULL) CROSS JOIN dup_totals t
+"""
+
+
+def place_lift(con: duckdb.DuckDBPyConnection) -> float:
+    """How many times likelier two different people who share a first name live in one city than two random
+    contacts do, at least 1 (1 when too few namesakes or cities to tell)."""
+    [(shared, namesakes)] = rows(con, PLACE_LIFT_SQL)
+    at_random = scalar(con, RANDOM_PLACE_SQL)
+    if not namesakes or namesakes < MIN_CANDIDATES or not at_random or shared is None:
+        return 1.0
+    return max(1.0, float(shared) / float(at_random))
+
+
 def _patterns(con: duckdb.DuckDBPyConnection, pairs: str, comparisons: list[Comparison]) -> pl.DataFrame:
     return frame(con, levels_sql(pairs, comparisons))
 
@@ -224,6 +263,10 @@ def learn_parts(con: duckdb.DuckDBPyConnection, parts: tuple[Scored, ...] = COMP
     random = _as_patterns(_patterns(con, RANDOM_PAIRS_SQL, comparisons), len(comparisons))
     expanded = np.repeat(random.levels, random.counts.astype(np.int64), axis=0)
     u = estimate_u(comparisons, expanded, [_exact_u(con, c) for c in comparisons])
+    anchors = _as_patterns(_patterns(con, ANCHOR_PAIRS_SQL, comparisons), len(comparisons))
+    lift = place_lift(con)
+    parts = lifted(anchored(parts, comparisons, anchors, u, lift), lift)
+    comparisons = learned_comparisons(parts)
     fits = []
     for bit, rule in enumerate(rules):
         patterns = _as_patterns(found.filter((pl.col("rules") & (1 << bit)) != 0), len(comparisons))
