@@ -179,6 +179,31 @@ def test_duplicate_rate_from_the_last_run(demo):
     assert 0 < rate.rate < 1
 
 
+def test_the_duplicate_count_is_the_groups_split_as_the_duplicates_page_shows_them(fresh_db, add_contact):
+    # Ada and Bea share a mailbox, Bea and Carl a desk phone; Ada and Carl are strangers: one pair and Carl alone.
+    bootstrap_admin(fresh_db)
+    add_contact(
+        fresh_db, "a", stored=True, first_name="Ada", last_name="Quennell", birthday=date(1971, 4, 9), email="o@q.com"
+    )
+    add_contact(
+        fresh_db, "b", stored=True, first_name="Bea", last_name="Quennell", email="o@q.com", phone="+14155550123"
+    )
+    add_contact(
+        fresh_db,
+        "c",
+        stored=True,
+        first_name="Carl",
+        last_name="Marston",
+        birthday=date(1990, 12, 1),
+        phone="+14155550123",
+    )
+    find_duplicates(fresh_db, "admin")
+    rate = dashboard.duplicate_rate(fresh_db)
+    members = duplicate_groups(fresh_db)
+    assert rate is not None and members["group_id"].n_unique() == 1
+    assert (rate.groups, rate.in_exact_groups + rate.in_likely_groups, rate.removable) == (1, 2, 1)
+
+
 def test_recent_activity_counts_imports_and_ingest_runs_per_day(fresh_db):
     at = datetime(2026, 11, 20, 10)
     fresh_db.execute(

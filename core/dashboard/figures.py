@@ -19,8 +19,7 @@ from core.dashboard.drill import filled_filter
 from core.dashboard.periods import GRAINS, Grain, week_start
 from core.db import frame, rows, scalar
 from core.db.dialect import dialect
-from core.duplicates.groups import components
-from core.duplicates.store import current_pairs, last_run
+from core.duplicates.store import duplicate_groups, last_run
 from core.views.filters import FilterField, compile_filter, filter_fields
 
 Breakdown = Literal["source", "channel"]
@@ -292,19 +291,11 @@ class DuplicateRate(BaseModel):
         return grouped / self.contacts if self.contacts else 0.0
 
 
-def _groups(pairs: pl.DataFrame) -> pl.DataFrame:
-    """One row per group of the pairs: size and whether it is exact (its exact pairs alone connect it), the way
-    core.duplicates.groups tells its groups, without working out each member's evidence."""
-    members = components(pairs)
-    exact = components(pairs.filter(pl.col("kind") == "exact")).rename({"group_id": "exact_group"})
-    return (
-        members.join(exact, on="contact_id", how="left")
-        .group_by("group_id")
-        .agg(
-            size=pl.len(),
-            exact=(pl.col("exact_group").n_unique() == 1) & pl.col("exact_group").is_not_null().all(),
-        )
-    )
+def _groups(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """One row per group as the Duplicates page shows them (split at conflicts and at their size cap): size
+    and whether it is exact."""
+    members = duplicate_groups(con)
+    return members.group_by("group_id").agg(size=pl.len(), exact=(pl.col("kind") == "exact").all())
 
 
 def duplicate_rate(con: duckdb.DuckDBPyConnection) -> DuplicateRate | None:
@@ -313,7 +304,7 @@ def duplicate_rate(con: duckdb.DuckDBPyConnection) -> DuplicateRate | None:
     run = last_run(con)
     if run is None:
         return None
-    groups = _groups(current_pairs(con))
+    groups = _groups(con)
     exact_contacts = int(groups.filter("exact")["size"].sum())
     grouped = int(groups["size"].sum())
     return DuplicateRate(
