@@ -17,6 +17,7 @@ email, or with no email the same phone), and keeps beside the database the truth
 
 import random
 import time
+from itertools import accumulate
 from pathlib import Path
 
 import duckdb
@@ -281,9 +282,10 @@ Person = dict[str, str | None]
 
 
 def _person(rng: random.Random, pick: dict[str, Vocabulary], household: Person | None, taken: set[str]) -> Person:
-    first = rng.choices(*pick["first"])[0]
-    last = household["last"] if household else rng.choices(*pick["last"])[0]
-    city = household["city"] if household else rng.choices(*pick["city"])[0]
+    # Cumulative weights given once: choices() would otherwise add up a 125,000-name list on every draw at 1M.
+    first = rng.choices(pick["first"][0], cum_weights=pick["first"][1])[0]
+    last = household["last"] if household else rng.choices(pick["last"][0], cum_weights=pick["last"][1])[0]
+    city = household["city"] if household else rng.choices(pick["city"][0], cum_weights=pick["city"][1])[0]
     shared = household is not None and household["phone"] and rng.random() < SHARED_LANDLINE
     phone = household["phone"] if household is not None and shared else (_phone(rng) if rng.random() < 0.8 else None)
     assert first and last
@@ -336,6 +338,7 @@ def generate(rows: int, seed: int = 15) -> pl.DataFrame:
         "last": _vocabulary(COMMON_SURNAMES, rng, max(5_000, people_count // 8), 25.0),
         "city": _cities(rng, min(max(300, people_count // 400), 800)),  # the made-up names run out near 890
     }
+    pick = {key: (names, list(accumulate(weights))) for key, (names, weights) in pick.items()}
     people: list[Person] = []
     taken: set[str] = set()
     for _ in range(people_count):
