@@ -168,14 +168,21 @@ def _hits_sql(parts: ViewSQL, sort: str) -> str:
     )
 
 
-# Up to this position a page's last row is found with a bounded heap (Dialect.nth_in_order) instead of a sort of
-# every row: the Unassigned segment by last name, page 200 (284,000 rows), 54 -> 34 ms CPU at 1,000,000.
+# From and up to these positions a page's last row is found with a bounded heap (Dialect.nth_in_order) instead of
+# a sort of every row: the Unassigned segment by last name, page 200 (284,000 rows), 54 -> 34 ms CPU at 1,000,000.
+# Nearer the top DuckDB's own Top-N keeps such a heap already (first pages measured the same either way).
+NTH_IN_ORDER_FROM = 1_000
 NTH_IN_ORDER_LIMIT = 100_000
+
+
+def _cut_by_heap(parts: ViewSQL, last: int) -> bool:
+    """Whether the page's last row is found by Dialect.nth_in_order: no close spellings, and a deep page."""
+    return parts.fuzzy is None and NTH_IN_ORDER_FROM <= last < NTH_IN_ORDER_LIMIT
 
 
 def _cut_sql(con: duckdb.DuckDBPyConnection, parts: ViewSQL, descending: bool, last: int) -> str:
     """SQL: the `cut` row (n: whether the view reaches row `$last`, its rank and sort value) from `hits`."""
-    if parts.fuzzy is None and last < NTH_IN_ORDER_LIMIT:
+    if _cut_by_heap(parts, last):
         # No close spellings: every rank is 0, and with NULLS LAST the value is NULL exactly past the non-null ones
         # (the page then lies among the NULLs, and every row is near, as when the view has fewer rows).
         nth = dialect(con).nth_in_order("sort_value", "$position", descending)
@@ -213,7 +220,7 @@ def _page_ids(
 
 def _cut_params(parts: ViewSQL, last: int) -> dict[str, int]:
     """The cut's parameter: the page's last row, from 0 (`$last`) or from 1 (`$position`, see _cut_sql)."""
-    return {"position": last + 1} if parts.fuzzy is None and last < NTH_IN_ORDER_LIMIT else {"last": last}
+    return {"position": last + 1} if _cut_by_heap(parts, last) else {"last": last}
 
 
 def list_contacts(con: duckdb.DuckDBPyConnection, view: ListView, user: str) -> ContactPage:
