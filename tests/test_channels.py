@@ -1,6 +1,7 @@
 """Contacts created by the channels: visitors, Inbox senders, identities, conversations, blocking, bad lines."""
 
 import json
+import threading
 from datetime import datetime
 
 import duckdb
@@ -559,3 +560,22 @@ def test_a_nul_in_any_value_is_a_malformed_line(fresh_db, field):
         (1, f"{field}: the value holds a NUL character")
     ]
     assert report.created == 1 and count(fresh_db, "SELECT count(*) FROM messages") == 1
+
+
+def test_a_run_meeting_another_writers_change_is_tried_again(fresh_db):
+    """Another writer holds an uncommitted change to the contact (another app process's run on PostgreSQL, an edit):
+    the run conflicts, is rolled back whole and tried again once that change is committed, then applies."""
+    ingest(fresh_db, line(type="webchat", contact_id="c1", name="Ada One"))
+    other = fresh_db.cursor()
+    other.execute("BEGIN TRANSACTION")
+    other.execute("UPDATE contacts SET touches = touches + 1 WHERE contact_id = 'c1'")
+    committer = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    committer.start()
+    try:
+        report = ingest(fresh_db, line(type="webchat", contact_id="c1", at="2026-11-25T10:00:00Z", text="again"))
+    finally:
+        committer.join()
+        other.close()
+    assert (report.updated, report.created) == (1, 0)
+    assert count(fresh_db, "SELECT count(*) FROM messages WHERE contact_id = 'c1'") == 1
+    assert count(fresh_db, "SELECT count(*) FROM ingest_runs") == 2  # the retried run recorded once

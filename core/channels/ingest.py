@@ -9,7 +9,9 @@ sender, time and text, so that a replayed file adds none). What the pages read b
 """
 
 import hashlib
+import random
 import threading
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -46,6 +48,18 @@ CONVERSATION_GAP = timedelta(hours=24)
 # Within a process (the app: its endpoint and its upload page), runs take turns: two runs touching the
 # same contact at once would make DuckDB abort one of them with a conflict.
 _ONE_RUN_AT_A_TIME = threading.Lock()
+# A run that meets another writer's change to the same rows (another app process's run on PostgreSQL, an edit on
+# a page) is rolled back whole and tried again on what that writer committed, a few times, after a short random
+# wait; then the conflict is raised (the endpoint answers 409: send again). PostgreSQL: a serialization failure,
+# a deadlock, a row lock not granted in time, or a key (contact, identity, message) another run inserted.
+RUN_TRIES = 5
+_RETRIED_STATES = ("40001", "40P01", "55P03", "23505")
+
+
+def _conflicted(error: Exception) -> bool:
+    if isinstance(error, duckdb.TransactionException):
+        return "conflict" in str(error).lower()
+    return getattr(error, "sqlstate", None) in _RETRIED_STATES  # psycopg's, on PostgreSQL
 
 
 def split_name(name: str) -> tuple[str, str | None]:
@@ -279,10 +293,17 @@ def _inbox_id(event: InboxEvent) -> str:
 def ingest_events(
     con: duckdb.DuckDBPyConnection, events: list[ParsedEvent], malformed: list[Malformed], actor: str, origin: str
 ) -> IngestReport:
-    """Apply checked events in order, in one transaction, and record the run."""
+    """Apply checked events in order, in one transaction, and record the run (tried again on a conflict)."""
     started = now()
-    with _ONE_RUN_AT_A_TIME:
-        return _apply(con, events, malformed, actor, origin, started)
+    for attempt in range(RUN_TRIES):
+        try:
+            with _ONE_RUN_AT_A_TIME:
+                return _apply(con, events, malformed, actor, origin, started)
+        except Exception as error:
+            if attempt == RUN_TRIES - 1 or not _conflicted(error):
+                raise
+        time.sleep(random.uniform(0.05, 0.15) * 2**attempt)  # noqa: S311 - a wait, not a secret
+    raise AssertionError("unreachable")  # the last try returned or raised
 
 
 def _apply(
