@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.channels.ingest import ingest_lines
+from core.cli import main
 from core.contacts.records import set_blocked
 from core.db import open_database, scalar
 from tests.pages.conftest import navigation_pinned, sign_in_as  # noqa: F401 - navigation_pinned is autouse
@@ -57,3 +58,17 @@ def test_channel_pages_on_postgres(app_on_postgres):  # noqa: F811
     captions = [caption.value for caption in app.caption]
     assert "1 conversation" in captions
     assert "Refused while blocked: 1 event" in captions
+
+
+def test_cli_ingest_block_and_unblock_on_postgres(pg_db, pg_url, tmp_path, capsys):
+    events = tmp_path / "events.jsonl"
+    visitor = {"type": "webchat", "at": "2026-11-25T09:00:00Z"}
+    events.write_text("".join(json.dumps(visitor | {"contact_id": f"cli-{n}"}) + "\n" for n in (1, 2)))
+    assert main(["ingest", str(events), "--db", pg_url]) == 0
+    assert json.loads(capsys.readouterr().out)["created"] == 2
+    assert main(["block", "cli-1", "--db", pg_url]) == 0
+    assert json.loads(capsys.readouterr().out)["blocked"] == 1
+    events.write_text(json.dumps(visitor | {"contact_id": "cli-1", "at": "2026-11-26T09:00:00Z"}) + "\n")
+    assert main(["ingest", str(events), "--db", pg_url]) == 0
+    assert json.loads(capsys.readouterr().out)["refused_blocked"] == 1
+    assert scalar(pg_db, "SELECT refused_count FROM channel_refusals WHERE contact_id = 'cli-1'") == 1
