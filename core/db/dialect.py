@@ -23,6 +23,10 @@ class Dialect(Protocol):
     # The setting of how many threads run one query in this process (DuckDB's `threads`: core.jobs lowers it while
     # a job works); None where the server schedules its own work (PostgreSQL).
     threads_setting: str | None
+    # Whether rows whose list column changes are best rewritten (deleted and inserted again) rather than updated:
+    # DuckDB updates a list column of an indexed table row by row (core.views.bulk._retag); PostgreSQL updates
+    # in place (20,000 contacts' tags: an UPDATE 0.8-1.2 s, the delete and insert about 3 s more).
+    rewrites_list_updates: bool
 
     def list_agg(self, expression: str, order_by: str = "") -> str:
         """An aggregate collecting `expression` into a list (DuckDB list, PostgreSQL array)."""
@@ -158,6 +162,7 @@ class DuckDBDialect:
     name = "duckdb"
     one_writer_process = True
     threads_setting: str | None = "threads"
+    rewrites_list_updates = True
 
     def list_agg(self, expression: str, order_by: str = "") -> str:
         return f"list({expression}{' ORDER BY ' + order_by if order_by else ''})"
@@ -282,6 +287,7 @@ class PostgresDialect:
     name = "postgres"
     one_writer_process = False
     threads_setting: str | None = None
+    rewrites_list_updates = False
 
     def list_agg(self, expression: str, order_by: str = "") -> str:
         return f"array_agg({expression}{' ORDER BY ' + order_by if order_by else ''})"
