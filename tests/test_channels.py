@@ -579,3 +579,30 @@ def test_a_run_meeting_another_writers_change_is_tried_again(fresh_db):
     assert (report.updated, report.created) == (1, 0)
     assert count(fresh_db, "SELECT count(*) FROM messages WHERE contact_id = 'c1'") == 1
     assert count(fresh_db, "SELECT count(*) FROM ingest_runs") == 2  # the retried run recorded once
+
+
+def test_the_cli_sends_a_part_again_when_the_app_answers_409(tmp_path, monkeypatch):
+    """`python -m core ingest --url`: a part the app refused as a conflict (409) is sent again; other refusals stop."""
+    import io
+    import urllib.error
+    import urllib.request
+
+    import core.cli.channels as cli_channels
+
+    events = tmp_path / "events.jsonl"
+    events.write_text(line(type="webchat", contact_id="v1") + "\n")
+    answers = [409, 409, 200, 401]
+
+    def urlopen(request, timeout):
+        code = answers.pop(0)
+        if code != 200:
+            body = io.BytesIO(json.dumps({"error": "refused"}).encode())
+            raise urllib.error.HTTPError(request.full_url, code, "refused", {}, body)  # type: ignore[arg-type]
+        return io.BytesIO(json.dumps(IngestReport(events=1, created=1).model_dump()).encode())
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    monkeypatch.setattr(cli_channels, "CONFLICT_WAIT", 0)
+    assert cli_channels.send_file(events, "http://localhost:1", "token").created == 1
+    with pytest.raises(ContactsError, match="401"):
+        cli_channels.send_file(events, "http://localhost:1", "token")
+    assert answers == []

@@ -1,6 +1,7 @@
 """`python -m core block`, `unblock` and `ingest`: the channels' part of the command line."""
 
 import argparse
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -15,6 +16,9 @@ from core.db import rows
 from core.errors import ContactsError
 
 LINES_PER_REQUEST = 20_000
+# A part the app answers 409 (its run met another's change to the same contacts, several times) is sent again.
+CONFLICT_TRIES = 5
+CONFLICT_WAIT = 0.5  # seconds, doubling
 EXIT_SOME_MALFORMED = 3
 
 
@@ -59,7 +63,14 @@ def _post(url: str, token: str, body: str, name: str) -> dict[str, Any]:
         method="POST",
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"},
     )
-    return ask_app(request, "the events")
+    for attempt in range(CONFLICT_TRIES):
+        try:
+            return ask_app(request, "the events")
+        except ContactsError as refused:
+            if attempt == CONFLICT_TRIES - 1 or "(409)" not in refused.message:
+                raise
+        time.sleep(CONFLICT_WAIT * 2**attempt)
+    raise AssertionError("unreachable")  # the last try returned or raised
 
 
 def send_file(path: Path, url: str, token: str, lines_per_request: int = LINES_PER_REQUEST) -> IngestReport:
