@@ -27,6 +27,7 @@ from core.duplicates import (
     same_email_or_phone,
 )
 from core.duplicates.blocking import BLOCKING_RULES, BlockingCount, bounded
+from core.duplicates.groups import member_pairs
 from core.duplicates.keys import install_macros
 from core.errors import ContactsError
 from core.workspace import define_custom_field, set_identity_fields
@@ -438,6 +439,20 @@ def test_a_group_splits_at_a_conflict_strongest_links_first_and_likely_links_sto
     # A cap of 2: likely links no longer grow a group past two.
     capped = group_members(pairs, max_size=2)
     assert sorted(capped.group_by("group_id").len()["len"].to_list()) == [2, 2, 2]
+
+
+def test_members_of_a_group_past_the_cap_are_scored_for_conflicts_within_a_budget():
+    # Thirty contacts chained by a switchboard's exact links: past MAX_GROUP (25), still every unlinked two.
+    chain = [f"c{i:02d}" for i in range(30)]
+    pairs = pl.DataFrame({"contact_a": chain[:-1], "contact_b": chain[1:]})
+    scored = member_pairs(pairs)
+    assert scored.height == 30 * 29 // 2 - 29
+    assert ("c00", "c29") in set(scored.iter_rows())
+    # A budget takes components smallest first while their pairs fit: a trio fits, the thirty do not.
+    trio = pl.DataFrame({"contact_a": ["t1", "t2"], "contact_b": ["t2", "t3"]})
+    both = pl.concat([pairs, trio])
+    assert set(member_pairs(both, budget=100).iter_rows()) == {("t1", "t3")}
+    assert member_pairs(both, budget=3 + 435).height == scored.height + 1  # every two members counted
 
 
 def test_contacts_marked_different_are_not_grouped_through_a_third(con, add_contact):

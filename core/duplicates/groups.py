@@ -16,6 +16,9 @@ GROUP_COLUMNS = {"group_id": pl.String, "contact_id": pl.String, "score": pl.Flo
 # A group grows past this only by exact links (a switchboard phone); its pairs of members are all scored
 # for conflicts up to this size.
 MAX_GROUP = 25
+# Members of a component up to this size are all scored against each other for conflicts (a component past
+# MAX_GROUP is held together by exact links: a shared switchboard number or mailbox).
+CONFLICT_GROUP = 200
 LINK = ("group_id", "score", "evidence", "kind")  # what a member's best link carries
 PAIR_SCHEMA = {"contact_a": pl.String, "contact_b": pl.String}
 
@@ -37,11 +40,17 @@ def components(pairs: pl.DataFrame) -> pl.DataFrame:
     return labelled.with_columns(group_id=pl.col("contact_id").first().over("label")).select("contact_id", "group_id")
 
 
-def member_pairs(pairs: pl.DataFrame, max_size: int = MAX_GROUP) -> pl.DataFrame:
+def member_pairs(pairs: pl.DataFrame, max_size: int = CONFLICT_GROUP, budget: int | None = None) -> pl.DataFrame:
     """contact_a < contact_b of every two members of a component of 3 to `max_size` contacts that `pairs` does
-    not link directly: the pairs whose own comparison can show the component chains different people."""
-    groups = components(pairs)
-    small = groups.filter(pl.len().over("group_id").is_between(3, max_size))
+    not link directly: the pairs whose own comparison can show the component chains different people.
+
+    Within `budget` pairs (when given): components are taken smallest first while their pairs fit, as blocking
+    rules take their blocks (a component past the budget is still split at its size cap)."""
+    groups = components(pairs).with_columns(size=pl.len().over("group_id"))
+    sizes = groups.filter(pl.col("size").is_between(3, max_size)).unique("group_id").sort("size", "group_id")
+    if budget is not None:
+        sizes = sizes.filter((pl.col("size") * (pl.col("size") - 1) // 2).cum_sum() <= budget)
+    small = groups.filter(pl.col("group_id").is_in(sizes["group_id"].implode())).drop("size")
     inside = small.join(small, on="group_id", suffix="_b").filter(pl.col("contact_id") < pl.col("contact_id_b"))
     inside = inside.select(pl.col("contact_id").alias("contact_a"), pl.col("contact_id_b").alias("contact_b"))
     return inside.join(pairs.select("contact_a", "contact_b"), on=["contact_a", "contact_b"], how="anti")

@@ -18,6 +18,7 @@ from core.contacts.custom_values import value_rows_sql
 from core.db import frame, rows, scalar, scratch
 from core.duplicates.blocking import (
     BLOCKING_RULES,
+    PAIRS_PER_CONTACT,
     BlockingCount,
     BlockingRule,
     IdentityBlockingRule,
@@ -316,9 +317,11 @@ def drop_profile(con: duckdb.DuckDBPyConnection) -> None:
 def conflicting_pairs(
     con: duckdb.DuckDBPyConnection, linked: pl.DataFrame, parts: tuple[Scored, ...], prior: float
 ) -> pl.DataFrame:
-    """Pairs of members of the small groups `linked` (contact_a, contact_b, ...) chains together, not linked
-    directly, whose own evidence weighs below CONFLICT_WEIGHT: contact_a, contact_b, score, evidence."""
-    unlinked = member_pairs(linked).rename({"contact_a": "id_a", "contact_b": "id_b"})
+    """Pairs of members of the groups `linked` (contact_a, contact_b, ...) chains together (up to CONFLICT_GROUP
+    members, within a pair budget of one per contact), not linked directly, whose own evidence weighs below
+    CONFLICT_WEIGHT: contact_a, contact_b, score, evidence."""
+    budget = rule_budget(scalar(con, "SELECT n FROM dup_totals") or 0) // PAIRS_PER_CONTACT
+    unlinked = member_pairs(linked, budget=budget).rename({"contact_a": "id_a", "contact_b": "id_b"})
     if unlinked.is_empty():
         return pl.DataFrame(schema=CONFLICT_COLUMNS)
     with scratch(con, unlinked) as candidates:
