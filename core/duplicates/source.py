@@ -37,7 +37,9 @@ def detection_tables(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     identity = [key for (key,) in rows(con, "SELECT key FROM custom_fields WHERE is_identity ORDER BY position")]
     values = ", ".join(["contact_id", *(value_column(key) for key in identity)])
     return {
-        "contacts": f"SELECT {', '.join(CONTACT_COLUMNS)} FROM contacts",
+        # In ID order: detection samples rows (training pairs), so the extract's order must not follow where
+        # PostgreSQL happens to keep each row.
+        "contacts": f"SELECT {', '.join(CONTACT_COLUMNS)} FROM contacts ORDER BY contact_id",
         "contact_channels": "SELECT contact_id, kind, value FROM contact_channels WHERE kind IN ('email', 'phone')",
         "custom_fields": "SELECT key, label, is_identity, position FROM custom_fields",
         "custom_values": f"SELECT {values} FROM custom_values",
