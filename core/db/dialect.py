@@ -146,6 +146,13 @@ class Dialect(Protocol):
         past the last (DuckDB min/max(x, n): a bounded heap, no sort of the whole input; position under 1,000,000)."""
         ...
 
+    def insert_order(self, columns: str) -> str:
+        """A clause ending an INSERT ... SELECT into a table with b-tree indexes: ` ORDER BY columns` (the leading
+        index's key) on PostgreSQL, whose b-tree takes entries in key order about twice as fast (the 599,400
+        search postings of a 100,000-row import: 4.3-5.0 s -> 2.3-2.5 s); nothing on DuckDB, whose statements
+        stay as they were."""
+        ...
+
 
 def _upsert(table: str, columns: list[str], key: list[str]) -> str:
     updates = [column for column in columns if column not in key]
@@ -257,6 +264,9 @@ class DuckDBDialect:
 
     def nth_in_order(self, expression: str, position: str, descending: bool) -> str:
         return f"{'max' if descending else 'min'}({expression}, {position})[{position}]"
+
+    def insert_order(self, columns: str) -> str:
+        return ""
 
 
 _KEY = re.compile(r"^[a-z_][a-z0-9_ ]*$")
@@ -388,6 +398,9 @@ class PostgresDialect:
     def nth_in_order(self, expression: str, position: str, descending: bool) -> str:
         order = f"{expression}{' DESC' if descending else ''}"
         return f"(array_agg({expression} ORDER BY {order}) FILTER (WHERE {expression} IS NOT NULL))[{position}]"
+
+    def insert_order(self, columns: str) -> str:
+        return f" ORDER BY {columns}"
 
 
 DUCKDB = DuckDBDialect()

@@ -82,7 +82,7 @@ def _add_postings(con: duckdb.DuckDBPyConnection, fresh: Scratch) -> None:
         con.execute(f"INSERT INTO search_grams {grams} ORDER BY phone, gram, term_id")
     con.execute(
         f"INSERT INTO search_postings SELECT DISTINCT t.term_id, f.row_key FROM {fresh} f JOIN ({held}) t "
-        "USING (term, phone)"
+        f"USING (term, phone){dialect(con).insert_order('t.term_id, f.row_key')}"
     )
 
 

@@ -229,3 +229,14 @@ def test_md5_number_and_uhugeint_agree(stores, text):
     assert found[0] == found[1]
     biggest = str(2**128 - 1)
     assert [int(scalar(con, "SELECT CAST($k AS UHUGEINT)", {"k": biggest})) for con in stores] == [2**128 - 1] * 2
+
+
+def test_insert_order_keeps_the_rows_inserted(stores):
+    for con in stores:
+        con.execute("CREATE TEMP TABLE io_source (k INTEGER, v INTEGER)")
+        con.execute("INSERT INTO io_source VALUES (2, 1), (1, 2), (1, 1), (1, 1)")
+        con.execute("CREATE TEMP TABLE io_target (k INTEGER, v INTEGER)")
+        order = dialect(con).insert_order("s.k, s.v")
+        con.execute(f"INSERT INTO io_target SELECT DISTINCT s.k, s.v FROM io_source s{order}")
+        assert rows(con, "SELECT k, v FROM io_target ORDER BY k, v") == [(1, 1), (1, 2), (2, 1)]
+    assert DUCKDB.insert_order("k") == "" and POSTGRES.insert_order("k, v") == " ORDER BY k, v"
