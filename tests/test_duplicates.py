@@ -102,6 +102,15 @@ def test_exact_groups_by_normalised_email_and_phone(con, add_contact):
     assert members.filter(pl.col("contact_id") == "b2")["evidence"].item() == "same phone"
 
 
+@pytest.mark.parametrize("contacts", [0, 1])
+def test_a_database_with_fewer_than_two_contacts_has_no_duplicates(con, add_contact, contacts):
+    for n in range(contacts):
+        add_contact(con, f"only{n}", stored=True, first_name="Ada", last_name="Lovelace")
+    run = find_duplicates(con, ACTOR)
+    assert (run.exact_pairs, run.likely_pairs) == (0, 0)
+    assert duplicate_groups(con).is_empty()
+
+
 def test_exact_only_skips_likely_pairs(con, add_contact):
     people(con, add_contact)
     add_contact(

@@ -285,8 +285,10 @@ def estimate_prior(con: duckdb.DuckDBPyConnection, contacts: int, rate: float = 
     (the sum of their probabilities) gives a new prior, until it settles. A database full of duplicates
     (an import merged from several systems) thus trusts borderline evidence more than a clean one.
     """
-    all_pairs = max(contacts * (contacts - 1) / 2, 1.0)
     prior = math.log2(rate / max(contacts, 1))
+    if contacts < 2:  # no pair to fit on (and the fitted rate would be 0, whose log odds do not exist)
+        return prior
+    all_pairs = contacts * (contacts - 1) / 2
     for _ in range(30):
         expected = scalar(con, "SELECT sum(1.0 / (1.0 + pow(2.0, -(weight + ?)))) FROM dup_weights", [prior]) or 0.0
         fitted = min(max(expected / all_pairs, MIN_RATE / all_pairs * contacts), MAX_RATE / all_pairs * contacts)

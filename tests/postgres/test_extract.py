@@ -45,7 +45,8 @@ def test_analytical_work_runs_in_duckdb_over_one_snapshot(pg_db):
         # DuckDB's own functions run on the extract.
         assert rows(work, "SELECT list_sort(list(first_name)) FROM people") == [(["Ada", "Zoë"],)]
         assert rows(work, "SELECT n FROM n") == [(2,)]
-        create_contact(pg_db, ContactInput(first_name="Late", phone="+14155550101"), "admin")  # after the extract: not in it
+        # Created after the extract: not in it.
+        create_contact(pg_db, ContactInput(first_name="Late", phone="+14155550101"), "admin")
         assert scalar(work, "SELECT count(*) FROM people") == 2
 
 
