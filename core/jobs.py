@@ -40,13 +40,6 @@ _duckdb_threads: dict[str, tuple[int, int]] = {}  # database file -> (jobs runni
 # ends or the process dies, so another process tells a live job from one a dead process left ('running' in both):
 # a process that starts marks only the latter interrupted, and a second job of a kind is not started meanwhile.
 JOB_LOCK = 16_017
-_HOLD = "SELECT pg_advisory_lock(?, CAST(? AS integer))"
-_RELEASE = "SELECT pg_advisory_unlock(?, CAST(? AS integer))"
-_HELD = (
-    "EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {lock} "
-    "AND CAST(l.objid AS bigint) = {job} AND l.objsubid = 2 "
-    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
-)
 
 
 class Job(BaseModel):
@@ -116,7 +109,7 @@ def start_job(
                 ).fetchall()[0][0]
             )
             if shared:
-                progress_con.execute(_HOLD, [JOB_LOCK, job_id]).fetchall()
+                progress_con.execute(dialect(progress_con).session_lock(take=True), [JOB_LOCK, job_id]).fetchall()
         thread = threading.Thread(
             target=_run,
             args=(work_con, progress_con, job_id, work),
@@ -158,13 +151,13 @@ def _run(work_con: duckdb.DuckDBPyConnection, progress_con: duckdb.DuckDBPyConne
         work_con.close()
         if not dialect(progress_con).one_writer_process:
             with contextlib.suppress(Exception):  # a lost session has let the lock go already
-                progress_con.execute(_RELEASE, [JOB_LOCK, job_id]).fetchall()
+                progress_con.execute(dialect(progress_con).session_lock(take=False), [JOB_LOCK, job_id]).fetchall()
         progress_con.close()
 
 
 def _held(con: duckdb.DuckDBPyConnection, job_id: int) -> bool:
     """PostgreSQL: whether a live session (of any app process) holds this job's lock: it is running."""
-    return bool(rows(con, "SELECT " + _HELD.format(lock=JOB_LOCK, job="?"), [job_id])[0][0])
+    return bool(rows(con, "SELECT " + dialect(con).session_lock_held(str(JOB_LOCK), "?"), [job_id])[0][0])
 
 
 @contextmanager
@@ -221,7 +214,7 @@ def mark_interrupted(con: duckdb.DuckDBPyConnection) -> int:
         placeholders = ", ".join("?" for _ in alive)
         spare = f" AND kind NOT IN ({placeholders})" if alive else ""
         if not dialect(con).one_writer_process:  # not the jobs other live processes run
-            spare += " AND NOT " + _HELD.format(lock=JOB_LOCK, job="jobs.job_id")
+            spare += " AND NOT " + dialect(con).session_lock_held(str(JOB_LOCK), "jobs.job_id")
         found = con.execute(
             "UPDATE jobs SET state = 'interrupted', finished_at = ?, "
             "message = 'The app restarted while this job ran: it did not finish. Start it again.' "

@@ -153,6 +153,16 @@ class Dialect(Protocol):
         stay as they were."""
         ...
 
+    def session_lock(self, take: bool) -> str:
+        """The statement that takes (or, `take` false, releases) this session's lock on the key `(?, ?)` (two
+        integers), held until released or the session ends: how app processes sharing a database tell which of
+        them is alive (core.jobs). Only stores several processes write (not one_writer_process) have one."""
+        ...
+
+    def session_lock_held(self, lock: str, key: str) -> str:
+        """A condition: some live session holds the session lock `(lock, key)` (SQL expressions) on this database."""
+        ...
+
 
 def _upsert(table: str, columns: list[str], key: list[str]) -> str:
     updates = [column for column in columns if column not in key]
@@ -267,6 +277,12 @@ class DuckDBDialect:
 
     def insert_order(self, columns: str) -> str:
         return ""
+
+    def session_lock(self, take: bool) -> str:
+        raise ValueError("one process writes a DuckDB file: it needs no session locks")
+
+    def session_lock_held(self, lock: str, key: str) -> str:
+        raise ValueError("one process writes a DuckDB file: it needs no session locks")
 
 
 _KEY = re.compile(r"^[a-z_][a-z0-9_ ]*$")
@@ -401,6 +417,17 @@ class PostgresDialect:
 
     def insert_order(self, columns: str) -> str:
         return f" ORDER BY {columns}"
+
+    def session_lock(self, take: bool) -> str:
+        return f"SELECT pg_advisory_{'lock' if take else 'unlock'}(?, CAST(? AS integer))"
+
+    def session_lock_held(self, lock: str, key: str) -> str:
+        # A two-integer advisory key shows in pg_locks as classid, objid, objsubid 2.
+        return (
+            f"EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {lock} "
+            f"AND CAST(l.objid AS bigint) = {key} AND l.objsubid = 2 "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+        )
 
 
 DUCKDB = DuckDBDialect()
