@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from core.accounts.users import bootstrap_admin
+from core.contacts.models import ContactInput
+from core.contacts.records import create_contact
 from core.db import open_database
 from tests.postgres.cluster import Cluster, find_bin_dir, start_cluster
 
@@ -55,3 +57,18 @@ def pg_db(pg_url: str) -> Iterator:
     bootstrap_admin(con)
     yield con
     con.close()
+
+
+def serve_app_from(pg_url: str, monkeypatch: pytest.MonkeyPatch, people: list[tuple[str, str, str]]) -> Iterator[str]:
+    """For a fixture: the database at `pg_url` with its admin and these (first, last, email) contacts, made the
+    app's CONTACTS_DB; the app's cached connection is dropped afterwards."""
+    con = open_database(pg_url)
+    bootstrap_admin(con)
+    for first, last, email in people:
+        create_contact(con, ContactInput(first_name=first, last_name=last, email=email), "admin")
+    con.close()
+    monkeypatch.setenv("CONTACTS_DB", pg_url)
+    yield pg_url
+    from ui.session import _connection
+
+    _connection.clear()

@@ -8,31 +8,23 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import config
-from core.accounts.users import bootstrap_admin
-from core.contacts.models import ContactInput
-from core.contacts.records import create_contact
-from core.db import open_database
 from tests.pages.conftest import navigation_pinned, sign_in_as  # noqa: F401 - navigation_pinned is autouse
+from tests.postgres.conftest import serve_app_from
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def app_on_postgres(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    con = open_database(pg_url)
-    bootstrap_admin(con)
-    for first, last, email in [
-        ("Grace", "Hopper", "grace@navy.example"),
-        ("Alan", "Turing", "alan@bletchley.example"),
-        ("Zoë", "Ng", "zoe@example.org"),
-    ]:
-        create_contact(con, ContactInput(first_name=first, last_name=last, email=email), "admin")
-    con.close()
-    monkeypatch.setenv("CONTACTS_DB", pg_url)
-    yield pg_url
-    from ui.session import _connection
-
-    _connection.clear()
+    yield from serve_app_from(
+        pg_url,
+        monkeypatch,
+        [
+            ("Grace", "Hopper", "grace@navy.example"),
+            ("Alan", "Turing", "alan@bletchley.example"),
+            ("Zoë", "Ng", "zoe@example.org"),
+        ],
+    )
 
 
 def _contacts_page(query: dict[str, str]) -> AppTest:

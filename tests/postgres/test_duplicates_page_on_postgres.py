@@ -7,12 +7,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.accounts.users import bootstrap_admin
-from core.contacts.models import ContactInput
-from core.contacts.records import create_contact
 from core.db import open_database
 from core.duplicates import last_run
 from tests.pages.conftest import navigation_pinned, sign_in_as  # noqa: F401 - navigation_pinned is autouse
+from tests.postgres.conftest import serve_app_from
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.postgres
@@ -20,20 +18,15 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def duplicates_on_postgres(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    con = open_database(pg_url)
-    bootstrap_admin(con)
-    for first, last, email in [
-        ("Grace", "Hopper", "grace@navy.example"),
-        ("Grace", "Hopper", "GRACE@Navy.example"),
-        ("Alan", "Turing", "alan@bletchley.example"),
-    ]:
-        create_contact(con, ContactInput(first_name=first, last_name=last, email=email), "admin")
-    con.close()
-    monkeypatch.setenv("CONTACTS_DB", pg_url)
-    yield pg_url
-    from ui.session import _connection
-
-    _connection.clear()
+    yield from serve_app_from(
+        pg_url,
+        monkeypatch,
+        [
+            ("Grace", "Hopper", "grace@navy.example"),
+            ("Grace", "Hopper", "GRACE@Navy.example"),
+            ("Alan", "Turing", "alan@bletchley.example"),
+        ],
+    )
 
 
 def test_the_first_visit_finds_and_lists_the_groups(duplicates_on_postgres):
