@@ -41,13 +41,17 @@ def analytical(con: duckdb.DuckDBPyConnection, tables: Mapping[str, str]) -> Ite
             work.execute("SET enable_progress_bar = false")
             with _postgres_reader(con.url) as read:  # type: ignore[attr-defined]  # a PostgresConnection
                 for name, sql in tables.items():
-                    batches = read(sql)
-                    work.register(f"{name}_arrow", batches)
-                    work.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")
-                    work.unregister(f"{name}_arrow")
+                    _table_from(work, name, read(sql))
             yield work
         finally:
             work.close()
+
+
+def _table_from(work: duckdb.DuckDBPyConnection, name: str, data: object) -> None:
+    """A table of the in-process DuckDB `work` holding `data` (Arrow batches or a Polars frame)."""
+    work.register(f"{name}_data", data)
+    work.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_data")
+    work.unregister(f"{name}_data")
 
 
 @contextmanager
@@ -63,10 +67,7 @@ def analytical_in_transaction(
     work = duckdb.connect(":memory:", config={"memory_limit": ANALYTICAL_MEMORY})
     try:
         for name, sql in tables.items():
-            rows = frame(con, sql, params)
-            work.register(f"{name}_frame", rows)
-            work.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_frame")
-            work.unregister(f"{name}_frame")
+            _table_from(work, name, frame(con, sql, params))
         yield work
     finally:
         work.close()
