@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from rapidfuzz.distance import OSA
 
 from core.accounts.users import bootstrap_admin
-from core.contacts.records import update_contact
+from core.contacts.channels import Channel, set_contact_channels
+from core.contacts.records import get_contact, update_contact
 from core.db import open_database
 from core.views.fuzzy import (
     MAX_ALTERNATIVES,
@@ -109,6 +110,25 @@ def test_the_vocabulary_is_cached_until_the_data_changes(tmp_path, add_contact):
         update_contact(con, "varughese", {"last_name": "Kurian"}, anil.version, "admin")  # as the app writes
         assert search(con, "Varugese") == set()
         assert search(con, "Kurain") == {"varughese"}
+    finally:
+        con.close()
+
+
+def test_close_local_parts_of_additional_emails_are_found_and_follow_edits(tmp_path, add_contact):
+    """A close local part lists its contacts from the cached vocabulary (primary and additional emails); an edit of
+    an email moves them."""
+    con = open_database(tmp_path / "contacts.duckdb")
+    bootstrap_admin(con)
+    try:
+        add_contact(con, "maria", first_name="Maria", last_name="Lopez", email="maria.garcia@example.com")
+        bob = add_contact(con, "bob", first_name="Bob", last_name="Stone", email="bob@example.org")
+        add_contact(con, "ana", first_name="Ana", last_name="Ruiz", email="maria.gonzalez@example.org")
+        set_contact_channels(con, "bob", "email", [Channel(value="Maria.Garcia@Work.example")], bob.version, "admin")
+        assert search(con, "maria.garcai") == {"maria", "bob"}
+        maria = get_contact(con, "maria")
+        update_contact(con, "maria", {"email": "m.lopez@example.com"}, maria.version, "admin")
+        assert search(con, "maria.garcai") == {"bob"}
+        assert search(con, "m.lopes") == {"maria"}
     finally:
         con.close()
 
