@@ -32,7 +32,7 @@ from core.views.search import (
     searched_custom_keys,
     whole_word_pattern,
 )
-from core.views.search_index import grams_sql, rebuild_search_index, terms_sql
+from core.views.search_index import grams_sql, rebuild_search_index, refresh_search_index, terms_sql
 from core.workspace import define_custom_field
 
 LETTERS = "abcdeéßAB"  # a few letters, an accented one and capitals: collisions, case and Unicode
@@ -275,6 +275,24 @@ def test_every_write_path_keeps_the_index(fresh_db, add_contact):
     assert indexed(con, "granite") == set()
     assert stored_postings(con) == rebuilt_postings(con)
     assert grams_follow_terms(con)
+
+
+def test_an_import_refreshes_only_the_rows_whose_searched_values_change(fresh_db, add_contact):
+    con = fresh_db
+    add_contact(con, "ann", first_name="Ann", last_name="Lee", email="ann@example.com", company="Old Co")
+    add_contact(con, "bob", first_name="Bob", last_name="Stone", email="bob@example.com", company="Old Co")
+    refreshed: list[set[str]] = []
+
+    def recording(con, contacts, id_column="contact_id"):
+        refreshed.append({row[0] for row in rows(con, f"SELECT {id_column} FROM {contacts}")})
+        refresh_search_index(con, contacts, id_column)
+
+    with patch("core.importer.commit.refresh_search_index", recording):
+        # Ann's company changes (not searched), Bob's last name (searched): only Bob's postings are written again.
+        _import(con, "Email,Company,Last Name\nann@example.com,New Co,Lee\nbob@example.com,New Co,Granite\n")
+    assert refreshed == [{"bob"}]
+    assert get_contact(con, "ann").company == "New Co" and indexed(con, "granite") == {"bob"}
+    assert stored_postings(con) == rebuilt_postings(con)
 
 
 @given(
