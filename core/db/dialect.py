@@ -163,6 +163,13 @@ class Dialect(Protocol):
         """A condition: some live session holds the session lock `(lock, key)` (SQL expressions) on this database."""
         ...
 
+    def table_statistics(self, table: str) -> str:
+        """The statement that gathers the planner's statistics of a temporary table just filled (core.db.scratch):
+        PostgreSQL's ANALYZE (autovacuum never analyzes temporary tables: without statistics the 200,000 terms of a
+        100,000-row import were looked up one by one through an index, 2.3 s, instead of hashed, 1.1 s); nothing on
+        DuckDB ("")."""
+        ...
+
 
 def _upsert(table: str, columns: list[str], key: list[str]) -> str:
     updates = [column for column in columns if column not in key]
@@ -283,6 +290,9 @@ class DuckDBDialect:
 
     def session_lock_held(self, lock: str, key: str) -> str:
         raise ValueError("one process writes a DuckDB file: it needs no session locks")
+
+    def table_statistics(self, table: str) -> str:
+        return ""
 
 
 _KEY = re.compile(r"^[a-z_][a-z0-9_ ]*$")
@@ -428,6 +438,9 @@ class PostgresDialect:
             f"AND CAST(l.objid AS bigint) = {key} AND l.objsubid = 2 "
             "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
         )
+
+    def table_statistics(self, table: str) -> str:
+        return f"ANALYZE {table}"
 
 
 DUCKDB = DuckDBDialect()

@@ -1,9 +1,9 @@
 """PostgreSQL behind the surface the code uses on a DuckDB connection (psycopg 3), for `CONTACTS_DB=postgresql://...`.
 
 `PostgresConnection` answers what `core` asks of a `duckdb.DuckDBPyConnection`: `execute(sql, params)` with `?`
-or `$name` placeholders (rewritten to psycopg's), `fetchone`/`fetchall`/`description`, INSERT/UPDATE/DELETE
-answering their row count as a one-row result (DuckDB does), `sql(...).pl()`, `register`/`unregister` of a Polars
-frame (a temporary table filled by COPY), `cursor()` and `close()`.
+or `$name` placeholders (rewritten to psycopg's), `fetchone`/`fetchall`/`description`, INSERT/UPDATE/DELETE and
+CREATE TABLE ... AS answering their row count as a one-row result (DuckDB does), `sql(...).pl()`,
+`register`/`unregister` of a Polars frame (a temporary table filled by COPY), `cursor()` and `close()`.
 
 Sessions run in autocommit: `core.db.transaction` sends BEGIN and COMMIT itself, as on DuckDB. Transactions run
 at REPEATABLE READ, DuckDB's snapshot isolation: a row written by a transaction that committed after this one
@@ -26,7 +26,8 @@ from psycopg import sql as pgsql
 from psycopg.types.string import TextLoader
 
 Params = Mapping[str, Any] | Sequence[Any] | None
-_ROW_COUNT_COMMANDS = ("INSERT", "UPDATE", "DELETE", "MERGE")
+# Statements answered with their row count, as DuckDB does; "SELECT n" without rows is CREATE TABLE ... AS.
+_ROW_COUNT_COMMANDS = ("INSERT", "UPDATE", "DELETE", "MERGE", "SELECT")
 IDLE_SESSIONS_KEPT = 8
 # How long a write waits for a row another open transaction is writing before it is refused as a conflict
 # (core.db.conflicts_as_stale: the stale-contact message). DuckDB refuses at once.
@@ -271,6 +272,33 @@ def postgres_type(dtype: pl.DataType) -> str:
     raise TypeError(f"no PostgreSQL type for a {dtype} column")
 
 
+def _array_literal(column: str, inner: pl.DataType) -> pl.Expr:
+    """A list column as PostgreSQL array literals ('{"a","b\\"c",NULL}'), NULL where the list is."""
+    item = pl.element().cast(pl.String)
+    if isinstance(inner, pl.String):
+        escaped = item.str.replace_all("\\", "\\\\", literal=True).str.replace_all('"', '\\"', literal=True)
+        item = pl.lit('"') + escaped + pl.lit('"')
+    items = pl.col(column).list.eval(pl.when(pl.element().is_null()).then(pl.lit("NULL")).otherwise(item))
+    return (pl.lit("{") + items.list.join(",") + pl.lit("}")).alias(column)
+
+
+def copy_csv(data: pl.DataFrame) -> bytes | None:
+    """The frame's rows as CSV for `COPY ... (FORMAT csv)`: a NULL is an empty field, an empty text a quoted one;
+    lists of scalars become array literals. None when a column has no CSV form here (a list of lists or records):
+    the caller then copies row by row. Polars writes 1,000,000 staged import rows in a fraction of a second where
+    psycopg's row-by-row copy took 4 s of the app's CPU."""
+    literals = []
+    for column, dtype in data.schema.items():
+        if isinstance(dtype, pl.List):
+            if not any(isinstance(dtype.inner, kind) for kind, _ in _PG_TYPES):
+                return None
+            literals.append(_array_literal(column, dtype.inner))  # type: ignore[arg-type]
+        elif not any(isinstance(dtype, kind) for kind, _ in _PG_TYPES) and not isinstance(dtype, pl.Datetime):
+            return None
+    # Text quoted: an unquoted \\. alone on a line would end the copy.
+    return data.with_columns(literals).write_csv(include_header=False, quote_style="non_numeric").encode()
+
+
 def _polars_type(type_name: str | None) -> pl.DataType | None:
     return _POLARS_TYPES.get(type_name or "")
 
@@ -393,10 +421,16 @@ class PostgresConnection:
         self.copy_rows(name, data)
 
     def copy_rows(self, table: str, data: pl.DataFrame) -> None:
-        """Append a frame's rows to a table by COPY (its columns by name)."""
-        target = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
-            pgsql.Identifier(table), pgsql.SQL(", ").join(pgsql.Identifier(column) for column in data.columns)
-        )
+        """Append a frame's rows to a table by COPY (its columns by name): as CSV that Polars writes, else (a column
+        CSV cannot hold) row by row."""
+        columns = pgsql.SQL(", ").join(pgsql.Identifier(column) for column in data.columns)
+        text = copy_csv(data)
+        if text is not None:
+            target = pgsql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(pgsql.Identifier(table), columns)
+            with self._open_session().cursor().copy(target) as copy:
+                copy.write(text)
+            return
+        target = pgsql.SQL("COPY {} ({}) FROM STDIN").format(pgsql.Identifier(table), columns)
         with self._open_session().cursor().copy(target) as copy:
             for row in data.iter_rows():
                 copy.write_row(row)

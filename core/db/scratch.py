@@ -14,6 +14,9 @@ import duckdb
 import polars as pl
 
 from core.db.connection import Params, is_database_error
+from core.db.dialect import dialect
+
+STATISTICS_ROWS = 10_000  # a relation of this many rows or more gets the planner's statistics (see scratch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +49,14 @@ def scratch(
     if isinstance(source, str):
         if table is False:
             raise ValueError("a query's rows are always copied into a temporary table")
-        con.execute(f"CREATE TEMP TABLE {name} AS {source}", params)
+        filled = con.execute(f"CREATE TEMP TABLE {name} AS {source}", params).fetchone()
+        _gather_statistics(con, name, filled[0] if filled else 0)
     elif table:
         _copy_frame(con, name, source)
+        _gather_statistics(con, name, source.height)
     else:
         con.register(name, source)
+        _gather_statistics(con, name, source.height)
     copied = isinstance(source, str) or bool(table)
     try:
         yield Scratch(name, copied)
@@ -66,6 +72,14 @@ def scratch_ids(
     """Contact IDs (repeats dropped, order kept) as a scratch relation of one column, contact_id; see `scratch`."""
     ids = pl.DataFrame({"contact_id": list(dict.fromkeys(contact_ids))}, schema={"contact_id": pl.String})
     return scratch(con, ids, table=table)
+
+
+def _gather_statistics(con: duckdb.DuckDBPyConnection, name: str, row_count: int) -> None:
+    """Statistics for the planner on a large relation (PostgreSQL: ANALYZE; DuckDB needs none). Small ones go
+    without: their plans hardly depend on it, and an interactive page should not pay a statement for it."""
+    statement = dialect(con).table_statistics(name)
+    if statement and row_count >= STATISTICS_ROWS:
+        con.execute(statement)
 
 
 def _copy_frame(con: duckdb.DuckDBPyConnection, name: str, data: pl.DataFrame) -> None:
