@@ -234,13 +234,25 @@ def evidence_sql(parts: tuple[Scored, ...]) -> str:
 # --- The project's comparisons ------------------------------------------------------------------------------
 
 
-def name_comparison(field: str, similarity: str, column: str, *extra: Level) -> Comparison:
-    """A name: equal (weighed by how rare the name is), one typo away, `extra` levels, similar, different."""
+def name_comparison(
+    field: str, similarity: str, column: str, *extra: Level, swapped_from: str | None = None
+) -> Comparison:
+    """A name: equal (weighed by how rare the name is), one typo away, `extra` levels, similar, different.
+
+    `swapped_from`: the second contact's field this name is compared with (first name against last name). The
+    exact match is then weighed by how common the value is in either field, the commoner counting: a swapped
+    record's 'Martinez' is a rare first name only because it is swapped, and the other record holds it as a
+    common last name. (Weighed by the swapped field alone, every Sarah Martinez at a million contacts looked
+    like the one typed 'Martinez Sarah'.)"""
+    exact = frequency(column, "exact", f"{similarity} >= 0.999", 0.88)
+    if swapped_from is not None:
+        share = f"greatest({column}_n::DOUBLE / t.{column}_total, {swapped_from}_n_b::DOUBLE / t.{swapped_from}_total)"
+        exact = FrequencyLevel("exact", exact.condition, exact.m, "1.0", share)
     return Comparison(
         field,
         (
             unknown(similarity),
-            frequency(column, "exact", f"{similarity} >= 0.999", 0.88),
+            exact,
             Level("one typo", f"{similarity} >= 0.92", 4.7),
             *extra,
             Level("similar", f"{similarity} >= 0.85", 0.6),
@@ -260,8 +272,8 @@ NAMES = BestReading(
         Reading((FIRST_NAME, LAST_NAME)),
         Reading(
             (
-                name_comparison("first name as last name", "x_fn", "fn"),
-                name_comparison("last name as first name", "x_ln", "ln"),
+                name_comparison("first name as last name", "x_fn", "fn", swapped_from="ln"),
+                name_comparison("last name as first name", "x_ln", "ln", swapped_from="fn"),
             ),
             field="names",
             label="swapped",

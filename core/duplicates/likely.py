@@ -132,7 +132,8 @@ SELECT *, count(*) OVER (PARTITION BY field, value) AS n, count(*) OVER (PARTITI
 def _compared(pairs: str) -> str:
     """CTEs `compared` (similarities) and `identity` (weight, evidence) for the pairs in CTE `pairs`."""
     similarities = ", ".join(f"{sql} AS {name}" for name, sql in SIMILARITIES.items())
-    carried = ", ".join(f"a.{column}_n" for column in FREQUENCY_COLUMNS)
+    # The second contact's name counts too: a name compared across fields (swapped) weighs by either's.
+    carried = ", ".join([*(f"a.{column}_n" for column in FREQUENCY_COLUMNS), "b.fn_n AS fn_n_b", "b.ln_n AS ln_n_b"])
     return f"""
     pairs AS ({pairs}),
     compared AS (
