@@ -150,7 +150,8 @@ def contact_list(search_cell: DeltaGenerator, segment: str, active: Filter, acti
     if SYSTEM_FIELD_BY_KEY[sort].type not in ("date", "datetime"):
         order = "Z to A" if descending else "A to Z"
     st.caption(
-        f"{result.total:,} contact{'' if result.total == 1 else 's'} · page {result.page:,} of {result.page_count:,}"
+        f"{'about ' if result.estimated else ''}{result.total:,} contact{'' if result.total == 1 else 's'}"
+        f" · page {result.page:,} of {'about ' if result.estimated else ''}{result.page_count:,}"
         f" · sorted by {SYSTEM_FIELD_BY_KEY[sort].label}, {order} (click a column's header to sort by it)"
     )
     event = st.dataframe(

@@ -19,7 +19,7 @@ def command_search(args: argparse.Namespace) -> int:
         filter=parse_filter(args.filter) if args.filter else None,
     )
     page = list_contacts(con, view, args.user)
-    print_json({"total": page.total, "contacts": page.rows.to_dicts()})
+    print_json({"total": page.total, "total_estimated": page.estimated, "contacts": page.rows.to_dicts()})
     return 0
 
 

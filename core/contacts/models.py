@@ -99,6 +99,7 @@ class ContactPage(BaseModel):
     page: int
     page_size: int
     rows: Any  # a polars.DataFrame
+    estimated: bool = False  # the total is the store's estimate, rounded (core.views.queries.EXACT_COUNT_UP_TO)
 
     @property
     def page_count(self) -> int:

@@ -27,6 +27,10 @@ class Dialect(Protocol):
     # DuckDB updates a list column of an indexed table row by row (core.views.bulk._retag); PostgreSQL updates
     # in place (20,000 contacts' tags: an UPDATE 0.8-1.2 s, the delete and insert about 3 s more).
     rewrites_list_updates: bool
+    # Whether a list page is read along an index on its sort column with ORDER BY ... LIMIT (PostgreSQL: migration
+    # 035's indexes; at 10,000,000 contacts the whole sort of the matching rows took 21 s) rather than by sorting
+    # the matching (row_key, sort value) pairs and cutting at the page (DuckDB: core.views.queries._page_ids).
+    pages_by_index: bool
 
     def list_agg(self, expression: str, order_by: str = "") -> str:
         """An aggregate collecting `expression` into a list (DuckDB list, PostgreSQL array)."""
@@ -146,6 +150,23 @@ class Dialect(Protocol):
         past the last (DuckDB min/max(x, n): a bounded heap, no sort of the whole input; position under 1,000,000)."""
         ...
 
+    def estimated_rows_sql(self, query: str) -> str | None:
+        """A statement whose one row and column is the planner's estimate of how many rows `query` returns, as
+        JSON (PostgreSQL's EXPLAIN); None where the store gives none and counts are always exact (DuckDB)."""
+        ...
+
+    def sampled_count_sql(self, table: str, alias: str, where: str, percent: float) -> str | None:
+        """A count of the rows of `table` (as `alias`) meeting `where` in a fixed sample of about `percent` of its
+        pages, the same sample each time (PostgreSQL TABLESAMPLE SYSTEM ... REPEATABLE); None where counts are
+        always exact (DuckDB)."""
+        ...
+
+    def mark_join(self, condition: str) -> str:
+        """`condition` (an IN over a subquery) in the form the store joins best for a list page: DuckDB keeps it a
+        mark join with IS TRUE (core.views.search.indexed_search_condition); PostgreSQL plans the plain IN as a
+        semi-join whose row estimate it knows (IS TRUE there is a filter estimated at half the table)."""
+        ...
+
     def insert_order(self, columns: str) -> str:
         """A clause ending an INSERT ... SELECT into a table with b-tree indexes: ` ORDER BY columns` (the leading
         index's key) on PostgreSQL, whose b-tree takes entries in key order about twice as fast (the 599,400
@@ -187,6 +208,7 @@ class DuckDBDialect:
     one_writer_process = True
     threads_setting: str | None = "threads"
     rewrites_list_updates = True
+    pages_by_index = False
 
     def list_agg(self, expression: str, order_by: str = "") -> str:
         return f"list({expression}{' ORDER BY ' + order_by if order_by else ''})"
@@ -282,6 +304,15 @@ class DuckDBDialect:
     def nth_in_order(self, expression: str, position: str, descending: bool) -> str:
         return f"{'max' if descending else 'min'}({expression}, {position})[{position}]"
 
+    def estimated_rows_sql(self, query: str) -> str | None:
+        return None
+
+    def sampled_count_sql(self, table: str, alias: str, where: str, percent: float) -> str | None:
+        return None
+
+    def mark_join(self, condition: str) -> str:
+        return f"(({condition}) IS TRUE)"
+
     def insert_order(self, columns: str) -> str:
         return ""
 
@@ -324,6 +355,7 @@ class PostgresDialect:
     one_writer_process = False
     threads_setting: str | None = None
     rewrites_list_updates = False
+    pages_by_index = True
 
     def list_agg(self, expression: str, order_by: str = "") -> str:
         return f"array_agg({expression}{' ORDER BY ' + order_by if order_by else ''})"
@@ -424,6 +456,17 @@ class PostgresDialect:
     def nth_in_order(self, expression: str, position: str, descending: bool) -> str:
         order = f"{expression}{' DESC' if descending else ''}"
         return f"(array_agg({expression} ORDER BY {order}) FILTER (WHERE {expression} IS NOT NULL))[{position}]"
+
+    def estimated_rows_sql(self, query: str) -> str | None:
+        return f"EXPLAIN (FORMAT JSON) {query}"
+
+    def sampled_count_sql(self, table: str, alias: str, where: str, percent: float) -> str | None:
+        return (
+            f"SELECT count(*) FROM {table} {alias} TABLESAMPLE SYSTEM ({float(percent)}) REPEATABLE (16) WHERE {where}"
+        )
+
+    def mark_join(self, condition: str) -> str:
+        return f"({condition})"
 
     def insert_order(self, columns: str) -> str:
         return f" ORDER BY {columns}"
