@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from core.accounts.users import bootstrap_admin
 from core.contacts.records import set_blocked
-from core.db import open_database
+from core.db import open_database, rows
 from core.views import search as search_module
 from core.views.queries import ListView, view_contact_ids
 from core.views.search import escape_like, search_condition, whole_word_pattern
@@ -273,3 +273,26 @@ def test_a_word_held_in_names_and_in_custom_values(fresh_db, add_contact, limit)
     add_contact(fresh_db, "d", first_name="Dan", custom={"member_no": "Goldie"})  # part of a custom word: not
     with patch.object(search_module, "MAX_MATCHES", limit):
         assert set(view_contact_ids(fresh_db, ListView(search="gold"), "admin")) == {"a", "b", "c"}
+
+
+def test_contacts_have_an_index_on_row_key():
+    con = open_database()  # migration 039 (PostgreSQL has had it since 016)
+    try:
+        assert rows(con, "SELECT count(*) FROM duckdb_indexes() WHERE index_name = 'contacts_row_key'") == [(1,)]
+    finally:
+        con.close()
+
+
+def test_candidates_are_checked_the_same_through_the_row_key_index_or_a_join(fresh_db, add_contact):
+    """A query with separators checks its candidates on their own rows: fetched by an IN list of their row_keys
+    (through the index on row_key, migration 039) when few, joined when many; the same contacts either way."""
+    con = fresh_db
+    add_contact(con, "maria", first_name="Maria", last_name="Garcia", email="maria.garcia@example.com")
+    add_contact(con, "mg", first_name="Maria", last_name="Gardner", email="mg@example.com")
+    add_contact(con, "anna", first_name="Annamaria", last_name="Garza", email="anna.maria-gar@example.org")
+    for query in ("maria.gar", "maria gar", "a.maria-ga", "Maria Gar"):
+        expected = search(con, query)
+        with patch.object(search_module, "INDEX_FETCH_LIMIT", 0):
+            assert search(con, query) == expected, query
+    assert search(con, "maria.gar") == {"maria"}
+    assert search(con, "maria-gar") == {"anna"}
