@@ -162,6 +162,7 @@ find_duplicates(con, "admin")
 groups = duplicate_groups(con, DEFAULT_MIN_SCORE).select("group_id", "contact_id")
 seconds = time.perf_counter() - started
 groups.write_parquet(sys.argv[2])
+con.sql("SELECT contact_a, contact_b, score FROM duplicate_pairs WHERE kind = 'likely'").pl().write_parquet(sys.argv[3])
 print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -190,26 +191,67 @@ def row_accuracy(groups: pl.DataFrame, truth: pl.DataFrame, seconds: float) -> A
     return pairwise(found.drop_nulls(), actual, seconds)
 
 
+# Score bands of the calibration table: a likely pair scored in a band should be one person about that often.
+BANDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
+
+
+def calibration(likely: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
+    """Per score band of the likely pairs (contact_a, contact_b, score): how many, their mean score and the
+    share that are one person in `truth` (row, person_id, contact_id). A share well under the mean score is an
+    overconfident model (as swapped names made it at a million contacts), well over it an underconfident one."""
+    people = truth.select("person_id", "contact_id").drop_nulls().unique()
+    same = (
+        people.join(people, on="person_id", suffix="_b")
+        .filter(pl.col("contact_id") < pl.col("contact_id_b"))
+        .select(pl.col("contact_id").alias("contact_a"), pl.col("contact_id_b").alias("contact_b"))
+        .unique()
+        .with_columns(true=pl.lit(1.0))
+    )
+    band = pl.lit(None, dtype=pl.Float64)
+    for low in BANDS:
+        band = pl.when(pl.col("score") >= low).then(pl.lit(low)).otherwise(band)
+    return (
+        likely.join(same, on=["contact_a", "contact_b"], how="left")
+        .with_columns(band=band, true=pl.col("true").fill_null(0.0))
+        .drop_nulls("band")
+        .group_by("band")
+        .agg(pairs=pl.len(), mean_score=pl.col("score").mean(), one_person=pl.col("true").mean())
+        .sort("band")
+    )
+
+
+def show_calibration(table: pl.DataFrame) -> None:
+    print(
+        "           likely pairs by score: "
+        + "; ".join(
+            f">= {band}: {pairs:,} at {mean:.3f}, {share:.3f} one person"
+            for band, pairs, mean, share in table.select("band", "pairs", "mean_score", "one_person").iter_rows()
+        )
+    )
+
+
 def _measured(command: list[str]) -> dict[str, float]:
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def noisy_accuracy(path: Path, splink: bool = True) -> dict[str, tuple[Accuracy, float]]:
-    """Ours (and Splink's, when its venv is there) on a copy of the noisy database: accuracy and peak MB."""
+def noisy_accuracy(path: Path, splink: bool = True) -> tuple[dict[str, tuple[Accuracy, float]], pl.DataFrame]:
+    """Ours (and Splink's, when its venv is there) on a copy of the noisy database: accuracy and peak MB; and
+    the calibration of our likely pairs."""
     truth = pl.read_parquet(path.with_suffix(".truth.parquet"))
     results = {}
     with tempfile.TemporaryDirectory(dir=path.parent) as folder:
-        copy, clusters = Path(folder) / path.name, Path(folder) / "groups.parquet"
+        copy, clusters, likely = Path(folder) / path.name, Path(folder) / "groups.parquet", Path(folder) / "likely.pq"
         shutil.copy(path, copy)
-        figures = _measured([sys.executable, "-c", DETECT_CHILD, str(copy), str(clusters)])
+        figures = _measured([sys.executable, "-c", DETECT_CHILD, str(copy), str(clusters), str(likely)])
         results["ours"] = (row_accuracy(pl.read_parquet(clusters), truth, figures["seconds"]), figures["peak_mb"])
+        calibrated = calibration(pl.read_parquet(likely), truth)
         if splink and BENCH_VENV.exists():
             contacts = path.with_suffix(".contacts.parquet")
             figures = _measured([str(BENCH_VENV), "bench/splink_run.py", str(contacts), str(clusters)])
             found = pl.read_parquet(clusters).rename({"cluster_id": "group_id"})
             results["Splink"] = (row_accuracy(found, truth, figures["seconds"]), figures["peak_mb"])
-    return results
+    return results, calibrated
 
 
 def run_noisy(rows: int, folder: Path, splink: bool = True) -> None:
@@ -218,7 +260,7 @@ def run_noisy(rows: int, folder: Path, splink: bool = True) -> None:
         f"noisy generator, {rows:,} rows -> {built['contacts']:,.0f} contacts after import "
         f"(imported in {built['import_s']:.1f} s)"
     )
-    results = noisy_accuracy(path, splink)
+    results, calibrated = noisy_accuracy(path, splink)
     for name, (result, peak) in results.items():
         verdict = ""
         if name == "ours" and rows >= 1_000_000:
@@ -229,6 +271,8 @@ def run_noisy(rows: int, folder: Path, splink: bool = True) -> None:
             f"in {result.seconds:.1f} s  peak {peak:,.0f} MB  ({result.found_pairs:,} row pairs found, "
             f"{result.true_pairs:,} true)  {verdict}"
         )
+        if name == "ours":
+            show_calibration(calibrated)
     if "Splink" not in results and splink:
         print("  Splink   not run: no .venv-bench (see requirements-bench.txt)")
 
