@@ -415,6 +415,21 @@ def test_a_chain_through_a_shared_email_and_a_shared_phone_does_not_group_two_pe
     assert "c" not in set(group_of(con, "a")["contact_id"])
 
 
+def test_a_shared_number_does_not_group_two_people_whose_names_both_differ(con, add_contact):
+    # At a million contacts a number typed one digit off is someone else's number: the names say so.
+    add_contact(con, "a", stored=True, first_name="Draloman", last_name="Garcia", city="Millton", phone="+16506265679")
+    add_contact(con, "b", stored=True, first_name="Jose", last_name="Thomas", city="Nashville", phone="+16506265679")
+    # One person with a typo in the name keeps the number's link, and so does one with the names swapped.
+    add_contact(con, "c", stored=True, first_name="Ottoline", last_name="Marston", phone="+14155550188")
+    add_contact(con, "d", stored=True, first_name="Otoline", last_name="Marston", phone="+14155550188")
+    add_contact(con, "e", stored=True, first_name="Keiko", last_name="Tanabe", phone="+14155550177")
+    add_contact(con, "f", stored=True, first_name="Tanabe", last_name="Keiko", phone="+14155550177")
+    find_duplicates(con, ACTOR)
+    assert groups_of(con) == [{"c", "d"}, {"e", "f"}]
+    [(a, b, evidence)] = con.execute("SELECT contact_a, contact_b, evidence FROM duplicate_conflicts").fetchall()
+    assert (a, b) == ("a", "b") and "first name: different" in evidence
+
+
 def test_a_true_group_of_three_stays_together(con, add_contact):
     same = {"first_name": "Ottoline", "last_name": "Quennell", "birthday": date(1980, 3, 2), "city": "Leeds"}
     add_contact(con, "t1", stored=True, email="otto@q.com", **same)

@@ -30,8 +30,10 @@ from core.duplicates.comparisons import (
     COMPARISONS,
     IDENTITY,
     SIMILARITIES,
+    BestReading,
     Comparison,
     FrequencyLevel,
+    Level,
     Scored,
     evidence_sql,
     weight_sql,
@@ -317,17 +319,37 @@ def drop_profile(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
+# Scoring an exact pair's names for a conflict: one name agreeing with the other contact's other name is no
+# conflict (first and last typed the wrong way round).
+SWAPPED_AGREES = Comparison(
+    "names swapped", (Level("a name agrees across fields", "x_fn >= 0.85 OR x_ln >= 0.85", 99.0),), learned=False
+)
+
+
 def conflicting_pairs(
     con: duckdb.DuckDBPyConnection, linked: pl.DataFrame, parts: tuple[Scored, ...], prior: float
 ) -> pl.DataFrame:
-    """Pairs of members of the groups `linked` (contact_a, contact_b, ...) chains together (up to CONFLICT_GROUP
-    members, within a pair budget of one per contact), not linked directly, whose own evidence weighs below
-    CONFLICT_WEIGHT: contact_a, contact_b, score, evidence."""
+    """Pairs of members of the groups `linked` (contact_a, contact_b, kind, ...) chains together (up to
+    CONFLICT_GROUP members, within a pair budget of one per contact), not linked directly, whose own evidence
+    weighs below CONFLICT_WEIGHT; and exact pairs whose names alone weigh below it (a shared number between
+    people whose first and last names both differ: a landline, a switchboard, or at a million contacts a
+    number typed one digit off that is someone else's): contact_a, contact_b, score, evidence."""
     budget = rule_budget(scalar(con, "SELECT n FROM dup_totals") or 0) // PAIRS_PER_CONTACT
     unlinked = member_pairs(linked, budget=budget).rename({"contact_a": "id_a", "contact_b": "id_b"})
-    if unlinked.is_empty():
+    shared = linked.filter(pl.col("kind") == "exact").select(id_a="contact_a", id_b="contact_b")
+    # The names as typed; a name that agrees with the other's other name (swapped) vetoes the conflict.
+    names = (*(c for p in parts if isinstance(p, BestReading) for c in p.readings[0].comparisons), SWAPPED_AGREES)
+    found = [_conflicts(con, unlinked, parts, prior), _conflicts(con, shared, names, prior)]
+    return pl.concat(found).unique(["contact_a", "contact_b"], keep="first")
+
+
+def _conflicts(
+    con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame, parts: tuple[Scored, ...], prior: float
+) -> pl.DataFrame:
+    """The pairs (id_a, id_b) whose weight by `parts` is below CONFLICT_WEIGHT."""
+    if pairs.is_empty() or not parts:
         return pl.DataFrame(schema=CONFLICT_COLUMNS)
-    with scratch(con, unlinked) as candidates:
+    with scratch(con, pairs) as candidates:
         scored = scored_sql(f"SELECT id_a, id_b FROM {candidates}", True, parts)
         found = frame(
             con,
