@@ -324,7 +324,13 @@ BLOCKING_CASES = [
         {"custom": {"customer_number": "CUS-00418831"}},
     ),
     (
-        "identity value's characters",
+        "identity value, neighbours swapped in its first half",
+        {"custom": {"customer_number": "CUS-00418813"}},
+        {"custom": {"customer_number": "UCS-00418813"}},
+        {"custom": {"customer_number": "CUS-00418831"}},  # swapped elsewhere: the other rule's pair
+    ),
+    (
+        "identity value, neighbours swapped in its second half",
         {"custom": {"customer_number": "CUS-00418813"}},
         {"custom": {"customer_number": "CUS-00418831"}},
         {"custom": {"customer_number": "CUS-00418814"}},
@@ -441,9 +447,13 @@ def test_blocking_rules_generate_their_pairs_sql():
     key = "ln || '|' || dob"
     assert f"count(*) OVER (PARTITION BY {key}) AS n FROM dup_profile WHERE {key} IS NOT NULL" in sql
     assert "ON k1.k = k2.k AND k1.id < k2.id" in sql and sql.endswith("WHERE k1.n <= 9")
-    identity = IdentityBlockingRule("sorted", "identity value's characters").pairs_sql(max_block=9)
-    assert "i1.field = i2.field AND i1.sorted = i2.sorted AND i1.id < i2.id" in identity
-    assert candidates_sql((rule, rule), 9) == f"{sql}\nUNION\n{sql}"
+    by_identity = IdentityBlockingRule("swapped_second", "identity value, neighbours swapped in its second half")
+    identity = by_identity.pairs_sql(max_block=9)
+    assert "i1.field = i2.field AND i1.swapped_second = i2.swapped_second AND i1.id < i2.id" in identity
+    # The profile's rules are read in one scan of dup_profile; identity rules keep their own pairs.
+    candidates = candidates_sql((rule, BLOCKING_RULES[0], by_identity), 9)
+    assert candidates.count("FROM dup_profile") == 1 and candidates.endswith(f"\nUNION\n{identity}")
+    assert f"unnest([{rule.key}, {BLOCKING_RULES[0].key}])" in candidates and "BETWEEN 2 AND [9, 9]" in candidates
 
 
 def test_quote_doubles_quotes():

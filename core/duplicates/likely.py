@@ -120,11 +120,31 @@ FROM dup_base;
 DROP TABLE dup_base;
 """
 
+
+def _swapped_key(first: bool) -> str:
+    """An identity value with the characters of one part in sorted order: two values one swap of neighbours
+    apart share one of the two keys. The first: the first half (length // 2 characters) sorted, the rest as
+    typed, for a swap inside the first half. The second: all but the last character of the first half as typed,
+    the rest sorted, for any other swap. (All characters sorted, the one key before, paired every two 8-digit
+    customer numbers holding the same digits: 1.4 million of the 1M demo's 5.4 million candidates.)"""
+    value, half = "lower(trim(v.value))", "(length(lower(trim(v.value))) // 2)"
+
+    def ordered(text: str) -> str:
+        return f"array_to_string(list_sort(string_split({text}, '')), '')"
+
+    key = (
+        f"{ordered(f'left({value}, {half})')} || '|' || substr({value}, {half} + 1)"
+        if first
+        else f"left({value}, {half} - 1) || '|' || {ordered(f'substr({value}, {half})')}"
+    )
+    return f"CASE WHEN length({value}) >= 2 THEN {key} END"
+
+
 IDENTITY_SQL = """
 CREATE OR REPLACE TEMP TABLE dup_identity AS
 SELECT *, count(*) OVER (PARTITION BY field, value) AS n, count(*) OVER (PARTITION BY field) AS total FROM (
     SELECT v.contact_id AS id, v.field_key AS field, f.label, lower(trim(v.value)) AS value,
-           array_to_string(list_sort(string_split(lower(trim(v.value)), '')), '') AS sorted
+           {swapped_first} AS swapped_first, {swapped_second} AS swapped_second
     FROM ({values}) v JOIN custom_fields f ON f.key = v.field_key AND f.is_identity
     WHERE trim(v.value) <> ''
 )
@@ -150,6 +170,9 @@ def _compared(pairs: str) -> str:
         JOIN dup_identity b ON b.id = p.id_b AND b.field = a.field
         GROUP BY p.id_a, p.id_b
     )"""
+
+
+CANDIDATES = "SELECT id_a, id_b FROM dup_candidates"
 
 
 def scored_sql(pairs: str, evidence: bool = False, parts: tuple[Scored, ...] = COMPARISONS) -> str:
@@ -310,12 +333,16 @@ def profile(con: duckdb.DuckDBPyConnection) -> None:
     install_nicknames(con)
     con.execute(PROFILE_SQL)
     identity = [key for (key,) in rows(con, "SELECT key FROM custom_fields WHERE is_identity ORDER BY position")]
-    con.execute(IDENTITY_SQL.format(values=value_rows_sql(identity)))
+    con.execute(
+        IDENTITY_SQL.format(
+            values=value_rows_sql(identity), swapped_first=_swapped_key(True), swapped_second=_swapped_key(False)
+        )
+    )
 
 
 def drop_profile(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the temp tables of `profile` and of scoring."""
-    for table in ("dup_profile", "dup_identity", "dup_totals", "dup_weights", "dup_nicknames"):
+    for table in ("dup_profile", "dup_identity", "dup_totals", "dup_candidates", "dup_weights", "dup_nicknames"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -397,8 +424,12 @@ def _score_pairs(
         parts = learn_parts(con) if learn else COMPARISONS
         blocking = blocking_counts(con)
         candidates = candidates_sql(BLOCKING_RULES, limits={count.rule: count.largest_block for count in blocking})
-        # Every candidate's weight; evidence text comes later, only for the pairs that are kept.
-        con.execute(f"CREATE OR REPLACE TEMP TABLE dup_weights AS {scored_sql(candidates, parts=parts)}")
+        # The candidates first, on their own: planned inside the scoring query, their one-pass blocking
+        # (candidates_sql) held twice the memory. Then every candidate's weight; evidence text comes later, only
+        # for the pairs that are kept.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE dup_candidates AS {candidates}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE dup_weights AS {scored_sql(CANDIDATES, parts=parts)}")
+        con.execute("DROP TABLE dup_candidates")
         contacts = scalar(con, "SELECT n FROM dup_totals")
         prior = math.log2(rate / max(contacts, 1)) if rate else estimate_prior(con, contacts)
         kept = scored_sql("SELECT id_a, id_b FROM dup_weights WHERE weight + $prior >= $floor", True, parts)
