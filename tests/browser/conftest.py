@@ -142,8 +142,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     _require_browser()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait as long as the pages' own waits (20 s): Playwright's 5 s failed a reload on a busy machine.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield launched
