@@ -258,7 +258,14 @@ def place_lift(con: duckdb.DuckDBPyConnection) -> float:
 
 
 def _patterns(con: duckdb.DuckDBPyConnection, pairs: str, comparisons: list[Comparison]) -> pl.DataFrame:
-    return frame(con, levels_sql(pairs, comparisons))
+    # The pairs are drawn once: levels_sql reads them twice, and a reservoir sample drawn twice on several
+    # threads is not the same sample (inline, the 1M demo's training kept only the 288,316 pairs both draws
+    # held of 621,488, in 9.0 s CPU instead of 5.7).
+    con.execute(f"CREATE OR REPLACE TEMP TABLE dup_sampled AS {pairs}")
+    try:
+        return frame(con, levels_sql("SELECT id_a, id_b, rules FROM dup_sampled", comparisons))
+    finally:
+        con.execute("DROP TABLE IF EXISTS dup_sampled")
 
 
 def _as_patterns(found: pl.DataFrame, width: int) -> Patterns:
