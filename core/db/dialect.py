@@ -31,6 +31,10 @@ class Dialect(Protocol):
     # 035's indexes; at 10,000,000 contacts the whole sort of the matching rows took 21 s) rather than by sorting
     # the matching (row_key, sort value) pairs and cutting at the page (DuckDB: core.views.queries._page_ids).
     pages_by_index: bool
+    # Whether the search index's term tests that read every term (phone digits, pieces under three letters) are
+    # spelled with LIKE, for a trigram index to answer them (PostgreSQL: pg_trgm, migration 035) rather than by
+    # contains/starts_with/suffix over every term (DuckDB scans its sorted terms in milliseconds).
+    terms_by_like: bool
 
     def list_agg(self, expression: str, order_by: str = "") -> str:
         """An aggregate collecting `expression` into a list (DuckDB list, PostgreSQL array)."""
@@ -209,6 +213,7 @@ class DuckDBDialect:
     threads_setting: str | None = "threads"
     rewrites_list_updates = True
     pages_by_index = False
+    terms_by_like = False
 
     def list_agg(self, expression: str, order_by: str = "") -> str:
         return f"list({expression}{' ORDER BY ' + order_by if order_by else ''})"
@@ -356,6 +361,7 @@ class PostgresDialect:
     threads_setting: str | None = None
     rewrites_list_updates = False
     pages_by_index = True
+    terms_by_like = True
 
     def list_agg(self, expression: str, order_by: str = "") -> str:
         return f"array_agg({expression}{' ORDER BY ' + order_by if order_by else ''})"

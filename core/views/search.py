@@ -14,6 +14,7 @@ import polars as pl
 from core.contacts.custom_values import value_column
 from core.contacts.normalize import normalize_phones, phone_digits
 from core.db import rows
+from core.db.dialect import dialect
 from core.views.search_index import GRAM, Position, holding_sql, keys_holding, query_pieces
 
 _RE2_SPECIAL = set("\\.+*?()|[]{}^$-")
@@ -222,10 +223,10 @@ def held_by_index(con: duckdb.DuckDBPyConnection, query: str, default_country: s
     lowered, pieces = query_pieces(con, text)
     if len(pieces) != 1 or pieces[0][0] != lowered or len(lowered) < GRAM:
         return None
-    sources, params = holding_sql(pieces, prefix="w")
+    sources, params = holding_sql(pieces, prefix="w", store=dialect(con))
     found = IndexSQL([sources], params)
     for j, piece in enumerate(_phone_pieces(text, default_country)):
-        phone_sql, phone_params = holding_sql([piece], phone=True, prefix=f"p{j}_")
+        phone_sql, phone_params = holding_sql([piece], phone=True, prefix=f"p{j}_", store=dialect(con))
         found.sources.append(phone_sql)
         found.params.update(phone_params)
     return found
@@ -284,4 +285,4 @@ def indexed_search_condition(
     # CPU. A listed set is estimated small and joined the other way already (IS TRUE costs 4-9 ms there).
     sources = [*found.sources, source] if source else found.sources
     listed = f"c.row_key IN ({' UNION ALL '.join(sources)})"
-    return f"(({listed}) IS TRUE)" if keys is None else f"({listed})", {**found.params, **params}
+    return dialect(con).mark_join(listed) if keys is None else f"({listed})", {**found.params, **params}

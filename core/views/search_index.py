@@ -35,6 +35,13 @@ _TERM_TEST: dict[Position, str] = {
     "suffix": "suffix(term, $piece_{i})",
     "equal": "term = $piece_{i}",
 }
+# The same tests as LIKE patterns (Dialect.terms_by_like): a piece holds letters and digits only, no wildcard.
+_TERM_LIKE: dict[Position, str] = {
+    "contains": "term LIKE '%' || $piece_{i} || '%'",
+    "prefix": "term LIKE $piece_{i} || '%'",
+    "suffix": "term LIKE '%' || $piece_{i}",
+    "equal": "term = $piece_{i}",
+}
 
 
 def _values_sql(changed: str) -> str:
@@ -135,15 +142,19 @@ def query_pieces(con: duckdb.DuckDBPyConnection, text: str) -> tuple[str, list[t
     return lowered, pieces
 
 
-def piece_terms_sql(label: str | int, piece: str, position: Position, phone: bool) -> tuple[str, dict[str, str]]:
+def piece_terms_sql(
+    label: str | int, piece: str, position: Position, phone: bool, store: Dialect = DUCKDB
+) -> tuple[str, dict[str, str]]:
     """SQL: the term_ids of the words (or phone digits) holding the piece as placed, and its parameters (named after
     `label`). A piece of three letters or more reads the terms of one of its trigrams (search_grams, migration 021),
-    a shorter one (or phone digits) tests every term."""
+    a shorter one (or phone digits) tests every term (by LIKE where the store has a trigram index on them)."""
     kind = f"{'' if phone else 'NOT '}phone"
     test = _TERM_TEST[position].format(i=label)
     params = {f"piece_{label}": piece}
     if phone or len(piece) < GRAM:
         # The phones are stored last: a search for words skips their row groups. Phones have no trigrams.
+        if store.terms_by_like and len(piece) >= GRAM:
+            test = _TERM_LIKE[position].format(i=label)
         return f"SELECT term_id FROM search_terms WHERE {kind} AND {test}", params
     # Every term holding the piece holds each of its trigrams: any one will do (a suffix's last, else the first).
     params[f"gram_{label}"] = piece[-GRAM:] if position == "suffix" else piece[:GRAM]
@@ -151,13 +162,13 @@ def piece_terms_sql(label: str | int, piece: str, position: Position, phone: boo
 
 
 def holding_sql(
-    pieces: list[tuple[str, Position]], phone: bool = False, prefix: str = ""
+    pieces: list[tuple[str, Position]], phone: bool = False, prefix: str = "", store: Dialect = DUCKDB
 ) -> tuple[str, dict[str, str]]:
     """SQL: the row_keys of contacts holding a word (or phone digits) for every piece as placed (an intersection);
     its parameters are named with `prefix`, so several can sit in one statement."""
     selects, params = [], {}
     for i, (piece, position) in enumerate(pieces):
-        terms, piece_params = piece_terms_sql(f"{prefix}{i}", piece, position, phone)
+        terms, piece_params = piece_terms_sql(f"{prefix}{i}", piece, position, phone, store)
         params.update(piece_params)
         selects.append(f"SELECT row_key FROM search_postings WHERE term_id IN ({terms})")
     return " INTERSECT ".join(selects), params
@@ -185,7 +196,7 @@ def keys_holding(
 ) -> list[int] | None:
     """The row_keys of contacts holding a word (or phone digits) for every piece as placed, distinct and sorted;
     None when more than `limit` postings hold them (the caller scans instead)."""
-    sql, params = holding_sql(pieces, phone)
+    sql, params = holding_sql(pieces, phone, store=dialect(con))
     found = rows(con, f"SELECT list(row_key) FROM (SELECT * FROM ({sql}) LIMIT $limit)", {**params, "limit": limit + 1})
     keys = found[0][0] or []
     return None if len(keys) > limit else sorted(set(keys))
