@@ -208,7 +208,7 @@ def contact_list(search_cell: DeltaGenerator, segment: str, active: Filter, acti
             st.switch_page("pages/duplicates.py", query_params={"merge": ",".join(selected)})
     if admin:
         selection = Selection(ids=selected) if selected else Selection(view=view)
-        bulk_actions(con, selection, len(selected) if selected else result.total, me)
+        bulk_actions(con, selection, len(selected) if selected else result.total, me, not selected and result.estimated)
 
 
 contact_list(bar[1], segment, active, active_url)

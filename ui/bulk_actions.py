@@ -7,6 +7,7 @@ from core.contacts.fields import SUBSCRIPTIONS
 from core.errors import ContactsError
 from core.jobs import Job, Progress
 from core.views.bulk import BULK_ACTIONS, BulkAction, Selection, is_unfiltered, run_bulk
+from core.views.queries import count_view
 from ui.cache import owners, tag_names  # until the next workspace write / any write
 from ui.jobs import in_background, show_job, start
 from ui.session import user as session_user
@@ -145,7 +146,32 @@ def _subscription(con: duckdb.DuckDBPyConnection, selection: Selection, user: st
     _run(con, kind, selection, user, status, f"Update {target}", count)
 
 
-def _delete(con: duckdb.DuckDBPyConnection, selection: Selection, user: str, count: int) -> None:
+EXACT_KEY = "bulk-delete-exact"  # session key: (the view counted, its exact count)
+
+
+def _exact_count(con: duckdb.DuckDBPyConnection, selection: Selection, user: str) -> int | None:
+    """The view's exact count for a delete when its shown total is an estimate (PostgreSQL, large views): counted
+    on demand, since it costs seconds there, and kept for this view only."""
+    view = selection.view
+    if view is None:
+        return None
+    counted = st.session_state.get(EXACT_KEY)
+    counted_view = view.model_dump_json(exclude={"page"})
+    if counted and counted[0] == counted_view:
+        return int(counted[1])
+    st.write("The total shown is an estimate: count these contacts exactly before deleting them.")
+    if st.button("Count them exactly", key="bulk-delete-count"):
+        st.session_state[EXACT_KEY] = (counted_view, count_view(con, view, user))
+        st.rerun()
+    return None
+
+
+def _delete(con: duckdb.DuckDBPyConnection, selection: Selection, user: str, count: int, estimated: bool) -> None:
+    if estimated:
+        exact = _exact_count(con, selection, user)
+        if exact is None:
+            return
+        count = exact
     st.write(f"Deleting removes {contacts_word(count)} and everything that belongs to them. This cannot be undone.")
     typed = st.text_input(f"Type {count} to confirm", key="bulk-delete-typed")
     meant = True
@@ -164,11 +190,15 @@ def _delete(con: duckdb.DuckDBPyConnection, selection: Selection, user: str, cou
     )
 
 
-def bulk_actions(con: duckdb.DuckDBPyConnection, selection: Selection, count: int, user: str) -> None:
-    """One popover per action, each confirming how many contacts it applies to."""
-    target = contacts_word(count)
+def bulk_actions(
+    con: duckdb.DuckDBPyConnection, selection: Selection, count: int, user: str, estimated: bool = False
+) -> None:
+    """One popover per action, each confirming how many contacts it applies to (`estimated`: the view's total is
+    an estimate, said as "about"; a delete counts exactly first)."""
+    target = ("about " if estimated else "") + contacts_word(count)
     scope = "selected" if selection.ids is not None else "in this view"
-    st.caption(f"Actions apply to the {target} {scope}." if count else "No contacts to act on.")
+    article = "" if estimated else "the "  # "to about 9,700,000 contacts", "to the 12 contacts"
+    st.caption(f"Actions apply to {article}{target} {scope}." if count else "No contacts to act on.")
     cells = st.columns(len(BULK_ACTIONS) - 1)
     with cells[0].popover(BULK_ACTIONS["add_tags"], icon=":material/sell:", width="stretch", disabled=not count):
         _tags(con, "add_tags", selection, user, target, count)
@@ -186,7 +216,7 @@ def bulk_actions(con: duckdb.DuckDBPyConnection, selection: Selection, count: in
     with cells[5].popover("Unblock", icon=":material/lock_open:", width="stretch", disabled=not count):
         _run(con, "unblock", selection, user, None, f"Unblock {target}", count)
     with cells[6].popover("Delete", icon=":material/delete:", width="stretch", disabled=not count):
-        _delete(con, selection, user, count)
+        _delete(con, selection, user, count, estimated)
 
 
 def _job_finished(job: Job) -> None:

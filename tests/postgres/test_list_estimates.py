@@ -59,3 +59,16 @@ def test_the_page_says_a_total_is_an_estimate(app_on_postgres, monkeypatch):  # 
     assert not app.exception
     caption = next(caption.value for caption in app.caption if " · page " in caption.value)
     assert caption.startswith("about 9,700,000 contacts · page 1 of about 194,000")
+
+
+def test_bulk_actions_say_about_and_a_delete_counts_exactly_first(app_on_postgres, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(queries, "_view_total", lambda *args: (9_700_000, True))
+    monkeypatch.setattr(queries, "EXACT_COUNT_UP_TO", 0)
+    app = _contacts_page({})
+    assert "Actions apply to about 9,700,000 contacts in this view." in [caption.value for caption in app.caption]
+    # No count to type until the view is counted exactly: an estimate is no confirmation of a delete.
+    assert not [box for box in app.text_input if box.key == "bulk-delete-typed"]
+    next(button for button in app.button if button.key == "bulk-delete-count").click().run()
+    assert not app.exception
+    typed = next(box for box in app.text_input if box.key == "bulk-delete-typed")
+    assert typed.label == "Type 3 to confirm"  # the three contacts app_on_postgres holds
