@@ -435,7 +435,17 @@ def _score_pairs(
         # (candidates_sql) held twice the memory. Then every candidate's weight; evidence text comes later, only
         # for the pairs that are kept.
         con.execute(f"CREATE OR REPLACE TEMP TABLE dup_candidates AS {candidates}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE dup_weights AS {scored_sql(CANDIDATES, parts=parts)}")
+        # A pair weighing below the floor is never kept (the prior is at most even odds, log2 0): estimate_prior
+        # needs its weight, not its IDs, which would hold 4 million pairs of strings at the 1M demo.
+        floor = math.log2(SCORE_FLOOR / (1 - SCORE_FLOOR))
+        weights = scored_sql(CANDIDATES, parts=parts)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE dup_weights AS
+            SELECT CASE WHEN weight >= $floor THEN id_a END AS id_a, CASE WHEN weight >= $floor THEN id_b END AS id_b,
+                   weight
+            FROM ({weights})""",
+            {"floor": floor},
+        )
         con.execute("DROP TABLE dup_candidates")
         contacts = scalar(con, "SELECT n FROM dup_totals")
         prior = math.log2(rate / max(contacts, 1)) if rate else estimate_prior(con, contacts)
@@ -444,7 +454,7 @@ def _score_pairs(
             con,
             f"""SELECT id_a AS contact_a, id_b AS contact_b, 'likely' AS kind,
                        round(1.0 / (1.0 + pow(2.0, -(weight + $prior))), 4) AS score, evidence FROM ({kept})""",
-            {"prior": prior, "floor": math.log2(SCORE_FLOOR / (1 - SCORE_FLOOR))},
+            {"prior": prior, "floor": floor},
         )
         if exact is not None:
             # A pair both exact and likely is exact: it needs no score to be believed.
