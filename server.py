@@ -28,6 +28,7 @@ from core.channels.ingest import ingest_events
 from core.channels.reading import chat_button_visible
 from core.config import ingest_token
 from core.contacts.validation import default_country
+from core.db.connection import is_write_conflict
 from ui.auth_routes import ROUTES as SIGN_IN_ROUTES
 from ui.backup_route import BACKUP_ROUTES
 from ui.session import db
@@ -38,9 +39,6 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 # a request costs and the answer's size (`python -m core ingest --url` sends 20,000 lines a request).
 MAX_LINES = 50_000
 MAX_ORIGIN_LENGTH = 200
-# PostgreSQL (several app processes): a serialization failure, a deadlock, a lock wait over the session's
-# timeout, or a key another process's run inserted meanwhile: sent again, the events find what that run wrote.
-_RETRY = ("40001", "40P01", "55P03", "23505")
 
 
 def _refusal(status: int, reason: str, **extra: object) -> JSONResponse:
@@ -64,7 +62,9 @@ def _ingest(lines: list[str], origin: str) -> JSONResponse:
         report = ingest_events(con, events, malformed, actor="channels", origin=origin)
         return JSONResponse(report.model_dump())
     except Exception as error:
-        if not isinstance(error, duckdb.TransactionException) and getattr(error, "sqlstate", None) not in _RETRY:
+        # PostgreSQL (several app processes): a key another process's run inserted meanwhile is a conflict too:
+        # sent again, the events find what that run wrote.
+        if not isinstance(error, duckdb.TransactionException) and not is_write_conflict(error, key_taken=True):
             raise
         return _refusal(409, f"Another change touched the same contacts; send the events again. ({error})")
     finally:

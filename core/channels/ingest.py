@@ -35,6 +35,7 @@ from core.channels.writing import record_run, write_run
 from core.contacts.activity import now
 from core.contacts.validation import default_country
 from core.db import Scratch, frame, rows, scratch, scratch_ids, transaction
+from core.db.connection import is_write_conflict
 from core.db.dialect import dialect
 from core.duplicates.merged_ids import merged_into
 from core.errors import ContactsError
@@ -53,13 +54,6 @@ _ONE_RUN_AT_A_TIME = threading.Lock()
 # wait; then the conflict is raised (the endpoint answers 409: send again). PostgreSQL: a serialization failure,
 # a deadlock, a row lock not granted in time, or a key (contact, identity, message) another run inserted.
 RUN_TRIES = 5
-_RETRIED_STATES = ("40001", "40P01", "55P03", "23505")
-
-
-def _conflicted(error: Exception) -> bool:
-    if isinstance(error, duckdb.TransactionException):
-        return "conflict" in str(error).lower()
-    return getattr(error, "sqlstate", None) in _RETRIED_STATES  # psycopg's, on PostgreSQL
 
 
 def split_name(name: str) -> tuple[str, str | None]:
@@ -300,7 +294,7 @@ def ingest_events(
             with _ONE_RUN_AT_A_TIME:
                 return _apply(con, events, malformed, actor, origin, started)
         except Exception as error:
-            if attempt == RUN_TRIES - 1 or not _conflicted(error):
+            if attempt == RUN_TRIES - 1 or not is_write_conflict(error, key_taken=True):
                 raise
         time.sleep(random.uniform(0.05, 0.15) * 2**attempt)  # noqa: S311 - a wait, not a secret
     raise AssertionError("unreachable")  # the last try returned or raised

@@ -22,6 +22,7 @@ POSTGRES_SUFFIX = ".postgres.sql"  # a migration's PostgreSQL spelling, beside N
 # PostgreSQL: serialization failure, deadlock detected, and a lock not granted within the session's lock_timeout
 # (a row another open transaction is writing: DuckDB refuses such a write at once, PostgreSQL waits, briefly).
 _WRITE_CONFLICT_STATES = ("40001", "40P01", "55P03")
+_KEY_TAKEN_STATE = "23505"  # PostgreSQL: unique_violation
 _MIGRATION_LOCK = 16_016  # PostgreSQL advisory lock: one process migrates at a time
 
 
@@ -148,14 +149,21 @@ def conflicts_as_stale(message: str) -> Iterator[None]:
     """A write conflict with another connection means a contact changed under the block: say `message`."""
     try:
         yield
-    except duckdb.TransactionException as error:
-        if "conflict" not in str(error).lower():
+    except Exception as error:
+        if not is_write_conflict(error):
             raise
         raise StaleContactError(message) from error
-    except Exception as error:  # PostgreSQL (psycopg is not imported for a DuckDB store)
-        if getattr(error, "sqlstate", None) not in _WRITE_CONFLICT_STATES:
-            raise
-        raise StaleContactError(message) from error
+
+
+def is_write_conflict(error: BaseException, key_taken: bool = False) -> bool:
+    """Whether `error` is another connection's write meeting this one's: DuckDB's write-write conflict;
+    PostgreSQL's serialization failure, deadlock or row lock not granted in time, and with `key_taken` a unique key
+    another transaction inserted meanwhile (for writers that look a key up, then insert it). psycopg is not
+    imported for a DuckDB store: its errors are told by their sqlstate."""
+    if isinstance(error, duckdb.TransactionException):
+        return "conflict" in str(error).lower()
+    state = getattr(error, "sqlstate", None)
+    return state in _WRITE_CONFLICT_STATES or (key_taken and state == _KEY_TAKEN_STATE)
 
 
 def is_database_error(error: BaseException) -> bool:
