@@ -187,19 +187,21 @@ def wait_for_app(page: object) -> None:
 
 
 def pick_option(page: object, box: object, option: str, typed: str = "") -> None:
-    """Open a Streamlit select box and click one option; reopen it when a rerun closed the list first."""
+    """Open a Streamlit select box and click one option; reopen it when a rerun closed the list first.
+
+    A rerun can close the list between the option showing and the click, so the click itself is retried.
+    """
     wanted = page.get_by_role("option", name=option, exact=True)
-    for attempt in range(3):
+    for attempt in range(4):
+        wait_for_app(page)
         box.click()
         if typed:
             page.keyboard.type(typed)
         try:
-            wanted.wait_for(state="visible", timeout=5_000)
+            wanted.click(timeout=5_000)
             break
         except Exception:
-            if attempt == 2:
+            if attempt == 3:
                 raise
             page.keyboard.press("Escape")
-            wait_for_app(page)
-    wanted.click()
     wait_for_app(page)
