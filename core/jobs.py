@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -40,6 +41,7 @@ _duckdb_threads: dict[str, tuple[int, int]] = {}  # database file -> (jobs runni
 # ends or the process dies, so another process tells a live job from one a dead process left ('running' in both):
 # a process that starts marks only the latter interrupted, and a second job of a kind is not started meanwhile.
 JOB_LOCK = 16_017
+JOB_START_LOCK = 16_018  # with a kind's key: held by the transaction that checks for a running job and records one
 
 
 class Job(BaseModel):
@@ -93,23 +95,20 @@ def start_job(
     shared = not dialect(con).one_writer_process  # other processes may run jobs on this database
     with _lock:
         running = _threads.get(kind)
-        if (running is not None and running.is_alive()) or shared:
+        if running is not None and running.is_alive() and not shared:
             current = latest_job(con, kind)
-            if current is not None and current.active and (not shared or _held(con, current.job_id)):
+            if current is not None and current.active:
                 return current
         # Cursors made here, in the caller's thread: one for the work (its transactions), one for progress
         # (so that progress is visible while the work's transaction is still open).
         work_con, progress_con = con.cursor(), con.cursor()
-        with transaction(progress_con):  # the row and, on PostgreSQL, its lock at once: never seen unheld
-            job_id = int(
-                progress_con.execute(
-                    "INSERT INTO jobs (kind, state, message, actor, created_at, started_at) "
-                    "VALUES (?, 'running', ?, ?, ?, ?) RETURNING job_id",
-                    [kind, message, actor, now(), now()],
-                ).fetchall()[0][0]
-            )
-            if shared:
-                progress_con.execute(dialect(progress_con).session_lock(take=True), [JOB_LOCK, job_id]).fetchall()
+        job_id = _record(progress_con, kind, actor, message, shared)
+        if job_id is None:  # another process runs a job of this kind
+            work_con.close()
+            progress_con.close()
+            current = latest_job(con, kind)
+            assert current is not None
+            return current
         thread = threading.Thread(
             target=_run,
             args=(work_con, progress_con, job_id, work),
@@ -121,6 +120,26 @@ def start_job(
     found = get_job(con, job_id)
     assert found is not None  # inserted just above
     return found
+
+
+def _record(con: duckdb.DuckDBPyConnection, kind: str, actor: str, message: str, shared: bool) -> int | None:
+    """Record a running job of a kind and return its ID, or None when another process runs one (shared stores)."""
+    with transaction(con):  # the row and, on PostgreSQL, its lock at once: never seen unheld
+        if shared:  # starts of a kind take turns across processes: the second sees the first's job, held
+            con.execute(dialect(con).transaction_lock(), [JOB_START_LOCK, _kind_key(kind)]).fetchall()
+            current = latest_job(con, kind)
+            if current is not None and current.active and _held(con, current.job_id):
+                return None
+        job_id = int(
+            con.execute(
+                "INSERT INTO jobs (kind, state, message, actor, created_at, started_at) "
+                "VALUES (?, 'running', ?, ?, ?, ?) RETURNING job_id",
+                [kind, message, actor, now(), now()],
+            ).fetchall()[0][0]
+        )
+        if shared:
+            con.execute(dialect(con).session_lock(take=True), [JOB_LOCK, job_id]).fetchall()
+    return job_id
 
 
 def _run(work_con: duckdb.DuckDBPyConnection, progress_con: duckdb.DuckDBPyConnection, job_id: int, work: Work) -> None:
@@ -153,6 +172,11 @@ def _run(work_con: duckdb.DuckDBPyConnection, progress_con: duckdb.DuckDBPyConne
             with contextlib.suppress(Exception):  # a lost session has let the lock go already
                 progress_con.execute(dialect(progress_con).session_lock(take=False), [JOB_LOCK, job_id]).fetchall()
         progress_con.close()
+
+
+def _kind_key(kind: str) -> int:
+    """A job kind as a lock key: the same integer in every process (Python's hash of a str is salted per process)."""
+    return zlib.crc32(kind.encode()) & 0x7FFF_FFFF
 
 
 def _held(con: duckdb.DuckDBPyConnection, job_id: int) -> bool:

@@ -3,6 +3,7 @@ interrupted only the jobs a dead process left, not those another live process ru
 job of a kind while another process runs one. A "process" here is a connection of its own with no job threads
 (core.jobs._threads emptied), as a freshly started app process has."""
 
+import contextlib
 import threading
 import time
 
@@ -62,3 +63,36 @@ def test_a_job_a_dead_process_left_running_is_interrupted(pg_db, pg_url):
         time.sleep(0.05)
     assert mark_interrupted(pg_db) == 1
     assert get_job(pg_db, job_id).state == "interrupted"
+
+
+def test_two_processes_starting_a_kind_at_once_run_one_job(pg_db, pg_url, monkeypatch):
+    # Each thread stands for a process: its own connection, and no lock shared in Python (core.jobs._lock is
+    # per process), so only the database can make the two starts take turns.
+    monkeypatch.setattr(jobs, "_lock", contextlib.nullcontext())
+    release = threading.Event()
+    kinds = [f"export-{n}" for n in range(8)]
+    started: dict[str, list[int]] = {kind: [] for kind in kinds}
+    connections = [open_database(pg_url) for _ in range(2)]
+    barrier = threading.Barrier(2)
+
+    def process(con) -> None:
+        for kind in kinds:
+            barrier.wait(20)
+            job = start_job(con, kind, "admin", "duplicates.find", lambda c, progress: release.wait(20) and {})
+            started[kind].append(job.job_id)
+
+    threads = [threading.Thread(target=process, args=(con,)) for con in connections]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        release.set()
+        for kind in kinds:
+            wait_for_job(kind, 20)
+        for con in connections:
+            con.close()
+    for kind in kinds:
+        assert len(set(started[kind])) == 1, (kind, started[kind])
+        assert scalar(pg_db, "SELECT count(*) FROM jobs WHERE kind = ?", [kind]) == 1
