@@ -7,16 +7,21 @@ from pathlib import Path
 
 from core.accounts.users import create_first_admin, needs_first_admin
 from core.cli.common import Adder, print_json
-from core.db import open_database
+from core.db import open_database, scalar
+from core.db.connection import is_postgres_url
 from core.errors import ContactsError
 
 
 def command_demo(args: argparse.Namespace) -> int:
     from core.demo.generator import DEMO_ADMIN, generate_demo
 
-    if Path(args.db).exists() and not args.force:
+    on_server = is_postgres_url(args.db)  # a PostgreSQL database exists already: refused if it holds contacts
+    if not on_server and Path(args.db).exists() and not args.force:
         raise ContactsError(f"{args.db} already exists; pass --force to add demo data to it anyway.")
     con = open_database(args.db)
+    if on_server and not args.force and scalar(con, "SELECT count(*) FROM contacts"):
+        con.close()
+        raise ContactsError("That database already holds contacts; pass --force to add demo data to it anyway.")
     summary = generate_demo(con, contacts=args.contacts, seed=args.seed)
     payload = summary.model_dump()
     if needs_first_admin(con):  # a new demo: its admin gets a random password, shown this once

@@ -6,6 +6,7 @@ the same database always gives the same data; `demo_truth` says which contacts a
 The reference tables (countries, names, texts, weights) are data files read by `reference.py`.
 """
 
+import hashlib
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -14,8 +15,10 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel
 
+from core.channels.writing import MESSAGE_KEY_SQL
 from core.contacts.custom_values import insert_values
-from core.db import scalar, scratch, transaction
+from core.db import frame, scalar, scratch, transaction
+from core.db.dialect import dialect
 from core.demo import related
 from core.demo.duplicates import people_with_duplicates
 from core.demo.lifecycle import add_last_contact, add_lifecycle
@@ -92,12 +95,12 @@ def _write(
         "contacts": _insert(con, "contacts", people.select(CONTACT_COLUMNS)),
         "duplicates": people["_kind"].count(),  # the copies: rows with a kind of duplicate
     }
-    with scratch(con, people.select("contact_id")) as added:
-        refresh_search_index(con, added)
     _insert(con, "demo_truth", people.select("contact_id", "person_id"))
     custom = related.custom_values(rng, people, now, usable)
     with scratch(con, custom) as values:
         insert_values(con, values, custom.columns[1:])
+    with scratch(con, people.select("contact_id")) as added:
+        refresh_search_index(con, added)  # after the custom values: their words are indexed too
     conversations = _numbered(con, conversations, "conversation_id")
     counts["conversations"] = _insert(con, "conversations", conversations)
     # From a stream of its own: the tables drawn after it stay what the same seed always gave.
@@ -108,37 +111,55 @@ def _write(
     notes = related.notes(rng, slim, now)
     counts["notes"] = _insert(con, "notes", notes)
     counts["media"] = _insert(con, "media", related.media(rng, slim, now))
-    counts["activity"] = _insert(con, "activity", related.activity(people, notes, stages))
+    counts["activity"] = _insert(con, "activity", related.activity(people, notes, stages), json=("changes",))
     return counts
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
-    """Append a frame to a table in one INSERT ... SELECT; the related tables number their own rows.
+def _insert(con: duckdb.DuckDBPyConnection, table: str, data: pl.DataFrame, json: tuple[str, ...] = ()) -> int:
+    """Append a frame to a table in one INSERT ... SELECT; the related tables number their own rows. The `json`
+    columns hold JSON text, cast to the column's type (PostgreSQL casts no text to json by itself).
 
     Frames arrive sorted by contact_id: DuckDB's indexes take sorted keys about twice as fast.
     """
-    columns = ", ".join(frame.columns)
-    with scratch(con, frame) as rows:
-        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {rows}")
-    return frame.height
+    columns = ", ".join(data.columns)
+    values = ", ".join(f"CAST({name} AS JSON)" if name in json else name for name in data.columns)
+    with scratch(con, data) as rows:
+        con.execute(f"INSERT INTO {table} ({columns}) SELECT {values} FROM {rows}")
+    return data.height
 
 
-def _numbered(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, column: str) -> pl.DataFrame:
+def _numbered(con: duckdb.DuckDBPyConnection, data: pl.DataFrame, column: str) -> pl.DataFrame:
     """The frame with IDs from the related records' sequence in a first column, in row order."""
-    ids = con.execute("SELECT nextval('related_id_seq') FROM range(?)", [frame.height]).fetchnumpy()
-    numbers = np.sort(next(iter(ids.values()))) if frame.height else np.zeros(0, dtype=np.int64)
-    return frame.select(pl.Series(column, numbers, dtype=pl.Int64), pl.all())
+    numbered = dialect(con).integer_range("0", "?")
+    ids = frame(con, f"SELECT nextval('related_id_seq') AS id FROM {numbered} AS r(i)", [data.height])
+    numbers = np.sort(ids["id"].to_numpy()) if data.height else np.zeros(0, dtype=np.int64)
+    return data.select(pl.Series(column, numbers, dtype=pl.Int64), pl.all())
 
 
 def _insert_messages(con: duckdb.DuckDBPyConnection, messages: pl.DataFrame) -> int:
     """Insert the demo's messages; each one's key (migration 013) is its conversation and place in it."""
-    with scratch(con, messages) as rows:
+    keyed = pl.concat([messages, demo_message_keys(messages)], how="horizontal")
+    with scratch(con, keyed) as rows:
         con.execute(
             "INSERT INTO messages (message_key, conversation_id, contact_id, channel, direction, sent_at, text) "
-            "SELECT md5_number(concat_ws(chr(0), 'demo', conversation_id, rank)), conversation_id, contact_id, "
+            f"SELECT {MESSAGE_KEY_SQL}, conversation_id, contact_id, "
             f"channel, direction, sent_at, text FROM {rows} ORDER BY conversation_id, rank"
         )
     return messages.height
+
+
+def demo_message_keys(messages: pl.DataFrame) -> pl.DataFrame:
+    """key_low, key_high (UInt64) of each demo message: the halves of DuckDB's md5_number(concat_ws(chr(0), 'demo',
+    conversation_id, rank)), bit for bit, hashed here because PostgreSQL text holds no NUL (as
+    core.channels.writing.message_keys hashes a channel's messages)."""
+    joined = messages.select(
+        pl.concat_str([pl.lit("demo"), pl.col("conversation_id"), pl.col("rank")], separator="\x00")
+    ).to_series()
+    digests = b"".join([hashlib.md5(one.encode()).digest() for one in joined])
+    halves = np.frombuffer(digests, dtype="<u8").reshape(-1, 2)
+    return pl.DataFrame(
+        {"key_low": halves[:, 0], "key_high": halves[:, 1]}, schema={"key_low": pl.UInt64, "key_high": pl.UInt64}
+    )
 
 
 def _ensure_owners(con: duckdb.DuckDBPyConnection) -> None:
