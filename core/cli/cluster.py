@@ -25,7 +25,8 @@ here before the processes start). They take a browser's address from nginx's X-R
 
 An app process that stops is started again; meanwhile nginx sends its browsers to another process (a refused
 connection counts as a failure for 10 s), where they are still signed in. Ctrl-C (or SIGTERM) stops nginx, the
-apps, and the throwaway PostgreSQL.
+apps, and the throwaway PostgreSQL. If the launcher is killed outright (kill -9), its reaper (core/cli/reaper.py)
+stops them instead.
 """
 
 import argparse
@@ -42,6 +43,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.cli import reaper
 from core.config import ingest_token
 from core.db import open_database
 from core.db.connection import is_postgres_url
@@ -133,6 +135,11 @@ class Running:
             if tail:
                 print(f"--- {log.name}", *tail, sep="\n", file=sys.stderr)
 
+    def record(self) -> None:
+        """Tell the reaper what to stop should this launcher die without stopping it."""
+        started = [process.pid for process in [self.nginx, *self.apps] if process is not None]
+        reaper.record(self.folder, started, self.postgres)
+
     def stop(self) -> None:
         """Stop nginx, then the apps, then the throwaway PostgreSQL; remove the temp folder."""
         for process in [self.nginx, *self.apps]:
@@ -180,6 +187,7 @@ def prepare_database(running: Running, source: str | None, contacts: int) -> str
             "or set CONTACTS_DB=postgresql://... to use a server you have."
         )
     running.postgres = start_cluster(bin_dir, prefix="contacts-cluster-pg-")
+    running.record()
     url = running.postgres.new_database(name="contacts")
     if source is None:
         source = str(running.folder / "demo.duckdb")
@@ -195,6 +203,7 @@ def prepare_database(running: Running, source: str | None, contacts: int) -> str
 def start_apps(running: Running) -> None:
     """`streamlit run server.py` on each app port, every one on the database at running.url."""
     running.apps = [start_app(running, port) for port in running.app_ports]
+    running.record()
 
 
 def start_app(running: Running, port: int) -> subprocess.Popen:
@@ -225,6 +234,7 @@ def keep_apps_running(running: Running) -> None:
             port = running.app_ports[index]
             print(f"The app process on port {port} stopped (exit {process.returncode}): starting it again.")
             running.apps[index] = start_app(running, port)
+            running.record()
 
 
 def start_nginx(running: Running, listen: str) -> None:
@@ -249,6 +259,7 @@ def start_nginx(running: Running, listen: str) -> None:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    running.record()
 
 
 def wait_until_answering(ports: list[int], processes: list[subprocess.Popen], timeout: float = 120) -> None:
@@ -297,6 +308,13 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop_on_signal)  # also when started in the background, where SIGINT is ignored
     running = Running(folder=Path(tempfile.mkdtemp(prefix="contacts-cluster-")), port=args.port)
     running.folder.chmod(0o711)  # nginx's own user passes through to its folder (and reads nothing else)
+    # Started first and in a session of its own: it stops what this launcher started if this dies unstopped.
+    watchdog = subprocess.Popen(
+        [sys.executable, "-m", "core.cli.reaper", str(running.folder)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        start_new_session=True,
+    )
     first = args.app_ports or args.port + 11
     running.app_ports = list(range(first, first + args.processes))
     try:
@@ -329,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         raise
     finally:
         running.stop()
+        assert watchdog.stdin is not None
+        watchdog.stdin.close()  # after a clean stop it finds nothing left and exits
 
 
 if __name__ == "__main__":
