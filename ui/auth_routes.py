@@ -6,9 +6,10 @@
     GET  /api/logout   ends the session and clears the cookie
 
 The cookie holds the session token (the database keeps only its SHA-256). It is HttpOnly (page scripts cannot
-read it), SameSite=Strict (another site's page cannot make the browser send it) and Secure over HTTPS. The app's
-login gate (ui/login.py) reads it from `st.context.cookies`, so a signed-in user stays signed in across reloads
-and new tabs until they sign out or the session is idle too long.
+read it), SameSite=Strict (another site's page cannot make the browser send it) and Secure over HTTPS, also behind
+a trusted proxy that ends TLS (served_over_https). The app's login gate (ui/login.py) reads it from
+`st.context.cookies`, so a signed-in user stays signed in across reloads and new tabs until they sign out or the
+session is idle too long.
 """
 
 import html
@@ -65,6 +66,16 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+def served_over_https(request: Request) -> bool:
+    """Whether the browser reached us over HTTPS: the request's own scheme, or behind a proxy the app trusts (one
+    $CONTACTS_CLIENT_HEADER names) the scheme it states in X-Forwarded-Proto. A proxy ending TLS talks plain HTTP
+    to the app, which would otherwise send the session cookie without Secure."""
+    if request.url.scheme == "https":
+        return True
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return client_address_header() is not None and forwarded == "https"
+
+
 async def login_form(request: Request) -> Response:
     """GET /api/login."""
     return login_page()
@@ -94,7 +105,7 @@ async def login_submit(request: Request) -> Response:
         token,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=served_over_https(request),
         path="/",
     )
     return response
