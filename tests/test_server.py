@@ -95,8 +95,10 @@ def test_the_cli_sends_a_file_in_parts_with_file_line_numbers(app, tmp_path: Pat
 
 
 def test_the_cli_ingest_url_prints_the_report(app, tmp_path: Path, capsys):
+    # Its own contact, not another test's: the tests of this module may run on different workers, in any order.
+    assert post(app, event(type="webchat", contact_id="cli-1", name="Cleo Lin"))[1]["created"] == 1
     events = tmp_path / "again.jsonl"
-    events.write_text(event(type="webchat", contact_id="http-1", at="2026-11-25T09:10:00Z") + "\n")
+    events.write_text(event(type="webchat", contact_id="cli-1", at="2026-11-25T09:10:00Z") + "\n")
     assert main(["ingest", str(events), "--url", app.url, "--token", app.token]) == 0
     report = json.loads(capsys.readouterr().out)
     assert (report["created"], report["updated"], report["conversations_continued"]) == (0, 1, 1)
