@@ -20,6 +20,7 @@ from core.contacts.fields import SYSTEM_FIELD_BY_KEY, SYSTEM_FIELDS
 from core.contacts.validation import custom_fields
 from core.db import frame
 from core.db.dialect import dialect
+from core.db.extract import arrow_frame
 from core.errors import ContactsError
 from core.views.queries import ListView, view_condition
 
@@ -74,7 +75,8 @@ def export_frame(
         "FROM contact_channels GROUP BY contact_id) ch USING (contact_id)"
     )
     none = d.empty_record_list(CHANNEL_FIELDS)
-    data = frame(
+    # Read as Arrow on PostgreSQL (ADBC): building the frame from psycopg's rows took 11 of 14 s at 100,000.
+    data = arrow_frame(
         con,
         f"SELECT {selected}{extra}, coalesce(ch.additional_emails, {none}) AS additional_emails, "
         f"coalesce(ch.additional_phones, {none}) AS additional_phones FROM contacts c {pivot} {channels} WHERE {where} "

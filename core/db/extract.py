@@ -8,19 +8,35 @@ results back to the store in one transaction (core.db.scratch: COPY). On DuckDB 
 itself, at no cost. Measured at 1,000,000 contacts (bench/postgres.py, `extract`): docs/postgres.md.
 """
 
+import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import duckdb
+import polars as pl
 import pyarrow as pa
 
 from core.db.connection import Params, frame
 from core.db.dialect import dialect
 from core.db.scratch import Scratch, scratch
 
-# The in-process DuckDB's buffer pool; beyond it, it spills to a temporary folder.
+# The in-process DuckDB's buffer pool; beyond it, it spills to a temporary folder. Both can be set for a large
+# store (CONTACTS_ANALYTICAL_MEMORY, e.g. "3GB"; CONTACTS_SPILL_DIR, a folder with room: at 10,000,000 contacts
+# detection spills several GB), and CONTACTS_SPILL_LIMIT caps the spill (DuckDB's max_temp_directory_size: past
+# it the work fails instead of filling the disk).
 ANALYTICAL_MEMORY = "2GB"
+
+
+def _analytical_config(spill: str) -> dict[str, str | bool | int | float | list[str]]:
+    """The in-process DuckDB's settings: its memory limit, its spill folder and (if set) the spill's limit."""
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": os.environ.get("CONTACTS_ANALYTICAL_MEMORY") or ANALYTICAL_MEMORY,
+        "temp_directory": spill,
+    }
+    if limit := os.environ.get("CONTACTS_SPILL_LIMIT"):
+        config["max_temp_directory_size"] = limit
+    return config
 
 
 def is_analytical(con: duckdb.DuckDBPyConnection) -> bool:
@@ -35,8 +51,11 @@ def analytical(con: duckdb.DuckDBPyConnection, tables: Mapping[str, str]) -> Ite
     if is_analytical(con):
         yield con
         return
-    with tempfile.TemporaryDirectory(prefix="contacts-extract-") as spill:
-        work = duckdb.connect(":memory:", config={"memory_limit": ANALYTICAL_MEMORY, "temp_directory": spill})
+    spill_root = os.environ.get("CONTACTS_SPILL_DIR") or None
+    if spill_root:
+        os.makedirs(spill_root, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="contacts-extract-", dir=spill_root) as spill:
+        work = duckdb.connect(":memory:", config=_analytical_config(spill))
         try:
             work.execute("SET enable_progress_bar = false")
             with _postgres_reader(con.url) as read:  # type: ignore[attr-defined]  # a PostgresConnection
@@ -91,6 +110,38 @@ def computed(
             yield found
         finally:
             work.unregister(found.name)
+
+
+def arrow_frame(con: duckdb.DuckDBPyConnection, sql: str, params: Params = None) -> pl.DataFrame:
+    """A query's rows as a Polars frame, for a large read (an export): on DuckDB `frame`; on PostgreSQL read as
+    Arrow by ADBC in a session of its own (no Python object per row: 100,000 contacts' rows cost 11 s to build
+    from psycopg's tuples). Its parameters are bound by psycopg on the client (its own quoting, as for COPY) into
+    the one statement ADBC runs, so it sees committed data only: not `con`'s open transaction or its temporary
+    tables (use `frame` there). An empty list parameter (whose type PostgreSQL cannot tell) goes by `frame`."""
+    if is_analytical(con):
+        return frame(con, sql, params)
+    from core.db.postgres import _has_empty_list, translate
+
+    if _has_empty_list(params):
+        return frame(con, sql, params)
+    import psycopg
+
+    statement, values = translate(sql, params)
+    bound = psycopg.ClientCursor(con.session).mogrify(statement, values)  # type: ignore[attr-defined]
+    with _postgres_reader(con.url) as read:  # type: ignore[attr-defined]
+        found = pl.from_arrow(_plain(read(bound).read_all()))
+    assert isinstance(found, pl.DataFrame)
+    return found
+
+
+def _plain(table: pa.Table) -> pa.Table:
+    """`table` with extension-typed columns (ADBC reads json as arrow.json) as their storage (text), as `frame`
+    answers them."""
+    for spot, field in enumerate(table.schema):
+        if isinstance(field.type, pa.BaseExtensionType):
+            chunks = [chunk.storage for chunk in table.column(spot).chunks]
+            table = table.set_column(spot, field.name, pa.chunked_array(chunks, type=field.type.storage_type))
+    return table
 
 
 def arrow_table(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:

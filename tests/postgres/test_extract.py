@@ -9,7 +9,7 @@ from core.accounts.users import bootstrap_admin
 from core.contacts.models import ContactInput
 from core.contacts.records import create_contact
 from core.db import frame, open_database, rows, scalar, transaction
-from core.db.extract import analytical, analytical_in_transaction, arrow_table, computed
+from core.db.extract import analytical, analytical_in_transaction, arrow_frame, arrow_table, computed
 from core.duplicates.source import detection_store
 
 pytestmark = pytest.mark.postgres
@@ -62,3 +62,42 @@ def test_computed_rows_reach_the_store_inside_its_transaction(pg_db):
             assert sorted(rows(pg_db, f"SELECT shout, job_title FROM {shouts}")) == [("Ada!", "seen"), ("Zoë!", None)]
             assert scalar(work, f"SELECT count(*) FROM {shouts}") == 2
     assert frame(pg_db, "SELECT count(*) AS n FROM contacts")["n"].item() == 2
+
+
+def test_arrow_frame_reads_what_frame_reads_with_the_same_types(pg_db):
+    _people(pg_db)
+    create_contact(pg_db, ContactInput(first_name="O'Hara; DROP", email="o@example.com"), "admin")
+    sql = """SELECT first_name, email, tags, birthday, created_on, version, to_json(first_name) AS j
+             FROM contacts WHERE first_name IN (SELECT unnest($names)) AND created_on > $since ORDER BY first_name"""
+    params = {"names": ["Ada", "O'Hara; DROP", "Nobody"], "since": date(2000, 1, 1)}
+    by_arrow, by_rows = arrow_frame(pg_db, sql, params), frame(pg_db, sql, params)
+    assert by_arrow.schema == by_rows.schema
+    assert by_arrow.to_dicts() == by_rows.to_dicts()
+    assert by_arrow["first_name"].to_list() == ["Ada", "O'Hara; DROP"]  # a quote in a value stays a value
+    # An empty list (its type unknown to PostgreSQL) is read too.
+    assert arrow_frame(pg_db, sql, params | {"names": []}).height == 0
+
+
+def test_arrow_frame_on_duckdb_is_frame():
+    duck = open_database()
+    _people(duck)
+    sql = "SELECT first_name, tags FROM contacts WHERE first_name = ?"
+    assert arrow_frame(duck, sql, ["Ada"]).to_dicts() == frame(duck, sql, ["Ada"]).to_dicts()
+
+
+def test_the_extracts_memory_and_spill_folder_can_be_set(pg_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("CONTACTS_ANALYTICAL_MEMORY", "300MB")
+    monkeypatch.setenv("CONTACTS_SPILL_DIR", str(tmp_path / "spill"))
+    monkeypatch.setenv("CONTACTS_SPILL_LIMIT", "1GB")
+    with analytical(pg_db, {"n": "SELECT 1 AS n"}) as work:
+        settings = dict(
+            rows(
+                work,
+                "SELECT name, value FROM duckdb_settings() "
+                "WHERE name IN ('memory_limit', 'temp_directory', 'max_temp_directory_size')",
+            )
+        )
+        assert settings["temp_directory"].startswith(str(tmp_path / "spill"))
+        assert settings["memory_limit"] == "286.1 MiB"  # 300 MB
+        assert settings["max_temp_directory_size"] == "953.6 MiB"  # 1 GB
+    assert list((tmp_path / "spill").iterdir()) == []  # the run's own folder is gone afterwards
