@@ -23,6 +23,7 @@ from core.contacts.models import CustomField
 from core.contacts.validation import custom_fields
 from core.db import Scratch, rows, scalar, scratch, transaction
 from core.errors import ContactsError
+from core.views.search_index import refresh_custom_terms
 
 CUSTOM_FIELD_TYPES = ("text", "number", "checkbox", "datetime", "dropdown")
 IDENTITY_FIELD_TYPES = ("text", "number")  # an ID or membership number; a few choices or a date identify no one
@@ -195,6 +196,7 @@ def _map_value(con: duckdb.DuckDBPyConnection, key: str, value: str, target: str
     with scratch(con, f"SELECT contact_id FROM custom_values WHERE {column} = ?", [value]) as selected:
         changed = _rewrite_contacts(con, selected, actor, f"custom.{key}", value, target)
         con.execute(f"UPDATE custom_values SET {column} = ? WHERE {column} = ?", [target, value])
+        refresh_custom_terms(con, selected)  # the search index's words of the value mapped
     return changed
 
 
@@ -242,8 +244,9 @@ def delete_custom_field(con: duckdb.DuckDBPyConnection, key: str, typed_name: st
         holding = f"SELECT contact_id FROM custom_values WHERE {value_column(key)} IS NOT NULL"
         with scratch(con, holding) as selected:
             changed = _rewrite_contacts(con, selected, actor, f"custom.{key}", "(field deleted)", None)
-        drop_value_column(con, key)
-        con.execute("DELETE FROM custom_fields WHERE key = ?", [key])
+            drop_value_column(con, key)
+            con.execute("DELETE FROM custom_fields WHERE key = ?", [key])
+            refresh_custom_terms(con, selected)  # the search index forgets the field's words
         log_workspace_change(con, actor, "custom field deleted", {"key": key, "contacts": changed})
     return changed
 

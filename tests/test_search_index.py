@@ -24,16 +24,22 @@ from core.views import search
 from core.views.search import (
     _custom_values_sql,
     _escape,
-    custom_keys,
+    custom_matches,
     escape_like,
     indexed_matches,
     indexed_search_condition,
     search_condition,
-    searched_custom_keys,
     whole_word_pattern,
 )
-from core.views.search_index import grams_sql, rebuild_search_index, refresh_search_index, terms_sql
-from core.workspace import define_custom_field
+from core.views.search_index import (
+    custom_words_sql,
+    grams_sql,
+    rebuild_search_index,
+    refresh_search_index,
+    searched_custom_keys,
+    terms_sql,
+)
+from core.workspace import define_custom_field, delete_custom_field, set_dropdown_options
 
 LETTERS = "abcdeéßAB"  # a few letters, an accented one and capitals: collisions, case and Unicode
 SEPARATORS = " .-_@+'"
@@ -46,6 +52,16 @@ _email = st.one_of(
 )
 _phone = st.one_of(st.none(), st.text(alphabet="0123456789", min_size=6, max_size=9).map(lambda d: f"+1{d}"))
 _contact = st.tuples(_name, _name, _email, _phone, st.lists(st.one_of(_email, _phone), max_size=2, unique=True))
+# A contact's custom values: a note (text), a score (number, canonical text), a plan (dropdown), a flag (checkbox:
+# never searched).
+_custom_text = st.text(alphabet=LETTERS + "0123" + SEPARATORS + "-", max_size=8)
+PLANS = ["Free", "Pro plan", "Éa-1"]
+_customs = st.tuples(
+    st.one_of(st.none(), _custom_text.filter(str.strip), _word),
+    st.one_of(st.none(), st.sampled_from(["1", "-1", "12.5", "1e+21", "0.3"])),
+    st.one_of(st.none(), st.sampled_from(PLANS)),
+    st.one_of(st.none(), st.sampled_from(["true", "false"])),
+)
 
 
 def _formatted(digits: str, style: int) -> str:
@@ -58,9 +74,9 @@ def _formatted(digits: str, style: int) -> str:
 
 
 @st.composite
-def _query(draw: st.DrawFn, contacts: list[tuple]) -> str:
+def _query(draw: st.DrawFn, contacts: list[tuple], customs: list[tuple] = ()) -> str:
     """A piece of a stored value (any case), a phone's digits as typed, or random text with separators."""
-    values = [v for c in contacts for v in (*c[:4], *c[4]) if v]
+    values = [v for c in contacts for v in (*c[:4], *c[4]) if v] + [v for c in customs for v in c if v]
     kind = draw(st.integers(0, 3))
     if kind == 0 and values:
         value = draw(st.sampled_from(values))
@@ -76,8 +92,10 @@ def _query(draw: st.DrawFn, contacts: list[tuple]) -> str:
     return draw(st.text(alphabet=LETTERS + "0123" + SEPARATORS, min_size=1, max_size=6))
 
 
-def _store(con: duckdb.DuckDBPyConnection, contacts: list[tuple]) -> None:
-    """The contacts written as given (c0, c1, ...), then the index rebuilt: the write paths are tested below."""
+def _store(con: duckdb.DuckDBPyConnection, contacts: list[tuple], customs: list[tuple] = ()) -> None:
+    """The contacts written as given (c0, c1, ...) with their custom values (note, score, plan, flag: the fields
+    scratch_db defines), then the index rebuilt: the write paths are tested below."""
+    con.execute("DELETE FROM custom_values")
     con.execute("DELETE FROM contact_channels")
     con.execute("DELETE FROM contacts")
     con.executemany(
@@ -92,12 +110,18 @@ def _store(con: duckdb.DuckDBPyConnection, contacts: list[tuple]) -> None:
     ]
     if channels:
         con.executemany("INSERT INTO contact_channels VALUES (?, ?, ?, NULL, ?)", channels)
+    for i, values in enumerate(customs):
+        con.execute(
+            "INSERT INTO custom_values (contact_id, row_key, note, score, plan, flag) "
+            "SELECT contact_id, row_key, ?, ?, ?, ? FROM contacts WHERE contact_id = ?",
+            [*values, f"c{i}"],
+        )
     rebuild_search_index(con)
 
 
 def scanned(con: duckdb.DuckDBPyConnection, query: str) -> set[str]:
-    """The contacts a plain ILIKE scan finds (core.views.search.search_condition)."""
-    where, params = search_condition(query)
+    """The contacts a plain ILIKE scan finds (core.views.search.search_condition), custom values included."""
+    where, params = search_condition(query, custom_keys=searched_custom_keys(con))
     return {row[0] for row in rows(con, f"SELECT contact_id FROM contacts c WHERE {where}", params)}
 
 
@@ -120,6 +144,10 @@ def searched(con: duckdb.DuckDBPyConnection, query: str) -> set[str]:
 def scratch_db():
     con = open_database()
     bootstrap_admin(con)
+    define_custom_field(con, "note", "Note", "text", actor="admin")
+    define_custom_field(con, "score", "Score", "number", actor="admin")
+    define_custom_field(con, "plan", "Plan", "dropdown", PLANS, actor="admin")
+    define_custom_field(con, "flag", "Flag", "checkbox", actor="admin")
     yield con
     con.close()
 
@@ -127,17 +155,30 @@ def scratch_db():
 @given(data=st.data(), contacts=st.lists(_contact, min_size=1, max_size=8))
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_the_index_finds_what_an_ilike_scan_finds(scratch_db, data, contacts):
-    _store(scratch_db, contacts)
-    for query in data.draw(st.lists(_query(contacts), min_size=1, max_size=4)):
+    """Names, emails and phones (indexed_matches) and custom values by whole word (the search's condition)."""
+    customs = data.draw(st.lists(_customs, min_size=len(contacts), max_size=len(contacts)))
+    _store(scratch_db, contacts, customs)
+    for query in data.draw(st.lists(_query(contacts, customs), min_size=1, max_size=4)):
+        without_custom = search_condition(query)
         found = indexed(scratch_db, query)
         if found is None:  # handed back to the scan: only a query of separators, on so few contacts
             assert not any(ch.isalnum() for ch in query), query
         else:
-            assert found == scanned(scratch_db, query), query
+            where = {
+                row[0]
+                for row in rows(
+                    scratch_db, f"SELECT contact_id FROM contacts c WHERE {without_custom[0]}", without_custom[1]
+                )
+            }
+            assert found == where, query
         assert searched(scratch_db, query) == scanned(scratch_db, query), query  # the condition the list uses
         # As if every query were held by too many to list: one word read from the index inside the statement, a
-        # shorter word or a query with separators scanned.
-        with patch.object(search, "MAX_MATCHES", 0), patch.object(search, "VERIFY_LIMIT", 0):
+        # shorter word or a query with separators scanned; custom words read inside the statement or scanned.
+        with (
+            patch.object(search, "MAX_MATCHES", 0),
+            patch.object(search, "VERIFY_LIMIT", 0),
+            patch.object(search, "CUSTOM_KEYS_LIMIT", 0),
+        ):
             assert searched(scratch_db, query) == scanned(scratch_db, query), query
 
 
@@ -283,9 +324,9 @@ def test_an_import_refreshes_only_the_rows_whose_searched_values_change(fresh_db
     add_contact(con, "bob", first_name="Bob", last_name="Stone", email="bob@example.com", company="Old Co")
     refreshed: list[set[str]] = []
 
-    def recording(con, contacts, id_column="contact_id"):
+    def recording(con, contacts, id_column="contact_id", **options):
         refreshed.append({row[0] for row in rows(con, f"SELECT {id_column} FROM {contacts}")})
-        refresh_search_index(con, contacts, id_column)
+        refresh_search_index(con, contacts, id_column, **options)
 
     with patch("core.importer.commit.refresh_search_index", recording):
         # Ann's company changes (not searched), Bob's last name (searched): only Bob's postings are written again.
@@ -314,6 +355,91 @@ def test_edits_keep_the_index_what_a_rebuild_gives(scratch_db, contacts, edits):
             continue  # a value the app refuses: nothing written
     assert stored_postings(scratch_db) == rebuilt_postings(scratch_db)
     assert grams_follow_terms(scratch_db)
+
+
+def stored_custom_words(con: duckdb.DuckDBPyConnection) -> set[tuple]:
+    """(contact, term) as search_custom_words holds them, for contacts that exist."""
+    return set(rows(con, "SELECT c.contact_id, w.term FROM search_custom_words w JOIN contacts c USING (row_key)"))
+
+
+def rebuilt_custom_words(con: duckdb.DuckDBPyConnection) -> set[tuple]:
+    """(contact, term) as a rebuild from every contact's custom values gives them."""
+    words = custom_words_sql(searched_custom_keys(con), "SELECT * FROM custom_values", dialect(con))
+    return set(rows(con, f"SELECT c.contact_id, w.term FROM ({words}) w JOIN contacts c USING (row_key)"))
+
+
+def test_every_write_path_keeps_the_custom_words(fresh_db):
+    """Create, edit (custom values alone or with a name), import (create and update), merge, a dropdown option
+    mapped, a field deleted, a contact deleted: the custom words stay what a rebuild gives, and searches follow."""
+    con = fresh_db
+    define_custom_field(con, "member_no", "Member number", "text", actor="admin")
+    define_custom_field(con, "tier", "Tier", "dropdown", ["Gold", "Silver", "Bronze"], actor="admin")
+    define_custom_field(con, "vip", "VIP", "checkbox", actor="admin")
+    custom = {"member_no": "AB-100", "tier": "Gold", "vip": "true"}
+    create_contact(con, ContactInput(contact_id="ann", email="ann@example.com", custom=custom), "admin")
+    assert searched(con, "ab") == searched(con, "gold") == {"ann"} and searched(con, "true") == set()
+    assert stored_custom_words(con) == rebuilt_custom_words(con) == {("ann", "ab"), ("ann", "100"), ("ann", "gold")}
+
+    update_contact(con, "ann", {"custom.member_no": "CD-200"}, 1, "admin")  # custom values only
+    assert searched(con, "ab") == set() and searched(con, "cd-200") == {"ann"}
+    update_contact(con, "ann", {"last_name": "Lee", "custom.member_no": "EF-300"}, 2, "admin")  # with a name
+    assert searched(con, "cd") == set() and searched(con, "ef") == {"ann"} and searched(con, "lee") == {"ann"}
+    assert stored_custom_words(con) == rebuilt_custom_words(con)
+
+    _import(con, "Email,Member number,Tier\nbob@example.com,GH-400,Silver\nann@example.com,IJ-500,\n")
+    bob = scalar(con, "SELECT contact_id FROM contacts WHERE email = 'bob@example.com'")
+    assert searched(con, "gh") == searched(con, "silver") == {bob} and searched(con, "ij") == {"ann"}
+    assert searched(con, "ef") == set()
+    assert stored_custom_words(con) == rebuilt_custom_words(con)
+
+    create_contact(con, ContactInput(contact_id="ann2", email="a2@example.com", custom={"member_no": "KL 7"}), "admin")
+    merge_contacts(con, "ann", ["ann2"], "admin")
+    assert stored_custom_words(con) == rebuilt_custom_words(con)
+
+    set_dropdown_options(con, "tier", ["Gold", "Bronze"], "admin", {"Silver": "Bronze"})
+    assert searched(con, "silver") == set() and searched(con, "bronze") == {bob}
+    assert stored_custom_words(con) == rebuilt_custom_words(con)
+
+    delete_custom_field(con, "member_no", "Member number", "admin")
+    assert searched(con, "gh") == searched(con, "ij") == set() and searched(con, "bronze") == {bob}
+    assert stored_custom_words(con) == rebuilt_custom_words(con)
+
+    delete_contacts(con, [bob], "admin", 1)
+    assert searched(con, "bronze") == set()
+    assert stored_custom_words(con) == rebuilt_custom_words(con)
+
+
+def test_migration_040_indexes_the_custom_words_of_an_older_database():
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE schema_migrations "
+        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    for number, name, sql in migration_files():
+        if number < 40:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, current_localtimestamp())", [number, name])
+    bootstrap_admin(con)
+    define_custom_field(con, "note", "Note", "text", actor="admin")
+    define_custom_field(con, "vip", "VIP", "checkbox", actor="admin")
+    con.execute("INSERT INTO contacts (contact_id) VALUES ('a'), ('b')")
+    con.execute(
+        "INSERT INTO custom_values (contact_id, row_key, note, vip) "
+        "SELECT contact_id, row_key, CASE contact_id WHEN 'a' THEN 'Zoë ran K_9 twice' END, 'true' FROM contacts"
+    )
+    apply_migrations(con)
+    assert stored_custom_words(con) == rebuilt_custom_words(con)
+    assert {term for _, term in stored_custom_words(con)} == {"zo", "ran", "k_9", "twice"}
+    assert searched(con, "k_9") == searched(con, "Zoë ran") == {"a"} and searched(con, "true") == set()
+
+
+def test_migration_040_runs_without_custom_fields():
+    con = open_database()
+    try:
+        assert scalar(con, "SELECT count(*) FROM search_custom_words") == 0
+        assert searched(con, "anything") == set()
+    finally:
+        con.close()
 
 
 def test_migration_016_indexes_an_older_database():
@@ -363,9 +489,6 @@ def custom_db():
     con.close()
 
 
-_custom_text = st.text(alphabet=LETTERS + "0123" + SEPARATORS + "-", max_size=8)
-
-
 @given(
     values=st.lists(
         st.tuples(
@@ -392,5 +515,15 @@ def test_custom_fields_read_are_those_that_may_hold_the_query(custom_db, values,
         create_contact(con, ContactInput(contact_id=f"c{index}", first_name="X", custom=custom), "admin")
     for query in queries:
         text = " ".join(query.split())
-        found = custom_keys(con, text)
-        assert found is not None and set(found) == _all_custom_keys(con, text), text
+        assert _custom_found(con, text) == _all_custom_keys(con, text), text
+        # Too many to list or to check: the words' postings, or the scan, read inside the statement.
+        with patch.object(search, "CUSTOM_KEYS_LIMIT", 0), patch.object(search, "VERIFY_LIMIT", 0):
+            assert _custom_found(con, text) == _all_custom_keys(con, text), text
+
+
+def _custom_found(con: duckdb.DuckDBPyConnection, text: str) -> set[int]:
+    """The row_keys of contacts core.views.search.custom_matches gives (listed, or selected by its source); a deleted
+    contact's words are left behind, matching no contact."""
+    found = custom_matches(con, text)
+    keys = set(found.keys) if found.keys is not None else {row[0] for row in rows(con, found.source, found.params)}
+    return keys & {row[0] for row in rows(con, "SELECT row_key FROM contacts")}

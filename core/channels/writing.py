@@ -111,7 +111,7 @@ def _write_contacts(con: duckdb.DuckDBPyConnection, run: Run, moment: datetime) 
         ]
     changed = [c["contact_id"] for c in created] + [contact_id for contact_id, diff in diffs.items() if diff]
     if changed:
-        refresh_search_index(con, changed)
+        refresh_search_index(con, changed, custom_values=False)  # events write no custom value
     return activity
 
 

@@ -96,7 +96,7 @@ def set_contact_channels(
                     f"INSERT INTO contact_channels SELECT $id, $kind, value, label, position FROM {given}",
                     {"id": contact_id, "kind": kind},
                 )
-        refresh_search_index(con, [contact_id])
+        refresh_search_index(con, [contact_id], custom_values=False)
         field = f"additional_{kind}s"
         shown = [", ".join(c.value + (f" ({c.label})" if c.label else "") for c in found) for found in (before, wanted)]
         record_activity(con, contact_id, actor, "updated", changes_json({field: shown[0]}, {field: shown[1]}))

@@ -15,7 +15,7 @@ from core.contacts.validation import blank, clean_contact_id, clean_custom_value
 from core.db import Scratch, conflicts_as_stale, frame, rows, scalar, scratch, scratch_ids, transaction
 from core.db.dialect import dialect
 from core.errors import ContactsError, StaleContactError
-from core.views.search_index import SEARCHED_FIELDS, refresh_search_index
+from core.views.search_index import SEARCHED_FIELDS, refresh_custom_terms, refresh_search_index
 
 RELATED_TABLES = (
     "conversations",
@@ -159,11 +159,12 @@ def update_contact(
         )
         if not updated:
             raise StaleContactError(SAVE_CONFLICT)
+        custom_after = {k.removeprefix("custom."): v for k, v in after.items() if k.startswith("custom.")}
+        write_values(con, contact_id, custom_after)
         if SEARCHED_FIELDS.intersection(system_after):
-            refresh_search_index(con, [contact_id])
-        write_values(
-            con, contact_id, {k.removeprefix("custom."): v for k, v in after.items() if k.startswith("custom.")}
-        )
+            refresh_search_index(con, [contact_id], custom_values=bool(custom_after))
+        elif custom_after:
+            refresh_custom_terms(con, [contact_id])
         record_activity(con, contact_id, actor, "updated", changes_json(before, after))
     return get_contact(con, contact_id)
 

@@ -293,7 +293,7 @@ def _merge(con: duckdb.DuckDBPyConnection, groups: Scratch, actor: str) -> int:
             _sum_refusals(con, members)
             _keep_channels(con, members, merged)
             deleted = _replace_contacts(con, members, merged, actor)
-            refresh_search_index(con, merged)  # the primaries' merged names, emails and phones
+            refresh_search_index(con, merged)  # the primaries' merged names, emails, phones and custom values
             record_merged(con, members, at)
             con.execute(
                 "INSERT INTO activity (contact_id, happened_at, actor, action, changes) "

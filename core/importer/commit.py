@@ -20,7 +20,7 @@ from core.importer.cleaning import MORE_EMAILS, MORE_PHONES
 from core.importer.mapping import NOTE
 from core.importer.planning import ACTION, TARGET, ImportPlan
 from core.importer.reading import LINE
-from core.views.search_index import SEARCHED_FIELDS, refresh_search_index
+from core.views.search_index import SEARCHED_FIELDS, refresh_custom_terms, refresh_search_index
 
 Progress = Callable[[float, str], None]
 _TEXT_TYPES = ("text",)
@@ -71,7 +71,10 @@ def commit_import(
                 bringing = more if channels.height else None  # rows bringing additional emails or phones
                 gained_only_channels = _write_channels(con, stage, bringing, changed, plan, actor, at)
                 with scratch(con, _reindexed_sql(stage, bringing, changed)) as reindexed:
-                    refresh_search_index(con, reindexed, "__id")
+                    refresh_search_index(con, reindexed, "__id", custom_values=False)
+                if custom:
+                    with scratch(con, _custom_reindexed_sql(stage, changed)) as reindexed:
+                        refresh_custom_terms(con, reindexed, "__id")
                 report(0.85, "Recording activity")
                 _record_activity(con, stage, changed, plan.file_name, actor, at)
                 if NOTE in plan.staged.columns:
@@ -237,9 +240,9 @@ def _custom_update_expression(key_index: int, rule: str) -> tuple[str, str]:
 def _changed_rows(
     con: duckdb.DuckDBPyConnection, stage: Scratch, plan: ImportPlan, system: list[str], custom: list[str]
 ) -> AbstractContextManager[Scratch]:
-    """The matched rows whose system or custom values change (__id, tags_changed, searched_changed: a value the
-    search index holds changes, changes as before/after JSON); the others are left alone (no new version, no
-    activity).
+    """The matched rows whose system or custom values change (__id, tags_changed, searched_changed: a name, email
+    or phone the search index holds changes, custom_changed: a custom value changes, changes as before/after
+    JSON); the others are left alone (no new version, no activity).
 
     Found first: DuckDB rewrites a whole row to update a list column (tags), so tags are written only where
     they change, and the other columns only on rows where something changes.
@@ -264,8 +267,11 @@ def _changed_rows(
     changes = f"('{{' || concat_ws(', ', {entry}, {', '.join(diff_parts)}) || '}}')" if diff_parts else "'{}'"
     searched = [differs[name] for name in sorted(SEARCHED_FIELDS) if name in differs]
     searched_changed = f"({' OR '.join(searched)})" if searched else "FALSE"
+    custom_differs = [differs[f"custom.{key}"] for key in custom]
+    custom_changed = f"({' OR '.join(custom_differs)})" if custom_differs else "FALSE"
     sql = (
         f"SELECT s.__id, {differs.get('tags', 'FALSE')} AS tags_changed, {searched_changed} AS searched_changed, "
+        f"{custom_changed} AS custom_changed, "
         f"{changes} AS changes FROM {stage} s "
         f"JOIN contacts ON contacts.contact_id = s.__id {custom_join}"
         f"WHERE s.{ACTION} = 'update' AND ({' OR '.join(differs.values()) or 'FALSE'})"
@@ -406,6 +412,12 @@ def _reindexed_sql(stage: Scratch, more: Scratch | None, changed: Scratch) -> st
         f"SELECT __id FROM {stage} WHERE {ACTION} = 'create'{bringing} "
         f"UNION SELECT __id FROM {changed} WHERE searched_changed"
     )
+
+
+def _custom_reindexed_sql(stage: Scratch, changed: Scratch) -> str:
+    """SQL: the rows whose custom values may have changed (the search index's custom words): created, or changed in
+    a custom value."""
+    return f"SELECT __id FROM {stage} WHERE {ACTION} = 'create' UNION SELECT __id FROM {changed} WHERE custom_changed"
 
 
 def _write_notes(con: duckdb.DuckDBPyConnection, stage: Scratch, actor: str, at: datetime) -> None:

@@ -5,6 +5,7 @@ included), the phone matching whatever its formatting; case-insensitive whole wo
 checkbox and date & time. Close spellings (typos) of names and email local parts: core/views/fuzzy.py.
 """
 
+import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -15,7 +16,15 @@ from core.contacts.custom_values import value_column
 from core.contacts.normalize import normalize_phones, phone_digits
 from core.db import rows
 from core.db.dialect import dialect
-from core.views.search_index import GRAM, Position, holding_sql, keys_holding, query_pieces
+from core.views.search_index import (
+    GRAM,
+    Position,
+    custom_holding_sql,
+    custom_query_words,
+    holding_sql,
+    keys_holding,
+    query_pieces,
+)
 
 _RE2_SPECIAL = set("\\.+*?()|[]{}^$-")
 MIN_PHONE_DIGITS = 3
@@ -25,9 +34,8 @@ VERIFY_LIMIT = 20_000
 INDEX_FETCH_LIMIT = 2_000
 # A query held by more contacts than this (gmail, com) scans instead: the scan costs the same for any query.
 MAX_MATCHES = 50_000
-# A custom value held by more contacts than this (a dropdown's 'Pro') is joined as before, not listed.
+# A custom word held by more contacts than this (a dropdown's 'Pro') is read inside the statement, not listed.
 CUSTOM_KEYS_LIMIT = 5_000
-SEARCHED_CUSTOM_TYPES = ("text", "number", "dropdown")  # custom fields searched by whole word
 NUMBER_CHARACTERS = frozenset("0123456789.-+e")  # a number's canonical text, lower-cased (core/contacts/rules.py)
 
 
@@ -98,12 +106,6 @@ def search_condition(
 def normalize_phones_single(text: str, default_country: str) -> str | None:
     """The E.164 form of a phone-looking query, or None."""
     return normalize_phones(pl.Series([text]), default_country)["phone"][0]
-
-
-def searched_custom_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The custom fields a search reads, by whole word: the text, number and dropdown ones."""
-    found = rows(con, "SELECT key FROM custom_fields WHERE type IN ('text', 'number', 'dropdown') ORDER BY position")
-    return [key for (key,) in found]
 
 
 def fields_that_may_hold(con: duckdb.DuckDBPyConnection, text: str) -> list[str]:
@@ -232,21 +234,70 @@ def held_by_index(con: duckdb.DuckDBPyConnection, query: str, default_country: s
     return found
 
 
-def custom_keys(con: duckdb.DuckDBPyConnection, text: str) -> list[int] | None:
-    """The row_keys of contacts holding the query as a whole word in a custom text, number or dropdown value;
-    None when more than CUSTOM_KEYS_LIMIT values hold it (the search then joins the values as it did)."""
-    keys = fields_that_may_hold(con, text)
-    if not keys:
-        return []
+class CustomMatches(NamedTuple):
+    """The contacts holding a query as a whole word of a custom value: listed (`keys`, row_keys), or read inside
+    the statement (`source`, a select of row_keys, with its parameters) when there are too many to list."""
+
+    keys: list[int] | None
+    source: str = ""
+    params: dict[str, Any] = {}
+
+
+# A query that is one custom word by itself, in any store's regular expressions (see custom_matches).
+_ONE_ASCII_WORD = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _listed(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], limit: int) -> list[int] | None:
+    """The row_keys `sql` selects, distinct and sorted; None when it selects more than `limit` rows."""
+    found = rows(
+        con, f"SELECT list(row_key) FROM (SELECT * FROM ({sql}) held LIMIT $limit) few", params | {"limit": limit + 1}
+    )
+    keys = found[0][0] or []
+    return None if len(keys) > limit else sorted(set(keys))
+
+
+def _custom_scan(text: str, keys: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    """SQL: the row_keys of contacts holding the query as a whole word in the custom fields `keys`, by a scan of
+    custom_values, with its parameters."""
     params = {"search_like": f"%{escape_like(text)}%", "search_word": whole_word_pattern(text)}
-    held = rows(
-        con,
-        f"SELECT list(row_key) FROM (SELECT * FROM ({_custom_values_sql(_escape(text), keys)}) LIMIT $limit)",
-        {**params, "limit": CUSTOM_KEYS_LIMIT + 1},
-    )[0][0]
-    if not held:
+    return _custom_values_sql(_escape(text), keys), params
+
+
+def custom_matches(con: duckdb.DuckDBPyConnection, text: str) -> CustomMatches:
+    """The contacts holding the query as a whole word in a custom text, number or dropdown value, from the custom
+    words of the search index (search_custom_words, migration 040). A query that is one ASCII word is a whole word
+    of a value exactly when it is one of the value's words: their postings answer. Any other query (several words,
+    or letters a store's case-folding may read differently) narrows its candidates by its words and checks them;
+    a query without a word (or with too many candidates) scans the values as before."""
+    if _ONE_ASCII_WORD.fullmatch(text):
+        sql, params = custom_holding_sql([text.lower()])
+        held = _listed(con, sql, params, CUSTOM_KEYS_LIMIT)
+        return CustomMatches(held) if held is not None else CustomMatches(None, sql, params)
+    fields = fields_that_may_hold(con, text)
+    if not fields:
+        return CustomMatches([])
+    words = custom_query_words(con, text)
+    if words:
+        sql, params = custom_holding_sql(words)
+        candidates = _listed(con, sql, params, VERIFY_LIMIT)
+        if candidates is not None:
+            return CustomMatches(_verified_custom(con, candidates, text, fields))
+    return CustomMatches(None, *_custom_scan(text, fields))
+
+
+def _verified_custom(
+    con: duckdb.DuckDBPyConnection, candidates: list[int], text: str, fields: Sequence[str]
+) -> list[int]:
+    """The candidates (row_keys) whose values of the custom fields `fields` really hold the query as a whole word."""
+    if not candidates:
         return []
-    return None if len(held) > CUSTOM_KEYS_LIMIT else held
+    scan, params = _custom_scan(text, fields)
+    found = rows(
+        con,
+        f"SELECT list(row_key) FROM ({scan}) held WHERE row_key IN (SELECT unnest($custom_candidates))",
+        params | {"custom_candidates": candidates},
+    )
+    return sorted(set(found[0][0] or []))
 
 
 def _escape(text: str) -> str:
@@ -257,32 +308,40 @@ def _escape(text: str) -> str:
 def indexed_search_condition(
     con: duckdb.DuckDBPyConnection, query: str, default_country: str = "US"
 ) -> tuple[str, dict[str, Any]]:
-    """The WHERE fragment (on contacts `c`) and parameters for a quick search, names, emails and phones answered
-    from the search index; the same contacts as search_condition."""
+    """The WHERE fragment (on contacts `c`) and parameters for a quick search, names, emails, phones and custom
+    values answered from the search index; the same contacts as search_condition over the searched custom fields."""
     text = " ".join(query.split())
     if not text:
         return "TRUE", {}
     keys = indexed_matches(con, text, default_country)
-    found = IndexSQL(["SELECT unnest($search_keys)"], {"search_keys": keys})
+    custom = custom_matches(con, text)
     if keys is None:
         held = held_by_index(con, text, default_country)
-        if held is None:
-            return search_condition(text, default_country, fields_that_may_hold(con, text))
+        if held is None:  # names, emails and phones scanned; custom values still from the index
+            names, params = search_condition(text, default_country)
+            sources, custom_params = _custom_sources(custom)
+            if not sources:
+                return names, params
+            return f"({names} OR c.row_key IN ({' UNION ALL '.join(sources)}))", {**params, **custom_params}
         found = held
-    custom = custom_keys(con, text)
-    params: dict[str, Any] = {}
-    source = ""  # the custom values' row_keys, unless listed with the index's
-    if custom is None:
-        params = {"search_like": f"%{escape_like(text)}%", "search_word": whole_word_pattern(text)}
-        source = _custom_values_sql(_escape(text), fields_that_may_hold(con, text))
-    elif keys is not None:
-        found.params["search_keys"] = sorted({*keys, *custom})
-    elif custom:
-        params, source = {"search_custom_keys": custom}, "SELECT unnest($search_custom_keys)"
+    elif custom.keys is not None:
+        return "(c.row_key IN (SELECT unnest($search_keys)))", {"search_keys": sorted({*keys, *custom.keys})}
+    else:
+        found = IndexSQL(["SELECT unnest($search_keys)"], {"search_keys": keys})
+    sources, custom_params = _custom_sources(custom)
     # One IN over every source: each OR of two INs is a join of its own over the contacts. Over the postings it is
     # kept a mark join by IS TRUE: as a semi-join DuckDB builds its hash table on the contacts in scope (estimated
     # fewer than the postings) instead of on the matches: at 1,000,000 the page of 'gmail' (259,000) 84 -> 59 ms
     # CPU. A listed set is estimated small and joined the other way already (IS TRUE costs 4-9 ms there).
-    sources = [*found.sources, source] if source else found.sources
-    listed = f"c.row_key IN ({' UNION ALL '.join(sources)})"
-    return dialect(con).mark_join(listed) if keys is None else f"({listed})", {**found.params, **params}
+    listed = f"c.row_key IN ({' UNION ALL '.join([*found.sources, *sources])})"
+    params = {**found.params, **custom_params}
+    return dialect(con).mark_join(listed) if keys is None or custom.keys is None else f"({listed})", params
+
+
+def _custom_sources(custom: CustomMatches) -> tuple[list[str], dict[str, Any]]:
+    """The selects of row_keys (none, or one) that give a search's custom matches, with their parameters."""
+    if custom.keys is None:
+        return [custom.source], custom.params
+    if custom.keys:
+        return ["SELECT unnest($search_custom_keys)"], {"search_custom_keys": custom.keys}
+    return [], {}

@@ -11,10 +11,17 @@ covers the distinct terms, not the contacts, and the rest grows with the matches
 holding a piece of three letters or more are read through one of its trigrams (`search_grams`, migration 021:
 each term under each of its trigrams, with the term itself to test), not by testing every term.
 
+Custom text, number and dropdown values are searched by whole word (core/views/search.py), so their words are
+kept apart: `search_custom_words` (term, row_key), migration 040. A custom word is a run of the characters the
+whole-word test counts as part of a word (`[[:alnum:]_]`, case-insensitively, by the store's regular expressions),
+lower-cased after the split; a query that is one such word (ASCII) is a whole word of a value exactly when it is
+one of its terms, any other query narrows its candidates by its words and checks them.
+
 DuckDB has no triggers: every write that changes a contact's names, emails, phones or additional emails and
-phones calls `refresh_search_index` for those contacts inside its own transaction. A deleted contact's
-postings are left behind (its row_key is never reused, so they match no row); `rebuild_search_index`
-drops them.
+phones calls `refresh_search_index` for those contacts inside its own transaction, and every write that changes
+only custom values (or a field's values: a dropdown option mapped, a field deleted) `refresh_custom_terms`. A
+deleted contact's postings and custom words are left behind (its row_key is never reused, so they match no row);
+`rebuild_search_index` drops them.
 """
 
 from collections.abc import Sequence
@@ -22,11 +29,17 @@ from typing import Literal
 
 import duckdb
 
+from core.contacts.custom_values import value_column
 from core.db import Scratch, rows, scratch
 from core.db.dialect import DUCKDB, Dialect, dialect
+from core.views.vocabulary import rebuild_vocabulary, refresh_vocabulary
 
 SEARCHED_FIELDS = frozenset({"first_name", "last_name", "email", "phone"})  # with contact_channels' values
+SEARCHED_CUSTOM_TYPES = ("text", "number", "dropdown")  # custom fields searched by whole word
 GRAM = 3  # the length of the terms' n-grams (search_grams, migration 021)
+# What separates the words of a custom value: the complement of what core.views.search.whole_word_pattern counts as
+# part of a word, split with the 'i' flag as that pattern is matched (RE2 then counts 'K', the Kelvin sign, a letter).
+CUSTOM_SEPARATORS = "[^[:alnum:]_]+"
 
 Position = Literal["contains", "prefix", "suffix", "equal"]
 _TERM_TEST: dict[Position, str] = {
@@ -93,29 +106,86 @@ def _add_postings(con: duckdb.DuckDBPyConnection, fresh: Scratch) -> None:
     )
 
 
+def searched_custom_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The custom fields a search reads, by whole word: the text, number and dropdown ones."""
+    found = rows(con, "SELECT key FROM custom_fields WHERE type IN ('text', 'number', 'dropdown') ORDER BY position")
+    return [key for (key,) in found]
+
+
+def custom_words_sql(keys: Sequence[str], values: str, store: Dialect = DUCKDB) -> str:
+    """SQL: the distinct (term, row_key) words of the custom fields `keys` in the rows `values` selects (rows of
+    custom_values); no rows without keys."""
+    if not keys:
+        return "SELECT CAST(NULL AS VARCHAR) AS term, CAST(NULL AS BIGINT) AS row_key WHERE FALSE"
+    held = " UNION ALL ".join(
+        f"SELECT row_key, {value_column(key)} AS v FROM ({values}) cv WHERE {value_column(key)} IS NOT NULL"
+        for key in keys
+    )
+    split = f"unnest(regexp_split_to_array(v, '{CUSTOM_SEPARATORS}', 'i'))"
+    return (
+        f"SELECT DISTINCT {store.lower('w')} AS term, row_key FROM (SELECT row_key, {split} AS w FROM ({held}) held) "
+        "words WHERE w <> ''"
+    )
+
+
+def _refresh_custom_words(con: duckdb.DuckDBPyConnection, changed: Scratch) -> None:
+    """Replace the custom words of the contacts whose row_keys `changed` holds by those of their stored values."""
+    con.execute(f"DELETE FROM search_custom_words WHERE row_key IN (SELECT row_key FROM {changed})")
+    store = dialect(con)
+    values = f"SELECT * FROM custom_values WHERE row_key IN (SELECT row_key FROM {changed})"
+    words = custom_words_sql(searched_custom_keys(con), values, store)
+    con.execute(f"INSERT INTO search_custom_words {words}{store.insert_order('term, row_key')}")
+
+
+def _chosen_sql(contacts: Scratch | Sequence[str], id_column: str) -> tuple[str, dict[str, list[str]]]:
+    """SQL selecting the contact IDs of `contacts` (a relation's `id_column`, or a list), with its parameters."""
+    if isinstance(contacts, Scratch):
+        return f"SELECT {id_column} FROM {contacts}", {}
+    return "SELECT unnest($ids)", {"ids": list(contacts)}
+
+
 def refresh_search_index(
-    con: duckdb.DuckDBPyConnection, contacts: Scratch | Sequence[str], id_column: str = "contact_id"
+    con: duckdb.DuckDBPyConnection,
+    contacts: Scratch | Sequence[str],
+    id_column: str = "contact_id",
+    custom_values: bool = True,
 ) -> None:
     """Bring the postings of these contacts (a relation whose `id_column` holds contact IDs, or a list of IDs) up
-    to date with their stored values; set-based, inside the caller's transaction. Deleted contacts need no call."""
-    if isinstance(contacts, Scratch):
-        chosen, params = f"SELECT {id_column} FROM {contacts}", {}
-    else:
-        chosen, params = "SELECT unnest($ids)", {"ids": list(contacts)}
+    to date with their stored values, their custom words too unless `custom_values` is False (a writer that
+    changed none); set-based, inside the caller's transaction. Deleted contacts need no call."""
+    chosen, params = _chosen_sql(contacts, id_column)
     searched = "row_key, contact_id, first_name, last_name, email, phone"
     with scratch(con, f"SELECT {searched} FROM contacts WHERE contact_id IN ({chosen})", params) as changed:
         con.execute(f"DELETE FROM search_postings WHERE row_key IN (SELECT row_key FROM {changed})")
         with scratch(con, terms_sql(f"SELECT * FROM {changed}", dialect(con))) as fresh:
             _add_postings(con, fresh)
+        refresh_vocabulary(con, changed)  # the typo search's words (core/views/vocabulary.py)
+        if custom_values:
+            _refresh_custom_words(con, changed)
+
+
+def refresh_custom_terms(
+    con: duckdb.DuckDBPyConnection, contacts: Scratch | Sequence[str], id_column: str = "contact_id"
+) -> None:
+    """Bring the custom words of these contacts (as refresh_search_index takes them) up to date with their stored
+    custom values, for a write that changed custom values only; inside the caller's transaction."""
+    chosen, params = _chosen_sql(contacts, id_column)
+    with scratch(con, f"SELECT row_key FROM contacts WHERE contact_id IN ({chosen})", params) as changed:
+        _refresh_custom_words(con, changed)
 
 
 def rebuild_search_index(con: duckdb.DuckDBPyConnection) -> None:
-    """Build the terms and postings again from every contact (drops deleted contacts' postings)."""
+    """Build the terms, postings and custom words again from every contact (drops deleted contacts' rows)."""
     con.execute("DELETE FROM search_postings")
     con.execute("DELETE FROM search_terms")
     con.execute("DELETE FROM search_grams")
-    with scratch(con, terms_sql("SELECT * FROM contacts", dialect(con))) as fresh:
+    con.execute("DELETE FROM search_custom_words")
+    store = dialect(con)
+    with scratch(con, terms_sql("SELECT * FROM contacts", store)) as fresh:
         _add_postings(con, fresh)
+    words = custom_words_sql(searched_custom_keys(con), "SELECT * FROM custom_values", store)
+    con.execute(f"INSERT INTO search_custom_words {words} ORDER BY term, row_key")
+    rebuild_vocabulary(con)
 
 
 def query_pieces(con: duckdb.DuckDBPyConnection, text: str) -> tuple[str, list[tuple[str, Position]]]:
@@ -200,3 +270,19 @@ def keys_holding(
     found = rows(con, f"SELECT list(row_key) FROM (SELECT * FROM ({sql}) LIMIT $limit)", {**params, "limit": limit + 1})
     keys = found[0][0] or []
     return None if len(keys) > limit else sorted(set(keys))
+
+
+def custom_query_words(con: duckdb.DuckDBPyConnection, text: str) -> list[str]:
+    """The query's words as custom words are split and lower-cased (custom_words_sql), distinct."""
+    store = dialect(con)
+    split = f"unnest(regexp_split_to_array($t, '{CUSTOM_SEPARATORS}', 'i'))"
+    found = rows(con, f"SELECT DISTINCT {store.lower('w')} FROM (SELECT {split} AS w) words WHERE w <> ''", {"t": text})
+    return sorted(word for (word,) in found)
+
+
+def custom_holding_sql(words: Sequence[str], prefix: str = "custom_word") -> tuple[str, dict[str, str]]:
+    """SQL: the row_keys of contacts holding every one of these custom words (an intersection), with parameters
+    named with `prefix`."""
+    params = {f"{prefix}_{i}": word for i, word in enumerate(words)}
+    selects = [f"SELECT row_key FROM search_custom_words WHERE term = ${name}" for name in params]
+    return " INTERSECT ".join(selects), params

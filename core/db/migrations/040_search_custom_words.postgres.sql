@@ -1,0 +1,21 @@
+-- PostgreSQL's spelling of 040_search_custom_words.sql (read that file for what the table holds). What differs:
+-- a contact's custom values are read as the keys of its row as JSON (no UNPIVOT), words are lower-cased by
+-- unicode_lower (migration 016), and two b-tree indexes serve a term's lookup and a contact's refresh.
+CREATE TABLE search_custom_words (
+    term     VARCHAR NOT NULL,
+    row_key  BIGINT NOT NULL
+);
+
+INSERT INTO search_custom_words
+SELECT DISTINCT unicode_lower(w) AS term, row_key FROM (
+    SELECT cv.row_key, unnest(regexp_split_to_array(u.value, '[^[:alnum:]_]+', 'i')) AS w
+    FROM custom_values cv
+    CROSS JOIN LATERAL jsonb_each_text(to_jsonb(cv) - 'contact_id' - 'row_key') u
+    JOIN custom_fields f ON f.key = u.key
+    WHERE f.type IN ('text', 'number', 'dropdown') AND u.value IS NOT NULL
+) words
+WHERE w <> ''
+ORDER BY term, row_key;
+
+CREATE INDEX search_custom_words_term ON search_custom_words (term, row_key);
+CREATE INDEX search_custom_words_row ON search_custom_words (row_key);
