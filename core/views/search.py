@@ -23,6 +23,7 @@ from core.views.search_index import (
     custom_query_words,
     holding_sql,
     keys_holding,
+    listed_keys,
     query_pieces,
 )
 
@@ -247,15 +248,6 @@ class CustomMatches(NamedTuple):
 _ONE_ASCII_WORD = re.compile(r"[A-Za-z0-9_]+")
 
 
-def _listed(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], limit: int) -> list[int] | None:
-    """The row_keys `sql` selects, distinct and sorted; None when it selects more than `limit` rows."""
-    found = rows(
-        con, f"SELECT list(row_key) FROM (SELECT * FROM ({sql}) held LIMIT $limit) few", params | {"limit": limit + 1}
-    )
-    keys = found[0][0] or []
-    return None if len(keys) > limit else sorted(set(keys))
-
-
 def _custom_scan(text: str, keys: Sequence[str]) -> tuple[str, dict[str, Any]]:
     """SQL: the row_keys of contacts holding the query as a whole word in the custom fields `keys`, by a scan of
     custom_values, with its parameters."""
@@ -271,7 +263,7 @@ def custom_matches(con: duckdb.DuckDBPyConnection, text: str) -> CustomMatches:
     a query without a word (or with too many candidates) scans the values as before."""
     if _ONE_ASCII_WORD.fullmatch(text):
         sql, params = custom_holding_sql([text.lower()])
-        held = _listed(con, sql, params, CUSTOM_KEYS_LIMIT)
+        held = listed_keys(con, sql, params, CUSTOM_KEYS_LIMIT)
         return CustomMatches(held) if held is not None else CustomMatches(None, sql, params)
     fields = fields_that_may_hold(con, text)
     if not fields:
@@ -279,7 +271,7 @@ def custom_matches(con: duckdb.DuckDBPyConnection, text: str) -> CustomMatches:
     words = custom_query_words(con, text)
     if words:
         sql, params = custom_holding_sql(words)
-        candidates = _listed(con, sql, params, VERIFY_LIMIT)
+        candidates = listed_keys(con, sql, params, VERIFY_LIMIT)
         if candidates is not None:
             return CustomMatches(_verified_custom(con, candidates, text, fields))
     return CustomMatches(None, *_custom_scan(text, fields))
