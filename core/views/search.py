@@ -127,12 +127,12 @@ def fields_that_may_hold(con: duckdb.DuckDBPyConnection, text: str) -> list[str]
     return [key for (key,) in found]
 
 
-def _custom_values_sql(escape: str, keys: Sequence[str]) -> str:
+def _custom_values_sql(escape: str, keys: Sequence[str], values: str = "custom_values") -> str:
     """SQL: the row_keys of contacts holding the query as a whole word in a value of the custom fields `keys`
-    (one pass over custom_values: a column per field, core.contacts.custom_values)."""
+    (one pass over custom_values, or the relation `values` names: a column per field, core.contacts.custom_values)."""
     held = [value_column(key, "v") for key in keys]
     words = [f"({v} ILIKE $search_like{escape} AND regexp_matches({v}, $search_word, 'i'))" for v in held]
-    return f"SELECT v.row_key FROM custom_values v WHERE {' OR '.join(words) or 'FALSE'}"
+    return f"SELECT v.row_key FROM {values} v WHERE {' OR '.join(words) or 'FALSE'}"
 
 
 def _custom_clause(escape: str, keys: Sequence[str]) -> str:
@@ -248,11 +248,11 @@ class CustomMatches(NamedTuple):
 _ONE_ASCII_WORD = re.compile(r"[A-Za-z0-9_]+")
 
 
-def _custom_scan(text: str, keys: Sequence[str]) -> tuple[str, dict[str, Any]]:
+def _custom_scan(text: str, keys: Sequence[str], values: str = "custom_values") -> tuple[str, dict[str, Any]]:
     """SQL: the row_keys of contacts holding the query as a whole word in the custom fields `keys`, by a scan of
-    custom_values, with its parameters."""
+    custom_values (or of the relation `values` names), with its parameters."""
     params = {"search_like": f"%{escape_like(text)}%", "search_word": whole_word_pattern(text)}
-    return _custom_values_sql(_escape(text), keys), params
+    return _custom_values_sql(_escape(text), keys, values), params
 
 
 def custom_matches(con: duckdb.DuckDBPyConnection, text: str) -> CustomMatches:
@@ -283,11 +283,19 @@ def _verified_custom(
     """The candidates (row_keys) whose values of the custom fields `fields` really hold the query as a whole word."""
     if not candidates:
         return []
-    scan, params = _custom_scan(text, fields)
+    scan, params = _custom_scan(text, fields, "candidates")
+    if len(candidates) <= INDEX_FETCH_LIMIT:
+        # Each key a parameter of an IN list: custom_values is stored by row_key, so DuckDB reads only the row groups
+        # that may hold them; MATERIALIZED, so that the test runs on the candidates' rows, not on those row groups.
+        listed = {f"custom_key_{i}": key for i, key in enumerate(candidates)}
+        chosen = ", ".join(f"${name}" for name in listed)
+    else:
+        listed, chosen = {"custom_candidates": candidates}, "SELECT unnest($custom_candidates)"
     found = rows(
         con,
-        f"SELECT list(row_key) FROM ({scan}) held WHERE row_key IN (SELECT unnest($custom_candidates))",
-        params | {"custom_candidates": candidates},
+        f"WITH candidates AS MATERIALIZED (SELECT * FROM custom_values WHERE row_key IN ({chosen})) "
+        f"SELECT list(row_key) FROM ({scan}) held",
+        params | listed,
     )
     return sorted(set(found[0][0] or []))
 
