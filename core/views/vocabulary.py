@@ -39,6 +39,7 @@ Vocabulary = Literal["names", "locals"]
 
 GAP_SECONDS = 3600.0  # a batch not seen this long after a later one is taken for rolled back
 GAP_WINDOW = 1000  # nor one this many batches older than the newest seen
+FEW_WORDS = 20  # a write adding at most this many (kind, word) looks them up as constants (_add_few_words)
 KEPT_DATABASES = 8  # (generation, vocabulary) pairs kept per process: a test run opens many databases
 
 # A word's letters counted in a few buckets (a-z one each, digits one, '.' one, '_-+' one, others three): two words
@@ -148,8 +149,29 @@ def held_sql(changed: str, store: Dialect) -> str:
     )
 
 
+def _add_few_words(con: duckdb.DuckDBPyConnection, fresh: list[tuple[str, str]]) -> None:
+    """Add these (kind, word) not held yet under one new batch: the few words of an edit, looked up as constants (the
+    words are stored sorted by kind and word, so DuckDB reads the row groups that may hold them: at 1,000,000
+    contacts 1.4 ms CPU, against 4.3 for a join with the fresh words and 5 more for a scratch table of the new)."""
+    params = {f"kind_{i}": kind for i, (kind, _) in enumerate(fresh)} | {
+        f"word_{i}": word for i, (_, word) in enumerate(fresh)
+    }
+    tests = " OR ".join(f"(kind = $kind_{i} AND word = $word_{i})" for i in range(len(fresh)))
+    held = set(rows(con, f"SELECT kind, word FROM vocabulary_words WHERE {tests}", params))
+    new = [pair for pair in fresh if pair not in held]
+    if not new:
+        return  # most edits: no batch taken, so readers see no gap
+    batch = scalar(con, "SELECT nextval('vocabulary_batch')")
+    con.executemany("INSERT INTO vocabulary_words VALUES (?, ?, ?)", [[kind, word, batch] for kind, word in new])
+
+
 def _add_words(con: duckdb.DuckDBPyConnection, fresh: Scratch) -> None:
     """Add the words of `fresh` (kind, word, row_key) not held yet, under one new batch."""
+    few = rows(con, f"SELECT DISTINCT kind, word FROM {fresh} LIMIT {FEW_WORDS + 1}")
+    if len(few) <= FEW_WORDS:
+        if few:
+            _add_few_words(con, few)
+        return
     new_words = (
         f"SELECT DISTINCT kind, word FROM {fresh} EXCEPT "
         f"SELECT kind, word FROM vocabulary_words WHERE word IN (SELECT word FROM {fresh})"
