@@ -34,6 +34,7 @@ from core.views.search import (
 from core.views.search_index import (
     custom_words_sql,
     grams_sql,
+    query_pieces,
     rebuild_search_index,
     refresh_search_index,
     searched_custom_keys,
@@ -227,6 +228,27 @@ def test_a_query_held_by_too_many_to_list_reads_the_index_in_the_statement(fresh
     assert ("search_postings" in where) == from_index
 
 
+@given(text=st.text(alphabet=st.characters(max_codepoint=127), min_size=1, max_size=12))
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_an_ascii_query_is_split_as_the_store_splits_it(scratch_db, text):
+    """query_pieces splits ASCII text in Python: the same words as the store's lower-casing and split_words."""
+    store = dialect(scratch_db)
+    lowered, parts = rows(scratch_db, f"SELECT {store.lower('$t')}, {store.split_words('$t')}", {"t": text})[0]
+    assert query_pieces(scratch_db, text) == query_pieces_of(lowered, parts)
+
+
+def query_pieces_of(lowered: str, parts: list[str]) -> tuple[str, list[tuple[str, str]]]:
+    """The pieces query_pieces gives for the store's words (the same placing rule, written again)."""
+    pieces = []
+    for index, piece in enumerate(parts):
+        if piece:
+            after, before = index > 0, index < len(parts) - 1
+            pieces.append(
+                (piece, "equal" if after and before else "prefix" if after else "suffix" if before else "contains")
+            )
+    return lowered, pieces
+
+
 def stored_postings(con: duckdb.DuckDBPyConnection) -> set[tuple]:
     """(contact, term, phone) as the index holds them, for contacts that exist."""
     return set(
@@ -250,7 +272,10 @@ def rebuilt_postings(con: duckdb.DuckDBPyConnection) -> set[tuple]:
 
 
 def grams_follow_terms(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether search_grams holds exactly the trigrams of every stored term (migration 021)."""
+    """Whether search_grams holds exactly the trigrams of every stored term (migration 021); none on a store that
+    reads the terms through a trigram index of its own (Dialect.terms_by_like: PostgreSQL, migration 043)."""
+    if dialect(con).terms_by_like:
+        return scalar(con, "SELECT count(*) FROM search_grams") == 0
     stored = set(rows(con, "SELECT gram, phone, term_id, term FROM search_grams"))
     return len(stored) == scalar(con, "SELECT count(*) FROM search_grams") and stored == set(
         rows(con, grams_sql("SELECT term_id, term, phone FROM search_terms", dialect(con)))

@@ -1,0 +1,2 @@
+-- PostgreSQL only (043_import_upkeep.postgres.sql): what a large import keeps up to date there. DuckDB reads the
+-- terms holding a trigram from search_grams (021) and keeps it: nothing to do here.
