@@ -24,6 +24,7 @@ deleted contact's postings and custom words are left behind (its row_key is neve
 `rebuild_search_index` drops them.
 """
 
+import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -42,6 +43,7 @@ GRAM = 3  # the length of the terms' n-grams (search_grams, migration 021)
 CUSTOM_SEPARATORS = "[^[:alnum:]_]+"
 
 Position = Literal["contains", "prefix", "suffix", "equal"]
+_ASCII_SEPARATORS = re.compile(r"[^a-z0-9]+")  # core.db.dialect split_words on lower-cased ASCII text
 _TERM_TEST: dict[Position, str] = {
     "contains": "contains({term}, $piece_{i})",
     "prefix": "starts_with({term}, $piece_{i})",
@@ -197,8 +199,12 @@ def query_pieces(con: duckdb.DuckDBPyConnection, text: str) -> tuple[str, list[t
     """The lower-cased query and its words, each with where it must sit in a stored word: a piece after a
     separator starts a word, one before a separator ends it ("maria.gar": a word ending in 'maria', one
     starting with 'gar'); a query that is one piece may be anywhere inside a word."""
-    store = dialect(con)
-    lowered, parts = rows(con, f"SELECT {store.lower('$t')}, {store.split_words('$t')}", {"t": text})[0]
+    if text.isascii():  # letters and digits are ASCII ones: the store's split and lower-casing, without a query
+        lowered = text.lower()
+        parts = _ASCII_SEPARATORS.split(lowered)
+    else:
+        store = dialect(con)
+        lowered, parts = rows(con, f"SELECT {store.lower('$t')}, {store.split_words('$t')}", {"t": text})[0]
     pieces: list[tuple[str, Position]] = []
     for index, piece in enumerate(parts):
         if not piece:
