@@ -552,3 +552,17 @@ def _custom_found(con: duckdb.DuckDBPyConnection, text: str) -> set[int]:
     found = custom_matches(con, text)
     keys = set(found.keys) if found.keys is not None else {row[0] for row in rows(con, found.source, found.params)}
     return keys & {row[0] for row in rows(con, "SELECT row_key FROM contacts")}
+
+
+def test_a_custom_word_held_by_too_many_is_left_out_of_the_candidates(fresh_db):
+    """A query of several custom words takes its candidates from the words few contacts hold; the common ones
+    ('cus' of every customer number) are only checked on those candidates."""
+    con = fresh_db
+    define_custom_field(con, "member_no", "Member number", "text", actor="admin")
+    for i in range(1, 4):
+        create_contact(
+            con, ContactInput(contact_id=f"c{i}", email=f"c{i}@x.org", custom={"member_no": f"CUS-{i}"}), "admin"
+        )
+    with patch.object(search, "VERIFY_LIMIT", 1):
+        found = custom_matches(con, "CUS-2")
+        assert found.keys is not None and searched(con, "CUS-2") == {"c2"} and searched(con, "cus 2") == set()

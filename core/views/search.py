@@ -268,12 +268,17 @@ def custom_matches(con: duckdb.DuckDBPyConnection, text: str) -> CustomMatches:
     fields = fields_that_may_hold(con, text)
     if not fields:
         return CustomMatches([])
-    words = custom_query_words(con, text)
-    if words:
-        sql, params = custom_holding_sql(words)
-        candidates = listed_keys(con, sql, params, VERIFY_LIMIT)
-        if candidates is not None:
-            return CustomMatches(_verified_custom(con, candidates, text, fields))
+    candidates: set[int] | None = None
+    # Each word's holders listed on their own, the common ones (past VERIFY_LIMIT: 'cus' of every customer number)
+    # left out: the candidates only need to hold the others (at 10,000,000 on PostgreSQL 'CUS-16147954' intersected
+    # 1,800,000 postings of 'cus' with ten: 1.6-1.9 s).
+    for word in custom_query_words(con, text):
+        sql, params = custom_holding_sql([word])
+        held = listed_keys(con, sql, params, VERIFY_LIMIT)
+        if held is not None:
+            candidates = set(held) if candidates is None else candidates & set(held)
+    if candidates is not None:
+        return CustomMatches(_verified_custom(con, sorted(candidates), text, fields))
     return CustomMatches(None, *_custom_scan(text, fields))
 
 
@@ -287,7 +292,7 @@ def _verified_custom(
     if len(candidates) <= INDEX_FETCH_LIMIT:
         # Each key a parameter of an IN list: custom_values is stored by row_key, so DuckDB reads only the row groups
         # that may hold them; MATERIALIZED, so that the test runs on the candidates' rows, not on those row groups.
-        listed = {f"custom_key_{i}": key for i, key in enumerate(candidates)}
+        listed: dict[str, Any] = {f"custom_key_{i}": key for i, key in enumerate(candidates)}
         chosen = ", ".join(f"${name}" for name in listed)
     else:
         listed, chosen = {"custom_candidates": candidates}, "SELECT unnest($custom_candidates)"
