@@ -127,6 +127,12 @@ def test_top_tags(demo, people):
         assert every[tag] == contacts == count(demo, tag_filter(tag))
 
 
+def test_a_tag_held_twice_by_one_contact_counts_that_contact_once(fresh_db, add_contact):
+    add_contact(fresh_db, "a", stored=True, first_name="Ada", tags=["vip", "new", "vip"])  # as no writer stores it
+    add_contact(fresh_db, "b", stored=True, first_name="Bo", tags=["vip", "new"])
+    assert sorted(dashboard.top_tags(fresh_db).rows()) == [("new", 2), ("vip", 2)]
+
+
 def test_field_completeness(demo, people):
     completeness = dashboard.field_completeness(demo)
     shares = as_dict(completeness, "field", "filled")

@@ -240,3 +240,18 @@ def test_insert_order_keeps_the_rows_inserted(stores):
         con.execute(f"INSERT INTO io_target SELECT DISTINCT s.k, s.v FROM io_source s{order}")
         assert rows(con, "SELECT k, v FROM io_target ORDER BY k, v") == [(1, 1), (1, 2), (2, 1)]
     assert DUCKDB.insert_order("k") == "" and POSTGRES.insert_order("k, v") == " ORDER BY k, v"
+
+
+def test_distinct_items_and_counts_in_one_scan(stores):
+    for con in stores:
+        d = dialect(con)
+        held = rows(
+            con,
+            f"SELECT item FROM (SELECT unnest({d.distinct_items('tags')}) AS item FROM contacts) t ORDER BY item",
+        )
+        assert held == []  # no contacts: nothing, on both stores
+        con.execute("CREATE TEMP TABLE di_source (tags VARCHAR[])")
+        con.execute("INSERT INTO di_source VALUES (?)", [["vip", "new", "vip"]])
+        items = rows(con, f"SELECT unnest({d.distinct_items('tags')}) AS item FROM di_source")
+        assert sorted(items) == [("new",), ("vip",)]
+    assert not DUCKDB.counts_in_one_scan and POSTGRES.counts_in_one_scan
