@@ -31,9 +31,10 @@ class Dialect(Protocol):
     # 035's indexes; at 10,000,000 contacts the whole sort of the matching rows took 21 s) rather than by sorting
     # the matching (row_key, sort value) pairs and cutting at the page (DuckDB: core.views.queries._page_ids).
     pages_by_index: bool
-    # Whether the search index's term tests that read every term (phone digits, pieces under three letters) are
-    # spelled with LIKE, for a trigram index to answer them (PostgreSQL: pg_trgm, migration 035) rather than by
-    # contains/starts_with/suffix over every term (DuckDB scans its sorted terms in milliseconds).
+    # Whether the search index's term tests of three characters or more are spelled with LIKE, for a trigram index
+    # on the terms to answer them (PostgreSQL: pg_trgm, migration 035), so that search_grams is not kept there
+    # (migration 043: its upkeep was 31 s of a 1,000,000-row import's server CPU), rather than read through
+    # search_grams or by contains/starts_with/suffix over every term (DuckDB scans its sorted terms in milliseconds).
     terms_by_like: bool
     # Whether several counts over one table are best read as one scan, each a `count(*) FILTER (WHERE ...)`
     # (PostgreSQL: a scan of 10,000,000 contacts costs seconds, and an EXISTS runs as a subplan either way) rather
