@@ -16,6 +16,7 @@ from core.duplicates.comparisons import (
     EMAIL,
     IDENTITY,
     NAMES,
+    NAMES_IN_PLACE,
     Comparison,
     FrequencyLevel,
     Level,
@@ -25,10 +26,11 @@ from core.duplicates.comparisons import (
     frequency,
     name_comparison,
     quote,
+    spells,
     unknown,
     weight_sql,
 )
-from core.duplicates.likely import drop_profile, profile, scored_sql
+from core.duplicates.likely import SPELLINGS, drop_profile, profile, scored_sql
 from core.workspace import define_custom_field
 
 Fields = dict[str, Any]
@@ -469,3 +471,72 @@ def test_a_rule_for_learning_only_finds_no_candidates_and_a_loose_key_blocks_onl
     assert "ln || '|' || city" not in candidates_sql((town, BLOCKING_RULES[0]))
     initial = next(rule for rule in BLOCKING_RULES if rule.label == "last name and first initial")
     assert initial.max_block < BLOCKING_RULES[0].max_block
+
+
+# --- Names read from a mailbox, names common in one city -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mailbox", "first", "last", "spelled"),
+    [
+        ("johnsmith", "john", "smith", True),  # john.smith@, john_smith@, johnsmith77@ (letters only)
+        ("smithjohn", "john", "smith", True),  # smith.john@
+        ("jsmith", "john", "smith", False),  # an initial says less than the holder's own first name
+        ("johnsmithers", "john", "smith", False),  # only starts with the names: another name
+        ("markhunt", "mark", "hunter", False),
+        ("josmith", "jo", "smith", False),  # a name under 3 letters spells nothing
+        ("johnsmith", None, "smith", False),
+        (None, "john", "smith", False),
+    ],
+)
+def test_a_mailbox_spells_a_contacts_names_only_when_it_is_exactly_them(mailbox, first, last, spelled):
+    hashed = ", ".join(f"{sql} AS {name}" for name, sql in SPELLINGS.items())
+    holder = f"SELECT {hashed} FROM (SELECT NULL::VARCHAR AS fn, NULL::VARCHAR AS ln, ? || '@example.com' AS ek)"
+    named = f"SELECT {hashed} FROM (SELECT ?::VARCHAR AS fn, ?::VARCHAR AS ln, NULL::VARCHAR AS ek)"
+    sql = f"SELECT {spells('a.eh', 'b')} FROM ({holder}) a CROSS JOIN ({named}) b"
+    con = duckdb.connect()
+    assert con.execute(sql, [mailbox, first, last]).fetchall() == [(spelled,)]
+
+
+def test_names_typed_wrong_are_read_from_the_other_contacts_mailbox(con, add_contact):
+    # The first name left out: the typed names say only "last name exact" (log2(0.88 * 8 / 2)); the mailbox
+    # says Ada Okonkwo, weighed by the commoner of the two contacts' names: log2(0.77 / (1/7 * 2/8)).
+    evidence = evidence_of(
+        con,
+        add_contact,
+        {"last_name": "Okonkwo", "email": "ada.okonkwo77@example.com"},
+        {"first_name": "Ada", "last_name": "Okonkwo"},
+    )
+    assert evidence["names in the mailbox"] == "the other's first and last name, +4.4"
+    assert evidence["names"] == "read from a mailbox, -1.0"
+    assert "last name" not in evidence
+
+
+def test_a_mailbox_that_only_starts_with_the_names_reads_nothing(con, add_contact):
+    evidence = evidence_of(
+        con,
+        add_contact,
+        {"first_name": "Mark", "last_name": "Hunt", "email": "mark.hunt@example.com"},
+        {"first_name": "Mark", "last_name": "Hunter", "email": "markhunter@example.com"},
+    )
+    assert "names in the mailbox" not in evidence and evidence["last name"] == "one typo, +4.7"
+
+
+@pytest.mark.parametrize(
+    ("same_city", "s_fn", "s_ln", "mail_names", "weight", "evidence"),
+    [
+        (True, 1.0, 1.0, False, -3.0, "names in one city: common there, -3.0"),
+        (True, 1.0, 0.8, False, -1.0, "names in one city: common there, -1.0"),
+        (True, 0.5, 0.5, True, -3.0, "names in one city: common there, -3.0"),  # the names read from a mailbox
+        (False, 1.0, 1.0, False, 0.0, None),
+        (None, 1.0, 1.0, False, 0.0, None),  # a city unknown
+        (True, 0.5, 0.5, False, 0.0, None),
+    ],
+)
+def test_names_agreeing_in_one_city_lose_their_place_lift(same_city, s_fn, s_ln, mail_names, weight, evidence):
+    # The first name's lift is 1 bit on one contact (0 on the other, whose name is not held there), the last
+    # name's 2: the greater counts.
+    pair = """SELECT ?::BOOLEAN AS same_city, ?::DOUBLE AS s_fn, ?::DOUBLE AS s_ln, ?::BOOLEAN AS mail_names,
+                      1.0 AS fn_lift, 0.0 AS fn_lift_b, 2.0 AS ln_lift, 2.0 AS ln_lift_b"""
+    sql = f"SELECT {NAMES_IN_PLACE.weight_sql()}, {NAMES_IN_PLACE.evidence_sql()} FROM ({pair})"
+    assert duckdb.connect().execute(sql, [same_city, s_fn, s_ln, mail_names]).fetchall() == [(weight, evidence)]

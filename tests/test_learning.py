@@ -10,20 +10,22 @@ import numpy as np
 import pytest
 from conftest import AddContact
 
-from core.duplicates.comparisons import COMPARISONS, Comparison, FrequencyLevel, Level, unknown
+from core.duplicates.comparisons import COMPARISONS, BestReading, Comparison, FrequencyLevel, Level, Reading, unknown
 from core.duplicates.learning import (
     PRIOR_PAIRS,
     Patterns,
     anchored,
     estimate_u,
     expectation_maximisation,
+    fixed_weights,
     learned_comparisons,
     lifted,
+    pattern_weights,
     prior_m,
     relearned,
     spoken,
 )
-from core.duplicates.likely import likely_pairs, place_lift
+from core.duplicates.likely import NAME_LIFT_SQL, likely_pairs, place_lift
 from core.duplicates.names import usual_name
 
 M = np.array([0.8, 0.15, 0.05])
@@ -164,3 +166,36 @@ def test_names_count_less_together_and_alone_by_the_lift():
     quiet = [p.levels[0] for p in learned_comparisons(lifted(COMPARISONS, 1.02)) if p.field == "names together"]
     assert quiet[0].silent
     assert math.log2(1.02) < 0.1
+
+
+def _profiled_names(con: duckdb.DuckDBPyConnection, wang_town: str) -> None:
+    """2,000 contacts in ten towns of 200: 100 hold the last name Wang, each with another first initial, in the
+    towns `wang_town` gives (SQL over i); everyone else has a last name of their own."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE dup_base AS
+        SELECT i::VARCHAR AS id, chr((97 + i % 26)::INTEGER) || 'name' AS fn,
+               CASE WHEN i < 100 THEN 'wang' ELSE md5(i::VARCHAR) END AS ln,
+               'c' || CASE WHEN i < 100 THEN {wang_town} ELSE i % 10 END AS city
+        FROM range(2000) t(i)""")
+    con.execute("CREATE OR REPLACE TEMP TABLE dup_nicknames AS SELECT 'x' AS name, 'x' AS usual")
+    con.execute(NAME_LIFT_SQL)
+
+
+def test_a_name_whose_holders_share_a_town_has_a_place_lift_and_one_spread_out_has_none():
+    con = duckdb.connect()
+    _profiled_names(con, "0")  # every Wang in one town: about ten times likelier than two random contacts
+    [(lift,)] = con.execute("SELECT lift FROM dup_name_lift WHERE field = 'ln' AND name = 'wang'").fetchall()
+    assert 2.5 < lift < math.log2(10.0)  # shrunk a little towards none
+    _profiled_names(con, "i % 10")  # spread over the towns like everyone else
+    assert con.execute("SELECT * FROM dup_name_lift WHERE name = 'wang'").fetchall() == []
+
+
+def test_em_leaves_out_a_reading_it_is_not_trained_on():
+    x = Comparison("x", (Level("equal", "s = 1", 1.0), Level("different", "TRUE", -1.0)), learned=False)
+    y = Comparison("y", (Level("equal", "t = 1", 5.0), Level("no", "TRUE", -99.0)), learned=False)
+    names = BestReading((Reading((x,)), Reading((y,), field="names", label="mailbox", trained=False)))
+    levels = np.array([[1, 0], [0, 1]])
+    u = [np.array([0.5, 0.5, 1.0]), np.array([0.5, 0.5, 1.0])]
+    weights = [fixed_weights(c, u[k]) for k, c in enumerate((x, y))]
+    assert list(pattern_weights((names,), [x, y], weights, levels)) == [-1.0, 1.0]
+    trained = BestReading((Reading((x,)), replace(names.readings[1], trained=True)))
+    assert list(pattern_weights((trained,), [x, y], weights, levels)) == [5.0, 1.0]

@@ -67,7 +67,7 @@ def register(add: Adder) -> None:
     )
     duplicates.add_argument("--out", required=True, help="the CSV file to write")
     duplicates.add_argument(
-        "--min-score", type=_score, default=0.9, help="likely pairs at or above this score form groups (default 0.9)"
+        "--min-score", type=_score, default=0.7, help="likely pairs at or above this score form groups (default 0.7)"
     )
     duplicates.add_argument("--exact-only", action="store_true", help="only the same email or phone")
     add_user_option(duplicates, "who runs it (default: $CONTACTS_USER)")

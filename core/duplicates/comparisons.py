@@ -24,6 +24,14 @@ def edit_similarity(a: str, b: str) -> str:
     return f"1.0 - damerau_levenshtein({a}, {b}) / greatest(length({a}), length({b}))"
 
 
+def spells(mailbox: str, side: str) -> str:
+    """Whether `mailbox` (the hash of a contact's mailbox name, its letters) is exactly the first and last name
+    of contact `side`, either way round (john.smith, smith_john, johnsmith77): the profile's hashes nh and mh
+    (core.duplicates.likely.SPELLINGS), NULL when a name is shorter than 3 letters. A mailbox that only starts
+    with the names (markhunter beside Mark Hunt) is another name."""
+    return f"coalesce({mailbox} IN ({side}.nh, {side}.mh), FALSE)"
+
+
 # Every similarity once per pair; NULL when either side is blank, which weighs nothing.
 SIMILARITIES = {
     "s_fn": "jaro_winkler_similarity(a.fn, b.fn)",
@@ -48,6 +56,10 @@ SIMILARITIES = {
     "same_ph": "a.ph = b.ph",
     # A number with one digit mistyped (or two neighbours swapped).
     "near_ph": "damerau_levenshtein(a.ph, b.ph) = 1",
+    "same_city": "a.city = b.city",
+    # One contact's mailbox is made of the other's names (john.smith@ beside John Smith, however the first
+    # contact's own names were typed).
+    "mail_names": f"{spells('a.eh', 'b')} OR {spells('b.eh', 'a')}",
 }
 
 
@@ -169,6 +181,9 @@ class Reading:
     field: str = ""
     label: str | None = None
     weight: float = 0.0
+    # False: EM (core.duplicates.learning) leaves this reading out. Its weight is per value (how common the
+    # names are), which EM's one u per level would overstate: namesakes would look like one person to it.
+    trained: bool = True
 
     def weight_sql(self) -> str:
         """The comparisons' weights summed, plus this reading's."""
@@ -266,6 +281,26 @@ FIRST_NAME = name_comparison(
     "first name", "s_fn", "fn", Level("nickname", "nick_fn", 3.5), Level("cut short", "short_fn", 2.0)
 )
 LAST_NAME = name_comparison("last name", "s_ln", "ln")
+# The names as a mailbox spells them: people name their mailbox after themselves, so a mailbox made of the
+# other contact's names (john.smith@ beside John Smith) says what its holder's names are even when they were
+# typed with a typo, cut short or left out. The names count as both exact (weighed by the commoner of the two
+# contacts' names); a mailbox spelling no names leaves this reading out of the running. (An initial, jsmith@,
+# is left out: it says less than the holder's own first name, which it outweighed for namesakes.)
+_SHARE = "greatest({column}_n::DOUBLE, {column}_n_b::DOUBLE) / t.{column}_total"
+MAIL_NAMES = Comparison(
+    "names in the mailbox",
+    (
+        FrequencyLevel(
+            "the other's first and last name",
+            "mail_names",
+            0.77,
+            "1.0",
+            f"({_SHARE.format(column='fn')} * {_SHARE.format(column='ln')})",
+        ),
+        Level("none", "TRUE", -99.0),
+    ),
+    learned=False,
+)
 # The better of both readings of the names: first and last typed the wrong way round happen, and cost a little.
 NAMES = BestReading(
     (
@@ -279,6 +314,7 @@ NAMES = BestReading(
             label="swapped",
             weight=-1.0,
         ),
+        Reading((MAIL_NAMES,), field="names", label="read from a mailbox", weight=-1.0, trained=False),
     )
 )
 BIRTHDAY = Comparison(
@@ -357,14 +393,55 @@ NAMES_ALONE = Comparison(
 # the prior.
 NAMES_TOGETHER = Comparison(
     "names together",
-    (Level("both agree", "(s_fn >= 0.92 AND s_ln >= 0.92) OR (x_fn >= 0.92 AND x_ln >= 0.92)", 0.0, silent=True),),
+    (
+        Level(
+            "both agree",
+            "(s_fn >= 0.92 AND s_ln >= 0.92) OR (x_fn >= 0.92 AND x_ln >= 0.92) OR mail_names",
+            0.0,
+            silent=True,
+        ),
+    ),
     learned=False,
 )
+
+
+@dataclass(frozen=True)
+class CommonInPlace:
+    """A name that agrees exactly within one city counts by how common it is there, not in the whole database:
+    its weight (log2 m / u, u being the name's share of all contacts) loses the name's place lift, log2 of how
+    much likelier its holders share a city than random contacts do (the profile's fn_lift and ln_lift, measured
+    per name on the database: core.duplicates.likely.NAME_LIFT_SQL). Two Wangs in Shanghai are namesakes far
+    more often than Wang's share of a worldwide list says; where names and towns are independent the lifts are
+    0 and nothing changes."""
+
+    field: str = "names in one city"
+
+    def _discount(self) -> str:
+        return (
+            "CASE WHEN coalesce(same_city, FALSE) THEN"
+            " (CASE WHEN s_fn >= 0.999 OR mail_names THEN greatest(fn_lift, fn_lift_b) ELSE 0.0 END)"
+            " + (CASE WHEN s_ln >= 0.999 OR mail_names THEN greatest(ln_lift, ln_lift_b) ELSE 0.0 END)"
+            " ELSE 0.0 END"
+        )
+
+    def weight_sql(self) -> str:
+        """Minus the lifts of the names that agree when the city agrees, else 0."""
+        return f"(-({self._discount()}))"
+
+    def evidence_sql(self) -> str:
+        """'names in one city: common there, -3.1', or NULL when it weighs (almost) nothing."""
+        discount = self._discount()
+        label = quote(f"{self.field}: common there, ")
+        return f"CASE WHEN {discount} >= 0.05 THEN {label} || printf('%+.1f', -({discount})) END"
+
+
+NAMES_IN_PLACE = CommonInPlace()
 
 # Everything that weighs on a candidate pair, in the order its evidence reads.
 COMPARISONS: tuple[Scored, ...] = (
     NAMES,
     NAMES_TOGETHER,
+    NAMES_IN_PLACE,
     BIRTHDAY,
     ADDRESS,
     STATE,

@@ -131,8 +131,8 @@ def pattern_weights(
     levels: np.ndarray,
     used: Sequence[bool] | None = None,
 ) -> np.ndarray:
-    """Each pattern's total weight as the scoring adds it: the best reading of the names, the rest summed;
-    comparisons not `used` weigh nothing."""
+    """Each pattern's total weight as the scoring adds it: the best reading of the names (of the readings EM
+    trains on), the rest summed; comparisons not `used` weigh nothing."""
     index = {id(c): k for k, c in enumerate(comparisons)}
 
     def of(comparison: Comparison) -> np.ndarray:
@@ -144,7 +144,11 @@ def pattern_weights(
         if isinstance(part, Comparison):
             total += of(part)
         elif isinstance(part, BestReading):
-            readings = [sum((of(c) for c in r.comparisons), np.zeros(len(levels))) + r.weight for r in part.readings]
+            readings = [
+                sum((of(c) for c in r.comparisons), np.zeros(len(levels))) + r.weight
+                for r in part.readings
+                if r.trained
+            ]
             total += np.max(readings, axis=0)
     return total
 

@@ -91,6 +91,65 @@ def _value_counts(column: str) -> str:
     return f"LEFT JOIN ({counts}) {column} USING ({column})"
 
 
+# How much likelier two different people holding a name share a city than two random contacts do, per name:
+# where a family comes from shapes both its names and its town, so "Wang" in Shanghai is far commoner than in
+# the whole database, and two Wangs there are far likelier namesakes. "Different people" are holders whose
+# other name starts with another letter (a typo, a cut or a nickname of one person's name rarely changes its
+# first letter, read from the usual form: Bob is robert). Counted from value counts alone (no pairs): for a
+# last name, pairs of its holders sharing a city and pairs overall, each less those sharing the first initial.
+# The lift is shrunk towards 1 (none) by NAME_LIFT_PRIOR pairs' worth, so a rare name, whose few holders are
+# mostly one person's records, keeps its weight; dup_name_lift (field, name, lift) holds log2 of the lifts
+# over 1.
+NAME_LIFT_PRIOR = 20.0
+MIN_NAME_LIFT = 0.5
+
+
+def _name_lift_sql(field: str, other: str) -> str:
+    """field, name, lift (log2) for the names of `field` (fn, ln) whose holders cluster by city, holders
+    being told apart by the first letter of `other` (the other name)."""
+    return f"""
+    SELECT '{field}' AS field, name, log2(lift) AS lift FROM (
+        SELECT c.name, (c.same + {NAME_LIFT_PRIOR}) / (a.pairs * r.share + {NAME_LIFT_PRIOR}) AS lift
+        FROM (SELECT name, sum(t * t - q) / 2 AS same
+              FROM (SELECT name, city, sum(n) AS t, sum(n * n) AS q FROM (
+                        SELECT {field} AS name, city, {other} AS other, count(*)::DOUBLE AS n
+                        FROM dup_lift_base GROUP BY ALL) GROUP BY name, city)
+              GROUP BY name) c
+        JOIN (SELECT name, (sum(t) * sum(t) - sum(t * t)) / 2 AS pairs
+              FROM (SELECT {field} AS name, {other} AS other, count(*)::DOUBLE AS t FROM dup_lift_base GROUP BY ALL)
+              GROUP BY name) a USING (name)
+        CROSS JOIN dup_random_city r
+    ) WHERE log2(lift) >= {MIN_NAME_LIFT}"""
+
+
+NAME_LIFT_SQL = f"""
+CREATE OR REPLACE TEMP TABLE dup_lift_base AS
+SELECT b.fn, b.ln, b.city, left(coalesce(nick.usual, b.fn), 1) AS fi, left(b.ln, 1) AS li
+FROM dup_base b LEFT JOIN dup_nicknames nick ON nick.name = b.fn
+WHERE b.city IS NOT NULL AND b.fn IS NOT NULL AND b.ln IS NOT NULL;
+CREATE OR REPLACE TEMP TABLE dup_random_city AS
+SELECT sum(n * (n - 1)) / (sum(n) * (sum(n) - 1)) AS share
+FROM (SELECT count(*)::DOUBLE AS n FROM dup_lift_base GROUP BY city) HAVING sum(n) > 1;
+CREATE OR REPLACE TEMP TABLE dup_name_lift AS
+{_name_lift_sql("ln", "fi")}
+UNION ALL
+{_name_lift_sql("fn", "li")};
+DROP TABLE dup_lift_base;
+DROP TABLE dup_random_city;
+"""
+
+
+# The mailbox name (its letters) and the names as a mailbox would spell them, first and last either way round,
+# each as a 64-bit hash, which the pairs compare (core.duplicates.comparisons.spells): strings would hold two
+# more names per contact on both sides of the scoring's joins. Names under 3 letters spell nothing.
+_MAILBOX_NAME = "nullif(regexp_replace(split_part(ek, '@', 1), '[^a-z]', '', 'g'), '')"
+SPELLINGS = {
+    "eh": f"CASE WHEN {_MAILBOX_NAME} IS NOT NULL THEN hash({_MAILBOX_NAME}) END",
+    "nh": "CASE WHEN length(fn) >= 3 AND length(ln) >= 3 THEN hash(fn || ln) END",
+    "mh": "CASE WHEN length(fn) >= 3 AND length(ln) >= 3 THEN hash(ln || fn) END",
+}
+
+
 # Generated names ("Brave Otter") are not a person's name: they never count as evidence.
 PROFILE_SQL = f"""
 CREATE OR REPLACE TEMP TABLE dup_base AS
@@ -106,18 +165,24 @@ SELECT contact_id AS id,
        dup_email_key(email) AS ek,
        phone AS ph
 FROM contacts;
+{NAME_LIFT_SQL}
 CREATE OR REPLACE TEMP TABLE dup_profile AS
 SELECT b.*, array_to_string(list_sort(string_split(b.addr, ' ')), ' ') AS addr_sorted,
        coalesce(nick.usual, b.fn) AS fu,
        nullif(regexp_replace(split_part(b.ek, '@', 1), '[^a-z0-9]', '', 'g'), '') AS el,
-       {", ".join(f"{c}.n AS {c}_n" for c in FREQUENCY_COLUMNS)}
+       {", ".join(f"{sql} AS {name}" for name, sql in SPELLINGS.items())},
+       {", ".join(f"{c}.n AS {c}_n" for c in FREQUENCY_COLUMNS)},
+       coalesce(fn_lift.lift, 0.0)::FLOAT AS fn_lift, coalesce(ln_lift.lift, 0.0)::FLOAT AS ln_lift
 FROM dup_base b
 LEFT JOIN dup_nicknames nick ON nick.name = b.fn
+LEFT JOIN dup_name_lift fn_lift ON fn_lift.field = 'fn' AND fn_lift.name = b.fn
+LEFT JOIN dup_name_lift ln_lift ON ln_lift.field = 'ln' AND ln_lift.name = b.ln
 {chr(10).join(_value_counts(c) for c in FREQUENCY_COLUMNS)};
 CREATE OR REPLACE TEMP TABLE dup_totals AS
 SELECT count(*) AS n, {", ".join(f"count({c}) AS {c}_total" for c in FREQUENCY_COLUMNS)}
 FROM dup_base;
 DROP TABLE dup_base;
+DROP TABLE dup_name_lift;
 """
 
 
@@ -155,7 +220,10 @@ def _compared(pairs: str) -> str:
     """CTEs `compared` (similarities) and `identity` (weight, evidence) for the pairs in CTE `pairs`."""
     similarities = ", ".join(f"{sql} AS {name}" for name, sql in SIMILARITIES.items())
     # The second contact's name counts too: a name compared across fields (swapped) weighs by either's.
-    carried = ", ".join([*(f"a.{column}_n" for column in FREQUENCY_COLUMNS), "b.fn_n AS fn_n_b", "b.ln_n AS ln_n_b"])
+    carried = ", ".join(
+        [*(f"a.{column}_n" for column in FREQUENCY_COLUMNS), "b.fn_n AS fn_n_b", "b.ln_n AS ln_n_b"]
+        + ["a.fn_lift", "a.ln_lift", "b.fn_lift AS fn_lift_b", "b.ln_lift AS ln_lift_b"]
+    )
     return f"""
     pairs AS ({pairs}),
     compared AS (

@@ -46,6 +46,7 @@ def test_a_detection_job_survives_a_reload_and_reports_its_result(people, open_p
     assert not again.exception and not again.get("progress")
     assert "Last looked for duplicates" in again.caption[0].value
     assert listed(again) == [
+        "Dorothy Vaughan, Dorothy Vaughn",
         "Hedy Lamarr, Hedy Lamarr",
         "John Smith, Johnny Smith",
         "Katherine Johnson, Katherine Johnson",
