@@ -13,7 +13,7 @@ from core.duplicates.merge import merge_contacts
 from core.importer import ImportOptions, auto_map, commit_import, plan_import, read_table
 from core.views.fuzzy import MAX_ALTERNATIVES, close_words, load_vocabulary
 from core.views.queries import ListView, view_contact_ids
-from core.views.search_index import rebuild_search_index
+from core.views.search_index import rebuild_search_index, refresh_search_index
 from core.views.vocabulary import (
     Words,
     forget_vocabularies,
@@ -200,3 +200,22 @@ def test_words_added_keep_the_letter_counts_in_step():
 def test_an_empty_database_has_empty_vocabularies(fresh_db, kind):
     assert isinstance(vocabulary(fresh_db, kind), Words)
     assert words_of(fresh_db, kind) == set()
+
+
+def test_a_batch_committed_after_a_later_one_is_read_when_it_commits(fresh_db, add_contact):
+    """Two writers take batches 1 and 2; 2 commits first and a search reads it: 1 is kept as a gap and read once it
+    commits (a reader that moved past it would never see its words)."""
+    add_contact(fresh_db, "ada", first_name="Ada", last_name="Lovelace", email="ada@example.com")
+    vocabulary(fresh_db, "names")
+    slow = fresh_db.cursor()
+    try:
+        slow.execute("BEGIN TRANSACTION")
+        slow.execute("INSERT INTO contacts (contact_id, first_name, last_name) VALUES ('kurt', 'Kurt', 'Goedel')")
+        refresh_search_index(slow, ["kurt"])  # takes its batch, not committed yet
+        add_contact(fresh_db, "emmy", first_name="Emmy", last_name="Noether", email="emmy@example.com")
+        assert "noether" in words_of(fresh_db, "names") and "goedel" not in words_of(fresh_db, "names")
+        slow.execute("COMMIT")
+    finally:
+        slow.close()
+    assert "goedel" in words_of(fresh_db, "names")
+    assert search(fresh_db, "Godel") == {"kurt"}
