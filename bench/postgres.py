@@ -248,9 +248,19 @@ print(time.perf_counter() - started, time.process_time() - cpu, peak, rows)
 """
 
 
-def _child(script: str, *args: str) -> list[str]:
-    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, check=True)
+def _child(script: str, *args: str, env: dict[str, str] | None = None) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, check=True, env=env)
     return done.stdout.split()
+
+
+def _spill_env() -> dict[str, str]:
+    """Detection's in-process DuckDB spills to a folder beside the cluster, capped, unless set otherwise: at
+    10,000,000 contacts it spilled /tmp full (core.db.extract)."""
+    return {
+        **os.environ,
+        "CONTACTS_SPILL_DIR": os.environ.get("CONTACTS_SPILL_DIR") or str(BENCH_DIR / "spill"),
+        "CONTACTS_SPILL_LIMIT": os.environ.get("CONTACTS_SPILL_LIMIT") or "20GB",
+    }
 
 
 def extract_figures(url: str) -> None:
@@ -367,7 +377,7 @@ def measure(target: str, contacts: int, heavy: bool = True) -> None:
     con.close()
     if heavy:
         try:
-            seconds, cpu, peak, exact, likely = _child(_LIKELY_CHILD, target)
+            seconds, cpu, peak, exact, likely = _child(_LIKELY_CHILD, target, env=_spill_env())
         except subprocess.CalledProcessError as error:
             print(f"  likely duplicates FAILED: {error.stderr.strip().splitlines()[-1]}")
             return
