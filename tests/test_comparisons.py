@@ -540,3 +540,26 @@ def test_names_agreeing_in_one_city_lose_their_place_lift(same_city, s_fn, s_ln,
                       1.0 AS fn_lift, 0.0 AS fn_lift_b, 2.0 AS ln_lift, 2.0 AS ln_lift_b"""
     sql = f"SELECT {NAMES_IN_PLACE.weight_sql()}, {NAMES_IN_PLACE.evidence_sql()} FROM ({pair})"
     assert duckdb.connect().execute(sql, [same_city, s_fn, s_ln, mail_names]).fetchall() == [(weight, evidence)]
+
+
+def test_scoring_by_row_number_finds_and_weighs_the_pairs_by_id(con, add_contact):
+    """Detection holds its candidates as the profile's integer rid, numbered in ID order: the same pairs, each
+    the same way round, with the same weights and evidence as by ID."""
+    for contact_id, first in (("zz", "Ada"), ("a", "Adah"), ("m", "Ada")):
+        fields = {**ADA, "first_name": first}
+        add_contact(con, contact_id, stored=True, **fields, birthday=ONE, **PC, custom={"customer_number": "CUS-1"})
+    profile(con)
+    try:
+        by_id = candidates_sql(BLOCKING_RULES)
+        by_rid = candidates_sql(BLOCKING_RULES, key="rid")
+        named = f"""SELECT a.id, b.id FROM ({by_rid}) p
+                    JOIN dup_profile a ON a.rid = p.id_a JOIN dup_profile b ON b.rid = p.id_b"""
+        pairs = sorted(con.execute(by_id).fetchall())
+        assert ("a", "m") in pairs and ("m", "zz") in pairs
+        assert sorted(con.execute(named).fetchall()) == pairs
+        scored = sorted(con.execute(f"SELECT * FROM ({scored_sql(by_id, True)})").fetchall())
+        assert sorted(con.execute(f"SELECT * FROM ({scored_sql(by_rid, True, key='rid')})").fetchall()) == scored
+        weights = sorted(con.execute(f"SELECT * FROM ({scored_sql(by_rid, key='rid', ids=False)})").fetchall())
+        assert [weight for *_, weight in weights] == [weight for _, _, weight, _ in sorted(scored)]
+    finally:
+        drop_profile(con)

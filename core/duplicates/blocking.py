@@ -65,12 +65,13 @@ class IdentityBlockingRule:
         held = f"SELECT count(*) AS n FROM dup_identity GROUP BY field, {self.column}"
         return f"SELECT n, count(*) AS blocks FROM ({held}) WHERE n >= 2 GROUP BY n"
 
-    def pairs_sql(self, max_block: int | None = None) -> str:
-        """SELECT id_a, id_b (id_a < id_b) of contacts agreeing on this column of one identity field."""
+    def pairs_sql(self, max_block: int | None = None, key: str = "id") -> str:
+        """SELECT id_a, id_b (id_a < id_b) of contacts agreeing on this column of one identity field; `key`: the
+        column naming a contact (id, or the integer rid that scoring joins on)."""
         column, max_block = self.column, max_block or self.max_block
-        return f"""SELECT i1.id AS id_a, i2.id AS id_b FROM
+        return f"""SELECT i1.{key} AS id_a, i2.{key} AS id_b FROM
             (SELECT *, count(*) OVER (PARTITION BY field, {column}) AS k_n FROM dup_identity) i1
-            JOIN dup_identity i2 ON i1.field = i2.field AND i1.{column} = i2.{column} AND i1.id < i2.id
+            JOIN dup_identity i2 ON i1.field = i2.field AND i1.{column} = i2.{column} AND i1.{key} < i2.{key}
             WHERE i1.k_n <= {max_block}"""
 
 
@@ -153,22 +154,25 @@ def candidates_sql(
     rules: tuple[BlockingRule | IdentityBlockingRule, ...],
     max_block: int | None = None,
     limits: dict[str, int] | None = None,
+    key: str = "id",
 ) -> str:
     """Distinct pairs (id_a < id_b) found by any of the rules that predict; `limits` caps a rule's blocks
     (by label, see BlockingCount.largest_block) below its max_block.
 
     The profile's rules are read in one pass (keys_sql): each contact's keys, one row per rule, are sized and
     joined together, instead of one scan, window and join of dup_profile per rule. Identity rules read
-    dup_identity as before."""
+    dup_identity as before. `key` names the contacts: id, or rid, the integer scoring joins on (see
+    core.duplicates.likely.PROFILE_SQL), which keeps millions of pairs as two integers instead of two strings."""
     limits = limits or {}
     predicting = [rule for rule in rules if rule.predicts]
     keyed = [rule for rule in predicting if isinstance(rule, BlockingRule)]
-    parts = [rule.pairs_sql(limits.get(rule.label, max_block)) for rule in predicting if rule not in keyed]
+    by_identity = [rule for rule in predicting if isinstance(rule, IdentityBlockingRule)]
+    parts = [rule.pairs_sql(limits.get(rule.label, max_block), key) for rule in by_identity]
     if not keyed:
         return "\nUNION\n".join(parts)
     bounds = ", ".join(str(limits.get(rule.label, max_block) or rule.max_block) for rule in keyed)
     blocked = f"""WITH dup_blocked AS (
-            SELECT id, h FROM ({keys_sql(keyed)})
+            SELECT id, h FROM ({keys_sql(keyed, key)})
             QUALIFY count(*) OVER (PARTITION BY h) BETWEEN 2 AND [{bounds}][rule + 1]
         )
         SELECT DISTINCT k1.id AS id_a, k2.id AS id_b
@@ -176,12 +180,13 @@ def candidates_sql(
     return "\nUNION\n".join([blocked, *parts])
 
 
-def keys_sql(rules: list[BlockingRule]) -> str:
+def keys_sql(rules: list[BlockingRule], key: str = "id") -> str:
     """id, rule (its index in `rules`), h: every non-NULL key of every rule for each contact of dup_profile, in
     one scan. A key is hashed with its rule's index into one integer, so rules never meet each other's keys and
     the join compares integers (two different keys meeting on one 64-bit hash: about one chance in 10^5 at a
     million contacts, and it would only propose a pair that scoring then judges)."""
     keys = ", ".join(rule.key for rule in rules)
     return f"""SELECT id, rule, hash(rule, k) AS h FROM (
-                SELECT id, unnest(range({len(rules)}))::SMALLINT AS rule, unnest([{keys}]) AS k FROM dup_profile
+                SELECT {key} AS id, unnest(range({len(rules)}))::SMALLINT AS rule, unnest([{keys}]) AS k
+                FROM dup_profile
             ) WHERE k IS NOT NULL"""

@@ -166,14 +166,17 @@ SELECT contact_id AS id,
        phone AS ph
 FROM contacts;
 {NAME_LIFT_SQL}
+CREATE OR REPLACE TEMP TABLE dup_rid AS
+SELECT id, (row_number() OVER (ORDER BY id))::INTEGER AS rid FROM dup_base;
 CREATE OR REPLACE TEMP TABLE dup_profile AS
 SELECT b.*, array_to_string(list_sort(string_split(b.addr, ' ')), ' ') AS addr_sorted,
        coalesce(nick.usual, b.fn) AS fu,
        nullif(regexp_replace(split_part(b.ek, '@', 1), '[^a-z0-9]', '', 'g'), '') AS el,
        {", ".join(f"{sql} AS {name}" for name, sql in SPELLINGS.items())},
        {", ".join(f"{c}.n AS {c}_n" for c in FREQUENCY_COLUMNS)},
-       coalesce(fn_lift.lift, 0.0)::FLOAT AS fn_lift, coalesce(ln_lift.lift, 0.0)::FLOAT AS ln_lift
+       coalesce(fn_lift.lift, 0.0)::FLOAT AS fn_lift, coalesce(ln_lift.lift, 0.0)::FLOAT AS ln_lift, r.rid
 FROM dup_base b
+JOIN dup_rid r ON r.id = b.id
 LEFT JOIN dup_nicknames nick ON nick.name = b.fn
 LEFT JOIN dup_name_lift fn_lift ON fn_lift.field = 'fn' AND fn_lift.name = b.fn
 LEFT JOIN dup_name_lift ln_lift ON ln_lift.field = 'ln' AND ln_lift.name = b.ln
@@ -208,34 +211,38 @@ def _swapped_key(first: bool) -> str:
 IDENTITY_SQL = """
 CREATE OR REPLACE TEMP TABLE dup_identity AS
 SELECT *, count(*) OVER (PARTITION BY field, value) AS n, count(*) OVER (PARTITION BY field) AS total FROM (
-    SELECT v.contact_id AS id, v.field_key AS field, f.label, lower(trim(v.value)) AS value,
+    SELECT v.contact_id AS id, r.rid, v.field_key AS field, f.label, lower(trim(v.value)) AS value,
            {swapped_first} AS swapped_first, {swapped_second} AS swapped_second
     FROM ({values}) v JOIN custom_fields f ON f.key = v.field_key AND f.is_identity
+    LEFT JOIN dup_rid r ON r.id = v.contact_id
     WHERE trim(v.value) <> ''
 )
 """
 
 
-def _compared(pairs: str) -> str:
-    """CTEs `compared` (similarities) and `identity` (weight, evidence) for the pairs in CTE `pairs`."""
+def _compared(pairs: str, key: str = "id") -> str:
+    """CTEs `compared` (similarities) and `identity` (weight, evidence) for the pairs in CTE `pairs`, whose id_a
+    and id_b hold the contacts' `key`: id, or rid (the profile's integer row number in ID order, so rid_a < rid_b
+    exactly when id_a < id_b); `compared` then also carries the IDs as name_a, name_b."""
     similarities = ", ".join(f"{sql} AS {name}" for name, sql in SIMILARITIES.items())
     # The second contact's name counts too: a name compared across fields (swapped) weighs by either's.
     carried = ", ".join(
         [*(f"a.{column}_n" for column in FREQUENCY_COLUMNS), "b.fn_n AS fn_n_b", "b.ln_n AS ln_n_b"]
         + ["a.fn_lift", "a.ln_lift", "b.fn_lift AS fn_lift_b", "b.ln_lift AS ln_lift_b"]
     )
+    ids = "" if key == "id" else "a.id AS name_a, b.id AS name_b, "
     return f"""
     pairs AS ({pairs}),
     compared AS (
-        SELECT p.id_a, p.id_b, {carried}, {similarities}
-        FROM pairs p JOIN dup_profile a ON a.id = p.id_a JOIN dup_profile b ON b.id = p.id_b
+        SELECT p.id_a, p.id_b, {ids}{carried}, {similarities}
+        FROM pairs p JOIN dup_profile a ON a.{key} = p.id_a JOIN dup_profile b ON b.{key} = p.id_b
     ),
     identity AS (
         SELECT p.id_a, p.id_b, sum({IDENTITY.weight_sql()}) AS weight,
                string_agg({IDENTITY.evidence_sql()}, '; ' ORDER BY a.field) AS evidence
         FROM pairs p
-        JOIN dup_identity a ON a.id = p.id_a
-        JOIN dup_identity b ON b.id = p.id_b AND b.field = a.field
+        JOIN dup_identity a ON a.{key} = p.id_a
+        JOIN dup_identity b ON b.{key} = p.id_b AND b.field = a.field
         GROUP BY p.id_a, p.id_b
     )"""
 
@@ -243,12 +250,17 @@ def _compared(pairs: str) -> str:
 CANDIDATES = "SELECT id_a, id_b FROM dup_candidates"
 
 
-def scored_sql(pairs: str, evidence: bool = False, parts: tuple[Scored, ...] = COMPARISONS) -> str:
-    """id_a, id_b, weight (log2 odds before the prior) and, if asked, evidence of the pairs `pairs` selects."""
+def scored_sql(
+    pairs: str, evidence: bool = False, parts: tuple[Scored, ...] = COMPARISONS, key: str = "id", ids: bool = True
+) -> str:
+    """id_a, id_b, weight (log2 odds before the prior) and, if asked, evidence of the pairs `pairs` selects, their
+    id_a, id_b being the contacts' `key` (id, or the profile's integer rid: see _compared). With rid, `ids` says
+    whether the output names the contacts by ID (else by rid: millions of scored pairs stay two integers)."""
     said = f", {evidence_sql(parts)} AS evidence" if evidence else ""
+    named = "c.name_a AS id_a, c.name_b AS id_b" if key != "id" and ids else "c.id_a, c.id_b"
     return f"""
-WITH {_compared(pairs)}
-SELECT c.id_a, c.id_b, {weight_sql(parts)} AS weight{said}
+WITH {_compared(pairs, key)}
+SELECT {named}, {weight_sql(parts)} AS weight{said}
 FROM compared c LEFT JOIN identity i ON i.id_a = c.id_a AND i.id_b = c.id_b CROSS JOIN dup_totals t
 """
 
@@ -413,11 +425,15 @@ def profile(con: duckdb.DuckDBPyConnection) -> None:
             values=value_rows_sql(identity), swapped_first=_swapped_key(True), swapped_second=_swapped_key(False)
         )
     )
+    con.execute("DROP TABLE dup_rid")
 
 
 def drop_profile(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the temp tables of `profile` and of scoring."""
-    for table in ("dup_profile", "dup_identity", "dup_totals", "dup_candidates", "dup_weights", "dup_nicknames"):
+    for table in (
+        *("dup_profile", "dup_identity", "dup_totals", "dup_candidates", "dup_weights", "dup_nicknames"),
+        "dup_rid",
+    ):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -498,7 +514,8 @@ def _score_pairs(
     try:
         parts = learn_parts(con) if learn else COMPARISONS
         blocking = blocking_counts(con)
-        candidates = candidates_sql(BLOCKING_RULES, limits={count.rule: count.largest_block for count in blocking})
+        limits = {count.rule: count.largest_block for count in blocking}
+        candidates = candidates_sql(BLOCKING_RULES, limits=limits, key="rid")
         # The candidates first, on their own: planned inside the scoring query, their one-pass blocking
         # (candidates_sql) held twice the memory. Then every candidate's weight; evidence text comes later, only
         # for the pairs that are kept.
@@ -506,7 +523,7 @@ def _score_pairs(
         # A pair weighing below the floor is never kept (the prior is at most even odds, log2 0): estimate_prior
         # needs its weight, not its IDs, which would hold 4 million pairs of strings at the 1M demo.
         floor = math.log2(SCORE_FLOOR / (1 - SCORE_FLOOR))
-        weights = scored_sql(CANDIDATES, parts=parts)
+        weights = scored_sql(CANDIDATES, parts=parts, key="rid", ids=False)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE dup_weights AS
             SELECT CASE WHEN weight >= $floor THEN id_a END AS id_a, CASE WHEN weight >= $floor THEN id_b END AS id_b,
@@ -517,7 +534,7 @@ def _score_pairs(
         con.execute("DROP TABLE dup_candidates")
         contacts = scalar(con, "SELECT n FROM dup_totals")
         prior = math.log2(rate / max(contacts, 1)) if rate else estimate_prior(con, contacts)
-        kept = scored_sql("SELECT id_a, id_b FROM dup_weights WHERE weight + $prior >= $floor", True, parts)
+        kept = scored_sql("SELECT id_a, id_b FROM dup_weights WHERE weight + $prior >= $floor", True, parts, "rid")
         likely = frame(
             con,
             f"""SELECT id_a AS contact_a, id_b AS contact_b, 'likely' AS kind,
