@@ -40,13 +40,15 @@ class BlockingRule:
         held = f"SELECT count(*) AS n FROM dup_profile WHERE {self.key} IS NOT NULL GROUP BY {self.key}"
         return f"SELECT n, count(*) AS blocks FROM ({held}) WHERE n >= 2 GROUP BY n"
 
-    def pairs_sql(self, max_block: int | None = None) -> str:
+    def pairs_sql(self, max_block: int | None = None, contact: str = "id") -> str:
         """SELECT id_a, id_b (id_a < id_b) of contacts sharing this key, skipping keys held by over `max_block`
-        (the rule's own bound unless given)."""
+        (the rule's own bound unless given); `contact`: the column naming a contact (id, or the profile's rid)."""
         key, max_block = self.key, max_block or self.max_block
         return f"""SELECT k1.id AS id_a, k2.id AS id_b FROM
-            (SELECT id, {key} AS k, count(*) OVER (PARTITION BY {key}) AS n FROM dup_profile WHERE {key} IS NOT NULL) k1
-            JOIN (SELECT id, {key} AS k FROM dup_profile WHERE {key} IS NOT NULL) k2 ON k1.k = k2.k AND k1.id < k2.id
+            (SELECT {contact} AS id, {key} AS k,
+                    count(*) OVER (PARTITION BY {key}) AS n FROM dup_profile WHERE {key} IS NOT NULL) k1
+            JOIN (SELECT {contact} AS id, {key} AS k FROM dup_profile WHERE {key} IS NOT NULL) k2
+            ON k1.k = k2.k AND k1.id < k2.id
             WHERE k1.n <= {max_block}"""
 
 
