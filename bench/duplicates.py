@@ -26,7 +26,7 @@ from core.db import open_database
 from core.duplicates import find_duplicates
 con = open_database(sys.argv[1])
 started = time.perf_counter()
-run = find_duplicates(con, "bench")
+run = find_duplicates(con, "admin")  # an active user (detection checks permissions)
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(time.perf_counter() - started, peak_mb, run.exact_pairs, run.likely_pairs)
 """
