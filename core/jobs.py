@@ -41,7 +41,7 @@ _duckdb_threads: dict[str, tuple[int, int]] = {}  # database file -> (jobs runni
 # ends or the process dies, so another process tells a live job from one a dead process left ('running' in both):
 # a process that starts marks only the latter interrupted, and a second job of a kind is not started meanwhile.
 JOB_LOCK = 16_017
-JOB_START_LOCK = 16_018  # with a kind's key: held by the transaction that checks for a running job and records one
+JOB_START_LOCK = 16_018  # with a kind's key: held while a process checks for a running job and records its own
 
 
 class Job(BaseModel):
@@ -124,12 +124,24 @@ def start_job(
 
 def _record(con: duckdb.DuckDBPyConnection, kind: str, actor: str, message: str, shared: bool) -> int | None:
     """Record a running job of a kind and return its ID, or None when another process runs one (shared stores)."""
+    if not shared:
+        return _insert(con, kind, actor, message, shared)
+    # Starts of a kind take turns across processes, under a session lock taken before the transaction begins: a
+    # PostgreSQL transaction reads from a snapshot made at its first statement, so one that began before the lock
+    # was granted would not see the job the process before it just recorded.
+    turn = [JOB_START_LOCK, _kind_key(kind)]
+    con.execute(dialect(con).session_lock(take=True), turn).fetchall()
+    try:
+        current = latest_job(con, kind)
+        if current is not None and current.active and _held(con, current.job_id):
+            return None
+        return _insert(con, kind, actor, message, shared)
+    finally:
+        con.execute(dialect(con).session_lock(take=False), turn).fetchall()
+
+
+def _insert(con: duckdb.DuckDBPyConnection, kind: str, actor: str, message: str, shared: bool) -> int:
     with transaction(con):  # the row and, on PostgreSQL, its lock at once: never seen unheld
-        if shared:  # starts of a kind take turns across processes: the second sees the first's job, held
-            con.execute(dialect(con).transaction_lock(), [JOB_START_LOCK, _kind_key(kind)]).fetchall()
-            current = latest_job(con, kind)
-            if current is not None and current.active and _held(con, current.job_id):
-                return None
         job_id = int(
             con.execute(
                 "INSERT INTO jobs (kind, state, message, actor, created_at, started_at) "

@@ -199,11 +199,6 @@ class Dialect(Protocol):
         """A condition: some live session holds the session lock `(lock, key)` (SQL expressions) on this database."""
         ...
 
-    def transaction_lock(self) -> str:
-        """The statement that takes the lock on the key `(?, ?)` (two integers) until this transaction ends, waiting
-        for a transaction of another process that holds it. Only stores several processes write have one."""
-        ...
-
     def table_statistics(self, table: str) -> str:
         """The statement that gathers the planner's statistics of a temporary table just filled (core.db.scratch):
         PostgreSQL's ANALYZE (autovacuum never analyzes temporary tables: without statistics the 200,000 terms of a
@@ -346,9 +341,6 @@ class DuckDBDialect:
 
     def session_lock_held(self, lock: str, key: str) -> str:
         raise ValueError("one process writes a DuckDB file: it needs no session locks")
-
-    def transaction_lock(self) -> str:
-        raise ValueError("one process writes a DuckDB file: it needs no cross-process locks")
 
     def table_statistics(self, table: str) -> str:
         return ""
@@ -506,9 +498,6 @@ class PostgresDialect:
 
     def session_lock(self, take: bool) -> str:
         return f"SELECT pg_advisory_{'lock' if take else 'unlock'}(?, CAST(? AS integer))"
-
-    def transaction_lock(self) -> str:
-        return "SELECT pg_advisory_xact_lock(?, CAST(? AS integer))"
 
     def session_lock_held(self, lock: str, key: str) -> str:
         # A two-integer advisory key shows in pg_locks as classid, objid, objsubid 2.

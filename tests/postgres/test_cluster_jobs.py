@@ -70,7 +70,7 @@ def test_two_processes_starting_a_kind_at_once_run_one_job(pg_db, pg_url, monkey
     # per process), so only the database can make the two starts take turns.
     monkeypatch.setattr(jobs, "_lock", contextlib.nullcontext())
     release = threading.Event()
-    kinds = [f"export-{n}" for n in range(8)]
+    kinds = [f"export-{n}" for n in range(20)]
     started: dict[str, list[int]] = {kind: [] for kind in kinds}
     connections = [open_database(pg_url) for _ in range(2)]
     barrier = threading.Barrier(2)
