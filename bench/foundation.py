@@ -15,8 +15,8 @@ import duckdb
 from bench.common import demo_database, median_ms, report
 from core.contacts.records import get_contact, update_contact
 from core.db import open_database, rows
-from core.views.fuzzy import load_vocabulary
 from core.views.queries import ListView, forget_searches, list_contacts
+from core.views.vocabulary import Vocabulary, forget_vocabularies, vocabulary
 
 CONTACTS = 1_000_000
 # Issue 17's targets at 1,000,000 contacts on 2 cores (the spec's were 100 ms for a page and 200 ms for a search).
@@ -54,10 +54,20 @@ def app_peak_memory_mb(database: Path, contact_id: str) -> float:
     return json.loads(done.stdout.strip().splitlines()[-1])["peak_mb"]
 
 
+def _cold_vocabulary(con: duckdb.DuckDBPyConnection, kind: Vocabulary) -> None:
+    """Read a vocabulary as a process's first typo search does (a later one reads only the words added since)."""
+    forget_vocabularies()
+    vocabulary(con, kind)
+
+
 def typo_search_figures(con: duckdb.DuckDBPyConnection, user: str, picks: Iterator[str]) -> None:
-    """Searches with typos (close spellings after exact hits), warm, and right after a write (names re-read)."""
-    report("search vocabulary read: names", once_ms(lambda: load_vocabulary(con, "names")), None)
-    report("search vocabulary read: email local parts", once_ms(lambda: load_vocabulary(con, "locals")), None)
+    """Searches with typos (close spellings after exact hits), warm, and right after a write."""
+    report("search vocabulary, first read in a process: names", once_ms(partial(_cold_vocabulary, con, "names")), None)
+    report(
+        "search vocabulary, first read in a process: email local parts",
+        once_ms(partial(_cold_vocabulary, con, "locals")),
+        None,
+    )
     for query in ("Varugese", "Jonh Smith", "Smith John", "maria.garcai"):
         report(
             f"search with typos '{query}'",
