@@ -181,6 +181,13 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str, params: Params = None) -> lis
     return con.execute(sql, params).fetchall()
 
 
+def constants(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """A list of values as named parameters for `IN (...)`: the SQL list and its parameters. Constants, not a joined
+    relation, let the store skip what cannot hold them (DuckDB's row groups of a sorted column, an index)."""
+    params = {f"{prefix}_{i}": value for i, value in enumerate(values)}
+    return ", ".join(f"${name}" for name in params), params
+
+
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Params = None) -> Any:
     """Run a query and return the first column of its first row (None when empty)."""
     found = con.execute(sql, params).fetchall()

@@ -31,7 +31,7 @@ from typing import Any, Literal
 import duckdb
 
 from core.contacts.custom_values import value_column
-from core.db import Scratch, rows, scratch
+from core.db import Scratch, constants, rows, scratch
 from core.db.dialect import DUCKDB, Dialect, dialect
 from core.views.vocabulary import rebuild_vocabulary, refresh_vocabulary
 
@@ -264,8 +264,7 @@ def keys_of_terms(con: duckdb.DuckDBPyConnection, words: list[str]) -> list[int]
         return []
     # The words as constants, not a joined list: the terms are stored sorted, so DuckDB reads only the row groups
     # that may hold them (at 1,000,000 contacts 2.5 ms instead of 9 through a join or the trigrams).
-    params = {f"word_{i}": word for i, word in enumerate(words)}
-    listed = ", ".join(f"${name}" for name in params)
+    listed, params = constants("word", words)
     found = rows(
         con,
         "SELECT list(DISTINCT row_key) FROM search_postings WHERE term_id IN "

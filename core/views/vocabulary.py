@@ -32,7 +32,7 @@ from typing import Literal
 import duckdb
 import numpy as np
 
-from core.db import Scratch, rows, scalar, scratch
+from core.db import Scratch, constants, rows, scalar, scratch
 from core.db.dialect import Dialect, dialect
 
 Vocabulary = Literal["names", "locals"]
@@ -289,12 +289,11 @@ def holders_of(con: duckdb.DuckDBPyConnection, kind: Vocabulary, words: list[str
     """The row_keys of the contacts holding one of these words (deleted contacts' among them), sorted."""
     if not words:
         return []
-    params: dict[str, object] = {"kind": kind, **{f"word_{i}": word for i, word in enumerate(words)}}
-    listed = ", ".join(f"$word_{i}" for i in range(len(words)))
+    listed, params = constants("word", words)
     found = rows(
         con,
         f"SELECT list(DISTINCT row_key) FROM vocabulary_holders WHERE kind = $kind AND word IN ({listed})",
-        params,
+        {"kind": kind, **params},
     )
     return sorted(found[0][0] or [])
 
@@ -303,12 +302,11 @@ def live_words(con: duckdb.DuckDBPyConnection, kind: Vocabulary, words: list[str
     """Which of these words a contact still holds (the kept vocabulary may hold words whose holders all went)."""
     if not words:
         return set()
-    params: dict[str, object] = {"kind": kind, **{f"word_{i}": word for i, word in enumerate(words)}}
-    listed = ", ".join(f"$word_{i}" for i in range(len(words)))
+    listed, params = constants("word", words)
     found = rows(
         con,
         "SELECT DISTINCT h.word FROM vocabulary_holders h JOIN contacts c ON c.row_key = h.row_key "
         f"WHERE h.kind = $kind AND h.word IN ({listed})",
-        params,
+        {"kind": kind, **params},
     )
     return {word for (word,) in found}
