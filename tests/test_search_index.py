@@ -85,7 +85,8 @@ def _query(draw: st.DrawFn, contacts: list[tuple], customs: list[tuple] = ()) ->
         piece = value[start : draw(st.integers(start + 1, len(value)))]
         return piece.upper() if draw(st.booleans()) else piece
     if kind == 1:
-        phones = [v for v in values if v.startswith("+")]
+        # A custom text value may start with "+" too: only a phone-like value (3 digits or more) is typed as one.
+        phones = [v for v in values if v.startswith("+") and len(v) >= 4]
         if phones:
             digits = draw(st.sampled_from(phones))[1:]
             start = draw(st.integers(0, len(digits) - 3))
