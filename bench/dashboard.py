@@ -25,7 +25,7 @@ def _figures(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     assert span is not None
     steps = {
         "data stamp": lambda: dashboard.data_stamp(con),
-        "KPIs": lambda: dashboard.kpis(con),
+        "KPIs and field completeness (one scan)": lambda: dashboard.kpis_and_completeness(con),
         "created range": lambda: dashboard.created_range(con),
         "over time (a year by week, by source)": lambda: dashboard.contacts_over_time(
             con, span[1] - timedelta(days=365), span[1], "week", "source"
@@ -35,7 +35,6 @@ def _figures(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
         "by country": lambda: dashboard.contacts_by_country(con),
         "subscriptions": lambda: dashboard.subscriptions(con),
         "top tags": lambda: dashboard.top_tags(con),
-        "field completeness": lambda: dashboard.field_completeness(con),
         "duplicate rate": lambda: dashboard.duplicate_rate(con),
         "imports and ingest": lambda: dashboard.recent_activity(con),
     }

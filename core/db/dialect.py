@@ -36,11 +36,6 @@ class Dialect(Protocol):
     # (migration 043: its upkeep was 31 s of a 1,000,000-row import's server CPU), rather than read through
     # search_grams or by contains/starts_with/suffix over every term (DuckDB scans its sorted terms in milliseconds).
     terms_by_like: bool
-    # Whether several counts over one table are best read as one scan, each a `count(*) FILTER (WHERE ...)`
-    # (PostgreSQL: a scan of 10,000,000 contacts costs seconds, and an EXISTS runs as a subplan either way) rather
-    # than a subquery each (DuckDB: it turns an EXISTS in WHERE into a semi-join, while inside FILTER it runs as a
-    # correlated subquery, ten times slower at 1,000,000 contacts): core.dashboard.figures.
-    counts_in_one_scan: bool
 
     def list_agg(self, expression: str, order_by: str = "") -> str:
         """An aggregate collecting `expression` into a list (DuckDB list, PostgreSQL array)."""
@@ -78,9 +73,12 @@ class Dialect(Protocol):
         """Whether the list `items` holds an item of the list `wanted`."""
         ...
 
-    def distinct_items(self, items: str) -> str:
-        """The list `items` with each item once (order not kept): DuckDB list_distinct; PostgreSQL an array of the
-        distinct items (per row: a plain `SELECT DISTINCT contact_id, unnest(tags)` hashed 10M pairs at 10M)."""
+    def items_once(self, table: str, items: str, where: str) -> str:
+        """A relation of one column, `item`: each distinct item of the list `items` of each row of `table` (a table
+        and its alias) meeting `where`, once per row (a list holding an item twice gives it once). DuckDB unnests
+        list_distinct; PostgreSQL keeps an item at its first place in the list (array_position), a filter on the
+        unnested rows: its per-row DISTINCT was a subquery per contact (2.6 s of 1,000,000; a plain `SELECT DISTINCT
+        contact_id, unnest(tags)` hashed 10M pairs at 10M)."""
         ...
 
     def contains(self, text: str, part: str) -> str:
@@ -225,7 +223,6 @@ class DuckDBDialect:
     rewrites_list_updates = True
     pages_by_index = False
     terms_by_like = False
-    counts_in_one_scan = False
 
     def list_agg(self, expression: str, order_by: str = "") -> str:
         return f"list({expression}{' ORDER BY ' + order_by if order_by else ''})"
@@ -254,8 +251,8 @@ class DuckDBDialect:
     def list_has_any(self, items: str, wanted: str) -> str:
         return f"list_has_any({items}, {wanted})"
 
-    def distinct_items(self, items: str) -> str:
-        return f"list_distinct({items})"
+    def items_once(self, table: str, items: str, where: str) -> str:
+        return f"(SELECT unnest(list_distinct({items})) AS item FROM {table} WHERE {where} AND len({items}) > 0)"
 
     def contains(self, text: str, part: str) -> str:
         return f"contains({text}, {part})"
@@ -377,7 +374,6 @@ class PostgresDialect:
     rewrites_list_updates = False
     pages_by_index = True
     terms_by_like = True
-    counts_in_one_scan = True
 
     def list_agg(self, expression: str, order_by: str = "") -> str:
         return f"array_agg({expression}{' ORDER BY ' + order_by if order_by else ''})"
@@ -409,8 +405,11 @@ class PostgresDialect:
     def list_has_any(self, items: str, wanted: str) -> str:
         return f"(CAST({items} AS text[]) && CAST({wanted} AS text[]))"
 
-    def distinct_items(self, items: str) -> str:
-        return f"ARRAY(SELECT DISTINCT unnest({items}))"
+    def items_once(self, table: str, items: str, where: str) -> str:
+        return (
+            f"(SELECT held.item FROM {table}, unnest({items}) WITH ORDINALITY AS held(item, place) "
+            f"WHERE {where} AND array_position({items}, held.item) = held.place)"
+        )
 
     def contains(self, text: str, part: str) -> str:
         return f"(strpos({text}, {part}) > 0)"
