@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import dashboard
 from core.importer import import_history
-from ui.dashboard import bar_chart, clickable_chart, figures, over_time
+from ui.dashboard import SLOW_SECONDS, bar_chart, behind, clickable_chart, figures, over_time
 from ui.session import db
 from ui.shell import require_shell
 
@@ -20,11 +20,22 @@ if any(name in st.query_params for name in LIST_PARAMS):  # a link from before t
     st.switch_page("pages/contacts.py", query_params=st.query_params.to_dict())
 
 con = db()
-found = figures(con)
+shot = figures(con)
+found = shot.value
 kpis: dashboard.Kpis = found["kpis"]
 
 st.title("Dashboard")
 st.caption("Every chart counts the contacts that are not blocked. Click a bar to open those contacts.")
+# Slow figures (a large database) are computed again in the background after a write: say how old these are.
+if behind(shot, con):
+    note, refresh = st.columns([4, 1], vertical_alignment="center")
+    note.caption(
+        f":material/update: Figures as of {shot.computed_at:%H:%M:%S} (they took {shot.seconds:.0f} s); the data has "
+        "changed since, and newer figures are being computed."
+    )
+    refresh.button("Show the newest", icon=":material/refresh:", key="dash-refresh")
+elif shot.seconds >= SLOW_SECONDS:
+    st.caption(f"Figures as of {shot.computed_at:%H:%M:%S} (computed in {shot.seconds:.0f} s).")
 
 # --- The headline numbers ---
 cells = st.columns(5)

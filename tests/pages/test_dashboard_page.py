@@ -1,6 +1,7 @@
 """The Dashboard (the home page) under AppTest."""
 
 import os
+import time
 
 from streamlit.testing.v1 import AppTest
 
@@ -44,3 +45,26 @@ def test_the_dashboard_follows_a_write(open_page, app_db):
     app.run()
     metrics = {metric.label: metric.value for metric in app.metric}
     assert (metrics["Contacts"], metrics["Blocked"]) == ("2", "1")
+
+
+def test_slow_figures_show_the_last_ones_while_newer_ones_are_computed(open_page, app_db, monkeypatch):
+    import ui.dashboard
+
+    monkeypatch.setattr(ui.dashboard, "SLOW_SECONDS", 0.0)  # every figure counts as slow (10M contacts)
+    app = open_page("pages/dashboard.py")
+    assert {metric.label: metric.value for metric in app.metric}["Contacts"] == "3"  # the first ones: computed
+    set_blocked(db(), [app_db["Alan"].contact_id], True, "admin")
+    app.run()
+    assert not app.exception
+    # The last figures, said to be old, while a thread computes the new ones.
+    assert {metric.label: metric.value for metric in app.metric}["Contacts"] == "3"
+    assert any("newer figures are being computed" in caption.value for caption in app.caption)
+    for _ in range(100):
+        time.sleep(0.1)
+        app.run()
+        if {metric.label: metric.value for metric in app.metric}["Contacts"] == "2":
+            break
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert (metrics["Contacts"], metrics["Blocked"]) == ("2", "1")
+    assert not any("being computed" in caption.value for caption in app.caption)
+    assert any("Figures as of" in caption.value for caption in app.caption)
