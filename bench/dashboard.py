@@ -30,10 +30,7 @@ def _figures(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
         "over time (a year by week, by source)": lambda: dashboard.contacts_over_time(
             con, span[1] - timedelta(days=365), span[1], "week", "source"
         ),
-        "lead-stage funnel": lambda: dashboard.lead_stage_funnel(con),
-        "by owner": lambda: dashboard.contacts_by_owner(con),
-        "by country": lambda: dashboard.contacts_by_country(con),
-        "subscriptions": lambda: dashboard.subscriptions(con),
+        "stages, owners, countries, subscriptions (one scan)": lambda: dashboard.breakdowns(con),
         "top tags": lambda: dashboard.top_tags(con),
         "duplicate rate": lambda: dashboard.duplicate_rate(con),
         "imports and ingest": lambda: dashboard.recent_activity(con),

@@ -134,13 +134,14 @@ def _links(frame: pl.DataFrame, make: Callable[..., Filter | None], *columns: st
 
 def _all_figures(con: duckdb.DuckDBPyConnection, fields: dict) -> dict[str, Any]:
     kpis, completeness = dashboard.kpis_and_completeness(con)
+    split = dashboard.breakdowns(con)  # stages, owners, countries and subscriptions: one scan
     return {
         "kpis": kpis,
         "range": dashboard.created_range(con),
-        "stages": _links(dashboard.lead_stage_funnel(con), lambda v: choice_filter("lead_stage", v), "stage"),
-        "owners": _links(dashboard.contacts_by_owner(con), lambda v: choice_filter("owner_id", v), "owner_id"),
-        "countries": _links(dashboard.contacts_by_country(con), country_filter, "country"),
-        "subscriptions": _links(dashboard.subscriptions(con), choice_filter, "field", "status"),
+        "stages": _links(split["stages"], lambda v: choice_filter("lead_stage", v), "stage"),
+        "owners": _links(split["owners"], lambda v: choice_filter("owner_id", v), "owner_id"),
+        "countries": _links(split["countries"], country_filter, "country"),
+        "subscriptions": _links(split["subscriptions"], choice_filter, "field", "status"),
         "tags": _links(dashboard.top_tags(con), tag_filter, "tag"),
         "completeness": _links(completeness, lambda key: filled_filter(fields, key), "field"),
         "duplicates": dashboard.duplicate_rate(con),

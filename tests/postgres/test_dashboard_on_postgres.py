@@ -41,7 +41,9 @@ def _figures(con) -> dict:
         "over_time": dashboard.contacts_over_time(con, end - timedelta(days=120), end, "week", "source").rows(),
     }
     kpis, completeness = dashboard.kpis_and_completeness(con, end)
-    return found | {"kpis": kpis.model_dump(), "completeness": completeness.rows()}
+    together = {f"together {name}": figure.rows() for name, figure in dashboard.breakdowns(con, top=500).items()}
+    assert together["together stages"] == found["funnel"] and together["together countries"] == found["countries"]
+    return found | together | {"kpis": kpis.model_dump(), "completeness": completeness.rows()}
 
 
 def test_the_dashboard_on_postgresql_is_the_dashboard_on_duckdb(pg_db):
