@@ -93,11 +93,13 @@ def test_close_spellings_follow_the_exact_matches_across_pages(people):
 
 @pytest.mark.parametrize("many", [False, True])
 def test_a_large_total_is_estimated_from_a_sample_where_the_store_estimates(people, many):
-    """Past EXACT_COUNT_UP_TO a search's total is a sample's count (here the whole table: exact) and says it is an
-    estimate; a store that counts exactly (DuckDB) counts. `many`: the search index held too many to list."""
+    """Past EXACT_COUNT_UP_TO (SEARCH_EXACT_COUNT_UP_TO for a walked search) a search's total is a sample's count
+    (here the whole table: exact) and says it is an estimate; a store that counts exactly (DuckDB) counts. `many`:
+    the search index held too many to list."""
     limits = {"MANY_MATCHES": 0, "MAX_MATCHES": 0} if many else {"MANY_MATCHES": search.MANY_MATCHES}
     with (
         patch.object(queries, "EXACT_COUNT_UP_TO", 0),
+        patch.object(queries, "SEARCH_EXACT_COUNT_UP_TO", 0),
         patch.object(queries, "SAMPLE_PERCENT", 100.0),
         patch.object(queries, "SEARCH_SAMPLE_PERCENT", 100.0),
         patch.multiple(search, **limits),

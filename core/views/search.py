@@ -24,6 +24,7 @@ from core.views.search_index import (
     holding_sql,
     keys_holding,
     listed_keys,
+    piece_terms_sql,
     query_pieces,
 )
 
@@ -358,23 +359,51 @@ def indexed_search(con: duckdb.DuckDBPyConnection, query: str, default_country: 
     else:
         found = IndexSQL([], {"search_keys": keys})
     sources, custom_params = _custom_sources(custom)
+    walked = found
+    if keys is None and dialect(con).pages_by_index:
+        walked = _listed_terms(con, text, default_country)
     # One IN over every source: each OR of two INs is a join of its own over the contacts. Over the postings it is
     # kept a mark join by IS TRUE: as a semi-join DuckDB builds its hash table on the contacts in scope (estimated
     # fewer than the postings) instead of on the matches: at 1,000,000 the page of 'gmail' (259,000) 84 -> 59 ms
     # CPU. A listed set is estimated small and joined the other way already (IS TRUE costs 4-9 ms there).
     listing = ["SELECT unnest($search_keys)"] if keys is not None else []
     listed = f"c.row_key IN ({' UNION ALL '.join([*listing, *found.sources, *sources])})"
-    params = {**found.params, **custom_params}
-    walk = _walk(con, keys is not None, [*found.sources, *sources])
+    params = {**found.params, **walked.params, **custom_params}
+    walk = _walk(con, keys is not None, [*walked.sources, *sources])
     return Search(dialect(con).mark_join(listed), params, walk, keys is None)
 
 
 def _walk(con: duckdb.DuckDBPyConnection, listed: bool, sources: list[str]) -> str:
     """The contacts listed in $search_keys (when `listed`) or held by any of these selects of row_keys, tested one
     contact at a time: OFFSET 0 keeps the EXISTS a subplan run per row (PostgreSQL would otherwise join it, as it
-    does the IN, and sort every match), each select narrowed to the contact by its index on row_key."""
+    does the IN, and sort every match), each select narrowed to the contact by its index on row_key (migration
+    044 on PostgreSQL: row_key and term_id, so the test reads the index only)."""
     held = f"EXISTS (SELECT 1 FROM ({' UNION ALL '.join(sources)}) held WHERE held.row_key = c.row_key OFFSET 0)"
+    if not sources:
+        held = "FALSE"
     return f"({dialect(con).list_contains('$search_keys', 'c.row_key')} OR {held})" if listed else held
+
+
+def _listed_terms(con: duckdb.DuckDBPyConnection, text: str, default_country: str) -> IndexSQL:
+    """held_by_index's selects of postings with each piece's terms listed (term IDs as a constant list, which
+    PostgreSQL tests by a hash), for testing one contact at a time: its terms as a subquery were joined to each
+    contact's postings by comparing with every term (the 736 terms of 'smith' at 10,000,000 contacts)."""
+    store = dialect(con)
+    _, pieces = query_pieces(con, text)
+    chosen = [
+        (*pieces[0], False),
+        *((piece, position, True) for piece, position in _phone_pieces(text, default_country)),
+    ]
+    found = IndexSQL([], {})
+    for j, (piece, position, phone) in enumerate(chosen):
+        terms, params = piece_terms_sql(f"t{j}", piece, position, phone, store)
+        ids = rows(con, f"SELECT {store.list_agg('term_id')} FROM ({terms}) t", params)[0][0]
+        if ids:
+            found.sources.append(
+                f"SELECT row_key FROM search_postings WHERE {store.list_contains(f'$walk_terms_{j}', 'term_id')}"
+            )
+            found.params[f"walk_terms_{j}"] = ids
+    return found
 
 
 def _custom_sources(custom: CustomMatches) -> tuple[list[str], dict[str, Any]]:

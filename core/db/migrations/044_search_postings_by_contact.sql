@@ -1,0 +1,4 @@
+-- A contact's postings found by their row_key and term together (issue 16 point 5): nothing to do on DuckDB, which
+-- keeps no b-tree on search_postings (its row groups are stored sorted). On PostgreSQL
+-- (044_search_postings_by_contact.postgres.sql) a page of a search with many matches is read along the sort index,
+-- testing one contact at a time whether it holds one of the search's terms (core.views.search Search.walk).
