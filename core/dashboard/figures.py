@@ -100,14 +100,15 @@ def _counted(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Contacts in view per value of each breakdown: a row per (breakdown, value); `by` names the breakdown
     ('country': the country as written and the calling-code prefix of the contacts without one)."""
     sets = ", ".join(f"({column})" for column in _BY.values())
+    joined, prefix = dialect(con).few_groups_key(_PREFIX, "prefix")
     found = frame(
         con,
         f"""
         SELECT {", ".join(f"grouping({column}) AS g_{name}" for name, column in _BY.items())},
                {", ".join(f"{column} AS {name}" for name, column in _BY.items())},
-               {_COUNTRY} AS country, {_PREFIX} AS prefix, count(*) AS contacts
-        FROM contacts c WHERE {IN_VIEW}
-        GROUP BY GROUPING SETS ({sets}, ({_COUNTRY}, {_PREFIX}))
+               {_COUNTRY} AS country, {prefix} AS prefix, count(*) AS contacts
+        FROM contacts c{joined} WHERE {IN_VIEW}
+        GROUP BY GROUPING SETS ({sets}, ({_COUNTRY}, {prefix}))
         """,
     )
     which = pl.lit("country")

@@ -204,6 +204,14 @@ class Dialect(Protocol):
         DuckDB ("")."""
         ...
 
+    def few_groups_key(self, expression: str, name: str) -> tuple[str, str]:
+        """A grouping key of few values computed from columns of many (a phone's calling-code prefix): (a FROM
+        item to add after the table, SQL naming the key). PostgreSQL estimates such an expression's groups as its
+        columns' distinct values (3.7 million for the prefix at 10,000,000 contacts), so it sorted every row
+        instead of hashing a few dozen groups; the key computed in a lateral subquery it cannot pull up (OFFSET 0)
+        gets the default estimate. DuckDB keeps it inline ("", the expression): its lateral join is 7-10x slower."""
+        ...
+
 
 def _upsert(table: str, columns: list[str], key: list[str]) -> str:
     updates = [column for column in columns if column not in key]
@@ -341,6 +349,9 @@ class DuckDBDialect:
 
     def table_statistics(self, table: str) -> str:
         return ""
+
+    def few_groups_key(self, expression: str, name: str) -> tuple[str, str]:
+        return "", expression
 
 
 _KEY = re.compile(r"^[a-z_][a-z0-9_ ]*$")
@@ -510,6 +521,9 @@ class PostgresDialect:
         # A sample of 3,000 rows, not 30,000: enough for the row counts and spreads a join's plan needs, and
         # the wide staged rows of a 100,000-row import take 60 ms instead of 1.4 s.
         return f"SET default_statistics_target = 10; ANALYZE {table}; RESET default_statistics_target"
+
+    def few_groups_key(self, expression: str, name: str) -> tuple[str, str]:
+        return f" CROSS JOIN LATERAL (SELECT {expression} AS {name} OFFSET 0) {name}_key", f"{name}_key.{name}"
 
 
 DUCKDB = DuckDBDialect()

@@ -253,3 +253,13 @@ def test_items_once(stores):
         )
         items = rows(con, f"SELECT item FROM {d.items_once('io_lists s', 's.tags', 's.id < 4')} t ORDER BY item")
         assert items == [("new",), ("vip",), ("vip",)]
+
+
+def test_few_groups_key(stores):
+    for con in stores:
+        joined, key = dialect(con).few_groups_key("substr(s.phone, 2, 1)", "lead")
+        con.execute("CREATE TEMP TABLE fg_source (phone VARCHAR)")
+        con.execute("INSERT INTO fg_source VALUES ('+44'), ('+49'), ('+1'), (NULL)")
+        found = rows(con, f"SELECT {key} AS k, count(*) FROM fg_source s{joined} GROUP BY {key} ORDER BY k NULLS LAST")
+        assert found == [("1", 1), ("4", 2), (None, 1)]
+    assert DUCKDB.few_groups_key("x", "k") == ("", "x")
