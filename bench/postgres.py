@@ -215,6 +215,9 @@ def build(url: str, contacts: int, source: Path | None = None) -> None:
 
 # Issue 16's targets at 10,000,000 contacts on PostgreSQL.
 TARGETS = {"list": 200.0, "search": 300.0, "import": 60.0, "likely": 300.0}
+# The dashboard (not in the issue's list): uncached in under 5 s at 10,000,000 (missed on the bench machine: its
+# scans alone take longer), and a view after a write at once, from the kept figures.
+TARGETS |= {"dashboard": 5000.0, "dashboard view": 100.0}
 USER = "admin"
 # A full detection run in a fresh process (its peak memory its own), as bench.duplicates runs it, by the admin.
 _LIKELY_CHILD = """
@@ -338,6 +341,7 @@ def measure(target: str, contacts: int, heavy: bool = True) -> None:
     from core.contacts.records import get_contact, update_contact
     from core.db import open_database, rows
     from core.duplicates import exact_pairs, group_members
+    from core.stamps import contacts_stamp
     from core.views.queries import ListView, count_view, list_contacts
 
     con = open_database(target)
@@ -352,12 +356,19 @@ def measure(target: str, contacts: int, heavy: bool = True) -> None:
         timed(lambda: (list_contacts(con, view, USER), count_view(con, view, USER))),
         None,
     )
-    for query in ("smith", "555 01", "maria.gar"):
+    # bench.search's searches (a typo search among them), each typed afresh, then a kept search's next page. A search
+    # with many matches shows an estimated total on PostgreSQL (core.views.queries SEARCH_EXACT_COUNT_UP_TO).
+    for query in ("smith", "Pro", "gmail", "maria.gar", "555 01", "zzzq", "Jonh Smith"):
+        search = ListView(search=query)
+        shown = list_contacts(con, search, USER)
+        total = f"{'about ' if shown.estimated else ''}{shown.total:,}"
         report(
-            f"search '{query}' (first page + total)",
-            timed(partial(typed_afresh, con, ListView(search=query), USER)),
+            f"search '{query}' (first page + total: {total})",
+            timed(partial(typed_afresh, con, search, USER)),
             TARGETS["search"],
         )
+    next_page = ListView(search="smith", page=2)
+    report("search 'smith', next page", timed(lambda: list_contacts(con, next_page, USER)), TARGETS["search"])
     picks = iter(rows(con, "SELECT contact_id FROM contacts ORDER BY row_key DESC LIMIT 40"))
 
     def update_one() -> None:
@@ -366,7 +377,18 @@ def measure(target: str, contacts: int, heavy: bool = True) -> None:
         update_contact(con, contact_id, {"job_title": f"Bench {contact.version}"}, contact.version, USER)
 
     report("contact update (read, validate, write, activity)", median_ms(update_one, runs=15, warmup=2), None)
-    report("dashboard: every figure, uncached", once_ms(lambda: _figures(con)), 1000)
+    # The dashboard: every figure computed afresh (what the first view costs, and the background refresh after a
+    # write), each figure's part, and what a view after a write costs where the figures are slow (the last ones
+    # shown while a thread computes the new: ui/dashboard.py reads the write stamp and its kept snapshot).
+    spent = _figures(con)
+    report("dashboard: every figure, uncached", sum(spent.values()), TARGETS["dashboard"])
+    for name, part in spent.items():
+        report(f"  {name}", part, None)
+    report(
+        "dashboard: a view after a write (kept figures, refreshed behind)",
+        median_ms(lambda: contacts_stamp(con), runs=15),
+        TARGETS["dashboard view"],
+    )
     if heavy:
         report(
             "exact duplicate groups (pairs and groups)",
