@@ -6,6 +6,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -18,6 +19,7 @@ from plotly.graph_objects import Figure
 from core import dashboard
 from core.config import database_target
 from core.dashboard.drill import choice_filter, country_filter, created_filter, filled_filter, tag_filter
+from core.db.dialect import dialect
 from core.stamps import contacts_stamp
 from core.views.filters import Filter, filter_to_url
 from ui.cache import filter_fields  # until the next workspace write
@@ -133,20 +135,46 @@ def _links(frame: pl.DataFrame, make: Callable[..., Filter | None], *columns: st
 
 
 def _all_figures(con: duckdb.DuckDBPyConnection, fields: dict) -> dict[str, Any]:
-    kpis, completeness = dashboard.kpis_and_completeness(con)
-    split = dashboard.breakdowns(con)  # stages, owners, countries and subscriptions: one scan
+    parts: dict[str, Callable[[duckdb.DuckDBPyConnection], Any]] = {
+        "headline": dashboard.kpis_and_completeness,
+        "split": dashboard.breakdowns,  # stages, owners, countries and subscriptions: one scan
+        "range": dashboard.created_range,
+        "tags": dashboard.top_tags,
+        "duplicates": dashboard.duplicate_rate,
+        "activity": dashboard.recent_activity,
+    }
+    found = _at_once(con, parts) if dialect(con).reads_at_once else {name: part(con) for name, part in parts.items()}
+    kpis, completeness = found["headline"]
+    split = found["split"]
     return {
         "kpis": kpis,
-        "range": dashboard.created_range(con),
+        "range": found["range"],
         "stages": _links(split["stages"], lambda v: choice_filter("lead_stage", v), "stage"),
         "owners": _links(split["owners"], lambda v: choice_filter("owner_id", v), "owner_id"),
         "countries": _links(split["countries"], country_filter, "country"),
         "subscriptions": _links(split["subscriptions"], choice_filter, "field", "status"),
-        "tags": _links(dashboard.top_tags(con), tag_filter, "tag"),
+        "tags": _links(found["tags"], tag_filter, "tag"),
         "completeness": _links(completeness, lambda key: filled_filter(fields, key), "field"),
-        "duplicates": dashboard.duplicate_rate(con),
-        "activity": dashboard.recent_activity(con),
+        "duplicates": found["duplicates"],
+        "activity": found["activity"],
     }
+
+
+def _at_once(
+    con: duckdb.DuckDBPyConnection, parts: dict[str, Callable[[duckdb.DuckDBPyConnection], Any]]
+) -> dict[str, Any]:
+    """Each part computed in a thread of its own on a cursor of its own (Dialect.reads_at_once)."""
+    cursors = {name: con.cursor() for name in parts}
+
+    def run(name: str) -> Any:
+        try:
+            return parts[name](cursors[name])
+        finally:
+            cursors[name].close()
+
+    with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="dashboard") as pool:
+        running = {name: pool.submit(run, name) for name in parts}
+        return {name: future.result() for name, future in running.items()}
 
 
 def over_time(

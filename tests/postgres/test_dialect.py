@@ -263,3 +263,7 @@ def test_few_groups_key(stores):
         found = rows(con, f"SELECT {key} AS k, count(*) FROM fg_source s{joined} GROUP BY {key} ORDER BY k NULLS LAST")
         assert found == [("1", 1), ("4", 2), (None, 1)]
     assert DUCKDB.few_groups_key("x", "k") == ("", "x")
+
+
+def test_reads_at_once_where_the_server_schedules_its_own_work():
+    assert POSTGRES.reads_at_once and not DUCKDB.reads_at_once
