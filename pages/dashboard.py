@@ -1,12 +1,20 @@
 """Dashboard: the contacts at a glance; a click on any bar opens the list filtered to what it counts."""
 
-from datetime import timedelta
-
 import streamlit as st
 
 from core import dashboard
 from core.importer import import_history
-from ui.dashboard import SLOW_SECONDS, bar_chart, behind, clickable_chart, figures, over_time
+from ui.dashboard import (
+    DEFAULT_BY,
+    DEFAULT_GRAIN,
+    SLOW_SECONDS,
+    bar_chart,
+    behind,
+    clickable_chart,
+    default_span,
+    figures,
+    over_time,
+)
 from ui.session import db
 from ui.shell import require_shell
 
@@ -60,28 +68,30 @@ st.subheader("Contacts over time")
 first, last = found["range"]
 controls = st.columns([1.2, 1, 2], vertical_alignment="bottom")
 grain: dashboard.Grain = (
-    controls[0].segmented_control("Per", dashboard.GRAINS, default="week", key="dash-grain", format_func=str.title)
-    or "week"
+    controls[0].segmented_control(
+        "Per", dashboard.GRAINS, default=DEFAULT_GRAIN, key="dash-grain", format_func=str.title
+    )
+    or DEFAULT_GRAIN
 )
 by: dashboard.Breakdown = (
     controls[1].segmented_control(
         "Split by",
         list(dashboard.BREAKDOWNS),
-        default="source",
+        default=DEFAULT_BY,
         key="dash-by",
         format_func=dashboard.BREAKDOWNS.__getitem__,
     )
-    or "source"
+    or DEFAULT_BY
 )
 picked = controls[2].date_input(
     "Created between",
-    value=(max(first, last - timedelta(days=365)), last),
+    value=default_span(first, last),
     min_value=first,
     max_value=last,
     key="dash-range",
 )
 start, end = (picked[0], picked[-1]) if isinstance(picked, tuple) and picked else (first, last)
-timeline = over_time(con, start, end, grain, by)
+timeline = over_time(con, start, end, grain, by, shot)
 figure = bar_chart(timeline, "period", "contacts", color="value", category_x=True, labels={"period": "", "value": ""})
 clickable_chart(figure, "chart-over-time")
 

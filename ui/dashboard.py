@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 import duckdb
@@ -134,21 +134,35 @@ def _links(frame: pl.DataFrame, make: Callable[..., Filter | None], *columns: st
     return frame.with_columns(pl.Series(LINK, [filter_to_url(f) if f else None for f in made], dtype=pl.String))
 
 
+# The over-time chart as the page first shows it: the last year of the created range, by week, split by source.
+DEFAULT_GRAIN: dashboard.Grain = "week"
+DEFAULT_BY: dashboard.Breakdown = "source"
+
+
+def default_span(first: date, last: date) -> tuple[date, date]:
+    """The days the over-time chart shows first: the last 365 of the created range."""
+    return max(first, last - timedelta(days=365)), last
+
+
 def _all_figures(con: duckdb.DuckDBPyConnection, fields: dict) -> dict[str, Any]:
     parts: dict[str, Callable[[duckdb.DuckDBPyConnection], Any]] = {
         "headline": dashboard.kpis_and_completeness,
         "split": dashboard.breakdowns,  # stages, owners, countries and subscriptions: one scan
-        "range": dashboard.created_range,
         "tags": dashboard.top_tags,
         "duplicates": dashboard.duplicate_rate,
         "activity": dashboard.recent_activity,
     }
+    span = dashboard.created_range(con)  # read along an index: first, so the default chart is computed with the rest
+    if span is not None:
+        start, end = default_span(*span)
+        parts["chart"] = lambda cursor: dashboard.contacts_over_time(cursor, start, end, DEFAULT_GRAIN, DEFAULT_BY)
     found = _at_once(con, parts) if dialect(con).reads_at_once else {name: part(con) for name, part in parts.items()}
     kpis, completeness = found["headline"]
     split = found["split"]
     return {
         "kpis": kpis,
-        "range": found["range"],
+        "range": span,
+        "chart": (start, end, found["chart"]) if span is not None else None,  # the default over-time chart
         "stages": _links(split["stages"], lambda v: choice_filter("lead_stage", v), "stage"),
         "owners": _links(split["owners"], lambda v: choice_filter("owner_id", v), "owner_id"),
         "countries": _links(split["countries"], country_filter, "country"),
@@ -178,18 +192,28 @@ def _at_once(
 
 
 def over_time(
-    con: duckdb.DuckDBPyConnection, start: date, end: date, grain: dashboard.Grain, by: dashboard.Breakdown
+    con: duckdb.DuckDBPyConnection,
+    start: date,
+    end: date,
+    grain: dashboard.Grain,
+    by: dashboard.Breakdown,
+    shot: Snapshot | None = None,
 ) -> pl.DataFrame:
-    """Contacts created per period, split by source or channel, each bar part with its list filter."""
-    found = _cached(
-        con,
-        "over_time",
-        lambda cursor: dashboard.contacts_over_time(cursor, start, end, grain, by),
-        start,
-        end,
-        grain,
-        by,
-    ).value
+    """Contacts created per period, split by source or channel, each bar part with its list filter. The default
+    chart comes with the figures of `shot` (computed with them, as old as they are); any other is kept on its own."""
+    chart = shot.value.get("chart") if shot is not None else None
+    if chart is not None and (chart[0], chart[1], grain, by) == (start, end, DEFAULT_GRAIN, DEFAULT_BY):
+        found = chart[2]
+    else:
+        found = _cached(
+            con,
+            "over_time",
+            lambda cursor: dashboard.contacts_over_time(cursor, start, end, grain, by),
+            start,
+            end,
+            grain,
+            by,
+        ).value
 
     def link(period: date, value: str) -> Filter:
         return created_filter(period, grain, by, None if value == dashboard.figures.NONE_LABEL else value, (start, end))

@@ -68,3 +68,16 @@ def test_slow_figures_show_the_last_ones_while_newer_ones_are_computed(open_page
     assert (metrics["Contacts"], metrics["Blocked"]) == ("2", "1")
     assert not any("being computed" in caption.value for caption in app.caption)
     assert any("Figures as of" in caption.value for caption in app.caption)
+
+
+def test_the_default_chart_comes_with_the_figures(app_db):
+    from core import dashboard
+    from core.views.filters import filter_fields
+    from ui.dashboard import DEFAULT_BY, DEFAULT_GRAIN, _all_figures, default_span
+
+    con = db()
+    found = _all_figures(con, filter_fields(con))
+    start, end, chart = found["chart"]
+    assert (start, end) == default_span(*found["range"])
+    assert chart.equals(dashboard.contacts_over_time(con, start, end, DEFAULT_GRAIN, DEFAULT_BY))
+    assert chart["contacts"].sum() == 3
