@@ -495,13 +495,59 @@ class ScoredPairs(NamedTuple):
     blocking: list[BlockingCount]
 
 
+# All predicting rules' pairs together stay within this many per contact (and at least MIN_CANDIDATES_BUDGET), so
+# that a dense database cannot make scoring run away: each rule's own budget (PAIRS_PER_CONTACT) times some twenty
+# rules allowed 63 pairs per contact. Past it every rule gets one smaller budget, the largest whose pairs all fit,
+# so rules with few pairs keep them all and the busiest lose their biggest blocks (as a rule does past its own
+# budget). The 1M demo's rules propose 8.6 pairs per contact (4.25 distinct) and keep all of them; bench-pg's 10M
+# (nine copies of each demo contact's last name, birthday and address with another first name) proposed 21.2.
+CANDIDATES_PER_CONTACT, MIN_CANDIDATES_BUDGET = 10, 500_000
+
+
+# Likely pairs kept stay within this many per contact (at least MIN_KEPT), the strongest first: the 1M demo keeps
+# 0.1 per contact. In bench-pg's 10M the nine copies of each demo contact agree on all but the first name, which
+# would make about 4.5 pairs per contact, 45 million pairs held with their evidence.
+KEPT_PER_CONTACT, MIN_KEPT = 1, 100_000
+
+
+def kept_budget(contacts: int) -> int:
+    """The most likely pairs one run keeps over `contacts` contacts."""
+    return max(MIN_KEPT, KEPT_PER_CONTACT * contacts)
+
+
+def candidates_budget(contacts: int) -> int:
+    """The most pairs all predicting rules together may propose over `contacts` contacts."""
+    return max(MIN_CANDIDATES_BUDGET, CANDIDATES_PER_CONTACT * contacts)
+
+
+def shared_budget(
+    sizes: list[tuple[BlockingRule | IdentityBlockingRule, pl.DataFrame]], budget: int, total: int
+) -> int:
+    """The largest budget per rule (at most `budget`) whose pairs over all the rules, given their block sizes,
+    stay within `total`."""
+
+    def proposed(each: int) -> int:
+        return sum(bounded(rule, blocks, each).pairs for rule, blocks in sizes)
+
+    if proposed(budget) <= total:
+        return budget
+    low, high = 0, budget  # proposed(low) <= total < proposed(high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if proposed(middle) <= total else (low, middle)
+    return low
+
+
 def blocking_counts(
     con: duckdb.DuckDBPyConnection, rules: tuple[BlockingRule | IdentityBlockingRule, ...] = BLOCKING_RULES
 ) -> list[BlockingCount]:
     """Each predicting rule's pairs within its pair budget (core.duplicates.blocking.bounded), from its block
-    sizes in dup_profile / dup_identity."""
-    budget = rule_budget(scalar(con, "SELECT n FROM dup_totals") or 0)
-    return [bounded(rule, frame(con, rule.block_sizes_sql()), budget) for rule in rules if rule.predicts]
+    sizes in dup_profile / dup_identity; all of them together within candidates_budget (see
+    CANDIDATES_PER_CONTACT)."""
+    contacts = scalar(con, "SELECT n FROM dup_totals") or 0
+    sizes = [(rule, frame(con, rule.block_sizes_sql())) for rule in rules if rule.predicts]
+    budget = shared_budget(sizes, rule_budget(contacts), candidates_budget(contacts))
+    return [bounded(rule, blocks, budget) for rule, blocks in sizes]
 
 
 def score_pairs(
@@ -541,7 +587,10 @@ def _score_pairs(
         con.execute("DROP TABLE dup_candidates")
         contacts = scalar(con, "SELECT n FROM dup_totals")
         prior = math.log2(rate / max(contacts, 1)) if rate else estimate_prior(con, contacts)
-        kept = scored_sql("SELECT id_a, id_b FROM dup_weights WHERE weight + $prior >= $floor", True, parts, "rid")
+        # The strongest pairs only, within kept_budget: each is kept with its evidence (about 150 characters).
+        strongest = f"""SELECT id_a, id_b FROM dup_weights WHERE weight + $prior >= $floor
+                        ORDER BY weight DESC, id_a, id_b LIMIT {kept_budget(contacts)}"""
+        kept = scored_sql(strongest, True, parts, "rid")
         likely = frame(
             con,
             f"""SELECT id_a AS contact_a, id_b AS contact_b, 'likely' AS kind,
