@@ -398,15 +398,20 @@ def measure(target: str, contacts: int, heavy: bool = True) -> None:
         )
     con.close()
     if heavy:
-        try:
-            seconds, cpu, peak, exact, likely = _child(_LIKELY_CHILD, target, env=_spill_env())
-        except subprocess.CalledProcessError as error:
-            print(f"  likely duplicates FAILED: {error.stderr.strip().splitlines()[-1]}")
-            return
-        report("likely duplicates (exact + likely, stored)", float(seconds), TARGETS["likely"], "s")
-        report("  CPU time of that process (all threads)", float(cpu), None, "s")
-        report("  peak memory of that process", float(peak), None, "MB")
-        print(f"    {int(exact):,} exact and {int(likely):,} likely pairs kept")
+        likely_figure(target)
+
+
+def likely_figure(target: str) -> None:
+    """A full detection run (exact + likely pairs, stored in place of the last run's) in a fresh process."""
+    try:
+        seconds, cpu, peak, exact, likely = _child(_LIKELY_CHILD, target, env=_spill_env())
+    except subprocess.CalledProcessError as error:
+        print(f"  likely duplicates FAILED: {error.stderr.strip().splitlines()[-1]}")
+        return
+    report("likely duplicates (exact + likely, stored)", float(seconds), TARGETS["likely"], "s")
+    report("  CPU time of that process (all threads)", float(cpu), None, "s")
+    report("  peak memory of that process", float(peak), None, "MB")
+    print(f"    {int(exact):,} exact and {int(likely):,} likely pairs kept")
 
 
 def server_memory_mb(folder: Path) -> float:
@@ -426,11 +431,17 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="leave the cluster running")
     parser.add_argument("--light", action="store_true", help="pages, searches, updates, dashboard; no build")
     parser.add_argument("--duckdb", type=Path, help="also measure these operations on this DuckDB file (1M; a copy)")
+    parser.add_argument(
+        "--likely", action="store_true", help="likely duplicates only (no build; replaces stored pairs)"
+    )
     args = parser.parse_args()
     folder = cluster_folder(args.contacts)
     url = start_cluster(folder)
     try:
         started = time.perf_counter()
+        if args.likely:
+            likely_figure(url)
+            return
         if not args.light:
             build(url, args.contacts, args.source)
         print(f"data: {_contact_count(url):,} contacts ready in {time.perf_counter() - started:.0f} s")
