@@ -28,7 +28,10 @@ if any(name in st.query_params for name in LIST_PARAMS):  # a link from before t
     st.switch_page("pages/contacts.py", query_params=st.query_params.to_dict())
 
 con = db()
-shot = figures(con)
+# Shown only while figures are computed on the spot (the first view in this process, or a small workspace's
+# after a write); a large database takes seconds (10,000,000 contacts on PostgreSQL: about 30 s).
+with st.spinner("Counting the contacts...", show_time=True):
+    shot = figures(con)
 found = shot.value
 kpis: dashboard.Kpis = found["kpis"]
 
