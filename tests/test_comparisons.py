@@ -9,7 +9,16 @@ import pytest
 from conftest import AddContact
 
 from core.accounts.users import bootstrap_admin
-from core.duplicates.blocking import BLOCKING_RULES, BlockingRule, IdentityBlockingRule, candidates_sql
+from core.db import frame
+from core.duplicates.blocking import (
+    BLOCKING_RULES,
+    BlockingCount,
+    BlockingRule,
+    CrossBlockingRule,
+    IdentityBlockingRule,
+    bounded,
+    candidates_sql,
+)
 from core.duplicates.comparisons import (
     COMPANY,
     COMPARISONS,
@@ -320,6 +329,24 @@ BLOCKING_CASES = [
         {"email": "ada.quenell82@gmail.com"},
     ),
     (
+        "initials and number but its last four digits",
+        {"first_name": "Ada", "last_name": "Quennell", "phone": "+14155550177"},
+        {"first_name": "Adah", "last_name": "Quenel", "phone": "+14155550178"},
+        {"first_name": "Bo", "last_name": "Quennell", "phone": "+14155550177"},
+    ),
+    (
+        "initials and last four digits of the number",
+        {"first_name": "Ada", "last_name": "Quennell", "phone": "+14155550177"},
+        {"first_name": "Adah", "last_name": "Quenel", "phone": "+14165550177"},
+        {"first_name": "Ada", "last_name": "Quennell", "phone": "+14155550178"},
+    ),
+    (
+        "mailbox letters against names",
+        {"first_name": "Otoline", "last_name": "Quenell", "email": "ottoline.quennell82@gmail.com"},
+        {"first_name": "Ottoline", "last_name": "Quennell"},
+        {"first_name": "Ottoline", "last_name": "Quennel", "email": "ottoline.quennel@yahoo.com"},  # names
+    ),
+    (
         "identity value",
         {"custom": {"customer_number": "CUS-00418813"}},
         {"custom": {"customer_number": "cus-00418813"}},
@@ -367,6 +394,31 @@ def test_a_key_held_by_too_many_contacts_blocks_nothing(con, add_contact):
     rule = BLOCKING_RULES[0]
     assert pairs_found(con, rule.pairs_sql(max_block=2)) == []
     assert pairs_found(con, rule.pairs_sql(max_block=3)) == [("a", "b"), ("a", "c"), ("b", "c")]
+
+
+def test_mailbox_letters_meet_names_not_other_mailboxes_nor_names_and_their_count_is_the_pairs(con, add_contact):
+    rule = next(rule for rule in BLOCKING_RULES if rule.label == "mailbox letters against names")
+    assert isinstance(rule, CrossBlockingRule)
+    add_contact(con, "a", stored=True, first_name="Ada", last_name="Quenell", email="ada.quennell@gmail.com")
+    add_contact(con, "b", stored=True, first_name="Adah", last_name="Quennell", email="quennell.ada7@yahoo.com")
+    add_contact(con, "c", stored=True, first_name="Ada", last_name="Quennell", email="ada.quennell@outlook.com")
+    add_contact(con, "d", stored=True, first_name="Ada", last_name="Quennell")
+    # a's and b's mailboxes spell names other than theirs; c's spells its own (no key: it meets what the rules on
+    # names and mailboxes meet); d has none. Mailboxes meet names: a-c, a-d, b-c, b-d; a-b (two mailboxes) and
+    # c-d (two names) are other rules' pairs.
+    expected = [("a", "c"), ("a", "d"), ("b", "c"), ("b", "d")]
+    assert pairs_found(con, rule.pairs_sql()) == expected
+    assert pairs_found(con, candidates_sql((rule,))) == expected
+    profile(con)
+    try:
+        sizes = frame(con, rule.block_sizes_sql())
+    finally:
+        drop_profile(con)
+    # Key 'adaquennell': a's mailbox, c's and d's names: 2 pairs; key 'quennellada': b's mailbox, c's and d's names
+    # last first: 2 pairs. The fixture's background contacts' mailboxes (bg0@...) meet no names.
+    assert sorted(sizes.rows()) == [(3, 2, 4)]
+    assert bounded(rule, sizes, budget=100) == BlockingCount(rule=rule.label, pairs=4, left_out=0, largest_block=3)
+    assert pairs_found(con, rule.pairs_sql(max_block=2)) == []
 
 
 def test_generated_names_block_nothing(con, add_contact):

@@ -77,9 +77,63 @@ class IdentityBlockingRule:
             WHERE i1.k_n <= {max_block}"""
 
 
+@dataclass(frozen=True)
+class CrossBlockingRule(BlockingRule):
+    """Contacts whose `key` equals one of another contact's `others` keys (SQL over dup_profile) become a
+    candidate pair: one contact's mailbox letters against the other's names. Contacts holding only `key`s, or
+    only `others` keys, do not pair with each other by this rule (the rules on names and on mailboxes do).
+
+    Each key is tagged with a side: 1 for `key`, 2 for `others`; holders of one key pair when their sides
+    differ. A `key` equal to one of its own contact's `others` (john.smith@ held by John Smith) is left out:
+    whoever it meets, the rules on the names and on the mailbox's letters meet too."""
+
+    others: tuple[str, ...] = ()
+
+    def keys(self) -> list[tuple[str, str]]:
+        """(side, key) SQL pairs, a contact's keys distinct (an `others` key equal to an earlier one is NULL)."""
+        own = ", ".join(self.others)
+        keyed = [("1", f"CASE WHEN NOT coalesce({self.key} IN ({own}), FALSE) THEN {self.key} END")]
+        for i, other in enumerate(self.others):
+            seen = " OR ".join(f"{other} = {earlier}" for earlier in self.others[:i])
+            keyed.append(("2", f"CASE WHEN NOT coalesce({seen}, FALSE) THEN {other} END" if seen else other))
+        return keyed
+
+    def _holders(self, contact: str = "id") -> str:
+        sides = ", ".join(side for side, _ in self.keys())
+        keys = ", ".join(key for _, key in self.keys())
+        return f"""SELECT * FROM (
+                SELECT {contact} AS id, unnest([{sides}]) AS side, unnest([{keys}]) AS k FROM dup_profile
+            ) WHERE k IS NOT NULL"""
+
+    def block_sizes_sql(self) -> str:
+        """n, blocks, pairs: per block size n of 2 or more, how many keys n contacts hold and the pairs they make
+        (holders of `key` times holders of `others`, blocks making none left out). A pair meeting on two keys
+        (each one's mailbox spelling the other's names) counts twice."""
+        held = f"""SELECT count(*) AS n, count(*) FILTER (side = 1) * count(*) FILTER (side = 2) AS pairs
+            FROM ({self._holders()}) GROUP BY k"""
+        return f"SELECT n, count(*) AS blocks, sum(pairs)::BIGINT AS pairs FROM ({held}) WHERE pairs > 0 GROUP BY n"
+
+    def pairs_sql(self, max_block: int | None = None, contact: str = "id") -> str:
+        """SELECT id_a, id_b (id_a < id_b) of contacts one of whose `key` is one of the other's `others` keys,
+        skipping keys held by over `max_block` (the rule's own bound unless given)."""
+        max_block = max_block or self.max_block
+        return f"""SELECT DISTINCT k1.id AS id_a, k2.id AS id_b FROM
+            (SELECT *, count(*) OVER (PARTITION BY k) AS n FROM ({self._holders(contact)})) k1
+            JOIN ({self._holders(contact)}) k2 ON k1.k = k2.k AND k1.id < k2.id AND k1.side <> k2.side
+            WHERE k1.n <= {max_block}"""
+
+
+Rule = BlockingRule | IdentityBlockingRule
+
+
 # The mailbox name's letters, when there are four or more (j82@ says nothing).
 _LETTERS = "regexp_replace(el, '[0-9]+', '', 'g')"
 MAILBOX_LETTERS = f"CASE WHEN length({_LETTERS}) >= 4 THEN {_LETTERS} END"
+# The first letters of the first and last name (of the usual first name: Bob is robert).
+INITIALS = "left(fu, 1) || left(ln, 1)"
+# A number's two parts, for numbers of 8 characters or more: all but its last four digits, and those four.
+NUMBER_HEAD = "CASE WHEN length(ph) >= 8 THEN left(ph, length(ph) - 4) END"
+NUMBER_TAIL = "CASE WHEN length(ph) >= 8 THEN right(ph, 4) END"
 
 NAMES = ("first name", "last name", "first name as last name", "last name as first name")
 
@@ -116,6 +170,16 @@ BLOCKING_RULES = (
     BlockingRule("fn || '|' || city", "first name and city, few holders", max_block=FEW_HOLDERS),
     # A mailbox under another number or at another provider (maria.lopez82@, marialopez@).
     BlockingRule(MAILBOX_LETTERS, "mailbox name without digits", max_block=LOOSE_BLOCK),
+    # A number one digit off keeps one of its two parts (the last four digits, or all before them) as typed:
+    # either part and the initials, whatever else changed.
+    BlockingRule(f"{INITIALS} || '|' || {NUMBER_HEAD}", "initials and number but its last four digits"),
+    BlockingRule(f"{INITIALS} || '|' || {NUMBER_TAIL}", "initials and last four digits of the number"),
+    # One contact's mailbox spells the other's names (maria.lopez82@ beside Maria Lopez), whatever its own names
+    # and the other's mailbox: a typo or a cut in one contact's names, a mailbox the other never gave.
+    # The profile's hashes (core.duplicates.likely.SPELLINGS): the mailbox's letters, the names either way round.
+    CrossBlockingRule(
+        "eh::VARCHAR", "mailbox letters against names", max_block=LOOSE_BLOCK, others=("nh::VARCHAR", "mh::VARCHAR")
+    ),
     # The same value, and the value with two neighbours swapped when typed (core.duplicates.likely's
     # _swapped_key: one part sorted, the swap in the first half or elsewhere).
     IdentityBlockingRule("value", "identity value"),
@@ -139,10 +203,13 @@ def rule_budget(contacts: int) -> int:
     return max(MIN_RULE_BUDGET, PAIRS_PER_CONTACT * contacts)
 
 
-def bounded(rule: BlockingRule | IdentityBlockingRule, sizes: pl.DataFrame, budget: int) -> BlockingCount:
-    """The rule's count within `budget` given its block sizes (n, blocks): blocks are taken smallest first
-    while they fit, up to the rule's max_block."""
-    sizes = sizes.sort("n").with_columns(pairs=pl.col("blocks") * pl.col("n") * (pl.col("n") - 1) // 2)
+def bounded(rule: Rule, sizes: pl.DataFrame, budget: int) -> BlockingCount:
+    """The rule's count within `budget` given its block sizes (n, blocks, and pairs when a block of n holds
+    fewer than n (n - 1) / 2: CrossBlockingRule): blocks are taken smallest first while they fit, up to the
+    rule's max_block."""
+    if "pairs" not in sizes.columns:
+        sizes = sizes.with_columns(pairs=pl.col("blocks") * pl.col("n") * (pl.col("n") - 1) // 2)
+    sizes = sizes.sort("n")
     sizes = sizes.with_columns(fits=(pl.col("n") <= rule.max_block) & (pl.col("pairs").cum_sum() <= budget))
     kept = sizes.filter(pl.col("fits"))
     largest = int(kept["n"].max() or 1)  # type: ignore[arg-type]
@@ -153,7 +220,7 @@ def bounded(rule: BlockingRule | IdentityBlockingRule, sizes: pl.DataFrame, budg
 
 
 def candidates_sql(
-    rules: tuple[BlockingRule | IdentityBlockingRule, ...],
+    rules: tuple[Rule, ...],
     max_block: int | None = None,
     limits: dict[str, int] | None = None,
     key: str = "id",
@@ -174,21 +241,37 @@ def candidates_sql(
         return "\nUNION\n".join(parts)
     bounds = ", ".join(str(limits.get(rule.label, max_block) or rule.max_block) for rule in keyed)
     blocked = f"""WITH dup_blocked AS (
-            SELECT id, h FROM ({keys_sql(keyed, key)})
+            SELECT id, side, h FROM ({keys_sql(keyed, key)})
             QUALIFY count(*) OVER (PARTITION BY h) BETWEEN 2 AND [{bounds}][rule + 1]
         )
         SELECT DISTINCT k1.id AS id_a, k2.id AS id_b
-        FROM dup_blocked k1 JOIN dup_blocked k2 ON k1.h = k2.h AND k1.id < k2.id"""
+        FROM dup_blocked k1 JOIN dup_blocked k2 ON k1.h = k2.h AND k1.id < k2.id AND k1.side + k2.side IN (0, 3)"""
     return "\nUNION\n".join([blocked, *parts])
 
 
 def keys_sql(rules: list[BlockingRule], key: str = "id") -> str:
-    """id, rule (its index in `rules`), h: every non-NULL key of every rule for each contact of dup_profile, in
-    one scan. A key is hashed with its rule's index into one integer, so rules never meet each other's keys and
+    """id, rule (its index in `rules`), side, h: every non-NULL key of every rule for each contact of dup_profile,
+    in one scan. A key is hashed with its rule's index into one integer, so rules never meet each other's keys and
     the join compares integers (two different keys meeting on one 64-bit hash: about one chance in 10^5 at a
-    million contacts, and it would only propose a pair that scoring then judges)."""
-    keys = ", ".join(rule.key for rule in rules)
-    return f"""SELECT id, rule, hash(rule, k) AS h FROM (
+    million contacts, and it would only propose a pair that scoring then judges). `side` is 0 for a
+    BlockingRule's key, a CrossBlockingRule's side (1 or 2) for its keys, pairs being made of sides 0 and 0, or 1 and 2
+    (see CrossBlockingRule)."""
+    entries = [
+        (i, side, k)
+        for i, rule in enumerate(rules)
+        for side, k in (rule.keys() if isinstance(rule, CrossBlockingRule) else [("0", rule.key)])
+    ]
+    if all(side == "0" for _, side, _ in entries):
+        keys = ", ".join(k for _, _, k in entries)
+        return f"""SELECT id, rule, 0 AS side, hash(rule, k) AS h FROM (
                 SELECT {key} AS id, unnest(range({len(rules)}))::SMALLINT AS rule, unnest([{keys}]) AS k
+                FROM dup_profile
+            ) WHERE k IS NOT NULL"""
+    indexes = ", ".join(str(i) for i, _, _ in entries)
+    sides = ", ".join(side for _, side, _ in entries)
+    keys = ", ".join(k for _, _, k in entries)
+    return f"""SELECT id, rule, side, hash(rule, k) AS h FROM (
+                SELECT {key} AS id, unnest([{indexes}])::SMALLINT AS rule, unnest([{sides}])::UTINYINT AS side,
+                       unnest([{keys}]) AS k
                 FROM dup_profile
             ) WHERE k IS NOT NULL"""
