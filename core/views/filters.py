@@ -23,6 +23,7 @@ from core.contacts.custom_values import value_column
 from core.contacts.fields import SYSTEM_FIELDS
 from core.contacts.validation import custom_fields
 from core.db import rows
+from core.db.dialect import DUCKDB, Dialect
 from core.errors import ContactsError
 
 Kind = Literal["text", "number", "datetime", "choice", "tags", "checkbox"]
@@ -58,8 +59,8 @@ _CUSTOM_VALUE_SQL: dict[Kind, str] = {
     "text": "{v}",
     "choice": "{v}",
     "checkbox": "{v}",
-    "number": "TRY_CAST({v} AS DOUBLE)",
-    "datetime": "TRY_CAST({v} AS TIMESTAMP)",
+    "number": "{as_double}",  # the store's TRY_CAST (core.db.dialect.Dialect.try_cast)
+    "datetime": "{as_timestamp}",
 }
 # A contact's row of custom values (core.contacts.custom_values), joined on the integer key.
 _CUSTOM_ROW = "SELECT 1 FROM custom_values v WHERE v.row_key = c.row_key AND "
@@ -376,8 +377,8 @@ def check_filter(fields: Mapping[str, FilterField], filter_: Filter) -> None:
 class _Compiler:
     """Numbers the parameters of one filter so that several filters can share a statement."""
 
-    def __init__(self, fields: Mapping[str, FilterField], prefix: str, moment: datetime) -> None:
-        self.fields, self.prefix, self.moment = fields, prefix, moment
+    def __init__(self, fields: Mapping[str, FilterField], prefix: str, moment: datetime, store: Dialect) -> None:
+        self.fields, self.prefix, self.moment, self.store = fields, prefix, moment, store
         self.params: dict[str, Any] = {}
 
     def bind(self, value: Any) -> str:
@@ -455,7 +456,10 @@ class _Compiler:
         if field.custom_key is None:
             x = f"c.{field.column}"
         else:
-            x = _CUSTOM_VALUE_SQL[field.kind].format(v=value_column(field.custom_key, "v"))
+            v = value_column(field.custom_key, "v")
+            x = _CUSTOM_VALUE_SQL[field.kind].format(
+                v=v, as_double=self.store.try_cast(v, "DOUBLE"), as_timestamp=self.store.try_cast(v, "TIMESTAMP")
+            )
         if field.kind == "checkbox" and field.custom_key is not None:
             return f"({x} = 'true')"
         if field.kind == "datetime":
@@ -483,15 +487,17 @@ def compile_filter(
     fields: Mapping[str, FilterField],
     prefix: str = "f",
     moment: datetime | None = None,
+    store: Dialect = DUCKDB,
 ) -> tuple[str, dict[str, Any]]:
     """The WHERE fragment (on contacts `c`) and named parameters selecting the contacts a filter matches.
 
     `prefix` names the parameters, so that a segment's filter and the view's filter can share
-    one statement; `moment` is 'now' for 'within the last N days' (the current time by default).
+    one statement; `moment` is 'now' for 'within the last N days' (the current time by default); `store` is the
+    database's dialect (`dialect(con)`), which spells reading a number or date out of a custom value.
     """
     if filter_ is None:
         return "TRUE", {}
-    compiler = _Compiler(fields, prefix, moment or current_time())
+    compiler = _Compiler(fields, prefix, moment or current_time(), store)
     return compiler.group(filter_), compiler.params
 
 

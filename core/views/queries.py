@@ -113,7 +113,7 @@ def view_sql(con: duckdb.DuckDBPyConnection, view: ListView, user: str, reuse_se
     segment_sql, params = segment_condition(con, view.segment, user)
     filter_sql, filter_params = "TRUE", dict[str, Any]()
     if view.filter is not None and not view.filter.is_empty():
-        filter_sql, filter_params = compile_filter(view.filter, filter_fields(con), prefix="f")
+        filter_sql, filter_params = compile_filter(view.filter, filter_fields(con), prefix="f", store=dialect(con))
     found = _kept_search_sql(con, view.search) if reuse_search else _search_sql(con, view.search)
     search, fuzzy_sql, fuzzy_params = found
     return ViewSQL(

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from core.accounts.permissions import writes
 from core.contacts.activity import now
 from core.db import frame, rows, scalar, transaction
+from core.db.dialect import dialect
 from core.errors import ContactsError
 from core.views.filters import (
     Filter,
@@ -127,7 +128,7 @@ def segment_condition(con: duckdb.DuckDBPyConnection, segment: str | int, user: 
     found = find_segment(con, segment)
     if found.system:
         return f"({found.condition})", {"user": user} if "$user" in found.condition else {}
-    where, params = compile_filter(found.filter, filter_fields(con), prefix="s")
+    where, params = compile_filter(found.filter, filter_fields(con), prefix="s", store=dialect(con))
     return f"(NOT c.blocked AND {where})", params
 
 
