@@ -209,6 +209,13 @@ class Dialect(Protocol):
         DuckDB ("")."""
         ...
 
+    def secondary_indexes_sql(self, table: str) -> str | None:
+        """A query of (name, CREATE INDEX statement) of each index of `table` (a name from the code) that backs no
+        constraint, for a batch much larger than the table to drop them and build them after its rows
+        (core.db.bulk: PostgreSQL builds an index of 6,000,000 postings in about 1 s of CPU, where keeping it entry
+        by entry took 11); None where indexes are kept as they are (DuckDB)."""
+        ...
+
     def few_groups_key(self, expression: str, name: str) -> tuple[str, str]:
         """A grouping key of few values computed from columns of many (a phone's calling-code prefix): (a FROM
         item to add after the table, SQL naming the key). PostgreSQL estimates such an expression's groups as its
@@ -356,6 +363,9 @@ class DuckDBDialect:
     def table_statistics(self, table: str) -> str:
         return ""
 
+    def secondary_indexes_sql(self, table: str) -> str | None:
+        return None
+
     def few_groups_key(self, expression: str, name: str) -> tuple[str, str]:
         return "", expression
 
@@ -373,6 +383,16 @@ def _json_key(key: str) -> str:
 # Text that reads as a number, or as an ISO date and time, the way DuckDB's TRY_CAST accepts them.
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 _TIMESTAMP = r"^\s*\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*$"
+
+
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _checked_name(name: str) -> str:
+    """A table's name, checked: written into SQL as it is."""
+    if not _NAME.match(name):
+        raise ValueError(f"not a plain table name: {name!r}")
+    return name
 
 
 def _checked_type(type_name: str) -> str:
@@ -528,6 +548,13 @@ class PostgresDialect:
         # A sample of 3,000 rows, not 30,000: enough for the row counts and spreads a join's plan needs, and
         # the wide staged rows of a 100,000-row import take 60 ms instead of 1.4 s.
         return f"SET default_statistics_target = 10; ANALYZE {table}; RESET default_statistics_target"
+
+    def secondary_indexes_sql(self, table: str) -> str | None:
+        return (
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            f"WHERE x.indrelid = to_regclass('{_checked_name(table)}') "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.oid) ORDER BY i.relname"
+        )
 
     def few_groups_key(self, expression: str, name: str) -> tuple[str, str]:
         return f" CROSS JOIN LATERAL (SELECT {expression} AS {name} OFFSET 0) {name}_key", f"{name}_key.{name}"

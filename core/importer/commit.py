@@ -70,17 +70,20 @@ def commit_import(
                 _write_custom(con, stage, changed, plan, custom)
                 bringing = more if channels.height else None  # rows bringing additional emails or phones
                 gained_only_channels = _write_channels(con, stage, bringing, changed, plan, actor, at)
+                report(0.75, "Recording activity")
+                _record_activity(con, stage, changed, plan.file_name, actor, at)
+                if NOTE in plan.staged.columns:
+                    report(0.8, "Adding notes")
+                    _write_notes(con, stage, actor, at)
+                changed_count = scalar(con, f"SELECT count(*) FROM {changed}") + gained_only_channels
+                # Last: a batch larger than the search index rebuilds its tables' indexes, which locks them
+                # until the commit (core.db.bulk), so other sessions' searches wait for these seconds only.
+                report(0.85, "Updating the search index")
                 with scratch(con, _reindexed_sql(stage, bringing, changed)) as reindexed:
-                    refresh_search_index(con, reindexed, "__id", custom_values=False)
+                    refresh_search_index(con, reindexed, "__id", custom_values=False, bulk=True)
                 if custom:
                     with scratch(con, _custom_reindexed_sql(stage, changed)) as reindexed:
                         refresh_custom_terms(con, reindexed, "__id")
-                report(0.85, "Recording activity")
-                _record_activity(con, stage, changed, plan.file_name, actor, at)
-                if NOTE in plan.staged.columns:
-                    report(0.9, "Adding notes")
-                    _write_notes(con, stage, actor, at)
-                changed_count = scalar(con, f"SELECT count(*) FROM {changed}") + gained_only_channels
         import_id = _record_import(con, plan, counts, actor, at)
     report(1.0, "Done")
     return ImportResult(import_id=import_id, changed=changed_count, **counts)

@@ -32,6 +32,7 @@ import duckdb
 
 from core.contacts.custom_values import value_column
 from core.db import Scratch, constants, rows, scratch
+from core.db.bulk import indexes_built_after, rebuilds_indexes
 from core.db.dialect import DUCKDB, Dialect, dialect
 from core.views.vocabulary import rebuild_vocabulary, refresh_vocabulary
 
@@ -94,8 +95,9 @@ def grams_sql(terms: str, store: Dialect = DUCKDB) -> str:
     return f"SELECT unnest({store.grams('term', GRAM)}) AS gram, phone, term_id, term FROM ({terms}) WHERE NOT phone"
 
 
-def _add_postings(con: duckdb.DuckDBPyConnection, fresh: Scratch) -> None:
-    """Add the terms of `fresh` (row_key, term, phone) not held yet with their trigrams, then its postings."""
+def _add_postings(con: duckdb.DuckDBPyConnection, fresh: Scratch, bulk: bool = False) -> None:
+    """Add the terms of `fresh` (row_key, term, phone) not held yet with their trigrams, then its postings (`bulk`:
+    with the postings' indexes built after them when the batch is larger than the table, core.db.bulk)."""
     # The stored terms are read once, narrowed to the fresh ones (a join over all 713,000 costs 10-25 ms).
     held = f"SELECT term_id, term, phone FROM search_terms WHERE term IN (SELECT term FROM {fresh})"
     new_terms = (
@@ -103,14 +105,23 @@ def _add_postings(con: duckdb.DuckDBPyConnection, fresh: Scratch) -> None:
         f"(SELECT DISTINCT term, phone FROM {fresh} EXCEPT SELECT term, phone FROM ({held}) ORDER BY phone, term)"
     )
     with scratch(con, new_terms) as new:
-        con.execute(f"INSERT INTO search_terms SELECT term_id, term, phone FROM {new}")
+        with indexes_built_after(con, "search_terms", bulk and rebuilds_indexes(con, "search_terms", new)):
+            con.execute(f"INSERT INTO search_terms SELECT term_id, term, phone FROM {new}")
         if not dialect(con).terms_by_like:  # a trigram index on the terms answers instead (piece_terms_sql)
             grams = grams_sql(f"SELECT * FROM {new}", dialect(con))
             con.execute(f"INSERT INTO search_grams {grams} ORDER BY phone, gram, term_id")
-    con.execute(
-        f"INSERT INTO search_postings SELECT DISTINCT t.term_id, f.row_key FROM {fresh} f JOIN ({held}) t "
-        f"USING (term, phone){dialect(con).insert_order('t.term_id, f.row_key')}"
-    )
+    rebuild = bulk and rebuilds_indexes(con, "search_postings", fresh)
+    with indexes_built_after(con, "search_postings", rebuild):
+        if rebuild:  # fresh's rows are distinct, each term is stored once, the indexes are built after: a plain join
+            con.execute(
+                f"INSERT INTO search_postings SELECT t.term_id, f.row_key FROM {fresh} f "
+                "JOIN search_terms t USING (term, phone)"
+            )
+        else:
+            con.execute(
+                f"INSERT INTO search_postings SELECT DISTINCT t.term_id, f.row_key FROM {fresh} f JOIN ({held}) t "
+                f"USING (term, phone){dialect(con).insert_order('t.term_id, f.row_key')}"
+            )
 
 
 def searched_custom_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -156,17 +167,20 @@ def refresh_search_index(
     contacts: Scratch | Sequence[str],
     id_column: str = "contact_id",
     custom_values: bool = True,
+    bulk: bool = False,
 ) -> None:
     """Bring the postings of these contacts (a relation whose `id_column` holds contact IDs, or a list of IDs) up
     to date with their stored values, their custom words too unless `custom_values` is False (a writer that
-    changed none); set-based, inside the caller's transaction. Deleted contacts need no call."""
+    changed none); set-based, inside the caller's transaction. Deleted contacts need no call. `bulk` (an import):
+    a batch larger than what a table holds writes it with that table's indexes built after (core.db.bulk; they
+    then lock the table until the caller's transaction ends)."""
     chosen, params = _chosen_sql(contacts, id_column)
     searched = "row_key, contact_id, first_name, last_name, email, phone"
     with scratch(con, f"SELECT {searched} FROM contacts WHERE contact_id IN ({chosen})", params) as changed:
         con.execute(f"DELETE FROM search_postings WHERE row_key IN (SELECT row_key FROM {changed})")
         with scratch(con, terms_sql(f"SELECT * FROM {changed}", dialect(con))) as fresh:
-            _add_postings(con, fresh)
-        refresh_vocabulary(con, changed)  # the typo search's words (core/views/vocabulary.py)
+            _add_postings(con, fresh, bulk)
+        refresh_vocabulary(con, changed, bulk)  # the typo search's words (core/views/vocabulary.py)
         if custom_values:
             _refresh_custom_words(con, changed)
 

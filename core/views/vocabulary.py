@@ -33,6 +33,7 @@ import duckdb
 import numpy as np
 
 from core.db import Scratch, constants, rows, scalar, scratch
+from core.db.bulk import indexes_built_after, rebuilds_indexes
 from core.db.dialect import Dialect, dialect
 
 Vocabulary = Literal["names", "locals"]
@@ -165,8 +166,9 @@ def _add_few_words(con: duckdb.DuckDBPyConnection, fresh: list[tuple[str, str]])
     con.executemany("INSERT INTO vocabulary_words VALUES (?, ?, ?)", [[kind, word, batch] for kind, word in new])
 
 
-def _add_words(con: duckdb.DuckDBPyConnection, fresh: Scratch) -> None:
-    """Add the words of `fresh` (kind, word, row_key) not held yet, under one new batch."""
+def _add_words(con: duckdb.DuckDBPyConnection, fresh: Scratch, bulk: bool = False) -> None:
+    """Add the words of `fresh` (kind, word, row_key) not held yet, under one new batch (`bulk`: as
+    refresh_vocabulary)."""
     few = rows(con, f"SELECT DISTINCT kind, word FROM {fresh} LIMIT {FEW_WORDS + 1}")
     if len(few) <= FEW_WORDS:
         if few:
@@ -180,16 +182,21 @@ def _add_words(con: duckdb.DuckDBPyConnection, fresh: Scratch) -> None:
         if not scalar(con, f"SELECT count(*) FROM {new}"):
             return  # most edits: no batch taken, so readers see no gap
         batch = scalar(con, "SELECT nextval('vocabulary_batch')")
-        con.execute(f"INSERT INTO vocabulary_words SELECT kind, word, $batch FROM {new}", {"batch": batch})
+        with indexes_built_after(con, "vocabulary_words", bulk and rebuilds_indexes(con, "vocabulary_words", new)):
+            con.execute(f"INSERT INTO vocabulary_words SELECT kind, word, $batch FROM {new}", {"batch": batch})
 
 
-def refresh_vocabulary(con: duckdb.DuckDBPyConnection, changed: Scratch) -> None:
+def refresh_vocabulary(con: duckdb.DuckDBPyConnection, changed: Scratch, bulk: bool = False) -> None:
     """Bring the words of these contacts (`changed`: their rows of contacts, row_key and contact_id among them) up to
-    date with their stored values; set-based, inside the caller's transaction (refresh_search_index)."""
+    date with their stored values; set-based, inside the caller's transaction (refresh_search_index; `bulk`: an
+    import, whose holders go in with their indexes built after when they outnumber the table's, core.db.bulk)."""
     con.execute(f"DELETE FROM vocabulary_holders WHERE row_key IN (SELECT row_key FROM {changed})")
     with scratch(con, held_sql(f"SELECT * FROM {changed}", dialect(con))) as fresh:
-        con.execute(f"INSERT INTO vocabulary_holders SELECT kind, word, row_key FROM {fresh}")
-        _add_words(con, fresh)
+        rebuild = bulk and rebuilds_indexes(con, "vocabulary_holders", fresh)
+        order = "" if rebuild else dialect(con).insert_order("kind, word, row_key")  # a rebuilt index sorts anyway
+        with indexes_built_after(con, "vocabulary_holders", rebuild):
+            con.execute(f"INSERT INTO vocabulary_holders SELECT kind, word, row_key FROM {fresh}{order}")
+        _add_words(con, fresh, bulk)
 
 
 def rebuild_vocabulary(con: duckdb.DuckDBPyConnection) -> None:
