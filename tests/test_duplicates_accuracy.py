@@ -7,6 +7,7 @@ import polars as pl
 
 from bench.accuracy import row_accuracy
 from bench.noisy import build
+from bench.noisy_ceiling import evidence
 from core.db import open_database
 from core.duplicates import DEFAULT_MIN_SCORE, duplicate_groups, find_duplicates
 
@@ -26,3 +27,7 @@ def test_a_noisy_file_through_import_and_detection_keeps_its_f1_floor(tmp_path: 
     result = row_accuracy(groups, pl.read_parquet(path.with_suffix(".truth.parquet")), 0.0)
     assert result.f1 >= F1_FLOOR
     assert result.precision >= 0.95
+    # What the true pairs share covers them all, and the ceiling on recall is above what detection reached.
+    found = evidence(path)
+    assert found.folded + sum(found.kinds.values()) == found.total == result.true_pairs
+    assert result.recall <= found.ceiling < 1.0 and found.namesakes > 0
