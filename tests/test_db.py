@@ -22,6 +22,7 @@ from core.db import (
     scratch_ids,
     transaction,
 )
+from core.db.connection import is_database_error
 from core.errors import ContactsError, DatabaseLockedError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,10 +172,12 @@ def test_transaction_rolls_back_on_exception(fresh_db):
 
 def test_transaction_rolls_back_on_a_failing_statement(fresh_db):
     stages = rows(fresh_db, "SELECT * FROM lead_stages ORDER BY position")
-    with pytest.raises(duckdb.ConstraintException):
+    # A duplicate key: DuckDB's ConstraintException, PostgreSQL's UniqueViolation.
+    with pytest.raises(Exception, match="(?i)duplicate key|constraint") as failed:
         with transaction(fresh_db):
             fresh_db.execute("INSERT INTO lead_stages VALUES ('Partner', 99)")
             fresh_db.execute("INSERT INTO lead_stages VALUES ('Lead', 100)")
+    assert is_database_error(failed.value)
     assert rows(fresh_db, "SELECT * FROM lead_stages ORDER BY position") == stages
 
 
@@ -194,12 +197,10 @@ def test_scalar_rows_and_frame(fresh_db):
 
 
 def scratch_names(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Every scratch relation on this connection: registered frames and temporary tables."""
-    found = rows(
-        con,
-        "SELECT view_name FROM duckdb_views() WHERE view_name LIKE 'scratch_%' "
-        "UNION ALL SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'scratch_%'",
-    )
+    """Every scratch relation this connection sees: registered frames (views) and temporary tables. Another
+    cursor's are not listed on either store (DuckDB: a temporary catalog per cursor; PostgreSQL: a session per
+    cursor, and information_schema leaves out other sessions' temporary schemas)."""
+    found = rows(con, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'scratch_%'")
     return {name for (name,) in found}
 
 
@@ -240,9 +241,11 @@ def test_a_failing_block_drops_its_relation_and_keeps_its_error(fresh_db, table)
 @pytest.mark.parametrize("source", [pl.DataFrame({"n": ["x"]}), "SELECT 'x' AS n"])
 def test_a_failed_statement_inside_a_transaction_is_the_error_raised_and_nothing_is_left(fresh_db, source):
     """The failed statement aborts the transaction, which refuses the drop; the rollback removes the relation."""
-    with pytest.raises(duckdb.ConversionException):
+    # 'x' is no integer: DuckDB's ConversionException, PostgreSQL's InvalidTextRepresentation.
+    with pytest.raises(Exception, match="(?i)convert|invalid input") as failed:
         with transaction(fresh_db), scratch(fresh_db, source) as bad:
             fresh_db.execute(f"SELECT n::INTEGER FROM {bad}")
+    assert is_database_error(failed.value)
     assert scratch_names(fresh_db) == set()
     assert scalar(fresh_db, "SELECT 1") == 1  # no transaction left open
 
