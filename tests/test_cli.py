@@ -20,10 +20,9 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
-@pytest.fixture
-def small_db(tmp_path: Path) -> Path:
-    path = tmp_path / "cli.duckdb"
-    con = open_database(path)
+def fill_small(target: Path | str) -> None:
+    """The admin, seven Marias and a Zed with a phone in the database at `target` (a file or a URL)."""
+    con = open_database(target)
     bootstrap_admin(con)
     for index in range(7):
         create_contact(
@@ -31,7 +30,20 @@ def small_db(tmp_path: Path) -> Path:
         )
     create_contact(con, ContactInput(first_name="Zed", phone="+1 415 555 0199"), "admin")
     con.close()
+
+
+@pytest.fixture
+def small_file(tmp_path: Path) -> Path:
+    """A small DuckDB file, for what only a file has (its lock)."""
+    path = tmp_path / "cli.duckdb"
+    fill_small(path)
     return path
+
+
+@pytest.fixture
+def small_db(small_file: Path) -> Path | str:
+    """The database the commands are given (`--db`): the DuckDB file here, a PostgreSQL URL in tests/postgres/rerun."""
+    return small_file
 
 
 @pytest.mark.slow
@@ -72,14 +84,14 @@ def test_a_missing_database_is_not_created(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_database_held_by_the_app_is_refused_in_one_line(small_db):
+def test_a_database_held_by_the_app_is_refused_in_one_line(small_file):
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import sys, time; from core.db import open_database; "
             "con = open_database(sys.argv[1]); print('ready', flush=True); time.sleep(60)",
-            str(small_db),
+            str(small_file),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -87,13 +99,13 @@ def test_a_database_held_by_the_app_is_refused_in_one_line(small_db):
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
-        before = small_db.stat().st_mtime
-        done = cli("search", "maria", "--db", str(small_db))
+        before = small_file.stat().st_mtime
+        done = cli("search", "maria", "--db", str(small_file))
         assert done.returncode != 0
         assert done.stderr.strip().splitlines() == [done.stderr.strip()]
         assert "in use by another process" in done.stderr and "Traceback" not in done.stderr
         time.sleep(0.1)
-        assert small_db.stat().st_mtime == before
+        assert small_file.stat().st_mtime == before
     finally:
         holder.kill()
         holder.wait()
