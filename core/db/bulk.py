@@ -7,19 +7,21 @@ On PostgreSQL a b-tree kept row by row costs far more than one built at once: th
 order). The price is the lock: dropping an index locks its table until the transaction ends, so the searches of
 other sessions wait for the batch's transaction (the importer refreshes the search index last, so they wait for its
 last seconds). Hence only for a batch at least as large as the table holds (the first import into a workspace, an
-import that more than doubles it) and of at least MIN_ROWS rows. DuckDB keeps its indexes as they are.
+import that more than doubles it) and of at least MIN_ROWS rows; and the lock is taken only when the table is free
+(never waited for: see _locked_without_waiting), else the indexes are kept. DuckDB keeps its indexes as they are.
 """
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from core.db.connection import Connection, rows, scalar
+from core.db.connection import Connection, is_database_error, rows, scalar
 from core.db.dialect import dialect
 from core.db.scratch import Scratch
 
 MIN_ROWS = 50_000  # a smaller batch never locks a table for its indexes: kept entry by entry it costs little
 JOIN_SETTINGS = ("enable_nestloop", "enable_mergejoin")  # off while the batch is written (PostgreSQL's planner)
-LOCK_WAIT = "60s"  # how long the drop waits for other sessions' reads of the table (the session's own is 2 s)
+LOCK_TRIES_SECONDS = 30.0  # how long the lock on a table is tried for, before its indexes are kept instead
 
 
 def rebuilds_indexes(con: Connection, table: str, batch: Scratch) -> bool:
@@ -36,6 +38,31 @@ def rebuilds_indexes(con: Connection, table: str, batch: Scratch) -> bool:
     return int(held or 0) < adding
 
 
+def _locked_without_waiting(con: Connection, table: str) -> bool:
+    """Take the lock that dropping an index needs on `table` (PostgreSQL: ACCESS EXCLUSIVE), never waiting for it: a
+    try that finds the table in use is undone (a savepoint) and tried again a little later, for LOCK_TRIES_SECONDS.
+    An import that waited for a lock while holding others (the search tables' locks, taken one after another) could
+    close a cycle with a session reading or writing two of them, and PostgreSQL would end one of the two: perhaps
+    the import, after all its work. So it never waits: False when the table stayed in use."""
+    deadline = time.monotonic() + LOCK_TRIES_SECONDS
+    pause = 0.02
+    while True:
+        con.execute("SAVEPOINT bulk_lock")
+        try:
+            con.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE NOWAIT")
+        except Exception as error:
+            if not is_database_error(error):
+                raise
+            con.execute("ROLLBACK TO SAVEPOINT bulk_lock")
+            if time.monotonic() + pause > deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+            continue
+        con.execute("RELEASE SAVEPOINT bulk_lock")
+        return True
+
+
 @contextmanager
 def indexes_built_after(con: Connection, table: str, rebuild: bool) -> Iterator[None]:
     """Inside the caller's transaction: when `rebuild` (see rebuilds_indexes), drop the indexes of `table` that back
@@ -46,13 +73,11 @@ def indexes_built_after(con: Connection, table: str, rebuild: bool) -> Iterator[
     if not indexes:
         yield
         return
-    # PostgreSQL only (secondary_indexes_sql is None elsewhere): wait for reads in progress longer than the
-    # session's lock timeout, then go back to it for the rest of the transaction.
-    kept = scalar(con, "SELECT current_setting('lock_timeout')")
-    con.execute("SELECT set_config('lock_timeout', $wait, true)", {"wait": LOCK_WAIT})
+    if not _locked_without_waiting(con, table):
+        yield  # other sessions kept reading it: the rows go in with the indexes kept
+        return
     for name, _ in indexes:
         con.execute(f'DROP INDEX "{name}"')
-    con.execute("SELECT set_config('lock_timeout', $kept, true)", {"kept": kept})
     # The batch's statements join large sets, best by hashing; estimated from fresh scratch tables and tables filled in
     # this transaction, the planner took a nested loop of 2,000,000 index lookups for the postings' terms (17 s of
     # server CPU where a hash join takes 5).
