@@ -13,6 +13,7 @@ million). No Python object per contact is held. Timelines (activity, notes, conv
 
     python -m bench.postgres --contacts 10000000            # build if needed, then measure
     python -m bench.postgres --contacts 1000000 --keep      # leave the cluster running afterwards
+    python -m bench.postgres --import-only --folder /tmp/me/pg  # only the import figure, on a cluster of your own
 """
 
 import argparse
@@ -434,11 +435,18 @@ def main() -> None:
     parser.add_argument(
         "--likely", action="store_true", help="likely duplicates only (no build; replaces stored pairs)"
     )
+    parser.add_argument("--folder", type=Path, help="the cluster's folder (default data/bench/pg_<contacts>)")
+    parser.add_argument(
+        "--import-only", action="store_true", help="the 1M import figure only (into an empty database: needs no data)"
+    )
     args = parser.parse_args()
-    folder = cluster_folder(args.contacts)
+    folder = args.folder or cluster_folder(args.contacts)
     url = start_cluster(folder)
     try:
         started = time.perf_counter()
+        if args.import_only:
+            _import_figure(url)
+            return
         if args.likely:
             likely_figure(url)
             return
