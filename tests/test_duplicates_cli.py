@@ -17,7 +17,13 @@ from core.db import open_database
 @pytest.fixture
 def dup_db(tmp_path: Path, add_contact: AddContact) -> Path:
     path = tmp_path / "dups.duckdb"
-    con = open_database(path)
+    fill_dups(path, add_contact)
+    return path
+
+
+def fill_dups(target: Path | str, add_contact: AddContact) -> None:
+    """The admin, test_duplicates' people and two stored Anas (e1, e2) in the database at `target` (a file or a URL)."""
+    con = open_database(target)
     bootstrap_admin(con)
     people(con, add_contact)
     add_contact(con, "e1", stored=True, email="Ana.Silva@gmail.com", first_name="Ana", tags=["vip"])
@@ -31,7 +37,6 @@ def dup_db(tmp_path: Path, add_contact: AddContact) -> Path:
         tags=["newsletter"],
     )
     con.close()
-    return path
 
 
 @pytest.mark.slow
