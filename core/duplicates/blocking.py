@@ -99,11 +99,19 @@ class CrossBlockingRule(BlockingRule):
         return keyed
 
     def _holders(self, contact: str = "id") -> str:
-        sides = ", ".join(side for side, _ in self.keys())
-        keys = ", ".join(key for _, key in self.keys())
+        """id, side, k: the holders of the keys that some contact holds as its `key` (side 1), on either side. The
+        `others` keys (every contact's names) are first matched against those, a hash probe, so only keys that
+        can pair are counted and joined."""
+        (_, one), *rest = self.keys()
+        others = ", ".join(key for _, key in rest)
         return f"""SELECT * FROM (
-                SELECT {contact} AS id, unnest([{sides}]) AS side, unnest([{keys}]) AS k FROM dup_profile
-            ) WHERE k IS NOT NULL"""
+                WITH ones AS (SELECT * FROM (SELECT {contact} AS id, 1 AS side, {one} AS k FROM dup_profile)
+                              WHERE k IS NOT NULL)
+                SELECT * FROM ones
+                UNION ALL
+                SELECT * FROM (SELECT {contact} AS id, 2 AS side, unnest([{others}]) AS k FROM dup_profile)
+                WHERE k IN (SELECT k FROM ones)
+            )"""
 
     def block_sizes_sql(self) -> str:
         """n, blocks, pairs: per block size n of 2 or more, how many keys n contacts hold and the pairs they make
@@ -117,10 +125,9 @@ class CrossBlockingRule(BlockingRule):
         """SELECT id_a, id_b (id_a < id_b) of contacts one of whose `key` is one of the other's `others` keys,
         skipping keys held by over `max_block` (the rule's own bound unless given)."""
         max_block = max_block or self.max_block
-        return f"""SELECT DISTINCT k1.id AS id_a, k2.id AS id_b FROM
-            (SELECT *, count(*) OVER (PARTITION BY k) AS n FROM ({self._holders(contact)})) k1
-            JOIN ({self._holders(contact)}) k2 ON k1.k = k2.k AND k1.id < k2.id AND k1.side <> k2.side
-            WHERE k1.n <= {max_block}"""
+        return f"""SELECT DISTINCT least(k1.id, k2.id) AS id_a, greatest(k1.id, k2.id) AS id_b FROM
+            (SELECT * FROM ({self._holders(contact)}) QUALIFY count(*) OVER (PARTITION BY k) <= {max_block}) k1
+            JOIN ({self._holders(contact)}) k2 ON k1.k = k2.k AND k1.side = 1 AND k2.side = 2"""
 
 
 Rule = BlockingRule | IdentityBlockingRule
@@ -234,44 +241,30 @@ def candidates_sql(
     core.duplicates.likely.PROFILE_SQL), which keeps millions of pairs as two integers instead of two strings."""
     limits = limits or {}
     predicting = [rule for rule in rules if rule.predicts]
-    keyed = [rule for rule in predicting if isinstance(rule, BlockingRule)]
+    keyed = [rule for rule in predicting if isinstance(rule, BlockingRule) and not isinstance(rule, CrossBlockingRule)]
+    apart = [rule for rule in predicting if isinstance(rule, CrossBlockingRule)]
     by_identity = [rule for rule in predicting if isinstance(rule, IdentityBlockingRule)]
-    parts = [rule.pairs_sql(limits.get(rule.label, max_block), key) for rule in by_identity]
+    parts = [rule.pairs_sql(limits.get(rule.label, max_block), key) for rule in apart]
+    parts += [rule.pairs_sql(limits.get(rule.label, max_block), key) for rule in by_identity]
     if not keyed:
         return "\nUNION\n".join(parts)
     bounds = ", ".join(str(limits.get(rule.label, max_block) or rule.max_block) for rule in keyed)
     blocked = f"""WITH dup_blocked AS (
-            SELECT id, side, h FROM ({keys_sql(keyed, key)})
+            SELECT id, h FROM ({keys_sql(keyed, key)})
             QUALIFY count(*) OVER (PARTITION BY h) BETWEEN 2 AND [{bounds}][rule + 1]
         )
         SELECT DISTINCT k1.id AS id_a, k2.id AS id_b
-        FROM dup_blocked k1 JOIN dup_blocked k2 ON k1.h = k2.h AND k1.id < k2.id AND k1.side + k2.side IN (0, 3)"""
+        FROM dup_blocked k1 JOIN dup_blocked k2 ON k1.h = k2.h AND k1.id < k2.id"""
     return "\nUNION\n".join([blocked, *parts])
 
 
 def keys_sql(rules: list[BlockingRule], key: str = "id") -> str:
-    """id, rule (its index in `rules`), side, h: every non-NULL key of every rule for each contact of dup_profile,
-    in one scan. A key is hashed with its rule's index into one integer, so rules never meet each other's keys and
+    """id, rule (its index in `rules`), h: every non-NULL key of every rule for each contact of dup_profile, in
+    one scan. A key is hashed with its rule's index into one integer, so rules never meet each other's keys and
     the join compares integers (two different keys meeting on one 64-bit hash: about one chance in 10^5 at a
-    million contacts, and it would only propose a pair that scoring then judges). `side` is 0 for a
-    BlockingRule's key, a CrossBlockingRule's side (1 or 2) for its keys, pairs being made of sides 0 and 0, or 1 and 2
-    (see CrossBlockingRule)."""
-    entries = [
-        (i, side, k)
-        for i, rule in enumerate(rules)
-        for side, k in (rule.keys() if isinstance(rule, CrossBlockingRule) else [("0", rule.key)])
-    ]
-    if all(side == "0" for _, side, _ in entries):
-        keys = ", ".join(k for _, _, k in entries)
-        return f"""SELECT id, rule, 0 AS side, hash(rule, k) AS h FROM (
+    million contacts, and it would only propose a pair that scoring then judges)."""
+    keys = ", ".join(rule.key for rule in rules)
+    return f"""SELECT id, rule, hash(rule, k) AS h FROM (
                 SELECT {key} AS id, unnest(range({len(rules)}))::SMALLINT AS rule, unnest([{keys}]) AS k
-                FROM dup_profile
-            ) WHERE k IS NOT NULL"""
-    indexes = ", ".join(str(i) for i, _, _ in entries)
-    sides = ", ".join(side for _, side, _ in entries)
-    keys = ", ".join(k for _, _, k in entries)
-    return f"""SELECT id, rule, side, hash(rule, k) AS h FROM (
-                SELECT {key} AS id, unnest([{indexes}])::SMALLINT AS rule, unnest([{sides}])::UTINYINT AS side,
-                       unnest([{keys}]) AS k
                 FROM dup_profile
             ) WHERE k IS NOT NULL"""
