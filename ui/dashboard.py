@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 import duckdb
 import plotly.express as px
@@ -18,7 +18,9 @@ from plotly.graph_objects import Figure
 
 from core import dashboard
 from core.config import database_target
+from core.dashboard import snapshots
 from core.dashboard.drill import choice_filter, country_filter, created_filter, filled_filter, tag_filter
+from core.dashboard.snapshots import Snapshot
 from core.db.dialect import dialect
 from core.stamps import contacts_stamp
 from core.views.filters import Filter, filter_to_url
@@ -36,15 +38,6 @@ SLOW_SECONDS = 2.0
 _KEEP = 64  # snapshots kept per process: one per database, figure and arguments
 
 
-class Snapshot(NamedTuple):
-    """Figures as of a write stamp: when they were computed and how long that took."""
-
-    stamp: int
-    value: Any
-    computed_at: datetime
-    seconds: float
-
-
 class _Board:
     """The process's last figures per (database, name, arguments), and which of them a thread is refreshing."""
 
@@ -56,6 +49,23 @@ class _Board:
     def get(self, key: tuple) -> Snapshot | None:
         with self._lock:
             return self._shots.get(key)
+
+    def adopt(self, key: tuple, shot: Snapshot) -> Snapshot:
+        """Keep a snapshot read from the database (another process computed it), unless a newer one is kept."""
+        with self._lock:
+            kept = self._shots.get(key)
+            if kept is not None and kept.stamp >= shot.stamp:
+                return kept
+            self._shots[key] = shot
+            self._shots.move_to_end(key)
+            while len(self._shots) > _KEEP:
+                self._shots.popitem(last=False)
+        return shot
+
+    def clear(self) -> None:
+        """Forget every snapshot (as a new process would start)."""
+        with self._lock:
+            self._shots.clear()
 
     def refreshing(self, key: tuple) -> bool:
         with self._lock:
@@ -75,8 +85,12 @@ class _Board:
                 self._shots.popitem(last=False)
         return shot
 
-    def refresh(self, key: tuple, stamp: int, compute: Callable[[duckdb.DuckDBPyConnection], Any]) -> None:
-        """Compute in a thread on a cursor of its own, unless one already is."""
+    def refresh(
+        self, key: tuple, stored: str, stamp: int, seconds: float, compute: Callable[[duckdb.DuckDBPyConnection], Any]
+    ) -> None:
+        """Compute in a thread on a cursor of its own and keep the result in the database as `stored`, unless a
+        thread of this process already is, or another process holds the figure's refresh claim (its result will
+        be read from the database by a later rerun)."""
         with self._lock:
             if key in self._refreshing:
                 return
@@ -85,7 +99,14 @@ class _Board:
 
         def run() -> None:
             try:
-                self.compute(key, stamp, lambda: compute(cursor))
+                if not snapshots.claim(cursor, stored, seconds):
+                    return
+                try:
+                    shot = self.compute(key, stamp, lambda: compute(cursor))
+                except BaseException:
+                    snapshots.release(cursor, stored)
+                    raise
+                snapshots.store(cursor, stored, shot)
             finally:
                 cursor.close()
                 with self._lock:
@@ -103,6 +124,9 @@ def _cached(
     """`compute(con)` kept per database, write stamp and arguments: it runs again only after a write, and when it
     took SLOW_SECONDS or more, in a thread while the page shows the last snapshot (its time says how old).
 
+    Slow figures are also kept in the database (core/dashboard/snapshots.py): a process that has none yet, or
+    older ones, shows the stored ones at once and refreshes behind them, one refresher across processes.
+
     The stamp is core.stamps.contacts_stamp: every writer of core moves it after its commit (the detection,
     import and ingest jobs, merges, users and stages included), and no other process writes the file the app
     holds; on PostgreSQL the stamp is in the database and moves with every app process's writes. (core.dashboard.
@@ -112,10 +136,20 @@ def _cached(
     shot = _board.get(key)
     if shot is not None and shot.stamp == stamp:
         return shot
+    # Behind (or none yet): figures another process (or an earlier one) kept in the database, if newer.
+    stored = snapshots.figure_key(name, *args)
+    found = snapshots.load(con, stored, None if shot is None else shot.stamp)
+    if found is not None:
+        shot = _board.adopt(key, found)
+        if shot.stamp == stamp:
+            return shot
     if shot is not None and shot.seconds >= SLOW_SECONDS:
-        _board.refresh(key, stamp, compute)
+        _board.refresh(key, stored, stamp, shot.seconds, compute)
         return shot
-    return _board.compute(key, stamp, lambda: compute(con))
+    shot = _board.compute(key, stamp, lambda: compute(con))
+    if shot.seconds >= SLOW_SECONDS:
+        snapshots.store(con, stored, shot)
+    return shot
 
 
 def figures(con: duckdb.DuckDBPyConnection) -> Snapshot:

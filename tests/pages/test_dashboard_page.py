@@ -81,3 +81,53 @@ def test_the_default_chart_comes_with_the_figures(app_db):
     assert (start, end) == default_span(*found["range"])
     assert chart.equals(dashboard.contacts_over_time(con, start, end, DEFAULT_GRAIN, DEFAULT_BY))
     assert chart["contacts"].sum() == 3
+
+
+def test_a_new_process_shows_the_stored_figures_at_once_and_refreshes_them(open_page, app_db, monkeypatch):
+    import threading
+
+    import ui.dashboard
+    from core.dashboard import snapshots
+    from core.views.filters import filter_fields
+
+    monkeypatch.setattr(ui.dashboard, "SLOW_SECONDS", 0.0)  # every figure counts as slow (10M contacts)
+    app = open_page("pages/dashboard.py")  # the first process computes the figures and keeps them in the database
+    assert {metric.label: metric.value for metric in app.metric}["Contacts"] == "3"
+    stored = snapshots.load(db(), snapshots.figure_key("figures"))
+    assert stored is not None
+    fresh = ui.dashboard._all_figures(db(), filter_fields(db()))
+    assert stored.value.keys() == fresh.keys()
+    for name, value in fresh.items():
+        if name == "chart":
+            assert stored.value[name][:2] == value[:2] and stored.value[name][2].equals(value[2])
+        elif hasattr(value, "equals"):
+            assert stored.value[name].equals(value), name
+        else:
+            assert stored.value[name] == value, name
+
+    # A new process: nothing on its board, and (DuckDB) a write stamp of its own.
+    ui.dashboard._board.clear()
+    monkeypatch.setattr(snapshots, "_PROCESS", "a new process")
+    computed_in: list[str] = []
+    compute = ui.dashboard._all_figures
+
+    def watched(*args, **kwargs):
+        computed_in.append(threading.current_thread().name)
+        return compute(*args, **kwargs)
+
+    monkeypatch.setattr(ui.dashboard, "_all_figures", watched)
+    set_blocked(db(), [app_db["Alan"].contact_id], True, "admin")  # the stored figures are behind
+    app = open_page("pages/dashboard.py")
+    assert not app.exception
+    assert {metric.label: metric.value for metric in app.metric}["Contacts"] == "3"  # stored: shown at once
+    assert any("newer figures are being computed" in caption.value for caption in app.caption)
+    for _ in range(100):
+        time.sleep(0.1)
+        app.run()
+        if {metric.label: metric.value for metric in app.metric}["Contacts"] == "2":
+            break
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert (metrics["Contacts"], metrics["Blocked"]) == ("2", "1")
+    assert computed_in and all(name.startswith("dashboard-") for name in computed_in)  # never while the page waited
+    refreshed = snapshots.load(db(), snapshots.figure_key("figures"))
+    assert refreshed is not None and refreshed.value["kpis"].total == 2  # kept for the next process
