@@ -34,7 +34,7 @@ from core.contacts.custom_values import value_column
 from core.db import Scratch, constants, rows, scratch
 from core.db.bulk import indexes_built_after, rebuilds_indexes
 from core.db.dialect import DUCKDB, Dialect, dialect
-from core.views.vocabulary import rebuild_vocabulary, refresh_vocabulary
+from core.views.vocabulary import held_words, rebuild_vocabulary, refresh_vocabulary
 
 SEARCHED_FIELDS = frozenset({"first_name", "last_name", "email", "phone"})  # with contact_channels' values
 SEARCHED_CUSTOM_TYPES = ("text", "number", "dropdown")  # custom fields searched by whole word
@@ -178,9 +178,12 @@ def refresh_search_index(
     searched = "row_key, contact_id, first_name, last_name, email, phone"
     with scratch(con, f"SELECT {searched} FROM contacts WHERE contact_id IN ({chosen})", params) as changed:
         con.execute(f"DELETE FROM search_postings WHERE row_key IN (SELECT row_key FROM {changed})")
-        with scratch(con, terms_sql(f"SELECT * FROM {changed}", dialect(con))) as fresh:
-            _add_postings(con, fresh, bulk)
-        refresh_vocabulary(con, changed, bulk)  # the typo search's words (core/views/vocabulary.py)
+        # The typo search's words (core/views/vocabulary.py) are computed first: an import's drop of the search tables'
+        # indexes locks them until its commit (core.db.bulk), and the lock need not wait for this scratch.
+        with held_words(con, changed) as held:
+            with scratch(con, terms_sql(f"SELECT * FROM {changed}", dialect(con))) as fresh:
+                _add_postings(con, fresh, bulk)
+            refresh_vocabulary(con, changed, bulk, held)
         if custom_values:
             _refresh_custom_words(con, changed)
 

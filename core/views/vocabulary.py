@@ -26,6 +26,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -186,17 +187,30 @@ def _add_words(con: duckdb.DuckDBPyConnection, fresh: Scratch, bulk: bool = Fals
             con.execute(f"INSERT INTO vocabulary_words SELECT kind, word, $batch FROM {new}", {"batch": batch})
 
 
-def refresh_vocabulary(con: duckdb.DuckDBPyConnection, changed: Scratch, bulk: bool = False) -> None:
+def held_words(con: duckdb.DuckDBPyConnection, changed: Scratch) -> AbstractContextManager[Scratch]:
+    """The (kind, word, row_key) the contacts `changed` (their rows of contacts) hold, as a scratch relation for
+    refresh_vocabulary: made apart so that an import computes it before the search tables' indexes are dropped
+    (core.db.bulk), not while they are locked."""
+    return scratch(con, held_sql(f"SELECT * FROM {changed}", dialect(con)))
+
+
+def refresh_vocabulary(
+    con: duckdb.DuckDBPyConnection, changed: Scratch, bulk: bool = False, held: Scratch | None = None
+) -> None:
     """Bring the words of these contacts (`changed`: their rows of contacts, row_key and contact_id among them) up to
     date with their stored values; set-based, inside the caller's transaction (refresh_search_index; `bulk`: an
-    import, whose holders go in with their indexes built after when they outnumber the table's, core.db.bulk)."""
+    import, whose holders go in with their indexes built after when they outnumber the table's, core.db.bulk).
+    `held`: their words made already by held_words (else made here)."""
+    if held is None:
+        with held_words(con, changed) as made:
+            refresh_vocabulary(con, changed, bulk, made)
+        return
     con.execute(f"DELETE FROM vocabulary_holders WHERE row_key IN (SELECT row_key FROM {changed})")
-    with scratch(con, held_sql(f"SELECT * FROM {changed}", dialect(con))) as fresh:
-        rebuild = bulk and rebuilds_indexes(con, "vocabulary_holders", fresh)
-        order = "" if rebuild else dialect(con).insert_order("kind, word, row_key")  # a rebuilt index sorts anyway
-        with indexes_built_after(con, "vocabulary_holders", rebuild):
-            con.execute(f"INSERT INTO vocabulary_holders SELECT kind, word, row_key FROM {fresh}{order}")
-        _add_words(con, fresh, bulk)
+    rebuild = bulk and rebuilds_indexes(con, "vocabulary_holders", held)
+    order = "" if rebuild else dialect(con).insert_order("kind, word, row_key")  # a rebuilt index sorts anyway
+    with indexes_built_after(con, "vocabulary_holders", rebuild):
+        con.execute(f"INSERT INTO vocabulary_holders SELECT kind, word, row_key FROM {held}{order}")
+    _add_words(con, held, bulk)
 
 
 def rebuild_vocabulary(con: duckdb.DuckDBPyConnection) -> None:
