@@ -116,52 +116,65 @@ def _local_pattern(words: list[str]) -> str:
     return "^(" + "|".join(escape_re2(word) for word in words) + ")@"
 
 
-def _name_clause(con: duckdb.DuckDBPyConnection, index: int, names: list[str]) -> tuple[str, dict[str, Any]]:
-    """Contacts whose first or last name is one of the (close) names: the contacts the vocabulary lists for them
-    (core.views.vocabulary.holders_of), checked for the whole name by the statement itself on those rows only (a
-    statement of its own cost 10-17 ms CPU per word at 1,000,000); a name with a separator is matched by scanning.
-    Was: every contact holding one as a word of any value in the search index ('john' and 'smith' in emails too: at
-    10,000,000 on PostgreSQL each list held 100,000 or more, joined to the contacts, 1 s per statement)."""
+def _name_clause(
+    con: duckdb.DuckDBPyConnection, index: int, names: list[str]
+) -> tuple[str, dict[str, Any], list[int] | None]:
+    """Contacts whose first or last name is one of the (close) names: the check of the whole name, and the contacts
+    the vocabulary lists for them (core.views.vocabulary.holders_of; every contact the check can find is among
+    them), so the statement checks those rows only (a statement of its own cost 10-17 ms CPU per word at
+    1,000,000); a name with a separator is matched by scanning (no list: None). Was: every contact holding one as a
+    word of any value in the search index ('john' and 'smith' in emails too: at 10,000,000 on PostgreSQL each list
+    held 100,000 or more, joined to the contacts, 1 s per statement)."""
     store = dialect(con)
     params: dict[str, Any] = {f"fuzzy_names_{index}": names}
     whole = " OR ".join(
         store.list_contains(f"$fuzzy_names_{index}", f"lower(c.{column})") for column in ("first_name", "last_name")
     )
     if not all(name.isalnum() for name in names):
-        return f"({whole})", params
-    held = holders_of(con, "names", names)  # a first or last name equal to one (not any word of any value)
-    if not held:
-        return "FALSE", {}
-    params[f"fuzzy_name_keys_{index}"] = held
-    return f"(c.row_key IN (SELECT unnest($fuzzy_name_keys_{index})) AND ({whole}))", params
+        return f"({whole})", params, None
+    return f"({whole})", params, holders_of(con, "names", names)  # a first or last name equal to one
 
 
-def _local_clause(con: duckdb.DuckDBPyConnection, index: int, locals_: list[str]) -> tuple[str, dict[str, Any]]:
-    """Contacts with an email (primary or additional) whose local part is one of the words: the contacts the
-    vocabulary lists for them (core.views.vocabulary.holders_of), checked with the anchored pattern by the statement
-    on those rows. Was: every contact holding the word's first run as a term, 6,858 for
-    'maria.gar' at 1,000,000 (the check read their emails: 34 -> 11 ms CPU for the statement)."""
+def _local_clause(
+    con: duckdb.DuckDBPyConnection, index: int, locals_: list[str]
+) -> tuple[str, dict[str, Any], list[int]]:
+    """Contacts with an email (primary or additional) whose local part is one of the words: the check with the
+    anchored pattern, and the contacts the vocabulary lists for them (core.views.vocabulary.holders_of), the only
+    rows the statement checks. Was: every contact holding the word's first run as a term, 6,858 for 'maria.gar'
+    at 1,000,000 (the check read their emails: 34 -> 11 ms CPU for the statement)."""
     params: dict[str, Any] = {f"fuzzy_email_{index}": _local_pattern(locals_)}
     # The local part is matched by an anchored pattern: cutting it out of a million emails costs twice as much.
     check = (
         f"regexp_matches(c.email, $fuzzy_email_{index}, 'i') OR c.contact_id IN (SELECT ch.contact_id "
         f"FROM contact_channels ch WHERE ch.kind = 'email' AND regexp_matches(ch.value, $fuzzy_email_{index}, 'i'))"
     )
-    keys = holders_of(con, "locals", locals_)
-    if not keys:
-        return "FALSE", {}
-    params[f"fuzzy_local_keys_{index}"] = keys
-    return f"(c.row_key IN (SELECT unnest($fuzzy_local_keys_{index})) AND ({check}))", params
+    return f"({check})", params, holders_of(con, "locals", locals_)
 
 
 def _word_clause(
     con: duckdb.DuckDBPyConnection, index: int, names: list[str], locals_: list[str]
-) -> tuple[str, dict[str, Any]]:
-    """Contacts holding one of the close names as first or last name, or a close local part in an email."""
+) -> tuple[str, dict[str, Any], set[int] | None]:
+    """Contacts holding one of the close names as first or last name, or a close local part in an email: the check,
+    and the contacts that can hold one (None when a name is matched by scanning: then the check is narrowed to the
+    listed contacts of its email part itself)."""
     parts = ([_name_clause(con, index, names)] if names else []) + (
         [_local_clause(con, index, locals_)] if locals_ else []
     )
-    return "(" + " OR ".join(clause for clause, _ in parts) + ")", {k: v for _, p in parts for k, v in p.items()}
+    params = {k: v for _, p, _ in parts for k, v in p.items()}
+    if all(keys is not None for _, _, keys in parts):
+        return (
+            "(" + " OR ".join(clause for clause, _, _ in parts) + ")",
+            params,
+            {k for *_, ks in parts for k in ks or []},
+        )
+    clauses = []
+    for clause, _, keys in parts:
+        if keys is None:
+            clauses.append(clause)
+        else:
+            params[f"fuzzy_local_keys_{index}"] = keys
+            clauses.append(f"(c.row_key IN (SELECT unnest($fuzzy_local_keys_{index})) AND {clause})")
+    return "(" + " OR ".join(clauses) + ")", params, None
 
 
 def words_to_match(words: list[tuple[str, bool]]) -> bool:
@@ -178,7 +191,7 @@ def fuzzy_condition(con: duckdb.DuckDBPyConnection, query: str) -> tuple[str, di
     key = generation(con)
     held_names = vocabulary(con, "names", key)
     held_locals = vocabulary(con, "locals", key) if any(maybe_email for _, maybe_email in words) else Words({})
-    clauses, params = [], dict[str, Any]()
+    clauses, params, keys = [], dict[str, Any](), None
     for index, (word, maybe_email) in enumerate(words):
         names = close_words(held_names, word, lambda close: live_words(con, "names", close))
         local_words = (
@@ -186,7 +199,17 @@ def fuzzy_condition(con: duckdb.DuckDBPyConnection, query: str) -> tuple[str, di
         )
         if not names and not local_words:
             return None  # a word close to nothing: no contact can hold them all
-        clause, clause_params = _word_clause(con, index, names, local_words)
+        clause, clause_params, held = _word_clause(con, index, names, local_words)
         clauses.append(clause)
         params.update(clause_params)
+        if held is not None:
+            keys = held if keys is None else keys & held
+    if keys is not None:
+        # The contacts that can hold every word listed once (intersected here): each word's list joined to the
+        # contacts apart cost 1.1-1.7 s per statement for 'Jonh Smith' at 10,000,000 on PostgreSQL (50,000
+        # holders of a name close to 'jonh', 88,000 close to 'smith'; 464 hold both).
+        if not keys:
+            return "FALSE", {}
+        params["fuzzy_keys"] = sorted(keys)
+        clauses.insert(0, "c.row_key IN (SELECT unnest($fuzzy_keys))")
     return "(" + " AND ".join(clauses) + ")", params
