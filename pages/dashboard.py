@@ -1,5 +1,7 @@
 """Dashboard: the contacts at a glance; a click on any bar opens the list filtered to what it counts."""
 
+from datetime import date
+
 import streamlit as st
 
 from core import dashboard
@@ -28,8 +30,9 @@ if any(name in st.query_params for name in LIST_PARAMS):  # a link from before t
     st.switch_page("pages/contacts.py", query_params=st.query_params.to_dict())
 
 con = db()
-# Shown only while figures are computed on the spot (the first view in this process, or a small workspace's
-# after a write); a large database takes seconds (10,000,000 contacts on PostgreSQL: about 30 s).
+# Shown only while figures are computed on the spot (the first view of a database with no stored snapshot, or a
+# small workspace's after a write); a large database takes seconds (10,000,000 contacts on PostgreSQL: about 30 s),
+# and then its figures are kept in the database: any app process's first view shows them at once.
 with st.spinner("Counting the contacts...", show_time=True):
     shot = figures(con)
 found = shot.value
@@ -38,15 +41,17 @@ kpis: dashboard.Kpis = found["kpis"]
 st.title("Dashboard")
 st.caption("Every chart counts the contacts that are not blocked. Click a bar to open those contacts.")
 # Slow figures (a large database) are computed again in the background after a write: say how old these are.
+# A snapshot kept in the database may be from an earlier day: then its date is said too.
+as_of = f"{shot.computed_at:{'%H:%M:%S' if shot.computed_at.date() == date.today() else '%Y-%m-%d %H:%M'}}"
 if behind(shot, con):
     note, refresh = st.columns([4, 1], vertical_alignment="center")
     note.caption(
-        f":material/update: Figures as of {shot.computed_at:%H:%M:%S} (they took {shot.seconds:.0f} s); the data has "
+        f":material/update: Figures as of {as_of} (they took {shot.seconds:.0f} s); the data has "
         "changed since, and newer figures are being computed."
     )
     refresh.button("Show the newest", icon=":material/refresh:", key="dash-refresh")
 elif shot.seconds >= SLOW_SECONDS:
-    st.caption(f"Figures as of {shot.computed_at:%H:%M:%S} (computed in {shot.seconds:.0f} s).")
+    st.caption(f"Figures as of {as_of} (computed in {shot.seconds:.0f} s).")
 
 # --- The headline numbers ---
 cells = st.columns(5)
