@@ -111,8 +111,11 @@ def test_a_new_process_shows_the_stored_figures_at_once_and_refreshes_them(open_
     computed_in: list[str] = []
     compute = ui.dashboard._all_figures
 
+    released = threading.Event()  # the refresh waits until the test has seen the page show the stored figures
+
     def watched(*args, **kwargs):
         computed_in.append(threading.current_thread().name)
+        released.wait(30)
         return compute(*args, **kwargs)
 
     monkeypatch.setattr(ui.dashboard, "_all_figures", watched)
@@ -121,6 +124,7 @@ def test_a_new_process_shows_the_stored_figures_at_once_and_refreshes_them(open_
     assert not app.exception
     assert {metric.label: metric.value for metric in app.metric}["Contacts"] == "3"  # stored: shown at once
     assert any("newer figures are being computed" in caption.value for caption in app.caption)
+    released.set()
     for _ in range(100):
         time.sleep(0.1)
         app.run()
