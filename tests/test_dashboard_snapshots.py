@@ -133,3 +133,13 @@ def test_sessions_claiming_at_once_get_one_claim(fresh_db):
     for session in sessions:
         session.close()
     assert won.count(True) == 1
+
+
+def test_snapshots_nobody_computed_for_a_month_are_let_go(fresh_db):
+    old = snapshots.figure_key("over_time", date(2025, 1, 1), date(2025, 6, 1), "week", "source")
+    recent = snapshots.figure_key("over_time", date(2026, 1, 1), date(2026, 6, 1), "week", "source")
+    snapshots.store(fresh_db, old, Snapshot(1, {"n": 1}, AT - timedelta(days=40), 3.0))
+    snapshots.store(fresh_db, recent, Snapshot(1, {"n": 1}, AT - timedelta(days=10), 3.0))
+    snapshots.store(fresh_db, snapshots.figure_key("figures"), Snapshot(2, {"n": 2}, AT, 3.0))
+    assert snapshots.load(fresh_db, old) is None
+    assert snapshots.load(fresh_db, recent) is not None

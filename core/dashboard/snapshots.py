@@ -32,6 +32,7 @@ from core.db.dialect import dialect
 log = logging.getLogger(__name__)
 
 STALE = -1  # the stamp of a snapshot whose stamp is not comparable with this process's (DuckDB, another process)
+KEEP_FOR = timedelta(days=30)  # a snapshot not computed again for this long is deleted by the next store
 MIN_LEASE = timedelta(seconds=60)  # a refresher's claim lasts at least this, and 4 times the last computation
 _PROCESS = uuid.uuid4().hex  # the stamp domain of a one-writer store (DuckDB): this process's counter
 _MODELS: dict[str, type[BaseModel]] = {"Kpis": Kpis, "DuplicateRate": DuplicateRate}
@@ -143,6 +144,11 @@ def store(con: duckdb.DuckDBPyConnection, key: str, shot: Snapshot) -> None:
                 [key, domain, shot.stamp, encode(shot.value), shot.computed_at, shot.seconds],
             )
             con.execute("UPDATE dashboard_snapshots SET refreshing_until = NULL WHERE figure_key = ?", [key])
+            # Charts of other spans and grains are kept too: those nobody computed for a while are let go.
+            con.execute(
+                "DELETE FROM dashboard_snapshots WHERE computed_at < ? AND figure_key <> ?",
+                [shot.computed_at - KEEP_FOR, key],
+            )
     except Exception:  # noqa: BLE001 - a snapshot not kept costs the next process one computation, not the page
         log.warning("dashboard snapshot %s not kept", key, exc_info=True)
 
