@@ -1,0 +1,4 @@
+-- The list's sort indexes carry what a search's walk tests (issue 16 point 5): nothing to do on DuckDB, which keeps
+-- no sort index on contacts. On PostgreSQL (047_list_sort_indexes_cover_walk.postgres.sql) migration 035's four
+-- indexes are rebuilt with row_key and blocked included, so a page of a search with many matches, read along one
+-- of them testing one contact at a time (core.views.search Search.walk), reads the index only.
