@@ -67,10 +67,6 @@ class _Board:
         with self._lock:
             self._shots.clear()
 
-    def refreshing(self, key: tuple) -> bool:
-        with self._lock:
-            return key in self._refreshing
-
     def compute(self, key: tuple, stamp: int, compute: Callable[[], Any]) -> Snapshot:
         """Compute and keep; `stamp` is read before computing, so a write meanwhile leaves the snapshot behind it."""
         started = time.perf_counter()

@@ -4,7 +4,8 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
 
 import duckdb
 import polars as pl
@@ -72,6 +73,7 @@ _searches: OrderedDict[tuple[Any, ...], SearchSQL] = OrderedDict()
 # first page's estimate (at 10,000,000 on PostgreSQL 'smith''s sample took 160-210 ms of each page).
 _samples: OrderedDict[tuple[Any, ...], int] = OrderedDict()
 _searches_lock = threading.Lock()
+T = TypeVar("T")
 
 
 def _search_sql(con: duckdb.DuckDBPyConnection, search: str) -> SearchSQL:
@@ -89,17 +91,21 @@ def _kept_search_sql(con: duckdb.DuckDBPyConnection, search: str) -> SearchSQL:
     stamp = database_stamp(con) if search.strip() else None
     if stamp is None:
         return _search_sql(con, search)
-    key = (*stamp, search)
+    return _kept(_searches, (*stamp, search), lambda: _search_sql(con, search))
+
+
+def _kept(kept: OrderedDict[tuple[Any, ...], T], key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """compute(), kept in `kept` under `key` (its last SEARCHES_KEPT keys, the least recently used dropped)."""
     with _searches_lock:
-        kept = _searches.get(key)
-        if kept is not None:
-            _searches.move_to_end(key)
-            return kept
-    found = _search_sql(con, search)
+        found = kept.get(key)
+        if found is not None:
+            kept.move_to_end(key)
+            return found
+    found = compute()
     with _searches_lock:
-        _searches[key] = found
-        while len(_searches) > SEARCHES_KEPT:
-            _searches.popitem(last=False)
+        kept[key] = found
+        while len(kept) > SEARCHES_KEPT:
+            kept.popitem(last=False)
     return found
 
 
@@ -329,17 +335,7 @@ def _sampled_count(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, A
         hash(key)
     except TypeError:  # a parameter that cannot be a key
         return int(scalar(con, sql, params))
-    with _searches_lock:
-        kept = _samples.get(key)
-        if kept is not None:
-            _samples.move_to_end(key)
-            return kept
-    found = int(scalar(con, sql, params))
-    with _searches_lock:
-        _samples[key] = found
-        while len(_samples) > SEARCHES_KEPT:
-            _samples.popitem(last=False)
-    return found
+    return _kept(_samples, key, lambda: int(scalar(con, sql, params)))
 
 
 def rounded_estimate(count: int) -> int:
