@@ -67,13 +67,13 @@ class IdentityBlockingRule:
         held = f"SELECT count(*) AS n FROM dup_identity GROUP BY field, {self.column}"
         return f"SELECT n, count(*) AS blocks FROM ({held}) WHERE n >= 2 GROUP BY n"
 
-    def pairs_sql(self, max_block: int | None = None, key: str = "id") -> str:
-        """SELECT id_a, id_b (id_a < id_b) of contacts agreeing on this column of one identity field; `key`: the
-        column naming a contact (id, or the integer rid that scoring joins on)."""
+    def pairs_sql(self, max_block: int | None = None, contact: str = "id") -> str:
+        """SELECT id_a, id_b (id_a < id_b) of contacts agreeing on this column of one identity field; `contact`:
+        the column naming a contact (id, or the integer rid that scoring joins on)."""
         column, max_block = self.column, max_block or self.max_block
-        return f"""SELECT i1.{key} AS id_a, i2.{key} AS id_b FROM
+        return f"""SELECT i1.{contact} AS id_a, i2.{contact} AS id_b FROM
             (SELECT *, count(*) OVER (PARTITION BY field, {column}) AS k_n FROM dup_identity) i1
-            JOIN dup_identity i2 ON i1.field = i2.field AND i1.{column} = i2.{column} AND i1.{key} < i2.{key}
+            JOIN dup_identity i2 ON i1.field = i2.field AND i1.{column} = i2.{column} AND i1.{contact} < i2.{contact}
             WHERE i1.k_n <= {max_block}"""
 
 

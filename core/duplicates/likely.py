@@ -21,7 +21,7 @@ from core.duplicates.blocking import (
     PAIRS_PER_CONTACT,
     BlockingCount,
     BlockingRule,
-    IdentityBlockingRule,
+    Rule,
     bounded,
     candidates_sql,
     rule_budget,
@@ -280,21 +280,15 @@ SELECT {", ".join(f"l{k}" for k in range(len(comparisons)))}, rules, carried, co
 """
 
 
-def training_pairs_sql(rules: list[BlockingRule | IdentityBlockingRule]) -> str:
+def training_pairs_sql(rules: list[Rule]) -> str:
     """id_a, id_b, rules: a bounded sample of each training rule's pairs, each pair once with a bit per rule, the
     contacts named by the profile's rid (as two strings, the pairs took 1.5 s more CPU at the 1M demo)."""
     samples = " UNION ALL ".join(
-        f"SELECT id_a, id_b, {1 << bit} AS bit FROM ({_rid_pairs(rule)}) "
+        f"SELECT id_a, id_b, {1 << bit} AS bit FROM ({rule.pairs_sql(contact='rid')}) "
         f"USING SAMPLE reservoir({EM_PAIRS} ROWS) REPEATABLE ({bit})"
         for bit, rule in enumerate(rules)
     )
     return f"SELECT id_a, id_b, bit_or(bit) AS rules FROM ({samples}) GROUP BY id_a, id_b"
-
-
-def _rid_pairs(rule: BlockingRule | IdentityBlockingRule, max_block: int | None = None) -> str:
-    if isinstance(rule, BlockingRule):
-        return rule.pairs_sql(max_block, contact="rid")
-    return rule.pairs_sql(max_block, key="rid")
 
 
 # Random pairs for u: two samples of contacts side by side, the same ones on every run (by rid, in ID order).
@@ -312,8 +306,8 @@ WHERE a.rid <> b.rid
 ANCHOR_BLOCK = 4
 ANCHOR_PAIRS_SQL = f"""
 SELECT id_a, id_b, 0 AS rules FROM (
-    {_rid_pairs(BlockingRule("ek", "mailbox"), ANCHOR_BLOCK)}
-    UNION {_rid_pairs(BlockingRule("ph", "number"), ANCHOR_BLOCK)}
+    {BlockingRule("ek", "mailbox").pairs_sql(ANCHOR_BLOCK, contact="rid")}
+    UNION {BlockingRule("ph", "number").pairs_sql(ANCHOR_BLOCK, contact="rid")}
 ) USING SAMPLE reservoir({EM_PAIRS} ROWS) REPEATABLE (3)
 """
 
@@ -520,9 +514,7 @@ def candidates_budget(contacts: int) -> int:
     return max(MIN_CANDIDATES_BUDGET, CANDIDATES_PER_CONTACT * contacts)
 
 
-def shared_budget(
-    sizes: list[tuple[BlockingRule | IdentityBlockingRule, pl.DataFrame]], budget: int, total: int
-) -> int:
+def shared_budget(sizes: list[tuple[Rule, pl.DataFrame]], budget: int, total: int) -> int:
     """The largest budget per rule (at most `budget`) whose pairs over all the rules, given their block sizes,
     stay within `total`."""
 
@@ -538,9 +530,7 @@ def shared_budget(
     return low
 
 
-def blocking_counts(
-    con: duckdb.DuckDBPyConnection, rules: tuple[BlockingRule | IdentityBlockingRule, ...] = BLOCKING_RULES
-) -> list[BlockingCount]:
+def blocking_counts(con: duckdb.DuckDBPyConnection, rules: tuple[Rule, ...] = BLOCKING_RULES) -> list[BlockingCount]:
     """Each predicting rule's pairs within its pair budget (core.duplicates.blocking.bounded), from its block
     sizes in dup_profile / dup_identity; all of them together within candidates_budget (see
     CANDIDATES_PER_CONTACT)."""
