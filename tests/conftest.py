@@ -12,6 +12,7 @@ from core.contacts.custom_values import write_values
 from core.contacts.models import Contact, ContactInput
 from core.contacts.records import create_contact, get_contact
 from core.db import open_database
+from core.stamps import note_write
 from core.views.search_index import refresh_search_index
 
 T0 = datetime(2024, 1, 1, 9, 0)
@@ -34,6 +35,7 @@ def _store(con: duckdb.DuckDBPyConnection, contact_id: str, custom: dict[str, An
     con.execute(f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join('$' + c for c in columns)})", values)
     write_values(con, contact_id, custom)
     refresh_search_index(con, [contact_id])  # written as given, past the write paths that keep the index
+    note_write("contacts.create", con)  # as the app's writers do: what a process keeps until the next write goes
 
 
 @pytest.fixture(scope="session")  # it holds no state: module-scoped fixtures may use it too

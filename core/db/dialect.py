@@ -144,6 +144,13 @@ class Dialect(Protocol):
         server other processes write to: nothing may be kept on this process's write stamps alone)."""
         ...
 
+    def database_identity_sql(self) -> str:
+        """SQL: one row naming this database among those this process opens, for what is kept until the database's
+        next write (core.stamps.contacts_stamp moves with every app process's writes): the file's path (NULL for an
+        in-memory DuckDB: nothing kept); on PostgreSQL the database's OID and the server's start, so a database
+        dropped and made again under its name (its write stamps starting over) is another one."""
+        ...
+
     def storage_order(self, alias: str) -> str:
         """An expression ordering the rows of the table `alias` as they are stored (an UPDATE reading its rows in
         that order touches the storage in one pass: many times faster on DuckDB)."""
@@ -326,6 +333,9 @@ class DuckDBDialect:
     def database_file_sql(self) -> str:
         return "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
 
+    def database_identity_sql(self) -> str:
+        return self.database_file_sql()
+
     def storage_order(self, alias: str) -> str:
         return f"{alias}.rowid"
 
@@ -501,6 +511,12 @@ class PostgresDialect:
 
     def database_file_sql(self) -> str:
         return "SELECT CAST(NULL AS text)"
+
+    def database_identity_sql(self) -> str:
+        return (
+            "SELECT 'postgresql:' || current_database() || ':' || d.oid || ':' || pg_postmaster_start_time() "
+            "FROM pg_database d WHERE d.datname = current_database()"
+        )
 
     def storage_order(self, alias: str) -> str:
         return f"{alias}.ctid"

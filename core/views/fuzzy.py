@@ -77,16 +77,21 @@ def load_vocabulary(con: duckdb.DuckDBPyConnection, kind: Vocabulary) -> Words:
 
 
 def database_stamp(con: duckdb.DuckDBPyConnection) -> tuple[str, tuple[int, int]] | None:
-    """The database file and its stamp (this process's writes, the file's last change); None for an in-memory
-    database (never cached). Cheap: the SQL fingerprint it replaces cost 18-60 ms at 1,000,000."""
-    path = rows(con, dialect(con).database_file_sql())[0][0]
-    if path is None:
+    """The database and its stamp (the contacts write stamp, and a DuckDB file's last change); None for an
+    in-memory database (never cached). On PostgreSQL the stamp is the database's own, moved by every app process's
+    writes (core/stamps.py), so what is kept on it holds across processes. Cheap: the SQL fingerprint it replaces
+    cost 18-60 ms at 1,000,000."""
+    store = dialect(con)
+    name = rows(con, store.database_identity_sql())[0][0]
+    if name is None:
         return None
-    try:
-        changed = os.stat(path).st_mtime_ns
-    except OSError:
-        changed = 0
-    return path, (contacts_stamp(con), changed)
+    changed = 0
+    if store.one_writer_process:  # a file: its change time tells a write by another process since
+        try:
+            changed = os.stat(name).st_mtime_ns
+        except OSError:
+            pass
+    return name, (contacts_stamp(con), changed)
 
 
 def same_digits(word: str, other: str) -> bool:
