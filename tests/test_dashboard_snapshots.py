@@ -4,9 +4,11 @@ snapshot of another DuckDB process is behind, and one refresher at a time holds 
 tests/postgres/rerun/test_dashboard_snapshots.py runs this module on PostgreSQL."""
 
 import threading
+import time
 from datetime import date, datetime, timedelta
 
 import polars as pl
+import pytest
 
 from core import dashboard
 from core.dashboard import snapshots
@@ -102,16 +104,71 @@ def test_another_processes_snapshot_is_behind_on_duckdb_and_current_on_postgres(
 
 def test_one_refresher_at_a_time_holds_a_figures_claim(fresh_db):
     key = snapshots.figure_key("figures")
-    assert snapshots.claim(fresh_db, key, 3.0, AT)  # nothing stored: nobody to wait for
-    snapshots.store(fresh_db, key, Snapshot(5, {"n": 5}, AT, 3.0))
-    assert snapshots.claim(fresh_db, key, 3.0, AT)
+    first = snapshots.claim(fresh_db, key, 3.0, AT)  # nothing stored: a placeholder row holds the claim
+    assert first is not None
+    assert snapshots.load(fresh_db, key) is None  # a placeholder is no figures
+    assert not snapshots.claim(fresh_db, key, 3.0, AT + timedelta(seconds=30))  # held: the others wait
+    snapshots.store(fresh_db, key, Snapshot(5, {"n": 5}, AT, 3.0), first)
+    assert snapshots.load(fresh_db, key).value == {"n": 5}
+    slow = snapshots.claim(fresh_db, key, 3.0, AT)
+    assert slow is not None
     assert not snapshots.claim(fresh_db, key, 3.0, AT + timedelta(seconds=30))  # held
-    assert snapshots.claim(fresh_db, key, 3.0, AT + timedelta(minutes=2))  # lapsed: its refresher died
-    snapshots.store(fresh_db, key, Snapshot(6, {"n": 6}, AT, 3.0))  # storing ends the claim
-    assert snapshots.claim(fresh_db, key, 3.0, AT)
-    snapshots.release(fresh_db, key)  # so does a failed refresh
+    late = snapshots.claim(fresh_db, key, 3.0, AT + timedelta(minutes=2))  # lapsed: its refresher died, or is slow
+    assert late is not None
+    snapshots.store(fresh_db, key, Snapshot(6, {"n": 6}, AT, 3.0), slow)  # the slow one ends only its own claim
+    assert not snapshots.claim(fresh_db, key, 3.0, AT + timedelta(minutes=2, seconds=30))  # the live one stays
+    snapshots.store(fresh_db, key, Snapshot(7, {"n": 7}, AT, 3.0), late)  # storing ends the claim
+    failed = snapshots.claim(fresh_db, key, 3.0, AT)
+    assert failed is not None
+    snapshots.release(fresh_db, failed)  # so does a failed refresh
     assert snapshots.claim(fresh_db, key, 100.0, AT)
     assert not snapshots.claim(fresh_db, key, 3.0, AT + timedelta(minutes=5))  # 4 x 100 s: still held
+    assert snapshots.load(fresh_db, key).value == {"n": 7}
+
+
+def test_a_released_first_claim_leaves_no_placeholder(fresh_db):
+    key = snapshots.figure_key("figures")
+    lease = snapshots.claim(fresh_db, key, 0.0, AT)
+    assert lease is not None
+    snapshots.release(fresh_db, lease)
+    assert fresh_db.execute("SELECT count(*) FROM dashboard_snapshots").fetchall() == [(0,)]
+    assert snapshots.claim(fresh_db, key, 0.0, AT) is not None  # free again
+
+
+def test_a_claim_is_renewed_while_its_computation_runs(fresh_db):
+    key = snapshots.figure_key("figures")
+    lease = snapshots.claim(fresh_db, key, 0.0, datetime.now() - snapshots.MIN_LEASE)  # running out now
+    assert lease is not None
+    lease.length = timedelta(seconds=0.3)  # renewed every 0.1 s by 0.3 s
+    first = lease.until
+    with snapshots.renewed(fresh_db, lease):
+        time.sleep(0.5)
+    assert lease.until > first
+    stored = fresh_db.execute("SELECT refreshing_until FROM dashboard_snapshots").fetchall()
+    assert stored == [(lease.until,)]  # the holder's token is the stored lease: it still ends it
+    snapshots.release(fresh_db, lease)
+    assert fresh_db.execute("SELECT count(*) FROM dashboard_snapshots").fetchall() == [(0,)]
+
+
+@pytest.mark.parametrize("seconds, stored", [(0.1, False), (5.0, True)])
+def test_a_first_computation_is_stored_when_slow(fresh_db, seconds, stored):
+    key = snapshots.figure_key("figures")
+    shot = snapshots.computed_once(fresh_db, key, lambda: Snapshot(3, {"n": 3}, AT, seconds), keep_from=2.0)
+    assert shot.value == {"n": 3}
+    found = snapshots.load(fresh_db, key)
+    assert (found is not None) == stored
+    assert fresh_db.execute("SELECT count(*) FROM dashboard_snapshots WHERE seconds < 0").fetchall() == [(0,)]
+
+
+def test_a_failed_first_computation_ends_its_claim(fresh_db):
+    key = snapshots.figure_key("figures")
+
+    def fail() -> Snapshot:
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        snapshots.computed_once(fresh_db, key, fail, keep_from=2.0)
+    assert snapshots.claim(fresh_db, key, 0.0) is not None
 
 
 def test_sessions_claiming_at_once_get_one_claim(fresh_db):
@@ -123,7 +180,7 @@ def test_sessions_claiming_at_once_get_one_claim(fresh_db):
 
     def claim(session) -> None:
         start.wait()
-        won.append(snapshots.claim(session, key, 3.0, AT))
+        won.append(snapshots.claim(session, key, 3.0, AT) is not None)
 
     threads = [threading.Thread(target=claim, args=(session,)) for session in sessions]
     for thread in threads:

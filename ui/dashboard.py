@@ -95,14 +95,16 @@ class _Board:
 
         def run() -> None:
             try:
-                if not snapshots.claim(cursor, stored, seconds):
+                lease = snapshots.claim(cursor, stored, seconds)
+                if lease is None:
                     return
                 try:
-                    shot = self.compute(key, stamp, lambda: compute(cursor))
+                    with snapshots.renewed(cursor, lease):
+                        shot = self.compute(key, stamp, lambda: compute(cursor))
                 except BaseException:
-                    snapshots.release(cursor, stored)
+                    snapshots.release(cursor, lease)
                     raise
-                snapshots.store(cursor, stored, shot)
+                snapshots.store(cursor, stored, shot, lease)
             finally:
                 cursor.close()
                 with self._lock:
@@ -121,7 +123,8 @@ def _cached(
     took SLOW_SECONDS or more, in a thread while the page shows the last snapshot (its time says how old).
 
     Slow figures are also kept in the database (core/dashboard/snapshots.py): a process that has none yet, or
-    older ones, shows the stored ones at once and refreshes behind them, one refresher across processes.
+    older ones, shows the stored ones at once and refreshes behind them, one refresher across processes. With none
+    stored yet, one process computes them and the others wait for its snapshot (snapshots.computed_once).
 
     The stamp is core.stamps.contacts_stamp: every writer of core moves it after its commit (the detection,
     import and ingest jobs, merges, users and stages included), and no other process writes the file the app
@@ -142,6 +145,11 @@ def _cached(
     if shot is not None and shot.seconds >= SLOW_SECONDS:
         _board.refresh(key, stored, stamp, shot.seconds, compute)
         return shot
+    if shot is None:  # the first anywhere: one process computes (at 10,000,000 about 30 s), the others wait for it
+        found = snapshots.computed_once(
+            con, stored, lambda: _board.compute(key, stamp, lambda: compute(con)), SLOW_SECONDS
+        )
+        return _board.adopt(key, found)
     shot = _board.compute(key, stamp, lambda: compute(con))
     if shot.seconds >= SLOW_SECONDS:
         snapshots.store(con, stored, shot)

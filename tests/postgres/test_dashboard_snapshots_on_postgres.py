@@ -114,3 +114,53 @@ def test_a_new_process_after_a_write_shows_the_stored_figures_and_refreshes_them
     stored = snapshots.load(db(), snapshots.figure_key("figures"))
     assert stored is not None and stored.value["kpis"].total == 2  # kept for the next process
     assert _process(app_on_postgres)[:2] == ["False", "2"]
+
+
+# As PROCESS, but each computation takes 4 s more (so that processes started together overlap), and a claim not
+# renewed lapses after the second argument's seconds.
+SLOW_PROCESS = PROCESS.replace(
+    "computed = []",
+    "import time\n"
+    "from datetime import timedelta\n"
+    "from core.dashboard import snapshots\n"
+    "snapshots.MIN_LEASE = timedelta(seconds=float(sys.argv[2]))\n"
+    "computed = []",
+).replace("computed.append(1) or compute(*args)", "computed.append(1) or time.sleep(4) or compute(*args)")
+
+# A process that claims the figures' first computation and dies without computing, nor ending its claim.
+DYING_PROCESS = """
+import os, sys
+from datetime import timedelta
+from core.dashboard import snapshots
+from core.db import open_database
+snapshots.MIN_LEASE = timedelta(seconds=float(sys.argv[2]))
+assert snapshots.claim(open_database(sys.argv[1]), snapshots.figure_key("figures"), 0.0) is not None
+os._exit(0)
+"""
+
+
+def _start(script: str, url: str, lease: float) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", script, url, str(lease)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+
+
+def _outputs(processes: list[subprocess.Popen]) -> list[list[str]]:
+    outputs = [process.communicate(timeout=180)[0].split() for process in processes]
+    assert [process.returncode for process in processes] == [0] * len(processes)
+    return outputs
+
+
+def test_three_processes_starting_cold_compute_the_figures_once(app_on_postgres):
+    """No snapshot stored yet: one process claims the first computation, the other two wait for its snapshot."""
+    outputs = _outputs([_start(SLOW_PROCESS, app_on_postgres, 60) for _ in range(3)])
+    assert sorted(output[0] for output in outputs) == ["False", "False", "True"]
+    assert {tuple(output[1:]) for output in outputs} == {("3", outputs[0][2])}  # the same figures, the same stamp
+
+
+def test_a_first_computation_whose_process_died_is_taken_over_once_its_claim_lapses(app_on_postgres):
+    _outputs([_start(DYING_PROCESS, app_on_postgres, 2)])
+    started = time.perf_counter()
+    outputs = _outputs([_start(SLOW_PROCESS, app_on_postgres, 2) for _ in range(2)])
+    assert sorted(output[0] for output in outputs) == ["False", "True"]  # one took it over, the other waited
+    assert time.perf_counter() - started < 60
