@@ -1,6 +1,7 @@
 """Blocking rules and comparison levels: each finds or fires on the pair made for it and not its neighbours,
 says its label and weight in the evidence, and generates the SQL it should."""
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -20,20 +21,25 @@ from core.duplicates.blocking import (
     candidates_sql,
 )
 from core.duplicates.comparisons import (
+    ADDRESS,
+    BIRTHDAY,
     COMPANY,
     COMPARISONS,
     EMAIL,
     IDENTITY,
     NAMES,
     NAMES_IN_PLACE,
+    PHONE,
     Comparison,
     FrequencyLevel,
     Level,
     Reading,
     Summed,
+    blank,
     evidence_sql,
     frequency,
     name_comparison,
+    others_holding,
     quote,
     spells,
     unknown,
@@ -93,9 +99,10 @@ JULY_9 = date(1984, 7, 9)
 STREET = {"address": "12 Alder Lane"}
 
 # (field, the level's evidence or None when the field is silent, contact a, contact b). With the six background
-# contacts each frequency level's u is (holders / 8): an exact first name held by both is log2(0.88 * 8 / 2).
+# contacts each frequency level's u is (holders / 8), names counting their holders but the contact itself: an
+# exact first name held by both is log2(0.88 * 8 / 1), an exact birthday log2(0.9 * 8 / 2).
 LEVEL_CASES = [
-    ("first name", "exact, +1.8", {"first_name": "Ottoline", **QUENNELL}, {"first_name": "Ottoline", **QUENNELL}),
+    ("first name", "exact, +2.8", {"first_name": "Ottoline", **QUENNELL}, {"first_name": "Ottoline", **QUENNELL}),
     (
         "first name",
         "one typo, +4.7",
@@ -115,7 +122,7 @@ LEVEL_CASES = [
         {"first_name": "Bartholomew", **QUENNELL},
     ),
     ("first name", None, {"first_name": "Ottoline", **QUENNELL}, {**QUENNELL}),
-    ("last name", "exact, +1.8", {"last_name": "Okonkwo", **ADA_ONLY}, {"last_name": "Okonkwo", **ADA_ONLY}),
+    ("last name", "exact, +2.8", {"last_name": "Okonkwo", **ADA_ONLY}, {"last_name": "Okonkwo", **ADA_ONLY}),
     ("last name", "one typo, +4.7", {"last_name": "Okonkwo", **ADA_ONLY}, {"last_name": "Okonkow", **ADA_ONLY}),
     ("last name", "similar, +0.6", {"last_name": "Smith", **ADA_ONLY}, {"last_name": "Smyth", **ADA_ONLY}),
     ("last name", "different, -3.3", {"last_name": "Okonkwo", **ADA_ONLY}, {"last_name": "Fairweather", **ADA_ONLY}),
@@ -212,7 +219,7 @@ def test_the_weight_is_the_sum_the_evidence_shows(con, add_contact):
     [(weight, evidence)] = con.execute(f"SELECT weight, evidence FROM ({scored_sql(PAIR, evidence=True)})").fetchall()
     drop_profile(con)
     assert evidence == (
-        "first name: exact, +1.8; last name: exact, +1.8; birthday: one typo, +4.5; "
+        "first name: exact, +2.8; last name: exact, +2.8; birthday: one typo, +4.5; "
         "address: same city, +0.0; email: different, -1.0"
     )
     shown = sum(float(part.rsplit(", ", 1)[1]) for part in evidence.split("; "))
@@ -227,7 +234,8 @@ def test_name_levels_meet_at_their_thresholds(similarity, weight):
     comparison = name_comparison("first name", "s", "fn")
     sql = f"SELECT {comparison.weight_sql()} FROM (SELECT ?::DOUBLE AS s, 4 AS fn_n, {{'fn_total': 8}} AS t)"
     [(found,)] = duckdb.execute(sql, [similarity]).fetchall()
-    assert found == pytest.approx(0.8155754 if weight == "exact" else weight)  # log2(0.88 * 8 / 4)
+    # A name 4 contacts hold: 3 others than this one, log2(0.88 * 8 / 3).
+    assert found == pytest.approx(1.2306129 if weight == "exact" else weight)
 
 
 # --- Each blocking rule finds its pair ----------------------------------------------------------------------
@@ -444,11 +452,36 @@ def test_a_level_knows_its_weight_and_evidence():
     assert unknown("s_fn").evidence_sql() == "NULL"
 
 
+def test_a_blank_level_weighs_what_the_data_says_and_says_nothing_when_that_is_nothing():
+    level = blank("same_ek IS NULL")
+    assert (level.label, level.weight, level.silent) == ("blank", 0.0, False)  # spoken: learning sets it
+    assert level.evidence_sql() == "NULL"
+    assert replace(level, weight=0.64).evidence_sql() == "'blank, +0.6'"
+    assert replace(level, weight=-1.29).evidence_sql() == "'blank, -1.3'"
+    assert replace(level, weight=0.04).evidence_sql() == "NULL"
+    assert [c.levels[-1] for c in (EMAIL, PHONE, ADDRESS)] == [
+        blank("same_ek IS NULL"),
+        blank("same_ph IS NULL"),
+        blank("TRUE"),
+    ]
+    assert BIRTHDAY.levels[0] == blank("s_dob IS NULL")
+
+
+def test_a_name_counts_its_holders_but_the_contact_itself():
+    assert others_holding("fn") == "(fn_n - (fn_n > 1)::INT)"
+    assert others_holding("ln", "_b") == "(ln_n_b - (ln_n_b > 1)::INT)"
+    assert others_holding("city") == "city_n"
+    sql = f"SELECT {others_holding('fn')} FROM (SELECT unnest([NULL, 1, 2, 5]) AS fn_n)"
+    assert duckdb.execute(sql).fetchall() == [(None,), (1,), (1,), (4,)]
+
+
 def test_a_frequency_level_weighs_by_the_share_holding_the_value():
     exact = frequency("fn", "exact", "s_fn >= 0.999", 0.88)
-    assert exact == FrequencyLevel("exact", "s_fn >= 0.999", 0.88, "t.fn_total", "fn_n")
-    assert exact.weight_sql() == "log2(0.88 * t.fn_total / fn_n)"
-    assert exact.evidence_sql() == "'exact, ' || printf('%+.1f', log2(0.88 * t.fn_total / fn_n))"
+    # A name's other holders than the contact itself (others_holding).
+    others = "(fn_n - (fn_n > 1)::INT)"
+    assert exact == FrequencyLevel("exact", "s_fn >= 0.999", 0.88, "t.fn_total", others)
+    assert exact.weight_sql() == f"log2(0.88 * t.fn_total / {others})"
+    assert exact.evidence_sql() == f"'exact, ' || printf('%+.1f', log2(0.88 * t.fn_total / {others}))"
     floored = frequency("city", "same city", "s_city >= 0.9", 0.02, floor=0.0)
     assert floored.weight_sql() == "greatest(log2(0.02 * t.city_total / city_n), 0.0)"
     assert EMAIL.levels[0].weight_sql() == "log2(0.9 * t.n)"  # one mailbox, one contact
@@ -551,15 +584,16 @@ def test_a_mailbox_spells_a_contacts_names_only_when_it_is_exactly_them(mailbox,
 
 
 def test_names_typed_wrong_are_read_from_the_other_contacts_mailbox(con, add_contact):
-    # The first name left out: the typed names say only "last name exact" (log2(0.88 * 8 / 2)); the mailbox
-    # says Ada Okonkwo, weighed by the commoner of the two contacts' names: log2(0.77 / (1/7 * 2/8)).
+    # The first name left out: the typed names say only "last name exact" (log2(0.88 * 8 / 1)); the mailbox
+    # says Ada Okonkwo, weighed by the commoner of the two contacts' names, each counting its holders but the
+    # contact itself (one Ada, one other Okonkwo): log2(0.77 / (1/7 * 1/8)).
     evidence = evidence_of(
         con,
         add_contact,
         {"last_name": "Okonkwo", "email": "ada.okonkwo77@example.com"},
         {"first_name": "Ada", "last_name": "Okonkwo"},
     )
-    assert evidence["names in the mailbox"] == "the other's first and last name, +4.4"
+    assert evidence["names in the mailbox"] == "the other's first and last name, +5.4"
     assert evidence["names"] == "read from a mailbox, -1.0"
     assert "last name" not in evidence
 

@@ -181,7 +181,7 @@ def test_a_typo_and_another_email_is_a_likely_duplicate_with_evidence(con, add_c
     row = members.row(0, named=True)
     assert row["kind"] == "likely" and 0.9 <= row["score"] < 1.0
     assert row["evidence"] == (
-        "first name: one typo, +4.7; last name: exact, +4.8; birthday: exact, +4.8; "
+        "first name: one typo, +4.7; last name: exact, +5.8; birthday: exact, +4.8; "
         "address: same street and area, +5.5; email: different, -1.0"
     )
 

@@ -10,7 +10,16 @@ import numpy as np
 import pytest
 from conftest import AddContact
 
-from core.duplicates.comparisons import COMPARISONS, BestReading, Comparison, FrequencyLevel, Level, Reading, unknown
+from core.duplicates.comparisons import (
+    COMPARISONS,
+    BestReading,
+    Comparison,
+    FrequencyLevel,
+    Level,
+    Reading,
+    blank,
+    unknown,
+)
 from core.duplicates.learning import (
     PRIOR_PAIRS,
     Patterns,
@@ -55,6 +64,27 @@ def test_em_recovers_known_m_from_pairs_drawn_with_known_m_and_u():
         assert m[:3] == pytest.approx(M, abs=0.03)
     assert learned.match_share == pytest.approx(5_000 / 55_000, abs=0.01)
     assert learned.iterations < 100
+
+
+@pytest.mark.parametrize(("m_blank", "u_blank"), [(0.3, 0.1), (0.05, 0.2)])
+def test_em_learns_how_much_a_field_left_blank_says(m_blank, u_blank):
+    # One person's records leave the field blank more often than strangers' (hasty copies), or less (complete
+    # records): EM finds the blank level's m, and its weight says which, from pairs drawn with known m and u.
+    with_blank = Comparison("email", (Level("same", "x = 0", 4.0), Level("different", "x = 1", -1.0), blank("x = 2")))
+    m_email = np.array([0.5, 0.5 - m_blank, m_blank])
+    u_email = np.array([0.001, 0.999 - u_blank, u_blank])
+    comparisons = [three_level(f"field {k}") for k in range(3)] + [with_blank]
+    patterns = list(itertools.product(range(3), repeat=4))
+    counts = [
+        5_000 * np.prod(M[list(p[:3])]) * m_email[p[3]] + 50_000 * np.prod(U[list(p[:3])]) * u_email[p[3]]
+        for p in patterns
+    ]
+    drawn = Patterns(np.array(patterns), np.array(counts), np.zeros(len(patterns)))
+    u = [np.append(U, 1.0) for _ in range(3)] + [np.append(u_email, 1.0)]
+    learned = expectation_maximisation(tuple(comparisons), comparisons, drawn, u)
+    assert learned.m[3][:3] == pytest.approx(m_email, abs=0.03)
+    [*_, email] = learned_comparisons(relearned(tuple(comparisons), comparisons, learned))
+    assert email.levels[2].weight == pytest.approx(math.log2(m_blank / u_blank), abs=0.2)
 
 
 def test_a_comparison_a_rule_blocks_on_is_left_out():

@@ -101,14 +101,19 @@ class Level:
     weight: float
     # A silent level (one side blank) weighs nothing and says nothing: there is no evidence either way.
     silent: bool = False
+    # A level that says nothing in the evidence while it weighs under a tenth of a bit either way (a field left
+    # blank, where the data shows blanks as common among one person's records as among strangers').
+    quiet: bool = False
 
     def weight_sql(self) -> str:
         """The weight as SQL: a number known beforehand."""
         return repr(self.weight)
 
     def evidence_sql(self) -> str:
-        """'one typo, +4.7' as SQL, or NULL for a silent level."""
-        return "NULL" if self.silent else quote(f"{self.label}, {self.weight:+.1f}")
+        """'one typo, +4.7' as SQL, or NULL for a silent level (and a quiet one weighing about nothing)."""
+        if self.silent or (self.quiet and abs(self.weight) < 0.1):
+            return "NULL"
+        return quote(f"{self.label}, {self.weight:+.1f}")
 
 
 @dataclass(frozen=True)
@@ -145,9 +150,33 @@ def unknown(*similarities: str) -> Level:
     return Level("unknown", " OR ".join(f"{s} IS NULL" for s in similarities), 0.0, silent=True)
 
 
+def blank(condition: str) -> Level:
+    """A side left blank, as a level whose weight the data sets (core.duplicates.learning): m, how often one
+    person's two records leave a field blank on one side, against u, how often two random contacts do. Where
+    duplicates are the hasty copies (a name and a phone typed at a till) a blank speaks for the pair; where
+    one person's records are as complete as anyone's (the demo's) it speaks a little against. The prior is
+    0, no evidence either way."""
+    return Level("blank", condition, 0.0, quiet=True)
+
+
+# Name columns whose term frequency leaves the contact itself out (see others_holding).
+NAME_COLUMNS = OTHERS_HOLDING = ("fn", "ln")
+
+
+def others_holding(column: str, side: str = "") -> str:
+    """SQL for how many contacts other than this one hold its value of the profile's `column` (`side` "_b": the
+    second contact's). For a pair that shares a name, the chance that a stranger holds it is the share of the
+    name's other holders: counted with the contact itself, a name only this pair holds looked as common as two
+    strangers' and weighed a bit less than its rarity says (at 100,000 noisy contacts, pairs of names only
+    two or three hold were one person a bit more often than their scores said). Names only (OTHERS_HOLDING):
+    for places and birthdays the change was not measured."""
+    held = f"{column}_n{side}"
+    return f"({held} - ({held} > 1)::INT)" if column in OTHERS_HOLDING else held
+
+
 def frequency(column: str, label: str, condition: str, m: float, floor: float | None = None) -> FrequencyLevel:
     """An exact-match level weighed by the frequency of the profile's `column` (fn, ln, dob, ...)."""
-    return FrequencyLevel(label, condition, m, f"t.{column}_total", f"{column}_n", floor)
+    return FrequencyLevel(label, condition, m, f"t.{column}_total", others_holding(column), floor)
 
 
 # --- Comparisons --------------------------------------------------------------------------------------------
@@ -287,7 +316,10 @@ def name_comparison(
     like the one typed 'Martinez Sarah'.)"""
     exact = frequency(column, "exact", f"{similarity} >= 0.999", 0.88)
     if swapped_from is not None:
-        share = f"greatest({column}_n::DOUBLE / t.{column}_total, {swapped_from}_n_b::DOUBLE / t.{swapped_from}_total)"
+        share = (
+            f"greatest({others_holding(column)}::DOUBLE / t.{column}_total,"
+            f" {others_holding(swapped_from, '_b')}::DOUBLE / t.{swapped_from}_total)"
+        )
         exact = FrequencyLevel("exact", exact.condition, exact.m, "1.0", share)
     return Comparison(
         field,
@@ -312,7 +344,7 @@ LAST_NAME = name_comparison("last name", "s_ln", "ln")
 # typed with a typo, cut short or left out. The names count as both exact (weighed by the commoner of the two
 # contacts' names); a mailbox spelling no names leaves this reading out of the running. (An initial, jsmith@,
 # is left out: it says less than the holder's own first name, which it outweighed for namesakes.)
-_SHARE = "greatest({column}_n::DOUBLE, {column}_n_b::DOUBLE) / t.{column}_total"
+_SHARE = "greatest({a}, {b})::DOUBLE / t.{column}_total"
 MAIL_NAMES = Comparison(
     "names in the mailbox",
     (
@@ -321,7 +353,9 @@ MAIL_NAMES = Comparison(
             "mail_names",
             0.77,
             "1.0",
-            f"({_SHARE.format(column='fn')} * {_SHARE.format(column='ln')})",
+            "("
+            + " * ".join(_SHARE.format(a=others_holding(c), b=others_holding(c, "_b"), column=c) for c in NAME_COLUMNS)
+            + ")",
         ),
         Level("none", "TRUE", -99.0),
     ),
@@ -346,7 +380,7 @@ NAMES = BestReading(
 BIRTHDAY = Comparison(
     "birthday",
     (
-        unknown("s_dob"),
+        blank("s_dob IS NULL"),
         frequency("dob", "exact", "s_dob >= 1.0", 0.9),
         Level("one typo", "s_dob >= 0.87", 4.5),
         Level("different", "TRUE", -3.5),
@@ -365,6 +399,7 @@ ADDRESS = Comparison(
         frequency("city", "near postal code, same city", "s_pc >= 0.75 AND s_city >= 0.9", 0.05, floor=0.5),
         frequency("city", "same city", "s_city >= 0.9", 0.02, floor=0.0),
         Level("different", "s_addr IS NOT NULL OR s_pc IS NOT NULL OR s_city IS NOT NULL", -4.2),
+        blank("TRUE"),
     ),
     learned=False,
     anchored=True,
@@ -373,7 +408,12 @@ STATE = Comparison("state", (Level("different", "NOT same_st", -2.0),), learned=
 # People keep several addresses and numbers, so a different one is only weak evidence against; a shared one
 # is as rare as one contact in the whole database.
 EMAIL = Comparison(
-    "email", (FrequencyLevel("same mailbox", "same_ek", 0.9, "t.n"), Level("different", "NOT same_ek", -1.0))
+    "email",
+    (
+        FrequencyLevel("same mailbox", "same_ek", 0.9, "t.n"),
+        Level("different", "NOT same_ek", -1.0),
+        blank("same_ek IS NULL"),
+    ),
 )
 PHONE = Comparison(
     "phone",
@@ -381,6 +421,7 @@ PHONE = Comparison(
         FrequencyLevel("same number", "same_ph", 0.9, "t.n"),
         Level("one digit off", "near_ph", 5.0),
         Level("different", "NOT same_ph", -1.0),
+        blank("same_ph IS NULL"),
     ),
 )
 # Colleagues share a company as households share an address: a little evidence, capped.
