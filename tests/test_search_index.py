@@ -344,6 +344,29 @@ def test_every_write_path_keeps_the_index(fresh_db, add_contact):
     assert grams_follow_terms(con)
 
 
+@pytest.mark.parametrize(
+    ("first_name", "last_name", "email"),
+    [
+        ("ΟΔΟΣ", "ΣΟΦΟΣ", "ΟΔΟΣ.Σ@example.gr"),  # a final sigma lower-cases by what follows it (ICU)
+        ("Σ'", "'ΣΑ", None),  # case-ignorable letters at a value's end and the next one's start
+        ("Ann-Marie", "O'Neil", "ann.marie@example.com"),  # words repeated across values
+        ("İlkay", None, "x@y.z"),
+        (None, None, None),
+        ("", "Zoë", ""),
+    ],
+)
+def test_a_contacts_words_are_those_of_each_value_split_alone(fresh_db, add_contact, first_name, last_name, email):
+    """The names and email are split as one value joined by spaces (core.views.search_index._values_sql)."""
+    add_contact(fresh_db, "ann", first_name=first_name, last_name=last_name, email=email)
+    store = dialect(fresh_db)
+    expected = set()
+    for value in rows(fresh_db, "SELECT first_name, last_name, email FROM contacts")[0]:  # as stored (normalised)
+        if value is not None:
+            (words,) = rows(fresh_db, f"SELECT {store.split_words('$v')}", {"v": value})[0]
+            expected |= {word for word in words if word}
+    assert {term for _, term, phone in stored_postings(fresh_db) if not phone} == expected
+
+
 def test_an_import_refreshes_only_the_rows_whose_searched_values_change(fresh_db, add_contact):
     con = fresh_db
     add_contact(con, "ann", first_name="Ann", last_name="Lee", email="ann@example.com", company="Old Co")

@@ -223,6 +223,12 @@ class Dialect(Protocol):
         by entry took 11); None where indexes are kept as they are (DuckDB)."""
         ...
 
+    def local_setting(self) -> str | None:
+        """A statement setting the planner setting `$name` to `$value` until the transaction ends, returning its
+        value before (PostgreSQL: set_config local to the transaction; core.db.bulk.planner_settings); None where
+        the store has no such settings (DuckDB)."""
+        ...
+
     def few_groups_key(self, expression: str, name: str) -> tuple[str, str]:
         """A grouping key of few values computed from columns of many (a phone's calling-code prefix): (a FROM
         item to add after the table, SQL naming the key). PostgreSQL estimates such an expression's groups as its
@@ -374,6 +380,9 @@ class DuckDBDialect:
         return ""
 
     def secondary_indexes_sql(self, table: str) -> str | None:
+        return None
+
+    def local_setting(self) -> str | None:
         return None
 
     def few_groups_key(self, expression: str, name: str) -> tuple[str, str]:
@@ -571,6 +580,9 @@ class PostgresDialect:
             f"WHERE x.indrelid = to_regclass('{_checked_name(table)}') "
             "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.oid) ORDER BY i.relname"
         )
+
+    def local_setting(self) -> str | None:
+        return "SELECT current_setting($name), set_config($name, $value, true)"
 
     def few_groups_key(self, expression: str, name: str) -> tuple[str, str]:
         return f" CROSS JOIN LATERAL (SELECT {expression} AS {name} OFFSET 0) {name}_key", f"{name}_key.{name}"
