@@ -59,6 +59,8 @@ def command_merge(args: argparse.Namespace) -> int:
 
 def register(add: Adder) -> None:
     """Register `duplicates` and `merge` on the main parser."""
+    from core.duplicates.store import DEFAULT_MIN_SCORE
+
     duplicates = add(
         "duplicates",
         command_duplicates,
@@ -67,7 +69,10 @@ def register(add: Adder) -> None:
     )
     duplicates.add_argument("--out", required=True, help="the CSV file to write")
     duplicates.add_argument(
-        "--min-score", type=_score, default=0.7, help="likely pairs at or above this score form groups (default 0.7)"
+        "--min-score",
+        type=_score,
+        default=DEFAULT_MIN_SCORE,
+        help=f"likely pairs at or above this score form groups (default {DEFAULT_MIN_SCORE})",
     )
     duplicates.add_argument("--exact-only", action="store_true", help="only the same email or phone")
     add_user_option(duplicates, "who runs it (default: $CONTACTS_USER)")

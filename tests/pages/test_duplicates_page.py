@@ -87,7 +87,7 @@ def test_the_first_visit_finds_and_lists_the_groups(people, open_page):
     assert not app.exception
     assert "Last looked for duplicates" in app.caption[0].value
     assert listed(app) == [
-        "Dorothy Vaughan, Dorothy Vaughn",  # about 0.85: above the default threshold of 0.7
+        "Dorothy Vaughan, Dorothy Vaughn",  # 0.9-0.97: above the default threshold of 0.5
         "Hedy Lamarr, Hedy Lamarr",
         "John Smith, Johnny Smith",
         "Katherine Johnson, Katherine Johnson",
@@ -104,7 +104,7 @@ def test_kind_and_minimum_score_change_the_list(people, open_page):
     assert listed(app) == ["Hedy Lamarr, Hedy Lamarr", "John Smith, Johnny Smith"]
     app.segmented_control(key="dup-kind").set_value("Likely").run()
     assert listed(app) == ["Dorothy Vaughan, Dorothy Vaughn", "Katherine Johnson, Katherine Johnson"]
-    app.slider(key="dup-score").set_value(0.9).run()
+    app.slider(key="dup-score").set_value(0.97).run()
     assert listed(app) == ["Katherine Johnson, Katherine Johnson"]
     app.segmented_control(key="dup-kind").set_value("All").run()
     assert len(listed(app)) == 3
