@@ -192,6 +192,15 @@ class Dialect(Protocol):
         semi-join whose row estimate it knows (IS TRUE there is a filter estimated at half the table)."""
         ...
 
+    def held_by(self, key: str, rows: str, row_key: str) -> str:
+        """Whether `key` (a column of the outer row) is among the `row_key`s of `rows` ("FROM ... WHERE ...", its
+        table aliased, ending with its WHERE condition), where the test may sit under an OR (no semi-join then):
+        DuckDB an IN, hashed once (its joins spill); PostgreSQL a correlated EXISTS. PostgreSQL hashes an IN under
+        an OR only while the set fits in hash_mem, and past it tests every outer row against the whole set: with
+        work_mem at its 4 MB default and 200,000 rows held among 2,000,000 contacts a count ran past 2 minutes
+        (50,000: 0.26 s). Its EXISTS is hashed where that is cheaper and fits, else one index probe per row."""
+        ...
+
     def insert_order(self, columns: str) -> str:
         """A clause ending an INSERT ... SELECT into a table with b-tree indexes: ` ORDER BY columns` (the leading
         index's key) on PostgreSQL, whose b-tree takes entries in key order about twice as fast (the 599,400
@@ -366,6 +375,9 @@ class DuckDBDialect:
 
     def mark_join(self, condition: str) -> str:
         return f"(({condition}) IS TRUE)"
+
+    def held_by(self, key: str, rows: str, row_key: str) -> str:
+        return f"{key} IN (SELECT {row_key} {rows})"
 
     def insert_order(self, columns: str) -> str:
         return ""
@@ -554,6 +566,9 @@ class PostgresDialect:
 
     def mark_join(self, condition: str) -> str:
         return f"({condition})"
+
+    def held_by(self, key: str, rows: str, row_key: str) -> str:
+        return f"EXISTS (SELECT 1 {rows} AND {row_key} = {key})"
 
     def insert_order(self, columns: str) -> str:
         return f" ORDER BY {columns}"
