@@ -80,3 +80,11 @@ def test_list_page_and_a_simple_filter(pg_db):
     assert count_view(pg_db, ListView(filter=paris), user="admin") == 3
     found = list_contacts(pg_db, ListView(filter=paris, sort="first_name", descending=False), user="admin")
     assert found.rows["first_name"].to_list() == ["P1", "P3", "P5"]
+
+
+def test_the_app_s_sessions_compile_no_plans(pg_db):
+    """JIT is off for the app's sessions (core.db.postgres.connect_session): it cost more than it saved."""
+    assert pg_db.execute("SHOW jit").fetchall() == [("off",)]
+    cursor = pg_db.cursor()
+    assert cursor.execute("SHOW jit").fetchall() == [("off",)]
+    cursor.close()
