@@ -1,11 +1,13 @@
 """Writing a planned import: one transaction of set-based statements, then a line in the history."""
 
 import json
+import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
 
 import duckdb
+import numpy as np
 import polars as pl
 from pydantic import BaseModel
 
@@ -57,33 +59,32 @@ def commit_import(
     )
     staged, channels = _split_channels(staged)
     at = now()
-    with scratch(con, staged) as given, scratch(con, channels) as more, transaction(con):
+    with scratch(con, _with_ids(staged), table=True) as stage, scratch(con, channels) as more, transaction(con):
         report(0.05, "Creating new fields")
         _add_fields(con, plan.new_fields)
-        with scratch(con, _stage_sql(given)) as stage:
-            report(0.25, f"Creating {counts['created']:,} contacts")
-            _insert_new(con, stage, plan, system, at)
-            report(0.5, f"Updating {counts['updated']:,} contacts")
-            with _changed_rows(con, stage, plan, system, custom) as changed:
-                _update_existing(con, stage, changed, plan, system, at)
-                report(0.7, "Writing custom fields")
-                _write_custom(con, stage, changed, plan, custom)
-                bringing = more if channels.height else None  # rows bringing additional emails or phones
-                gained_only_channels = _write_channels(con, stage, bringing, changed, plan, actor, at)
-                report(0.75, "Recording activity")
-                _record_activity(con, stage, changed, plan.file_name, actor, at)
-                if NOTE in plan.staged.columns:
-                    report(0.8, "Adding notes")
-                    _write_notes(con, stage, actor, at)
-                changed_count = scalar(con, f"SELECT count(*) FROM {changed}") + gained_only_channels
-                # Last: a batch larger than the search index rebuilds its tables' indexes, which locks them
-                # until the commit (core.db.bulk), so other sessions' searches wait for these seconds only.
-                report(0.85, "Updating the search index")
-                with scratch(con, _reindexed_sql(stage, bringing, changed)) as reindexed:
-                    refresh_search_index(con, reindexed, "__id", custom_values=False, bulk=True)
-                if custom:
-                    with scratch(con, _custom_reindexed_sql(stage, changed)) as reindexed:
-                        refresh_custom_terms(con, reindexed, "__id")
+        report(0.25, f"Creating {counts['created']:,} contacts")
+        _insert_new(con, stage, plan, system, at)
+        report(0.5, f"Updating {counts['updated']:,} contacts")
+        with _changed_rows(con, stage, plan, system, custom) as changed:
+            _update_existing(con, stage, changed, plan, system, at)
+            report(0.7, "Writing custom fields")
+            _write_custom(con, stage, changed, plan, custom)
+            bringing = more if channels.height else None  # rows bringing additional emails or phones
+            gained_only_channels = _write_channels(con, stage, bringing, changed, plan, actor, at)
+            report(0.75, "Recording activity")
+            _record_activity(con, stage, changed, plan.file_name, actor, at)
+            if NOTE in plan.staged.columns:
+                report(0.8, "Adding notes")
+                _write_notes(con, stage, actor, at)
+            changed_count = scalar(con, f"SELECT count(*) FROM {changed}") + gained_only_channels
+            # Last: a batch larger than the search index rebuilds its tables' indexes, which locks them
+            # until the commit (core.db.bulk), so other sessions' searches wait for these seconds only.
+            report(0.85, "Updating the search index")
+            with scratch(con, _reindexed_sql(stage, bringing, changed)) as reindexed:
+                refresh_search_index(con, reindexed, "__id", custom_values=False, bulk=True)
+            if custom:
+                with scratch(con, _custom_reindexed_sql(stage, changed)) as reindexed:
+                    refresh_custom_terms(con, reindexed, "__id")
         import_id = _record_import(con, plan, counts, actor, at)
     report(1.0, "Done")
     return ImportResult(import_id=import_id, changed=changed_count, **counts)
@@ -139,12 +140,16 @@ def _record_activity(
     )
 
 
-def _stage_sql(given: Scratch) -> str:
-    """The rows to write, each with the ID of its contact: the matched one's, else the file's, else a new one."""
-    return (
-        f"SELECT *, CASE WHEN {ACTION} = 'create' THEN "
-        "coalesce(contact_id, substr(replace(gen_random_uuid()::VARCHAR, '-', ''), 1, 16)) "
-        f"ELSE {TARGET} END AS __id FROM {given}"
+def _with_ids(staged: pl.DataFrame) -> pl.DataFrame:
+    """The rows to write, each with the ID of its contact (__id): the matched one's, else the file's, else a new one
+    (16 random hex digits, as core.contacts.records gives). Made here, not by the store: on PostgreSQL a copy of the
+    1,000,000 staged rows with a column added took 1.8-2.3 s of server CPU."""
+    fresh = np.frombuffer(os.urandom(8 * staged.height).hex().encode(), dtype="S16").astype(str)
+    return staged.with_columns(
+        pl.when(pl.col(ACTION) == "create")
+        .then(pl.coalesce("contact_id", pl.Series(fresh, dtype=pl.String)))
+        .otherwise(pl.col(TARGET))
+        .alias("__id")
     )
 
 
