@@ -112,6 +112,23 @@ def computed(
             work.unregister(found.name)
 
 
+WRITE_BACK_ROWS = 500_000  # rows per COPY when analytical results go back to a PostgreSQL store
+
+
+def write_back(con: duckdb.DuckDBPyConnection, work: duckdb.DuckDBPyConnection, table: str, sql: str) -> None:
+    """Append the rows of `sql`, run on `work` (an analytical connection of `con`), to `table` of the store (its
+    columns by name), inside `con`'s open transaction: on DuckDB one INSERT ... SELECT (`work` is `con`); else read
+    from `work` in Arrow batches of WRITE_BACK_ROWS, each copied by COPY, so millions of rows never stand in Python
+    at once (10,000,000 contacts' likely pairs with their evidence took GBs as one frame)."""
+    if work is con:
+        con.execute(f"INSERT INTO {table} BY NAME {sql}")
+        return
+    for batch in work.sql(sql).to_arrow_reader(WRITE_BACK_ROWS):
+        rows = pl.from_arrow(batch)
+        assert isinstance(rows, pl.DataFrame)
+        con.copy_rows(table, rows)  # type: ignore[attr-defined]  # a PostgresConnection
+
+
 def arrow_frame(con: duckdb.DuckDBPyConnection, sql: str, params: Params = None) -> pl.DataFrame:
     """A query's rows as a Polars frame, for a large read (an export): on DuckDB `frame`; on PostgreSQL read as
     Arrow by ADBC in a session of its own (no Python object per row: 100,000 contacts' rows cost 11 s to build

@@ -8,6 +8,8 @@ evidence naming the level each field reached.
 """
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NamedTuple
 
 import duckdb
@@ -15,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from core.contacts.custom_values import value_rows_sql
-from core.db import frame, rows, scalar, scratch
+from core.db import Scratch, frame, rows, scalar, scratch
 from core.duplicates.blocking import (
     BLOCKING_RULES,
     PAIRS_PER_CONTACT,
@@ -61,6 +63,7 @@ SCORE_FLOOR = 0.5
 # are different people: the group is split between them.
 CONFLICT_WEIGHT = -6.0
 CONFLICT_COLUMNS = {"contact_a": pl.String, "contact_b": pl.String, "score": pl.Float64, "evidence": pl.String}
+PAIR_IDS = {"contact_a": pl.String, "contact_b": pl.String}
 # Expected duplicates per contact before the data says otherwise: two random contacts of N are one person
 # with odds about this / N. The fitted rate stays within MIN_RATE and MAX_RATE.
 DUPLICATE_RATE, MIN_RATE, MAX_RATE = 0.1, 0.01, 2.0
@@ -251,13 +254,21 @@ CANDIDATES = "SELECT id_a, id_b FROM dup_candidates"
 
 
 def scored_sql(
-    pairs: str, evidence: bool = False, parts: tuple[Scored, ...] = COMPARISONS, key: str = "id", ids: bool = True
+    pairs: str,
+    evidence: bool = False,
+    parts: tuple[Scored, ...] = COMPARISONS,
+    key: str = "id",
+    ids: bool = True,
+    rids: bool = False,
 ) -> str:
     """id_a, id_b, weight (log2 odds before the prior) and, if asked, evidence of the pairs `pairs` selects, their
     id_a, id_b being the contacts' `key` (id, or the profile's integer rid: see _compared). With rid, `ids` says
-    whether the output names the contacts by ID (else by rid: millions of scored pairs stay two integers)."""
+    whether the output names the contacts by ID (else by rid: millions of scored pairs stay two integers), and
+    `rids` adds the rids as rid_a, rid_b."""
     said = f", {evidence_sql(parts)} AS evidence" if evidence else ""
     named = "c.name_a AS id_a, c.name_b AS id_b" if key != "id" and ids else "c.id_a, c.id_b"
+    if rids and key != "id" and ids:
+        named += ", c.id_a AS rid_a, c.id_b AS rid_b"
     return f"""
 WITH {_compared(pairs, key)}
 SELECT {named}, {weight_sql(parts)} AS weight{said}
@@ -448,11 +459,15 @@ SWAPPED_AGREES = Comparison(
 def conflicting_pairs(
     con: duckdb.DuckDBPyConnection, linked: pl.DataFrame, parts: tuple[Scored, ...], prior: float
 ) -> pl.DataFrame:
-    """Pairs of members of the groups `linked` (contact_a, contact_b, kind, ...) chains together (up to
-    CONFLICT_GROUP members, within a pair budget of one per contact), not linked directly, whose own evidence
-    weighs below CONFLICT_WEIGHT; and exact pairs whose names alone weigh below it (a shared number between
-    people whose first and last names both differ: a landline, a switchboard, or at a million contacts a
-    number typed one digit off that is someone else's): contact_a, contact_b, score, evidence."""
+    """Pairs of members of the groups `linked` (contact_a, contact_b, kind: contacts named by the profile's rid)
+    chains together (up to CONFLICT_GROUP members, within a pair budget of one per contact), not linked directly,
+    whose own evidence weighs below CONFLICT_WEIGHT; and exact pairs whose names alone weigh below it (a shared
+    number between people whose first and last names both differ: a landline, a switchboard, or at a million
+    contacts a number typed one digit off that is someone else's): contact_a, contact_b (contact IDs), score,
+    evidence. (The rid follows ID order, so the groups and their pairs are those the IDs would give, at two
+    integers a pair: at 10,000,000 contacts 10 million linked pairs.)"""
+    if linked.is_empty():  # (core.duplicates.groups types an empty grouping by contact ID)
+        return pl.DataFrame(schema=CONFLICT_COLUMNS)
     budget = rule_budget(scalar(con, "SELECT n FROM dup_totals") or 0) // PAIRS_PER_CONTACT
     unlinked = member_pairs(linked, budget=budget).rename({"contact_a": "id_a", "contact_b": "id_b"})
     shared = linked.filter(pl.col("kind") == "exact").select(id_a="contact_a", id_b="contact_b")
@@ -465,11 +480,11 @@ def conflicting_pairs(
 def _conflicts(
     con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame, parts: tuple[Scored, ...], prior: float
 ) -> pl.DataFrame:
-    """The pairs (id_a, id_b) whose weight by `parts` is below CONFLICT_WEIGHT."""
+    """The pairs (id_a, id_b: rids) whose weight by `parts` is below CONFLICT_WEIGHT, named by contact ID."""
     if pairs.is_empty() or not parts:
         return pl.DataFrame(schema=CONFLICT_COLUMNS)
     with scratch(con, pairs) as candidates:
-        scored = scored_sql(f"SELECT id_a, id_b FROM {candidates}", True, parts)
+        scored = scored_sql(f"SELECT id_a, id_b FROM {candidates}", True, parts, "rid")
         found = frame(
             con,
             f"""SELECT id_a AS contact_a, id_b AS contact_b,
@@ -481,10 +496,12 @@ def _conflicts(
 
 
 class ScoredPairs(NamedTuple):
-    """What scoring finds: likely pairs, the conflicts that split the groups they would chain, and what each
-    blocking rule proposed."""
+    """What scoring finds: likely pairs (a relation of the detection connection: contact_a, contact_b, kind,
+    score, evidence; millions at 10,000,000 contacts, so they stay in DuckDB until written), how many, the
+    conflicts that split the groups they would chain, and what each blocking rule proposed."""
 
-    likely: pl.DataFrame
+    likely: Scratch
+    likely_count: int
     conflicts: pl.DataFrame
     blocking: list[BlockingCount]
 
@@ -540,19 +557,14 @@ def blocking_counts(con: duckdb.DuckDBPyConnection, rules: tuple[Rule, ...] = BL
     return [bounded(rule, blocks, budget) for rule, blocks in sizes]
 
 
+@contextmanager
 def score_pairs(
     con: duckdb.DuckDBPyConnection, rate: float | None = None, learn: bool = True, exact: pl.DataFrame | None = None
-) -> ScoredPairs:
+) -> Iterator[ScoredPairs]:
     """Likely pairs (see likely_pairs, the ones also in `exact` left out) and the conflicts inside the groups
-    they and the `exact` pairs would make (see conflicting_pairs). On PostgreSQL they are found in an extract of
-    what detection reads (core.duplicates.source)."""
-    with detection_store(con) as work:
-        return _score_pairs(work, rate, learn, exact)
-
-
-def _score_pairs(
-    con: duckdb.DuckDBPyConnection, rate: float | None, learn: bool, exact: pl.DataFrame | None
-) -> ScoredPairs:
+    they and the `exact` pairs would make (see conflicting_pairs), for the length of the block. On PostgreSQL
+    they are found in an extract of what detection reads (core.duplicates.source), which `con` must be then (the
+    likely pairs are a relation of it: see core.db.extract.write_back)."""
     profile(con)
     try:
         parts = learn_parts(con) if learn else COMPARISONS
@@ -577,23 +589,54 @@ def _score_pairs(
         con.execute("DROP TABLE dup_candidates")
         contacts = scalar(con, "SELECT n FROM dup_totals")
         prior = math.log2(rate / max(contacts, 1)) if rate else estimate_prior(con, contacts)
-        # The strongest pairs only, within kept_budget: each is kept with its evidence (about 150 characters).
-        strongest = f"""SELECT id_a, id_b FROM dup_weights WHERE weight + $prior >= $floor
-                        ORDER BY weight DESC, id_a, id_b LIMIT {kept_budget(contacts)}"""
-        kept = scored_sql(strongest, True, parts, "rid")
-        likely = frame(
-            con,
-            f"""SELECT id_a AS contact_a, id_b AS contact_b, 'likely' AS kind,
-                       round(1.0 / (1.0 + pow(2.0, -(weight + $prior))), 4) AS score, evidence FROM ({kept})""",
-            {"prior": prior, "floor": floor},
-        )
-        if exact is not None:
-            # A pair both exact and likely is exact: it needs no score to be believed.
-            likely = likely.join(exact, on=["contact_a", "contact_b"], how="anti")
-        linked = likely if exact is None else pl.concat([exact.select(likely.columns), likely])
-        return ScoredPairs(likely, conflicting_pairs(con, linked, parts, prior), blocking)
+        with _exact_by_rid(con, exact) as exact_rids, _kept(con, parts, prior, floor, contacts, exact_rids) as kept:
+            # The groups' links by rid (two integers a pair); a pair both exact and likely is exact.
+            linked = frame(
+                con,
+                f"""SELECT rid_a AS contact_a, rid_b AS contact_b, 'likely' AS kind FROM {kept}
+                    UNION ALL SELECT id_a, id_b, 'exact' FROM {exact_rids}""",
+            )
+            conflicts = conflicting_pairs(con, linked, parts, prior)
+            yield ScoredPairs(kept, scalar(con, f"SELECT count(*) FROM {kept}") or 0, conflicts, blocking)
     finally:
         drop_profile(con)
+
+
+@contextmanager
+def _exact_by_rid(con: duckdb.DuckDBPyConnection, exact: pl.DataFrame | None) -> Iterator[Scratch]:
+    """id_a, id_b: the `exact` pairs (contact_a, contact_b) named by the profile's rid."""
+    pairs = pl.DataFrame(schema=PAIR_IDS) if exact is None else exact.select("contact_a", "contact_b").cast(pl.String)
+    with scratch(con, pairs) as named:
+        sql = f"""SELECT a.rid AS id_a, b.rid AS id_b FROM {named} e
+                  JOIN dup_profile a ON a.id = e.contact_a JOIN dup_profile b ON b.id = e.contact_b"""
+        with scratch(con, sql) as by_rid:
+            yield by_rid
+
+
+@contextmanager
+def _kept(
+    con: duckdb.DuckDBPyConnection,
+    parts: tuple[Scored, ...],
+    prior: float,
+    floor: float,
+    contacts: int,
+    exact: Scratch,
+) -> Iterator[Scratch]:
+    """The likely pairs kept: the strongest within kept_budget, those also exact left out, with their evidence
+    (about 150 characters each): rid_a, rid_b, contact_a, contact_b, kind, score, evidence."""
+    # The kept budget counts the pairs before the exact ones are left out, as it always has.
+    strongest = f"""SELECT id_a, id_b FROM (
+                        SELECT id_a, id_b FROM dup_weights WHERE weight + $prior >= $floor
+                        ORDER BY weight DESC, id_a, id_b LIMIT {kept_budget(contacts)}) w
+                    WHERE NOT EXISTS (SELECT 1 FROM {exact} e WHERE e.id_a = w.id_a AND e.id_b = w.id_b)"""
+    scored = scored_sql(strongest, True, parts, "rid", rids=True)
+    with scratch(
+        con,
+        f"""SELECT rid_a, rid_b, id_a AS contact_a, id_b AS contact_b, 'likely' AS kind,
+                   round(1.0 / (1.0 + pow(2.0, -(weight + $prior))), 4) AS score, evidence FROM ({scored})""",
+        {"prior": prior, "floor": floor},
+    ) as kept:
+        yield kept
 
 
 def likely_pairs(con: duckdb.DuckDBPyConnection, rate: float | None = None, learn: bool = True) -> pl.DataFrame:
@@ -602,4 +645,5 @@ def likely_pairs(con: duckdb.DuckDBPyConnection, rate: float | None = None, lear
     `rate` fixes the expected duplicates per contact; by default it is fitted to the data. `learn` re-weighs
     the comparison levels from this database (core.duplicates.learning); without it the fixed priors weigh.
     """
-    return score_pairs(con, rate, learn).likely
+    with detection_store(con) as work, score_pairs(work, rate, learn) as found:
+        return frame(work, f"SELECT contact_a, contact_b, kind, score, evidence FROM {found.likely}")

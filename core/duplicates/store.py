@@ -11,11 +11,12 @@ from pydantic import BaseModel
 from core.accounts.permissions import writes
 from core.contacts.activity import now
 from core.db import frame, rows, scalar, scratch, transaction
+from core.db.extract import write_back
 from core.duplicates.blocking import BlockingCount
 from core.duplicates.exact import exact_pairs
 from core.duplicates.groups import group_members
 from core.duplicates.keys import PLUS_TAG_DOMAINS, email_key
-from core.duplicates.likely import score_pairs
+from core.duplicates.likely import ScoredPairs, score_pairs
 from core.duplicates.source import detection_store
 from core.errors import ContactsError
 
@@ -54,39 +55,55 @@ def find_duplicates(con: duckdb.DuckDBPyConnection, actor: str, exact_only: bool
     with detection_store(con) as work:  # on PostgreSQL: an in-process DuckDB over extracts, read once
         exact = exact_pairs(work)
         if exact_only:
-            blocking: list[BlockingCount] = []
-            likely, conflicts = exact.clear(), exact.clear().drop("kind")
+            _store_run(con, work, started, clock, actor, exact, None)
         else:
-            likely, conflicts, blocking = score_pairs(work, exact=exact)
+            with score_pairs(work, exact=exact) as found:
+                _store_run(con, work, started, clock, actor, exact, found)
+    run = last_run(con)
+    assert run is not None  # written just above
+    return run
+
+
+def _store_run(
+    con: duckdb.DuckDBPyConnection,
+    work: duckdb.DuckDBPyConnection,
+    started: datetime,
+    clock: float,
+    actor: str,
+    exact: pl.DataFrame,
+    found: ScoredPairs | None,
+) -> None:
+    """Replace the last run's pairs, conflicts and rule counts by these (`found` None: an exact-only run), and
+    record the run, in one transaction. The likely pairs go from the detection connection `work` straight to the
+    store (core.db.extract.write_back): at 10,000,000 contacts they are millions, each with its evidence."""
     finished = started + timedelta(seconds=time.perf_counter() - clock)
     with transaction(con):
         con.execute("DELETE FROM duplicate_pairs")
         con.execute("DELETE FROM duplicate_conflicts")
-        for found in (exact, likely):
-            if not found.is_empty():
-                with scratch(con, found) as kept:
-                    con.execute(
-                        f"INSERT INTO duplicate_pairs SELECT contact_a, contact_b, kind, score, evidence FROM {kept}"
-                    )
-        if not conflicts.is_empty():
-            with scratch(con, conflicts) as apart:
+        if not exact.is_empty():
+            with scratch(con, exact) as kept:
                 con.execute(
-                    f"INSERT INTO duplicate_conflicts SELECT contact_a, contact_b, score, evidence FROM {apart}"
+                    f"INSERT INTO duplicate_pairs SELECT contact_a, contact_b, kind, score, evidence FROM {kept}"
                 )
+        if found is not None:
+            columns = "contact_a, contact_b, kind, score, evidence"
+            write_back(con, work, "duplicate_pairs", f"SELECT {columns} FROM {found.likely}")
+            if not found.conflicts.is_empty():
+                with scratch(con, found.conflicts) as apart:
+                    con.execute(
+                        f"INSERT INTO duplicate_conflicts SELECT contact_a, contact_b, score, evidence FROM {apart}"
+                    )
         run_id = scalar(
             con,
             "INSERT INTO duplicate_runs (started_at, finished_at, actor, contacts, exact_pairs, likely_pairs, "
             "exact_only) SELECT ?, ?, ?, count(*), ?, ?, ? FROM contacts RETURNING run_id",
-            [started, finished, actor, exact.height, likely.height, exact_only],
+            [started, finished, actor, exact.height, found.likely_count if found else 0, found is None],
         )
-        if blocking:
-            counts = pl.DataFrame([count.model_dump() for count in blocking]).with_columns(run_id=pl.lit(run_id))
+        if found is not None and found.blocking:
+            counts = pl.DataFrame([count.model_dump() for count in found.blocking]).with_columns(run_id=pl.lit(run_id))
             with scratch(con, counts) as counted:
                 columns = "run_id, rule, pairs, left_out, largest_block"
                 con.execute(f"INSERT INTO duplicate_run_rules SELECT {columns} FROM {counted}")
-    run = last_run(con)
-    assert run is not None  # written just above
-    return run
 
 
 def last_run(con: duckdb.DuckDBPyConnection) -> DuplicateRun | None:
