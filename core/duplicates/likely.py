@@ -480,18 +480,22 @@ def conflicting_pairs(
 def _conflicts(
     con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame, parts: tuple[Scored, ...], prior: float
 ) -> pl.DataFrame:
-    """The pairs (id_a, id_b: rids) whose weight by `parts` is below CONFLICT_WEIGHT, named by contact ID."""
+    """The pairs (id_a, id_b: rids) whose weight by `parts` is below CONFLICT_WEIGHT, named by contact ID. Their
+    evidence is written for those alone (at 10,000,000 contacts the groups' member pairs are millions)."""
     if pairs.is_empty() or not parts:
         return pl.DataFrame(schema=CONFLICT_COLUMNS)
     with scratch(con, pairs) as candidates:
-        scored = scored_sql(f"SELECT id_a, id_b FROM {candidates}", True, parts, "rid")
-        found = frame(
-            con,
-            f"""SELECT id_a AS contact_a, id_b AS contact_b,
-                       round(1.0 / (1.0 + pow(2.0, -(weight + $prior))), 4) AS score, evidence FROM ({scored})
-                WHERE weight < $conflict""",
-            {"prior": prior, "conflict": CONFLICT_WEIGHT},
-        )
+        weighed = scored_sql(f"SELECT id_a, id_b FROM {candidates}", parts=parts, key="rid", ids=False)
+        against = f"SELECT id_a, id_b FROM ({weighed}) WHERE weight < $conflict"
+        with scratch(con, against, {"conflict": CONFLICT_WEIGHT}) as weak:
+            scored = scored_sql(f"SELECT id_a, id_b FROM {weak}", True, parts, "rid")
+            found = frame(
+                con,
+                f"""SELECT id_a AS contact_a, id_b AS contact_b,
+                           round(1.0 / (1.0 + pow(2.0, -(weight + $prior))), 4) AS score, evidence FROM ({scored})
+                    WHERE weight < $conflict""",
+                {"prior": prior, "conflict": CONFLICT_WEIGHT},
+            )
     return found.cast(CONFLICT_COLUMNS)  # type: ignore[arg-type]
 
 
