@@ -402,12 +402,19 @@ def measure(target: str, contacts: int, heavy: bool = True) -> None:
         likely_figure(target)
 
 
+def _raised(stderr: str) -> str:
+    """The line of a child's traceback naming its exception (DuckDB's messages go on for lines of advice)."""
+    lines = stderr.strip().splitlines()
+    after = lines[max((i for i, line in enumerate(lines) if line.startswith("Traceback")), default=-1) + 1 :]
+    return next((line for line in after if line and not line[0].isspace()), lines[-1] if lines else "")
+
+
 def likely_figure(target: str) -> None:
     """A full detection run (exact + likely pairs, stored in place of the last run's) in a fresh process."""
     try:
         seconds, cpu, peak, exact, likely = _child(_LIKELY_CHILD, target, env=_spill_env())
     except subprocess.CalledProcessError as error:
-        print(f"  likely duplicates FAILED: {error.stderr.strip().splitlines()[-1]}")
+        print(f"  likely duplicates FAILED: {_raised(error.stderr)}")
         return
     report("likely duplicates (exact + likely, stored)", float(seconds), TARGETS["likely"], "s")
     report("  CPU time of that process (all threads)", float(cpu), None, "s")
