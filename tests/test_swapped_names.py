@@ -30,6 +30,7 @@ def test_a_swapped_name_weighs_as_common_as_it_is_in_either_field(fresh_db, add_
     common last name and Keiko a common first name here, so the swapped match counts as little as theirs,
     whichever of the two contacts holds the swapped reading."""
     evidence = swapped_evidence(fresh_db, add_contact, swapped_first)
-    # 8 contacts with names; 4 hold Keiko as a first name, 4 Tanabe as a last name: log2(0.88 * 8 / 4).
-    assert evidence["first name as last name"] == evidence["last name as first name"] == "exact, +0.8"
+    # 8 contacts with names; 4 hold Keiko as a first name, 4 Tanabe as a last name, so 3 other than the contact
+    # weighed hold each: log2(0.88 * 8 / 3).
+    assert evidence["first name as last name"] == evidence["last name as first name"] == "exact, +1.2"
     assert evidence["names"] == "swapped, -1.0"
