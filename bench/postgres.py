@@ -73,6 +73,11 @@ def database_url(folder: Path) -> str:
     return f"postgresql://postgres@/contacts?host={folder}"
 
 
+def cluster_running(folder: Path) -> bool:
+    status = [*_as_server_user(), str(_bin_dir() / "pg_ctl"), "-D", str(folder / "data"), "status"]
+    return subprocess.run(status, capture_output=True).returncode == 0
+
+
 def start_cluster(folder: Path) -> str:
     """Start (after initdb, the first time) the bench cluster in `folder`; returns the contacts database's URL."""
     bin_dir, run = _bin_dir(), _as_server_user()
@@ -84,8 +89,7 @@ def start_cluster(folder: Path) -> str:
         folder.chmod(0o700)
         initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]
         subprocess.run([*run, *initdb, "--locale=C", "--no-sync"], capture_output=True, check=True)
-    status = subprocess.run([*run, str(bin_dir / "pg_ctl"), "-D", str(data), "status"], capture_output=True)
-    if status.returncode != 0:
+    if not cluster_running(folder):
         settings = [*SERVER_SETTINGS, f"shared_buffers={os.environ.get(PG_ENV, '1GB')}"]
         options = " ".join(f"-c {setting}" for setting in settings) + f" -k {folder}"
         log = str(folder / "server.log")
@@ -436,7 +440,9 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=10_000_000, help="a multiple of 1,000,000")
     parser.add_argument("--source", type=Path, help="the 1M DuckDB demo to start from (a copy is taken)")
     parser.add_argument("--build-only", action="store_true", help="build the data, measure nothing")
-    parser.add_argument("--keep", action="store_true", help="leave the cluster running")
+    parser.add_argument(
+        "--keep", action="store_true", help="leave the cluster running (one already running is always left so)"
+    )
     parser.add_argument("--light", action="store_true", help="pages, searches, updates, dashboard; no build")
     parser.add_argument("--duckdb", type=Path, help="also measure these operations on this DuckDB file (1M; a copy)")
     parser.add_argument(
@@ -448,6 +454,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     folder = args.folder or cluster_folder(args.contacts)
+    # A cluster already running (a colleague's, or one left by --keep) is left running afterwards too.
+    keep = args.keep or cluster_running(folder)
     url = start_cluster(folder)
     try:
         started = time.perf_counter()
@@ -476,7 +484,7 @@ def main() -> None:
                     shutil.copyfile(args.duckdb, copy)
                     measure(str(copy), BASE)
     finally:
-        if not args.keep:
+        if not keep:
             stop_cluster(folder)
 
 
