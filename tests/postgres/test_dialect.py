@@ -116,8 +116,10 @@ def test_duckdb_is_the_raw_connection():
         (lambda d: f"SELECT {d.mode('x')} FROM (VALUES ('a'), ('b'), ('b'), (NULL), (NULL), (NULL)) v(x)", None, "b"),
         (lambda d: d.database_file_sql(), None, None),  # in-memory DuckDB; PostgreSQL is never a file
         (
-            lambda d: "SELECT count(*) FROM (VALUES ('a'), ('b'), ('c')) o(k) WHERE o.k = 'b' OR "
-            + d.held_by("o.k", "FROM (VALUES ('a'), ('c'), ('c'), ('d')) i(k) WHERE i.k <> 'd'", "i.k"),
+            lambda d: (
+                "SELECT count(*) FROM (VALUES ('a'), ('b'), ('c')) o(k) WHERE o.k = 'b' OR "
+                + d.held_by("o.k", "FROM (VALUES ('a'), ('c'), ('c'), ('d')) i(k) WHERE i.k <> 'd'", "i.k")
+            ),
             None,
             3,
         ),
