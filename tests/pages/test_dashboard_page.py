@@ -10,13 +10,28 @@ from tests.pages.conftest import ROOT, sign_in_as
 from ui.session import db
 
 
+def _metrics(app: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in app.metric}
+
+
+def _rerun_until_contacts(app: AppTest, count: str) -> dict[str, str]:
+    """Rerun the page until its Contacts figure reads `count` (a thread computes the new figures), for at most
+    10 s; the page's figures then."""
+    for _ in range(100):
+        time.sleep(0.1)
+        app.run()
+        if _metrics(app)["Contacts"] == count:
+            break
+    return _metrics(app)
+
+
 def test_the_dashboard_is_the_home_page_with_its_numbers(app_db):
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
     sign_in_as(app, os.environ.get("CONTACTS_USER", "admin"))
     app.run()
     assert not app.exception
     assert app.title[0].value == "Dashboard"
-    metrics = {metric.label: metric.value for metric in app.metric}
+    metrics = _metrics(app)
     assert metrics["Contacts"] == "3"
     assert metrics["Reachable by email"] == "100%"
     assert metrics["Blocked"] == "0"
@@ -40,10 +55,10 @@ def test_an_old_list_link_still_opens_the_list(open_page):
 
 def test_the_dashboard_follows_a_write(open_page, app_db):
     app = open_page("pages/dashboard.py")
-    assert {metric.label: metric.value for metric in app.metric}["Contacts"] == "3"
+    assert _metrics(app)["Contacts"] == "3"
     set_blocked(db(), [app_db["Alan"].contact_id], True, "admin")  # the app's own connection, as a page would
     app.run()
-    metrics = {metric.label: metric.value for metric in app.metric}
+    metrics = _metrics(app)
     assert (metrics["Contacts"], metrics["Blocked"]) == ("2", "1")
 
 
@@ -52,19 +67,14 @@ def test_slow_figures_show_the_last_ones_while_newer_ones_are_computed(open_page
 
     monkeypatch.setattr(ui.dashboard, "SLOW_SECONDS", 0.0)  # every figure counts as slow (10M contacts)
     app = open_page("pages/dashboard.py")
-    assert {metric.label: metric.value for metric in app.metric}["Contacts"] == "3"  # the first ones: computed
+    assert _metrics(app)["Contacts"] == "3"  # the first ones: computed
     set_blocked(db(), [app_db["Alan"].contact_id], True, "admin")
     app.run()
     assert not app.exception
     # The last figures, said to be old, while a thread computes the new ones.
-    assert {metric.label: metric.value for metric in app.metric}["Contacts"] == "3"
+    assert _metrics(app)["Contacts"] == "3"
     assert any("newer figures are being computed" in caption.value for caption in app.caption)
-    for _ in range(100):
-        time.sleep(0.1)
-        app.run()
-        if {metric.label: metric.value for metric in app.metric}["Contacts"] == "2":
-            break
-    metrics = {metric.label: metric.value for metric in app.metric}
+    metrics = _rerun_until_contacts(app, "2")
     assert (metrics["Contacts"], metrics["Blocked"]) == ("2", "1")
     assert not any("being computed" in caption.value for caption in app.caption)
     assert any("Figures as of" in caption.value for caption in app.caption)
@@ -92,7 +102,7 @@ def test_a_new_process_shows_the_stored_figures_at_once_and_refreshes_them(open_
 
     monkeypatch.setattr(ui.dashboard, "SLOW_SECONDS", 0.0)  # every figure counts as slow (10M contacts)
     app = open_page("pages/dashboard.py")  # the first process computes the figures and keeps them in the database
-    assert {metric.label: metric.value for metric in app.metric}["Contacts"] == "3"
+    assert _metrics(app)["Contacts"] == "3"
     stored = snapshots.load(db(), snapshots.figure_key("figures"))
     assert stored is not None
     fresh = ui.dashboard._all_figures(db(), filter_fields(db()))
@@ -122,15 +132,10 @@ def test_a_new_process_shows_the_stored_figures_at_once_and_refreshes_them(open_
     set_blocked(db(), [app_db["Alan"].contact_id], True, "admin")  # the stored figures are behind
     app = open_page("pages/dashboard.py")
     assert not app.exception
-    assert {metric.label: metric.value for metric in app.metric}["Contacts"] == "3"  # stored: shown at once
+    assert _metrics(app)["Contacts"] == "3"  # stored: shown at once
     assert any("newer figures are being computed" in caption.value for caption in app.caption)
     released.set()
-    for _ in range(100):
-        time.sleep(0.1)
-        app.run()
-        if {metric.label: metric.value for metric in app.metric}["Contacts"] == "2":
-            break
-    metrics = {metric.label: metric.value for metric in app.metric}
+    metrics = _rerun_until_contacts(app, "2")
     assert (metrics["Contacts"], metrics["Blocked"]) == ("2", "1")
     assert computed_in and all(name.startswith("dashboard-") for name in computed_in)  # never while the page waited
     refreshed = snapshots.load(db(), snapshots.figure_key("figures"))
