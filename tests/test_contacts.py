@@ -16,6 +16,8 @@ from core.contacts.records import (
     delete_contacts,
     find_contact,
     get_contact,
+    new_contact_id,
+    new_contact_ids,
     set_blocked,
     update_contact,
 )
@@ -515,3 +517,11 @@ def test_add_note_to_a_deleted_contact_raises_stale(fresh_db, ada):
     with pytest.raises(StaleContactError):
         add_note(fresh_db, ada.contact_id, "hello", "bob")
     assert scalar(fresh_db, "SELECT count(*) FROM notes") == 0
+
+
+def test_a_batch_of_new_contact_ids_is_shaped_like_one_and_never_repeats():
+    ids = new_contact_ids(100_000)
+    assert ids.len() == 100_000 and ids.n_unique() == 100_000
+    assert ids.str.contains("^[0-9a-f]{16}$").all()
+    assert re.fullmatch("[0-9a-f]{16}", new_contact_id())
+    assert new_contact_ids(0).len() == 0

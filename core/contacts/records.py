@@ -1,10 +1,13 @@
 """Create, read, update, block and delete contacts, each write in one transaction with activity."""
 
 import json
+import os
 import uuid
 from typing import Any
 
 import duckdb
+import numpy as np
+import polars as pl
 
 from core.accounts.permissions import writes
 from core.contacts.activity import changes_json, now, record_activity, record_bulk_activity
@@ -38,6 +41,13 @@ BLOCK_CONFLICT = "A contact was changed by someone else meanwhile; nothing was c
 def new_contact_id() -> str:
     """A fresh contact ID: 16 hex characters."""
     return uuid.uuid4().hex[:16]
+
+
+def new_contact_ids(count: int) -> pl.Series:
+    """`count` fresh contact IDs as new_contact_id makes them (16 random hex characters), made at once for a batch
+    (an import of 1,000,000 rows) with no Python string per row."""
+    hexed = np.frombuffer(os.urandom(8 * count).hex().encode(), dtype="S16").astype(str)
+    return pl.Series(hexed, dtype=pl.String)
 
 
 def _custom_by_key(con: duckdb.DuckDBPyConnection) -> dict[str, CustomField]:
