@@ -1,6 +1,6 @@
 """A batch larger than a table writes its rows with the table's indexes built after them (core.db.bulk; PostgreSQL
-only, DuckDB keeps its indexes): the search index and vocabulary an import leaves are those a rebuild gives, and the
-indexes come back as they were. Run on PostgreSQL too (tests/postgres/rerun)."""
+only, DuckDB keeps its indexes): the contacts, search index and vocabulary an import leaves are those a rebuild
+gives, and the indexes come back as they were. Run on PostgreSQL too (tests/postgres/rerun)."""
 
 import pytest
 
@@ -12,7 +12,7 @@ from core.importer import ImportOptions, auto_map, commit_import, plan_import, r
 from tests.test_search_index import rebuilt_postings, stored_postings
 from tests.test_vocabulary import live_holders, scanned_holders
 
-TABLES = ("search_terms", "search_postings", "vocabulary_holders", "vocabulary_words")
+TABLES = ("contacts", "search_terms", "search_postings", "vocabulary_holders", "vocabulary_words")
 
 
 def _indexes(con) -> dict[str, list[tuple]]:
@@ -37,12 +37,24 @@ def any_batch_rebuilds(monkeypatch):
     monkeypatch.setattr(bulk_module, "MIN_ROWS", 0)
 
 
-def test_an_import_larger_than_the_index_leaves_what_a_rebuild_gives(fresh_db, add_contact, any_batch_rebuilds):
+def test_an_import_larger_than_the_index_leaves_what_a_rebuild_gives(
+    fresh_db, add_contact, any_batch_rebuilds, monkeypatch
+):
     before = _indexes(fresh_db)
     rebuilds = dialect(fresh_db).secondary_indexes_sql("search_postings") is not None
     assert all(before.values()) == rebuilds  # PostgreSQL lists its indexes; DuckDB none
     add_contact(fresh_db, "ann", first_name="Ann", last_name="Lee", email="ann@example.com")
+    locked = []
+    take_lock = bulk_module._locked_without_waiting
+
+    def noted(con, table: str) -> bool:
+        locked.append(table)
+        return take_lock(con, table)
+
+    monkeypatch.setattr(bulk_module, "_locked_without_waiting", noted)
     _import(fresh_db, PEOPLE)
+    assert sorted(locked) == (sorted(TABLES) if rebuilds else [])  # each table's indexes were dropped and built
+    assert rows(fresh_db, "SELECT count(*) FROM contacts") == [(61,)]
     assert stored_postings(fresh_db) == rebuilt_postings(fresh_db)
     assert live_holders(fresh_db) == scanned_holders(fresh_db)
     assert _indexes(fresh_db) == before  # built again as they were

@@ -213,7 +213,7 @@ def refresh_vocabulary(
         return
     con.execute(f"DELETE FROM vocabulary_holders WHERE row_key IN (SELECT row_key FROM {changed})")
     rebuild = bulk and rebuilds_indexes(con, "vocabulary_holders", held)
-    order = "" if rebuild else dialect(con).insert_order("kind, word, row_key")  # a rebuilt index sorts anyway
+    order = "" if rebuild else dialect(con).insert_order("word, kind, row_key")  # a rebuilt index sorts anyway
     with indexes_built_after(con, "vocabulary_holders", rebuild):
         con.execute(f"INSERT INTO vocabulary_holders SELECT kind, word, row_key FROM {held}{order}")
     _add_words(con, held, bulk)

@@ -1,0 +1,3 @@
+-- The typo search's vocabulary indexes keyed by the word first (issue 16 point 5): nothing to do on DuckDB, which
+-- keeps no b-tree on vocabulary_holders or vocabulary_words. On PostgreSQL
+-- (049_vocabulary_indexes_word_first.postgres.sql) they are rebuilt as (word, kind, ...) instead of (kind, word, ...).
