@@ -14,6 +14,7 @@ million). No Python object per contact is held. Timelines (activity, notes, conv
     python -m bench.postgres --contacts 10000000            # build if needed, then measure
     python -m bench.postgres --contacts 1000000 --keep      # leave the cluster running afterwards
     python -m bench.postgres --import-only --folder /tmp/me/pg  # only the import figure, on a cluster of your own
+    python -m bench.postgres --import-into                  # only the 1M import into the 10M data (undone after)
 """
 
 import argparse
@@ -235,6 +236,32 @@ run = find_duplicates(con, "admin")
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(time.perf_counter() - started, time.process_time() - cpu, peak, run.exact_pairs, run.likely_pairs)
 """
+# The import into the measured database itself, undone at its last statement (the import's line in the history),
+# so the data stays as built: the clock stops before the rollback; the commit it stands for is one WAL flush.
+_IMPORT_INTO_CHILD = """
+import sys, time
+from pathlib import Path
+import core.importer.commit as commit
+from core.accounts.users import bootstrap_admin
+from core.db import open_database
+from core.importer import ImportOptions, auto_map, commit_import, plan_import, read_table
+class Undone(Exception):
+    pass
+def undo(*args, **kwargs):
+    raise Undone
+commit._record_import = undo
+con = open_database(sys.argv[1])
+bootstrap_admin(con)
+file = Path(sys.argv[2])
+started, cpu = time.perf_counter(), time.process_time()
+table = read_table(file.name, file.read_bytes())
+plan = plan_import(con, table, ImportOptions(mapping=auto_map(con, table.headers)))
+try:
+    commit_import(con, plan, "admin")
+except Undone:
+    pass
+print(time.perf_counter() - started, time.process_time() - cpu, plan.counts()["created"])
+"""
 _EXTRACT_CHILD = """
 import resource, sys, time
 from core.db import frame, open_database
@@ -357,6 +384,24 @@ def _import_figure(url: str) -> None:
             con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def import_into_figure(url: str) -> None:
+    """The 1,000,000-row CSV imported into the measured database itself (a team at 10M importing a file), in a
+    child process, undone at its end so the data stays as built. No index is built after its rows there (the
+    tables hold more than the batch: core.db.bulk), so every index is kept entry by entry."""
+    from bench.imports import ROWS, bench_file
+
+    settle(url)
+    folder = Path(url.split("host=", 1)[1])
+    server = server_cpu_seconds(folder)
+    try:
+        seconds, cpu, created = _child(_IMPORT_INTO_CHILD, url, str(bench_file("import_1m.csv", ROWS)))
+    except subprocess.CalledProcessError as error:
+        print(f"  import into the database FAILED: {_raised(error.stderr)}")
+        return
+    report(f"import of 1,000,000 CSV rows into this database ({int(created):,} created)", float(seconds), None, "s")
+    print(f"      server CPU {server_cpu_seconds(folder) - server:.1f} s, app CPU {float(cpu):.1f} s (undone after)")
+
+
 def measure(target: str, contacts: int, heavy: bool = True) -> None:
     """Every figure of issue 16 point 5 on `target` (a URL or a DuckDB file: the same core calls on either)."""
     from functools import partial
@@ -475,6 +520,9 @@ def main() -> None:
     parser.add_argument(
         "--import-only", action="store_true", help="the 1M import figure only (into an empty database: needs no data)"
     )
+    parser.add_argument(
+        "--import-into", action="store_true", help="the 1M import into the built data only (undone at its end)"
+    )
     args = parser.parse_args()
     folder = args.folder or cluster_folder(args.contacts)
     # A cluster already running (a colleague's, or one left by --keep) is left running afterwards too.
@@ -484,6 +532,9 @@ def main() -> None:
         started = time.perf_counter()
         if args.import_only:
             _import_figure(url)
+            return
+        if args.import_into:
+            import_into_figure(url)
             return
         if args.likely:
             likely_figure(url)
@@ -499,6 +550,7 @@ def main() -> None:
             extract_figures(url)
             measure(url, args.contacts)
             _import_figure(url)
+            import_into_figure(url)
             print(f"  disk: {disk_used_mb(url):,.0f} MB (the contacts database)")
             print(f"  PostgreSQL's largest process: {server_memory_mb(folder):,.0f} MB resident")
             if args.duckdb:

@@ -80,8 +80,11 @@ def commit_import(
             # Last: a batch larger than the search index rebuilds its tables' indexes, which locks them
             # until the commit (core.db.bulk), so other sessions' searches wait for these seconds only.
             report(0.85, "Updating the search index")
-            with scratch(con, _reindexed_sql(stage, bringing, changed)) as reindexed:
-                refresh_search_index(con, reindexed, "__id", custom_values=False, bulk=True)
+            with (
+                scratch(con, _reindexed_sql(stage, bringing, changed)) as reindexed,
+                scratch(con, _reindexed_sql(stage, bringing, changed, created=False)) as existing,
+            ):
+                refresh_search_index(con, reindexed, "__id", custom_values=False, bulk=True, existing=existing)
             if custom:
                 with scratch(con, _custom_reindexed_sql(stage, changed)) as reindexed:
                     refresh_custom_terms(con, reindexed, "__id")
@@ -425,18 +428,17 @@ def _write_channels(
             return scalar(con, f"SELECT count(*) FROM {gained}") or 0
 
 
-def _reindexed_sql(stage: Scratch, more: Scratch | None, changed: Scratch) -> str:
+def _reindexed_sql(stage: Scratch, more: Scratch | None, changed: Scratch, created: bool = True) -> str:
     """SQL: the rows whose searched values may have changed: created, changed in a searched value (a name, the
-    email or the phone), or bringing additional emails or phones (`more`, None when no row brings any). An upsert
-    of rows that mostly stay as they were refreshes only these (1M rows with 30% changed refreshed every row: 47 s
-    instead of 13; the 300,000 whose company and city changed were refreshed too: on PostgreSQL 27 s of 73). A
-    contact may be listed twice (UNION ALL: the search index reads them as `IN (...)`; making 1,000,000 IDs distinct
-    took about 1 s of PostgreSQL's CPU)."""
-    bringing = f" OR {LINE} IN (SELECT {LINE} FROM {more})" if more is not None else ""
-    return (
-        f"SELECT __id FROM {stage} WHERE {ACTION} = 'create'{bringing} "
-        f"UNION ALL SELECT __id FROM {changed} WHERE searched_changed"
-    )
+    email or the phone), or bringing additional emails or phones (`more`, None when no row brings any); without the
+    created ones when not `created` (those the search index may hold already). An upsert of rows that mostly stay as
+    they were refreshes only these (1M rows with 30% changed refreshed every row: 47 s instead of 13; the 300,000
+    whose company and city changed were refreshed too: on PostgreSQL 27 s of 73). A contact may be listed twice
+    (UNION ALL: the search index reads them as `IN (...)`; making 1,000,000 IDs distinct took about 1 s of
+    PostgreSQL's CPU)."""
+    bringing = f"{LINE} IN (SELECT {LINE} FROM {more})" if more is not None else "false"
+    listed = f"{ACTION} = 'create' OR {bringing}" if created else f"{ACTION} <> 'create' AND {bringing}"
+    return f"SELECT __id FROM {stage} WHERE {listed} UNION ALL SELECT __id FROM {changed} WHERE searched_changed"
 
 
 def _custom_reindexed_sql(stage: Scratch, changed: Scratch) -> str:

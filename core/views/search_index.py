@@ -25,13 +25,14 @@ deleted contact's postings and custom words are left behind (its row_key is neve
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import duckdb
 
 from core.contacts.custom_values import value_column
-from core.db import Scratch, rows, scratch
+from core.db import Scratch, rows, scalar, scratch
 from core.db.bulk import indexes_built_after, rebuilds_indexes, sorted_distinct
 from core.db.dialect import DUCKDB, Dialect, dialect
 from core.views.vocabulary import held_words, rebuild_vocabulary, refresh_vocabulary
@@ -174,24 +175,46 @@ def refresh_search_index(
     id_column: str = "contact_id",
     custom_values: bool = True,
     bulk: bool = False,
+    existing: Scratch | None = None,
 ) -> None:
     """Bring the postings of these contacts (a relation whose `id_column` holds contact IDs, or a list of IDs) up
     to date with their stored values, their custom words too unless `custom_values` is False (a writer that
     changed none); set-based, inside the caller's transaction. Deleted contacts need no call. `bulk` (an import):
     a batch larger than what a table holds writes it with that table's indexes built after (core.db.bulk; they
-    then lock the table until the caller's transaction ends)."""
+    then lock the table until the caller's transaction ends). `existing`: a relation whose `id_column` lists the
+    contacts among these that existed before the caller's transaction, when it made the others (an import): only
+    theirs may hold postings and words to delete first (1,000,000 contacts imported into 10,000,000 on PostgreSQL:
+    the deletes took 20 s to find none). Without it any of them may."""
     chosen, params = _chosen_sql(contacts, id_column)
     searched = "row_key, contact_id, first_name, last_name, email, phone"
-    with scratch(con, f"SELECT {searched} FROM contacts WHERE contact_id IN ({chosen})", params) as changed:
-        con.execute(f"DELETE FROM search_postings WHERE row_key IN (SELECT row_key FROM {changed})")
+    with (
+        scratch(con, f"SELECT {searched} FROM contacts WHERE contact_id IN ({chosen})", params) as changed,
+        _stale(con, changed, existing, id_column) as stale,
+    ):
+        if stale is not None:
+            con.execute(f"DELETE FROM search_postings WHERE row_key IN (SELECT row_key FROM {stale})")
         # The typo search's words (core/views/vocabulary.py) are computed first: an import's drop of the search tables'
         # indexes locks them until its commit (core.db.bulk), and the lock need not wait for this scratch.
         with held_words(con, changed) as held:
             with sorted_distinct(con, terms_sql(f"SELECT * FROM {changed}", dialect(con))) as fresh:
                 _add_postings(con, fresh, bulk)
-            refresh_vocabulary(con, changed, bulk, held)
+            refresh_vocabulary(con, held, stale, bulk)
         if custom_values:
             _refresh_custom_words(con, changed)
+
+
+@contextmanager
+def _stale(
+    con: duckdb.DuckDBPyConnection, changed: Scratch, existing: Scratch | None, id_column: str
+) -> Iterator[Scratch | None]:
+    """The contacts of `changed` that may hold postings and words already, as a relation with their row_key: all of
+    them, or those `existing` lists (see refresh_search_index); None when none may."""
+    if existing is None:
+        yield changed
+        return
+    listed = f"SELECT row_key FROM {changed} WHERE contact_id IN (SELECT {id_column} FROM {existing})"
+    with scratch(con, listed) as stale:
+        yield stale if scalar(con, f"SELECT EXISTS (SELECT 1 FROM {stale})") else None
 
 
 def refresh_custom_terms(

@@ -201,17 +201,15 @@ def held_words(con: duckdb.DuckDBPyConnection, changed: Scratch) -> AbstractCont
 
 
 def refresh_vocabulary(
-    con: duckdb.DuckDBPyConnection, changed: Scratch, bulk: bool = False, held: Scratch | None = None
+    con: duckdb.DuckDBPyConnection, held: Scratch, stale: Scratch | None, bulk: bool = False
 ) -> None:
-    """Bring the words of these contacts (`changed`: their rows of contacts, row_key and contact_id among them) up to
-    date with their stored values; set-based, inside the caller's transaction (refresh_search_index; `bulk`: an
-    import, whose holders go in with their indexes built after when they outnumber the table's, core.db.bulk).
-    `held`: their words made already by held_words (else made here)."""
-    if held is None:
-        with held_words(con, changed) as made:
-            refresh_vocabulary(con, changed, bulk, made)
-        return
-    con.execute(f"DELETE FROM vocabulary_holders WHERE row_key IN (SELECT row_key FROM {changed})")
+    """Bring the words of some contacts up to date with their stored values; set-based, inside the caller's
+    transaction (refresh_search_index). `held`: their words, made by held_words; `stale`: a relation whose row_key
+    lists those of them that may hold words already, deleted first (None: none may, all were created in this
+    transaction). `bulk`: an import, whose holders go in with their indexes built after when they outnumber the
+    table's (core.db.bulk)."""
+    if stale is not None:
+        con.execute(f"DELETE FROM vocabulary_holders WHERE row_key IN (SELECT row_key FROM {stale})")
     rebuild = bulk and rebuilds_indexes(con, "vocabulary_holders", held)
     order = "" if rebuild else dialect(con).insert_order("word, kind, row_key")  # a rebuilt index sorts anyway
     with indexes_built_after(con, "vocabulary_holders", rebuild):
