@@ -18,7 +18,7 @@ from ui.export import export_control
 from ui.filter_builder import clear_filter, filter_builder, load_filter, save_as_segment
 from ui.login import require_session
 from ui.session import db, is_admin, user
-from ui.shell import require_shell
+from ui.shell import lock_waits_told, require_shell
 from ui.table_columns import column_picker
 from ui.widgets import for_display, int_param, show_error, url_index
 
@@ -91,6 +91,11 @@ def turn_page(page: int) -> None:
 @st.fragment
 def contact_list(search_cell: DeltaGenerator, segment: str, active: Filter, active_url: str) -> None:
     """The view's page of contacts: the search box (in the bar above), the table, the pager and the actions."""
+    with lock_waits_told("contact_list"):
+        _contact_list(search_cell, segment, active, active_url)
+
+
+def _contact_list(search_cell: DeltaGenerator, segment: str, active: Filter, active_url: str) -> None:
     con, me = db(), user()
     require_session(con)  # a rerun of this part alone skips app.py's sign-in check
     params = st.query_params

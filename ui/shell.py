@@ -17,6 +17,8 @@ from contextlib import contextmanager
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from core.db.connection import is_lock_wait
+
 _inside = threading.local()  # script runs are threads: the flag is this run's own
 _freezing = threading.Lock()
 _modules_frozen = 0  # how many modules were loaded at the last freeze
@@ -34,10 +36,29 @@ def shell() -> Iterator[None]:
     """The block in which app.py runs the page that `st.navigation` chose."""
     _inside.running = True
     try:
-        yield
+        with lock_waits_told("page"):
+            yield
     finally:
         _inside.running = False
         freeze_after_imports()
+
+
+@contextmanager
+def lock_waits_told(where: str) -> Iterator[None]:
+    """A block whose statement waited past its lock timeout for a table a large import holds (PostgreSQL: a first
+    import locks contacts and the search tables until its commit, core.db.bulk) says so instead of showing a
+    traceback, with a button that runs the page again. Around the page (shell) and every fragment that reads
+    contacts: a fragment's own rerun shows its errors itself, never through app.py. `where` keys the button."""
+    try:
+        yield
+    except Exception as error:
+        if not is_lock_wait(error):
+            raise
+        st.warning(
+            "The contacts are busy: a large import is writing them. This page will be back as soon as it ends.",
+            icon=":material/hourglass_top:",
+        )
+        st.button("Try again", icon=":material/refresh:", key=f"lock_wait_retry_{where}")
 
 
 def in_shell() -> bool:

@@ -22,6 +22,7 @@ POSTGRES_SUFFIX = ".postgres.sql"  # a migration's PostgreSQL spelling, beside N
 # PostgreSQL: serialization failure, deadlock detected, and a lock not granted within the session's lock_timeout
 # (a row another open transaction is writing: DuckDB refuses such a write at once, PostgreSQL waits, briefly).
 _WRITE_CONFLICT_STATES = ("40001", "40P01", "55P03")
+_LOCK_WAIT_STATE = "55P03"
 _KEY_TAKEN_STATE = "23505"  # PostgreSQL: unique_violation
 _MIGRATION_LOCK = 16_016  # PostgreSQL advisory lock: one process migrates at a time
 
@@ -164,6 +165,13 @@ def is_write_conflict(error: BaseException, key_taken: bool = False) -> bool:
         return "conflict" in str(error).lower()
     state = getattr(error, "sqlstate", None)
     return state in _WRITE_CONFLICT_STATES or (key_taken and state == _KEY_TAKEN_STATE)
+
+
+def is_lock_wait(error: BaseException) -> bool:
+    """Whether `error` is a statement that waited past its session's lock timeout for a table another transaction
+    holds (PostgreSQL's lock_not_available: a first import building its tables' indexes after its rows,
+    core.db.bulk). One DuckDB process never waits for a lock."""
+    return getattr(error, "sqlstate", None) == _LOCK_WAIT_STATE
 
 
 def is_database_error(error: BaseException) -> bool:

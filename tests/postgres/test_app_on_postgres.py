@@ -4,6 +4,7 @@ the search index, and the ingest token kept for a URL (not beside a file that do
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -64,3 +65,35 @@ def test_the_ingest_token_for_a_url_is_kept_under_data_by_database_name(monkeypa
     assert kept.parent == config.DEFAULT_DB_PATH.parent and "/" not in kept.name
     monkeypatch.setenv("CONTACTS_DB", str(Path("/tmp/some.duckdb")))
     assert config.ingest_token_path() == Path("/tmp/some.duckdb.ingest-token")
+
+
+@pytest.mark.postgres
+def test_a_page_waiting_for_a_large_imports_lock_says_so_and_comes_back(app_on_postgres):
+    """A first large import locks contacts until its commit (core.db.bulk): a page of another session waits its
+    2 s lock timeout, then says the contacts are busy (no traceback), and its button reruns it once they are free."""
+    holder = psycopg.connect(app_on_postgres)  # not autocommit: the lock is held until the rollback
+    (contact_id,) = holder.execute("SELECT contact_id FROM contacts LIMIT 1").fetchone() or ("",)
+    holder.rollback()
+    try:
+        holder.execute("LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE")
+        app = _contacts_page({})
+        assert not app.exception
+        assert [warning.value for warning in app.warning if "busy" in warning.value]
+        assert not app.dataframe
+        details = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)  # a page without fragments
+        sign_in_as(details, "admin")
+        details.switch_page("pages/contact.py")
+        details.query_params["id"] = contact_id
+        details.run()
+        assert not details.exception
+        assert [warning.value for warning in details.warning if "busy" in warning.value]
+    finally:
+        holder.rollback()
+        holder.close()
+    next(button for button in app.button if button.label == "Try again").click().run()
+    assert not app.exception and not app.warning
+    assert sorted(app.dataframe[0].value["email"].tolist()) == [
+        "alan@bletchley.example",
+        "grace@navy.example",
+        "zoe@example.org",
+    ]
