@@ -10,8 +10,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from core.db.connection import Connection
+    from core.importer import ImportPlan
 
 from bench.common import BENCH_DIR, report
 
@@ -91,17 +96,24 @@ def run_child(file: Path, database: Path | str) -> dict:
     return json.loads(done.stdout)
 
 
+def planned(con: "Connection", file: Path) -> "ImportPlan":
+    """`file` read and planned as the import page does, with the columns mapped automatically."""
+    from core.importer import ImportOptions, auto_map, plan_import, read_table
+
+    table = read_table(file.name, file.read_bytes())
+    return plan_import(con, table, ImportOptions(mapping=auto_map(con, table.headers)))
+
+
 def child(file: Path, database: Path | str) -> None:
     """The child's work: read, plan and commit end to end, then report."""
     from core.accounts.users import bootstrap_admin
     from core.db import open_database
-    from core.importer import ImportOptions, auto_map, commit_import, plan_import, read_table
+    from core.importer import commit_import
 
     con = open_database(database)
     bootstrap_admin(con)  # imports need an admin; made before the clock starts
     started = time.perf_counter()
-    table = read_table(file.name, file.read_bytes())
-    plan = plan_import(con, table, ImportOptions(mapping=auto_map(con, table.headers)))
+    plan = planned(con, file)
     result = commit_import(con, plan, "admin")
     con.close()
     seconds = time.perf_counter() - started

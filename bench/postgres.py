@@ -242,9 +242,10 @@ _IMPORT_INTO_CHILD = """
 import sys, time
 from pathlib import Path
 import core.importer.commit as commit
+from bench.imports import planned
 from core.accounts.users import bootstrap_admin
 from core.db import open_database
-from core.importer import ImportOptions, auto_map, commit_import, plan_import, read_table
+from core.importer import commit_import
 class Undone(Exception):
     pass
 def undo(*args, **kwargs):
@@ -252,10 +253,8 @@ def undo(*args, **kwargs):
 commit._record_import = undo
 con = open_database(sys.argv[1])
 bootstrap_admin(con)
-file = Path(sys.argv[2])
 started, cpu = time.perf_counter(), time.process_time()
-table = read_table(file.name, file.read_bytes())
-plan = plan_import(con, table, ImportOptions(mapping=auto_map(con, table.headers)))
+plan = planned(con, Path(sys.argv[2]))
 try:
     commit_import(con, plan, "admin")
 except Undone:

@@ -13,6 +13,7 @@ import polars as pl
 from pydantic import BaseModel
 
 from core.contacts.activity import now
+from core.contacts.channels import KINDS
 from core.contacts.custom_values import value_column
 from core.dashboard.countries import calling_code_countries
 from core.dashboard.periods import GRAINS, Grain, week_start
@@ -270,9 +271,6 @@ def _held(column: str) -> str:
     return f"(c.{column} IS NOT NULL AND c.{column} <> '')"
 
 
-_CHANNELS = ("email", "phone")
-
-
 def _extra_join(kind: str) -> str:
     holders = f"SELECT DISTINCT contact_id FROM contact_channels WHERE kind = '{kind}' AND value <> ''"
     return f"LEFT JOIN ({holders}) extra_{kind} ON extra_{kind}.contact_id = c.contact_id"
@@ -296,7 +294,7 @@ def _contact_counts(con: duckdb.DuckDBPyConnection, monday: date) -> dict[str, i
         "new_last_week": f"{IN_VIEW} AND {created} >= $monday - INTERVAL '7 days' AND {created} < $monday",
     } | {key: f"{IN_VIEW} AND {test}" for key, test in _SYSTEM_FILLED.items()}
     counts = ", ".join(f"count(*) FILTER (WHERE {where})" for where in counted.values())
-    joins = " ".join(_extra_join(kind) for kind in _CHANNELS)
+    joins = " ".join(_extra_join(kind) for kind in KINDS)
     found = rows(con, f"SELECT {counts} FROM contacts c {joins}", {"monday": monday})[0]
     named = dict(zip(counted, found, strict=True))
     return named | {"with_email": named["email"], "with_phone": named["phone"]}
